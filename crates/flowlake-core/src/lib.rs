@@ -1,0 +1,13 @@
+//! flowlake's domain model, business calendar and every metric as a pure function.
+//!
+//! Nothing here does I/O or reads the clock: callers pass `now`. Every function is deterministic, so every
+//! metric can be tested to the second with hand-computed tables (see `docs/metrics.md`).
+
+pub mod calendar;
+pub mod metrics;
+pub mod model;
+pub mod status;
+
+pub use calendar::{BusinessCalendar, CalendarError, CalendarSpec};
+pub use model::*;
+pub use status::{StatusCategory, StatusMap};
