@@ -1,1 +1,52 @@
-//! placeholder
+//! flowlake's sources: each turns an external system into pages of [`RawRecord`]s and normalizes them into
+//! the domain model.
+//!
+//! A source never knows which store is used. It hands out pages with the cursor that follows them; the engine
+//! lands each page and only then saves that cursor, so a crash replays at most one page.
+
+pub mod generator;
+
+use flowlake_core::{ItemHistory, RawRecord};
+
+/// What a source failed at, with the record or request it was handling.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A payload that does not have the shape the normalizer expects.
+    #[error("{source_name}/{stream} record {key}: {message}")]
+    BadRecord {
+        /// Source name.
+        source_name: String,
+        /// Stream name.
+        stream: String,
+        /// Record key.
+        key: String,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// A saved cursor this source cannot read.
+    #[error("cursor `{0}` is not valid for this source")]
+    BadCursor(String),
+}
+
+/// One page of records and the cursor to resume after it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The records, payloads untouched.
+    pub records: Vec<RawRecord>,
+    /// The cursor that resumes right after this page.
+    pub cursor: String,
+    /// Work the source knows is left after this page, for progress bars.
+    pub remaining_hint: Option<u64>,
+}
+
+/// A stream of pages from one external system.
+pub trait Source {
+    /// The configured source name.
+    fn name(&self) -> &str;
+    /// Total records expected in this run, when the source knows it (for progress bars).
+    fn size_hint(&self, cursor: Option<&str>) -> Option<u64>;
+    /// The page after `cursor` (`None` for the first), or `None` when there is nothing more.
+    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError>;
+    /// Normalizes one landed record into work items with their histories.
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<ItemHistory>, SourceError>;
+}

@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +64,9 @@ impl Default for CalendarSpec {
     fn default() -> Self {
         Self {
             time_zone: "UTC".into(),
-            work_days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            work_days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
             day_start: "09:00".into(),
             day_end: "18:00".into(),
             holidays: Vec::new(),
@@ -153,7 +157,11 @@ impl TryFrom<CalendarSpec> for BusinessCalendar {
     type Error = CalendarError;
 
     fn try_from(spec: CalendarSpec) -> Result<Self, Self::Error> {
-        let tz: Tz = spec.time_zone.trim().parse().map_err(|_| CalendarError::TimeZone(spec.time_zone.clone()))?;
+        let tz: Tz = spec
+            .time_zone
+            .trim()
+            .parse()
+            .map_err(|_| CalendarError::TimeZone(spec.time_zone.clone()))?;
         let mut work_days = [false; 7];
         for d in &spec.work_days {
             work_days[parse_weekday(d)?.num_days_from_monday() as usize] = true;
@@ -161,13 +169,17 @@ impl TryFrom<CalendarSpec> for BusinessCalendar {
         let day_start = parse_time_of_day(&spec.day_start)?;
         let day_end = parse_time_of_day(&spec.day_end)?;
         if day_end < day_start {
-            return Err(CalendarError::EmptyDay { start: spec.day_start.clone(), end: spec.day_end.clone() });
+            return Err(CalendarError::EmptyDay {
+                start: spec.day_start.clone(),
+                end: spec.day_end.clone(),
+            });
         }
         let holidays = spec
             .holidays
             .iter()
             .map(|h| {
-                NaiveDate::parse_from_str(h.trim(), "%Y-%m-%d").map_err(|_| CalendarError::Holiday(h.clone()))
+                NaiveDate::parse_from_str(h.trim(), "%Y-%m-%d")
+                    .map_err(|_| CalendarError::Holiday(h.clone()))
             })
             .collect::<Result<_, _>>()?;
         let annual = match spec.holiday_preset.as_deref() {
@@ -175,7 +187,15 @@ impl TryFrom<CalendarSpec> for BusinessCalendar {
             Some("ru") => RU_HOLIDAYS.iter().copied().collect(),
             Some(other) => return Err(CalendarError::Preset(other.to_string())),
         };
-        Ok(Self { tz, work_days, day_start, day_end, holidays, annual, spec })
+        Ok(Self {
+            tz,
+            work_days,
+            day_start,
+            day_end,
+            holidays,
+            annual,
+            spec,
+        })
     }
 }
 
@@ -291,32 +311,115 @@ mod tests {
     fn business_time_cases() {
         let utc = cal("UTC", "09:00", "18:00", &["2024-01-03"]);
         let berlin = cal("Europe/Berlin", "09:00", "18:00", &[]);
-        let mut ny = CalendarSpec { time_zone: "America/New_York".into(), ..CalendarSpec::default() };
-        ny.work_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(String::from).to_vec();
+        let mut ny = CalendarSpec {
+            time_zone: "America/New_York".into(),
+            ..CalendarSpec::default()
+        };
+        ny.work_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .map(String::from)
+            .to_vec();
         ny.day_start = "00:00".into();
         ny.day_end = "24:00".into();
         let ny = BusinessCalendar::try_from(ny).unwrap();
         // (calendar, start, end, expected business seconds, why)
         let cases: &[(&BusinessCalendar, &str, &str, i64, &str)] = &[
-            (&utc, "2024-01-01T10:00:00Z", "2024-01-01T12:00:00Z", 7200, "inside one working day"),
-            (&utc, "2024-01-01T17:00:00Z", "2024-01-02T10:00:00Z", 7200, "skips the night"),
-            (&utc, "2024-01-05T17:00:00Z", "2024-01-08T10:00:00Z", 7200, "skips the weekend"),
-            (&utc, "2024-01-02T17:00:00Z", "2024-01-04T10:00:00Z", 7200, "skips a holiday"),
-            (&utc, "2024-01-06T10:00:00Z", "2024-01-07T10:00:00Z", 0, "all on a weekend"),
-            (&utc, "2024-01-01T19:00:00Z", "2024-01-01T23:00:00Z", 0, "outside working hours"),
-            (&utc, "2024-01-01T12:00:00Z", "2024-01-01T12:00:00Z", 0, "same second"),
-            (&utc, "2024-01-01T12:00:00Z", "2024-01-01T11:00:00Z", 0, "reversed"),
+            (
+                &utc,
+                "2024-01-01T10:00:00Z",
+                "2024-01-01T12:00:00Z",
+                7200,
+                "inside one working day",
+            ),
+            (
+                &utc,
+                "2024-01-01T17:00:00Z",
+                "2024-01-02T10:00:00Z",
+                7200,
+                "skips the night",
+            ),
+            (
+                &utc,
+                "2024-01-05T17:00:00Z",
+                "2024-01-08T10:00:00Z",
+                7200,
+                "skips the weekend",
+            ),
+            (
+                &utc,
+                "2024-01-02T17:00:00Z",
+                "2024-01-04T10:00:00Z",
+                7200,
+                "skips a holiday",
+            ),
+            (
+                &utc,
+                "2024-01-06T10:00:00Z",
+                "2024-01-07T10:00:00Z",
+                0,
+                "all on a weekend",
+            ),
+            (
+                &utc,
+                "2024-01-01T19:00:00Z",
+                "2024-01-01T23:00:00Z",
+                0,
+                "outside working hours",
+            ),
+            (
+                &utc,
+                "2024-01-01T12:00:00Z",
+                "2024-01-01T12:00:00Z",
+                0,
+                "same second",
+            ),
+            (
+                &utc,
+                "2024-01-01T12:00:00Z",
+                "2024-01-01T11:00:00Z",
+                0,
+                "reversed",
+            ),
             // Berlin in winter is UTC+1: 09:00 local is 08:00Z.
-            (&berlin, "2024-01-08T07:00:00Z", "2024-01-08T09:00:00Z", 3600, "local hours, winter"),
+            (
+                &berlin,
+                "2024-01-08T07:00:00Z",
+                "2024-01-08T09:00:00Z",
+                3600,
+                "local hours, winter",
+            ),
             // Berlin in summer is UTC+2: 09:00 local is 07:00Z.
-            (&berlin, "2024-07-08T07:00:00Z", "2024-07-08T09:00:00Z", 7200, "local hours, summer"),
+            (
+                &berlin,
+                "2024-07-08T07:00:00Z",
+                "2024-07-08T09:00:00Z",
+                7200,
+                "local hours, summer",
+            ),
             // 2024-03-31 (Sunday) Berlin springs forward: Friday works 08:00–17:00Z (CET), Monday 1 April
             // works 07:00–16:00Z (CEST); both are full nine-hour days.
-            (&berlin, "2024-03-29T00:00:00Z", "2024-04-02T00:00:00Z", 18 * 3600, "over the DST change"),
+            (
+                &berlin,
+                "2024-03-29T00:00:00Z",
+                "2024-04-02T00:00:00Z",
+                18 * 3600,
+                "over the DST change",
+            ),
             // New York springs forward on 2024-03-10: that Sunday has 23 hours, all counted when every day works.
-            (&ny, "2024-03-10T05:00:00Z", "2024-03-11T04:00:00Z", 23 * 3600, "a 23-hour day"),
+            (
+                &ny,
+                "2024-03-10T05:00:00Z",
+                "2024-03-11T04:00:00Z",
+                23 * 3600,
+                "a 23-hour day",
+            ),
             // Falls back on 2024-11-03: a 25-hour day.
-            (&ny, "2024-11-03T04:00:00Z", "2024-11-04T05:00:00Z", 25 * 3600, "a 25-hour day"),
+            (
+                &ny,
+                "2024-11-03T04:00:00Z",
+                "2024-11-04T05:00:00Z",
+                25 * 3600,
+                "a 25-hour day",
+            ),
         ];
         for (c, s, e, want, why) in cases {
             assert_eq!(c.business_seconds(t(s), t(e)), *want, "{why}");
@@ -334,7 +437,9 @@ mod tests {
             ..CalendarSpec::default()
         })
         .unwrap();
-        let (s, e) = c.working_window(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()).unwrap();
+        let (s, e) = c
+            .working_window(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap())
+            .unwrap();
         assert_eq!(s, t("2024-03-31T01:00:00Z")); // 03:00 CEST
         assert_eq!(e, t("2024-03-31T02:00:00Z")); // 04:00 CEST
     }

@@ -63,7 +63,14 @@ impl StandardType {
             Self::Epic
         } else if has(&["sub-task", "subtask", "подзадача"]) {
             Self::Subtask
-        } else if has(&["story", "feature", "improvement", "enhancement", "история", "улучшение"]) {
+        } else if has(&[
+            "story",
+            "feature",
+            "improvement",
+            "enhancement",
+            "история",
+            "улучшение",
+        ]) {
             Self::Feature
         } else if has(&["task", "chore", "задача"]) {
             Self::Task
@@ -311,4 +318,22 @@ pub struct ItemHistory {
     pub status_changes: Vec<StatusChange>,
     /// Every changed field, status included.
     pub field_changes: Vec<FieldChange>,
+}
+
+/// One API record exactly as the source returned it, landed before anything interprets it, so that
+/// `flowlake rebuild` can re-normalize everything without calling the API again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawRecord {
+    /// The configured source name.
+    pub source: String,
+    /// The stream within the source (`issues`, `pull_requests`, …).
+    pub stream: String,
+    /// The record's primary key within the stream.
+    pub key: String,
+    /// The record's own last-modified time, when it has one.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When flowlake fetched it.
+    pub fetched_at: DateTime<Utc>,
+    /// The payload, untouched.
+    pub payload: serde_json::Value,
 }

@@ -45,7 +45,12 @@ impl FromStr for StatusCategory {
     type Err = UnknownCategory;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
             "todo" | "to_do" | "new" => Ok(Self::Todo),
             "in_progress" | "indeterminate" => Ok(Self::InProgress),
             "done" => Ok(Self::Done),
@@ -73,7 +78,10 @@ impl StatusMap {
         S: AsRef<str>,
     {
         Self {
-            explicit: explicit.into_iter().map(|(k, v)| (k.as_ref().to_lowercase(), v)).collect(),
+            explicit: explicit
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_lowercase(), v))
+                .collect(),
             active: active.map(|a| a.into_iter().map(|s| s.to_lowercase()).collect()),
         }
     }
@@ -99,13 +107,39 @@ impl StatusMap {
 /// (a status nobody mapped is most often a working or waiting state).
 pub fn guess_category(status: &str) -> StatusCategory {
     const TODO: &[&str] = &[
-        "open", "new", "backlog", "to do", "todo", "selected for development", "reopened", "открыт",
-        "новый", "новая", "бэклог",
+        "open",
+        "new",
+        "backlog",
+        "to do",
+        "todo",
+        "selected for development",
+        "reopened",
+        "открыт",
+        "новый",
+        "новая",
+        "бэклог",
     ];
     const DONE: &[&str] = &[
-        "done", "closed", "resolved", "cancelled", "canceled", "rejected", "released", "won't do",
-        "wontfix", "merged", "complete", "completed", "fixed", "закрыт", "решен", "решён", "отменен",
-        "отменён", "выполнено", "готово",
+        "done",
+        "closed",
+        "resolved",
+        "cancelled",
+        "canceled",
+        "rejected",
+        "released",
+        "won't do",
+        "wontfix",
+        "merged",
+        "complete",
+        "completed",
+        "fixed",
+        "закрыт",
+        "решен",
+        "решён",
+        "отменен",
+        "отменён",
+        "выполнено",
+        "готово",
     ];
     let s = status.trim().to_lowercase();
     if TODO.contains(&s.as_str()) {
@@ -124,7 +158,10 @@ mod tests {
     #[test]
     fn category_names_parse_and_unknown_ones_are_rejected_with_the_value() {
         assert_eq!("todo".parse::<StatusCategory>(), Ok(StatusCategory::Todo));
-        assert_eq!("In Progress".parse::<StatusCategory>(), Ok(StatusCategory::InProgress));
+        assert_eq!(
+            "In Progress".parse::<StatusCategory>(),
+            Ok(StatusCategory::InProgress)
+        );
         assert_eq!("done".parse::<StatusCategory>(), Ok(StatusCategory::Done));
         let err = "finished".parse::<StatusCategory>().unwrap_err();
         assert!(err.to_string().contains("`finished`"));
@@ -133,11 +170,20 @@ mod tests {
     #[test]
     fn explicit_mapping_beats_reported_category_which_beats_the_guess() {
         let map = StatusMap::new([("Review", StatusCategory::InProgress)], None);
-        assert_eq!(map.category("review", Some(StatusCategory::Done)), StatusCategory::InProgress);
-        assert_eq!(map.category("Closed", Some(StatusCategory::Todo)), StatusCategory::Todo);
+        assert_eq!(
+            map.category("review", Some(StatusCategory::Done)),
+            StatusCategory::InProgress
+        );
+        assert_eq!(
+            map.category("Closed", Some(StatusCategory::Todo)),
+            StatusCategory::Todo
+        );
         assert_eq!(map.category("Closed", None), StatusCategory::Done);
         assert_eq!(map.category("Backlog", None), StatusCategory::Todo);
-        assert_eq!(map.category("Waiting for QA", None), StatusCategory::InProgress);
+        assert_eq!(
+            map.category("Waiting for QA", None),
+            StatusCategory::InProgress
+        );
     }
 
     #[test]
@@ -145,7 +191,10 @@ mod tests {
         let default = StatusMap::default();
         assert!(default.is_active("Review", StatusCategory::InProgress));
         assert!(!default.is_active("Open", StatusCategory::Todo));
-        let custom = StatusMap::new(Vec::<(String, StatusCategory)>::new(), Some(vec!["In Progress".into()]));
+        let custom = StatusMap::new(
+            Vec::<(String, StatusCategory)>::new(),
+            Some(vec!["In Progress".into()]),
+        );
         assert!(custom.is_active("in progress", StatusCategory::InProgress));
         assert!(!custom.is_active("Review", StatusCategory::InProgress));
     }

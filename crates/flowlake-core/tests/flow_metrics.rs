@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use flowlake_core::metrics::{
-    item_metrics, percentile, status_intervals, time_in_status, Bucket, DailyFlow, Percentiles, Throughput,
+    item_metrics, percentile, status_intervals, time_in_status, Bucket, DailyFlow, Percentiles,
+    Throughput,
 };
 use flowlake_core::{
-    BusinessCalendar, CalendarSpec, FieldChange, ItemHistory, StandardType, StatusCategory, StatusChange,
-    StatusMap, WorkItem,
+    BusinessCalendar, CalendarSpec, FieldChange, ItemHistory, StandardType, StatusCategory,
+    StatusChange, StatusMap, WorkItem,
 };
 use proptest::prelude::*;
 
@@ -239,13 +240,26 @@ fn hand_computed_item_metrics() {
     let map = StatusMap::default();
     for c in CASES {
         let cal = utc_9_to_18(c.holidays);
-        let history = ItemHistory { item: item(c.created, c.current), status_changes: moves(c.changes), field_changes: vec![] };
-        let intervals = status_intervals(&history.item, &history.status_changes, &map, &cal, t(c.now));
+        let history = ItemHistory {
+            item: item(c.created, c.current),
+            status_changes: moves(c.changes),
+            field_changes: vec![],
+        };
+        let intervals =
+            status_intervals(&history.item, &history.status_changes, &map, &cal, t(c.now));
         let m = item_metrics(&history, &intervals, &map, &cal, t(c.now));
         assert_eq!(m.lead_seconds, c.lead, "{}: lead", c.name);
-        assert_eq!(m.lead_business_seconds, c.lead_business, "{}: lead business", c.name);
+        assert_eq!(
+            m.lead_business_seconds, c.lead_business,
+            "{}: lead business",
+            c.name
+        );
         assert_eq!(m.cycle_seconds, c.cycle, "{}: cycle", c.name);
-        assert_eq!(m.cycle_business_seconds, c.cycle_business, "{}: cycle business", c.name);
+        assert_eq!(
+            m.cycle_business_seconds, c.cycle_business,
+            "{}: cycle business",
+            c.name
+        );
         assert_eq!(m.reopen_count, c.reopens, "{}: reopens", c.name);
         assert_eq!(m.status_path, c.path, "{}: path", c.name);
     }
@@ -254,11 +268,17 @@ fn hand_computed_item_metrics() {
 #[test]
 fn business_time_across_a_dst_change_counts_full_working_days() {
     // Berlin springs forward on Sunday 2024-03-31; work Friday 09:00 to Monday 18:00 local is two full days.
-    let cal = BusinessCalendar::try_from(CalendarSpec { time_zone: "Europe/Berlin".into(), ..CalendarSpec::default() })
-        .unwrap();
+    let cal = BusinessCalendar::try_from(CalendarSpec {
+        time_zone: "Europe/Berlin".into(),
+        ..CalendarSpec::default()
+    })
+    .unwrap();
     let history = ItemHistory {
         item: item("2024-03-29T08:00:00Z", "Done"),
-        status_changes: moves(&[("2024-03-29T08:00:00Z", "Open", "In Progress"), ("2024-04-01T16:00:00Z", "In Progress", "Done")]),
+        status_changes: moves(&[
+            ("2024-03-29T08:00:00Z", "Open", "In Progress"),
+            ("2024-04-01T16:00:00Z", "In Progress", "Done"),
+        ]),
         field_changes: vec![],
     };
     let map = StatusMap::default();
@@ -287,15 +307,32 @@ fn time_in_status_includes_the_current_stay_up_to_now() {
     let iv = status_intervals(&history.item, &history.status_changes, &map, &cal, now);
     let tis = time_in_status(&iv);
     assert_eq!(tis.len(), 2);
-    assert_eq!((tis[0].status.as_str(), tis[0].visits, tis[0].calendar_seconds), ("Open", 2, 2 * H));
-    assert_eq!((tis[1].status.as_str(), tis[1].visits, tis[1].calendar_seconds), ("In Progress", 2, 3 * H));
+    assert_eq!(
+        (
+            tis[0].status.as_str(),
+            tis[0].visits,
+            tis[0].calendar_seconds
+        ),
+        ("Open", 2, 2 * H)
+    );
+    assert_eq!(
+        (
+            tis[1].status.as_str(),
+            tis[1].visits,
+            tis[1].calendar_seconds
+        ),
+        ("In Progress", 2, 3 * H)
+    );
     assert_eq!(iv.last().unwrap().end, None);
 }
 
 #[test]
 fn flow_efficiency_uses_the_active_set() {
     let cal = utc_9_to_18(&[]);
-    let map = StatusMap::new(Vec::<(String, StatusCategory)>::new(), Some(vec!["In Progress".into()]));
+    let map = StatusMap::new(
+        Vec::<(String, StatusCategory)>::new(),
+        Some(vec!["In Progress".into()]),
+    );
     let history = ItemHistory {
         item: item("2024-01-08T09:00:00Z", "Done"),
         status_changes: moves(&[
@@ -331,7 +368,10 @@ fn first_response_is_the_earlier_of_a_status_change_and_someone_elses_edit() {
         to_value: Some("High".into()),
     };
     // The author's own edit is not a response.
-    history.field_changes = vec![edit("alice", "2024-01-08T09:30:00Z"), edit("carol", "2024-01-08T10:00:00Z")];
+    history.field_changes = vec![
+        edit("alice", "2024-01-08T09:30:00Z"),
+        edit("carol", "2024-01-08T10:00:00Z"),
+    ];
     let now = t("2024-01-09T00:00:00Z");
     let iv = status_intervals(&history.item, &history.status_changes, &map, &cal, now);
     let m = item_metrics(&history, &iv, &map, &cal, now);
@@ -356,19 +396,51 @@ fn throughput_counts_completions_per_iso_week_with_empty_weeks() {
     let tz = chrono_tz::UTC;
     let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let mut tp = Throughput::new(tz, Bucket::Week, d("2024-01-01"), d("2024-01-21"));
-    for at in ["2024-01-02T10:00:00Z", "2024-01-07T23:59:59Z", "2024-01-15T00:00:00Z", "2024-02-01T00:00:00Z"] {
+    for at in [
+        "2024-01-02T10:00:00Z",
+        "2024-01-07T23:59:59Z",
+        "2024-01-15T00:00:00Z",
+        "2024-02-01T00:00:00Z",
+    ] {
         tp.add(t(at));
     }
-    assert_eq!(tp.buckets(), vec![(d("2024-01-01"), 2), (d("2024-01-08"), 0), (d("2024-01-15"), 1)]);
+    assert_eq!(
+        tp.buckets(),
+        vec![
+            (d("2024-01-01"), 2),
+            (d("2024-01-08"), 0),
+            (d("2024-01-15"), 1)
+        ]
+    );
 }
 
 #[test]
 fn wip_and_cumulative_flow_sample_the_end_of_each_day() {
     let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let mut flow = DailyFlow::new(chrono_tz::UTC, d("2024-01-01"), d("2024-01-05"), t("2024-01-04T12:00:00Z"));
-    flow.add("Open", StatusCategory::Todo, t("2024-01-01T10:00:00Z"), Some(t("2024-01-02T10:00:00Z")));
-    flow.add("In Progress", StatusCategory::InProgress, t("2024-01-02T10:00:00Z"), None);
-    flow.add("In Progress", StatusCategory::InProgress, t("2024-01-02T00:00:00Z"), Some(t("2024-01-03T00:00:00Z")));
+    let mut flow = DailyFlow::new(
+        chrono_tz::UTC,
+        d("2024-01-01"),
+        d("2024-01-05"),
+        t("2024-01-04T12:00:00Z"),
+    );
+    flow.add(
+        "Open",
+        StatusCategory::Todo,
+        t("2024-01-01T10:00:00Z"),
+        Some(t("2024-01-02T10:00:00Z")),
+    );
+    flow.add(
+        "In Progress",
+        StatusCategory::InProgress,
+        t("2024-01-02T10:00:00Z"),
+        None,
+    );
+    flow.add(
+        "In Progress",
+        StatusCategory::InProgress,
+        t("2024-01-02T00:00:00Z"),
+        Some(t("2024-01-03T00:00:00Z")),
+    );
     // Days after `now` are not sampled.
     assert_eq!(flow.days().len(), 3);
     assert_eq!(flow.wip(), vec![1, 1, 1]);
@@ -377,7 +449,10 @@ fn wip_and_cumulative_flow_sample_the_end_of_each_day() {
 
 fn arb_history() -> impl Strategy<Value = (Vec<(i64, usize)>, i64)> {
     // (offset from creation in seconds, status index) per change, and `now` offset.
-    (prop::collection::vec((-3600i64..40 * D, 0usize..5), 0..25), 0i64..60 * D)
+    (
+        prop::collection::vec((-3600i64..40 * D, 0usize..5), 0..25),
+        0i64..60 * D,
+    )
 }
 
 const STATUSES: [&str; 5] = ["Open", "In Progress", "Review", "Done", "Closed"];

@@ -1,1 +1,16 @@
-//! placeholder
+//! flowlake's stores: one schema description rendered to each dialect, versioned migrations, idempotent
+//! loads, and the sync-state back-ends.
+//!
+//! A store never computes metrics: it receives batches of rows already computed and replaces them by key, so
+//! loading the same data twice changes nothing.
+
+pub mod batch;
+pub mod duckdb_store;
+pub mod error;
+pub mod schema;
+pub mod state;
+
+pub use batch::LoadBatch;
+pub use duckdb_store::{DuckDbStore, QueryResult};
+pub use error::StoreError;
+pub use state::{JsonFileState, StateBackend, StateKey};

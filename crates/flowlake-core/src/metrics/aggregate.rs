@@ -39,7 +39,8 @@ impl Percentiles {
     pub fn of(mut values: Vec<i64>) -> Self {
         values.sort_unstable();
         let count = values.len();
-        let mean = (count > 0).then(|| values.iter().map(|&v| v as f64).sum::<f64>() / count as f64);
+        let mean =
+            (count > 0).then(|| values.iter().map(|&v| v as f64).sum::<f64>() / count as f64);
         Self {
             count,
             mean,
@@ -94,7 +95,13 @@ impl Throughput {
             counts.insert(d, 0);
             d = bucket.next(d);
         }
-        Self { tz, bucket, from, to, counts }
+        Self {
+            tz,
+            bucket,
+            from,
+            to,
+            counts,
+        }
     }
 
     /// Counts an item completed at `completed_at` if that falls in the range.
@@ -131,10 +138,16 @@ impl DailyFlow {
         let mut d = from;
         while d <= to {
             let next = d + Duration::days(1);
-            let Some(midnight) = next.and_hms_opt(0, 0, 0) else { break };
+            let Some(midnight) = next.and_hms_opt(0, 0, 0) else {
+                break;
+            };
             let sample = match midnight.and_local_timezone(tz) {
-                chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
-                chrono::LocalResult::None => (midnight + Duration::hours(1)).and_utc() - Duration::hours(1),
+                chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                    t.with_timezone(&Utc)
+                }
+                chrono::LocalResult::None => {
+                    (midnight + Duration::hours(1)).and_utc() - Duration::hours(1)
+                }
             };
             if sample > now {
                 break;
@@ -143,11 +156,21 @@ impl DailyFlow {
             samples.push(sample);
             d = next;
         }
-        Self { days, samples, counts: BTreeMap::new() }
+        Self {
+            days,
+            samples,
+            counts: BTreeMap::new(),
+        }
     }
 
     /// Adds one status interval `[start, end)`; `end = None` means still in that status.
-    pub fn add(&mut self, status: &str, category: StatusCategory, start: DateTime<Utc>, end: Option<DateTime<Utc>>) {
+    pub fn add(
+        &mut self,
+        status: &str,
+        category: StatusCategory,
+        start: DateTime<Utc>,
+        end: Option<DateTime<Utc>>,
+    ) {
         let first = self.samples.partition_point(|s| *s < start);
         let last = match end {
             Some(e) => self.samples.partition_point(|s| *s < e),
@@ -157,7 +180,10 @@ impl DailyFlow {
             return;
         }
         let n = self.samples.len();
-        let entry = self.counts.entry(status.to_string()).or_insert_with(|| (category, vec![0; n]));
+        let entry = self
+            .counts
+            .entry(status.to_string())
+            .or_insert_with(|| (category, vec![0; n]));
         for c in &mut entry.1[first..last] {
             *c += 1;
         }
@@ -209,7 +235,11 @@ pub struct Aging {
 impl Aging {
     /// Keeps the `keep` oldest items for display.
     pub fn new(keep: usize) -> Self {
-        Self { ages: Vec::new(), oldest: Vec::new(), keep }
+        Self {
+            ages: Vec::new(),
+            oldest: Vec::new(),
+            keep,
+        }
     }
 
     /// Adds one unfinished item.
@@ -218,7 +248,9 @@ impl Aging {
         if self.keep == 0 {
             return;
         }
-        let pos = self.oldest.partition_point(|e| e.age_seconds >= entry.age_seconds);
+        let pos = self
+            .oldest
+            .partition_point(|e| e.age_seconds >= entry.age_seconds);
         if pos < self.keep {
             self.oldest.insert(pos, entry);
             self.oldest.truncate(self.keep);
@@ -269,7 +301,14 @@ impl StatusTotals {
 
 impl StatusTimeSummary {
     /// Adds one item's time in one status.
-    pub fn add(&mut self, status: &str, category: StatusCategory, visits: u32, calendar: i64, business: i64) {
+    pub fn add(
+        &mut self,
+        status: &str,
+        category: StatusCategory,
+        visits: u32,
+        calendar: i64,
+        business: i64,
+    ) {
         let t = self.per_status.entry(status.to_string()).or_default();
         t.category = Some(category);
         t.items += 1;

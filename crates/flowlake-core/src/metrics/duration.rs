@@ -6,8 +6,15 @@ pub fn human_duration(seconds: i64) -> String {
     if seconds == 0 {
         return "0s".to_string();
     }
-    const UNITS: [(&str, i64); 7] =
-        [("y", 31_104_000), ("mo", 2_592_000), ("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)];
+    const UNITS: [(&str, i64); 7] = [
+        ("y", 31_104_000),
+        ("mo", 2_592_000),
+        ("w", 604_800),
+        ("d", 86_400),
+        ("h", 3600),
+        ("m", 60),
+        ("s", 1),
+    ];
     let mut rest = seconds.unsigned_abs() as i64;
     let mut parts = Vec::with_capacity(2);
     for (name, size) in UNITS {

@@ -52,16 +52,24 @@ pub fn status_intervals(
     now: DateTime<Utc>,
 ) -> Vec<StatusInterval> {
     let mut ordered: Vec<&StatusChange> = changes.iter().collect();
-    ordered.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| cmp_change_id(&a.change_id, &b.change_id)));
+    ordered.sort_by(|a, b| {
+        a.at.cmp(&b.at)
+            .then_with(|| cmp_change_id(&a.change_id, &b.change_id))
+    });
     let life_end = now.max(item.created_at);
     let clamp = |t: DateTime<Utc>| t.clamp(item.created_at, life_end);
     let category = |status: &str| {
-        let reported = status.eq_ignore_ascii_case(&item.status).then_some(item.status_category);
+        let reported = status
+            .eq_ignore_ascii_case(&item.status)
+            .then_some(item.status_category);
         map.category(status, reported)
     };
 
     let initial = match ordered.first() {
-        Some(first) => first.from_status.clone().unwrap_or_else(|| UNKNOWN_INITIAL_STATUS.to_string()),
+        Some(first) => first
+            .from_status
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_INITIAL_STATUS.to_string()),
         None => item.status.clone(),
     };
     let mut out = Vec::with_capacity(ordered.len() + 1);
@@ -72,11 +80,25 @@ pub fn status_intervals(
             continue;
         }
         let at = clamp(change.at);
-        out.push(closed(out.len(), &current, category(&current), start, Some(at), calendar));
+        out.push(closed(
+            out.len(),
+            &current,
+            category(&current),
+            start,
+            Some(at),
+            calendar,
+        ));
         current = change.to_status.clone();
         start = at;
     }
-    let mut last = closed(out.len(), &current, category(&current), start, None, calendar);
+    let mut last = closed(
+        out.len(),
+        &current,
+        category(&current),
+        start,
+        None,
+        calendar,
+    );
     last.calendar_seconds = (life_end - start).num_seconds();
     last.business_seconds = calendar.business_seconds(start, life_end);
     out.push(last);
@@ -92,7 +114,10 @@ fn closed(
     calendar: &BusinessCalendar,
 ) -> StatusInterval {
     let (calendar_seconds, business_seconds) = match end {
-        Some(end) => ((end - start).num_seconds(), calendar.business_seconds(start, end)),
+        Some(end) => (
+            (end - start).num_seconds(),
+            calendar.business_seconds(start, end),
+        ),
         None => (0, 0),
     };
     StatusInterval {

@@ -80,13 +80,19 @@ pub fn item_metrics(
     let current_status = last.map_or_else(|| item.status.clone(), |i| i.status.clone());
 
     let done_from = if current_category == StatusCategory::Done {
-        let trailing = intervals.iter().rev().take_while(|i| i.category == StatusCategory::Done).count();
+        let trailing = intervals
+            .iter()
+            .rev()
+            .take_while(|i| i.category == StatusCategory::Done)
+            .count();
         Some(intervals.len() - trailing)
     } else {
         None
     };
     let completed_at = done_from.map(|i| intervals[i].start);
-    let start_idx = intervals.iter().position(|i| i.category == StatusCategory::InProgress);
+    let start_idx = intervals
+        .iter()
+        .position(|i| i.category == StatusCategory::InProgress);
     let started_at = start_idx.map(|i| intervals[i].start);
 
     let lead_seconds = completed_at.map(|c| (c - item.created_at).num_seconds());
@@ -100,7 +106,11 @@ pub fn item_metrics(
                 .map(|i| i.calendar_seconds)
                 .sum::<i64>();
             let (from, to) = (intervals[s].start, intervals[d].start);
-            (Some((to - from).num_seconds()), Some(calendar.business_seconds(from, to)), Some(active))
+            (
+                Some((to - from).num_seconds()),
+                Some(calendar.business_seconds(from, to)),
+                Some(active),
+            )
         }
         _ => (None, None, None),
     };
@@ -136,7 +146,11 @@ pub fn item_metrics(
 
     let age_seconds = match completed_at {
         Some(_) => None,
-        None => Some((now - started_at.unwrap_or(item.created_at)).num_seconds().max(0)),
+        None => Some(
+            (now - started_at.unwrap_or(item.created_at))
+                .num_seconds()
+                .max(0),
+        ),
     };
 
     ItemMetrics {

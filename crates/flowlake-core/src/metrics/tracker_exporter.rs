@@ -81,12 +81,19 @@ pub fn format_datetime(t: DateTime<Utc>) -> String {
 /// change closes the stay that began at the previous change (or at creation for the first one).
 pub fn exits_from_status_changes(changes: &[StatusChange]) -> Vec<WorkflowExit> {
     let mut ordered: Vec<&StatusChange> = changes.iter().collect();
-    ordered.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| cmp_change_id(&a.change_id, &b.change_id)));
+    ordered.sort_by(|a, b| {
+        a.at.cmp(&b.at)
+            .then_with(|| cmp_change_id(&a.change_id, &b.change_id))
+    });
     let mut previous: Option<DateTime<Utc>> = None;
     let mut out = Vec::with_capacity(ordered.len());
     for c in ordered {
         if let Some(from) = &c.from_status {
-            out.push(WorkflowExit { status_display: from.clone(), started: previous, ended: c.at });
+            out.push(WorkflowExit {
+                status_display: from.clone(),
+                started: previous,
+                ended: c.at,
+            });
         }
         previous = Some(c.at);
     }
@@ -103,7 +110,11 @@ pub fn issue_metrics(
     let mut rows: Vec<StatusRow> = Vec::new();
     for exit in exits {
         let start = exit.started.unwrap_or(created_at);
-        let (lo, hi) = if start <= exit.ended { (start, exit.ended) } else { (exit.ended, start) };
+        let (lo, hi) = if start <= exit.ended {
+            (start, exit.ended)
+        } else {
+            (exit.ended, start)
+        };
         // Whole seconds with the milliseconds truncated, as Python's int(total_seconds()) does.
         let duration = (hi - lo).num_milliseconds() / 1000;
         let busdays = calendar.business_seconds(lo, hi);
@@ -135,12 +146,17 @@ pub fn issue_metrics(
 
 /// tracker-exporter's `is_closed`: resolved, or the snake-cased status is one of `closed_statuses`.
 pub fn is_closed(resolved: bool, status_display: &str, closed_statuses: &[String]) -> bool {
-    resolved || closed_statuses.iter().any(|s| *s == to_snake_case(status_display))
+    resolved
+        || closed_statuses
+            .iter()
+            .any(|s| *s == to_snake_case(status_display))
 }
 
 /// tracker-exporter's default closed statuses.
 pub fn default_closed_statuses() -> Vec<String> {
-    ["closed", "rejected", "resolved", "cancelled", "released"].map(String::from).to_vec()
+    ["closed", "rejected", "resolved", "cancelled", "released"]
+        .map(String::from)
+        .to_vec()
 }
 
 #[cfg(test)]
@@ -165,7 +181,12 @@ mod tests {
                 ended: t("2023-10-19T09:00:00Z"),
             },
         ];
-        let rows = issue_metrics("DEV-1", t("2023-10-16T06:00:00Z"), &exits, &BusinessCalendar::tracker_exporter());
+        let rows = issue_metrics(
+            "DEV-1",
+            t("2023-10-16T06:00:00Z"),
+            &exits,
+            &BusinessCalendar::tracker_exporter(),
+        );
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
         assert_eq!(r.status_name, "in_progress");
@@ -183,7 +204,12 @@ mod tests {
             started: None,
             ended: t("2023-10-16T10:00:01.999Z"),
         }];
-        let rows = issue_metrics("DEV-2", t("2023-10-16T09:00:00Z"), &exits, &BusinessCalendar::tracker_exporter());
+        let rows = issue_metrics(
+            "DEV-2",
+            t("2023-10-16T09:00:00Z"),
+            &exits,
+            &BusinessCalendar::tracker_exporter(),
+        );
         assert_eq!(rows[0].duration, 3601);
         assert_eq!(rows[0].human_readable_duration, "1h 1s");
     }

@@ -1,0 +1,67 @@
+//! The generator's payload into the domain model: a pure, total function.
+
+use flowlake_core::{
+    qualified_id, FieldChange, ItemHistory, StandardType, StatusChange, StatusMap, WorkItem,
+};
+
+use super::simulate::DemoIssue;
+
+/// Normalizes one generated issue: status moves become [`StatusChange`]s, every other changed field a
+/// [`FieldChange`]. The generator's workflow uses common status names, so the default
+/// category guesses apply; config mappings are applied later by the engine.
+pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
+    let id = qualified_id(source, &issue.key);
+    let person = |login: &Option<String>| login.as_ref().map(|l| qualified_id(source, l));
+    let item = WorkItem {
+        id: id.clone(),
+        source: source.to_string(),
+        project: issue.project.clone(),
+        key: issue.key.clone(),
+        title: issue.summary.clone(),
+        item_type: issue.issue_type.clone(),
+        standard_type: StandardType::guess(&issue.issue_type),
+        status: issue.status.clone(),
+        status_category: StatusMap::default().category(&issue.status, None),
+        priority: Some(issue.priority.clone()),
+        author: person(&Some(issue.reporter.clone())),
+        assignee: person(&issue.assignee),
+        labels: issue.labels.clone(),
+        components: issue.components.clone(),
+        parent: None,
+        created_at: issue.created,
+        updated_at: issue.updated,
+        resolved_at: issue.resolved,
+        url: Some(format!("https://tracker.example/{}", issue.key)),
+        custom_fields: serde_json::json!({ "story_points": issue.story_points }),
+    };
+    let mut status_changes = Vec::new();
+    let mut field_changes = Vec::with_capacity(issue.changelog.len());
+    for c in &issue.changelog {
+        let change_id = c.id.to_string();
+        if c.field == "status" {
+            status_changes.push(StatusChange {
+                item_id: id.clone(),
+                change_id: change_id.clone(),
+                at: c.at,
+                author: person(&Some(c.author.clone())),
+                from_status: c.from.clone(),
+                to_status: c.to.clone().unwrap_or_default(),
+            });
+            continue;
+        }
+        field_changes.push(FieldChange {
+            item_id: id.clone(),
+            change_id,
+            at: c.at,
+            author: person(&Some(c.author.clone())),
+            field: c.field.clone(),
+            from_value: c.from.clone(),
+            to_value: c.to.clone(),
+        });
+    }
+    ItemHistory {
+        item,
+        status_changes,
+        field_changes,
+    }
+}

@@ -1,0 +1,415 @@
+//! Batches of rows on their way into a store, built column by column (Arrow) so loads are bulk appends.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use duckdb::arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use duckdb::arrow::record_batch::RecordBatch;
+use flowlake_core::metrics::tracker_exporter::StatusRow;
+use flowlake_core::metrics::{ItemMetrics, StatusInterval, StatusTime};
+use flowlake_core::{FieldChange, Person, RawRecord, StatusChange, WorkItem};
+
+use crate::error::StoreError;
+use crate::schema::{self, ColType, TableDef};
+
+enum ColumnBuilder {
+    Text(StringBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Ts(TimestampMicrosecondBuilder),
+    List(ListBuilder<StringBuilder>),
+}
+
+impl ColumnBuilder {
+    fn new(ty: ColType) -> Self {
+        match ty {
+            ColType::Text | ColType::Json => Self::Text(StringBuilder::new()),
+            ColType::Int => Self::Int(Int64Builder::new()),
+            ColType::Float => Self::Float(Float64Builder::new()),
+            ColType::Bool => Self::Bool(BooleanBuilder::new()),
+            ColType::Timestamp => Self::Ts(TimestampMicrosecondBuilder::new()),
+            ColType::TextList => Self::List(ListBuilder::new(StringBuilder::new())),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Self::Text(b) => Arc::new(b.finish()),
+            Self::Int(b) => Arc::new(b.finish()),
+            Self::Float(b) => Arc::new(b.finish()),
+            Self::Bool(b) => Arc::new(b.finish()),
+            Self::Ts(b) => Arc::new(b.finish()),
+            Self::List(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+fn arrow_type(ty: ColType) -> DataType {
+    match ty {
+        ColType::Text | ColType::Json => DataType::Utf8,
+        ColType::Int => DataType::Int64,
+        ColType::Float => DataType::Float64,
+        ColType::Bool => DataType::Boolean,
+        ColType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+        ColType::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+    }
+}
+
+/// The rows of one table, column by column.
+pub struct RowBatch {
+    def: &'static TableDef,
+    columns: Vec<ColumnBuilder>,
+    rows: usize,
+}
+
+/// One row being written: call one setter per column, in column order.
+pub struct Row<'a> {
+    batch: &'a mut RowBatch,
+    next: usize,
+}
+
+impl Row<'_> {
+    fn col(&mut self) -> &mut ColumnBuilder {
+        let i = self.next;
+        self.next += 1;
+        &mut self.batch.columns[i]
+    }
+
+    /// A text (or JSON text) column.
+    pub fn text(mut self, v: Option<&str>) -> Self {
+        match self.col() {
+            ColumnBuilder::Text(b) => b.append_option(v),
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// An integer column.
+    pub fn int(mut self, v: Option<i64>) -> Self {
+        match self.col() {
+            ColumnBuilder::Int(b) => b.append_option(v),
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// A float column.
+    pub fn float(mut self, v: Option<f64>) -> Self {
+        match self.col() {
+            ColumnBuilder::Float(b) => b.append_option(v),
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// A boolean column.
+    pub fn bool(mut self, v: Option<bool>) -> Self {
+        match self.col() {
+            ColumnBuilder::Bool(b) => b.append_option(v),
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// A timestamp column.
+    pub fn ts(mut self, v: Option<DateTime<Utc>>) -> Self {
+        match self.col() {
+            ColumnBuilder::Ts(b) => b.append_option(v.map(|t| t.timestamp_micros())),
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// A list-of-text column.
+    pub fn list(mut self, v: &[String]) -> Self {
+        match self.col() {
+            ColumnBuilder::List(b) => {
+                for s in v {
+                    b.values().append_value(s);
+                }
+                b.append(true);
+            }
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// Ends the row; every column must have been set.
+    pub fn end(self) {
+        assert_eq!(
+            self.next,
+            self.batch.columns.len(),
+            "row of {} is missing columns",
+            self.batch.def.name
+        );
+        self.batch.rows += 1;
+    }
+}
+
+impl RowBatch {
+    /// An empty batch for `def`.
+    pub fn new(def: &'static TableDef) -> Self {
+        Self {
+            def,
+            columns: def
+                .columns
+                .iter()
+                .map(|c| ColumnBuilder::new(c.ty))
+                .collect(),
+            rows: 0,
+        }
+    }
+
+    /// The table.
+    pub fn def(&self) -> &'static TableDef {
+        self.def
+    }
+
+    /// Rows so far.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Starts a row.
+    pub fn row(&mut self) -> Row<'_> {
+        Row {
+            batch: self,
+            next: 0,
+        }
+    }
+
+    /// Takes the rows as an Arrow record batch, leaving the batch empty.
+    pub fn take(&mut self) -> Result<RecordBatch, StoreError> {
+        let fields: Vec<Field> = self
+            .def
+            .columns
+            .iter()
+            .map(|c| Field::new(c.name, arrow_type(c.ty), c.nullable))
+            .collect();
+        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        self.rows = 0;
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| StoreError::Batch {
+            table: self.def.name.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Everything one page brings: raw records, entities and metric rows, loaded in one transaction.
+pub struct LoadBatch {
+    tables: BTreeMap<&'static str, RowBatch>,
+}
+
+impl Default for LoadBatch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LoadBatch {
+    /// An empty batch with every data table.
+    pub fn new() -> Self {
+        Self {
+            tables: schema::DATA_TABLES
+                .iter()
+                .map(|t| (t.name, RowBatch::new(t)))
+                .collect(),
+        }
+    }
+
+    fn table(&mut self, def: &TableDef) -> &mut RowBatch {
+        self.tables
+            .get_mut(def.name)
+            .expect("every data table has a batch")
+    }
+
+    /// Rows per table, non-empty tables only.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        self.tables
+            .iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(n, b)| (*n, b.len()))
+            .collect()
+    }
+
+    /// Total rows.
+    pub fn total_rows(&self) -> usize {
+        self.tables.values().map(RowBatch::len).sum()
+    }
+
+    /// The batches, in load order.
+    pub(crate) fn tables_mut(&mut self) -> impl Iterator<Item = &mut RowBatch> {
+        let order: Vec<&str> = schema::DATA_TABLES.iter().map(|t| t.name).collect();
+        let mut by_name: Vec<(&'static str, &mut RowBatch)> =
+            self.tables.iter_mut().map(|(k, v)| (*k, v)).collect();
+        by_name.sort_by_key(|(n, _)| order.iter().position(|o| o == n));
+        by_name.into_iter().map(|(_, b)| b)
+    }
+
+    /// A landed API record.
+    pub fn raw(&mut self, r: &RawRecord) {
+        let payload = r.payload.to_string();
+        self.table(&schema::RAW_RECORDS)
+            .row()
+            .text(Some(&r.source))
+            .text(Some(&r.stream))
+            .text(Some(&r.key))
+            .ts(r.updated_at)
+            .ts(Some(r.fetched_at))
+            .text(Some(&payload))
+            .end();
+    }
+
+    /// A work item.
+    pub fn work_item(&mut self, w: &WorkItem) {
+        let custom = w.custom_fields.to_string();
+        self.table(&schema::WORK_ITEMS)
+            .row()
+            .text(Some(&w.id))
+            .text(Some(&w.source))
+            .text(Some(&w.project))
+            .text(Some(&w.key))
+            .text(Some(&w.title))
+            .text(Some(&w.item_type))
+            .text(Some(w.standard_type.as_str()))
+            .text(Some(&w.status))
+            .text(Some(w.status_category.as_str()))
+            .text(w.priority.as_deref())
+            .text(w.author.as_deref())
+            .text(w.assignee.as_deref())
+            .list(&w.labels)
+            .list(&w.components)
+            .text(w.parent.as_deref())
+            .ts(Some(w.created_at))
+            .ts(Some(w.updated_at))
+            .ts(w.resolved_at)
+            .text(w.url.as_deref())
+            .text(Some(&custom))
+            .end();
+    }
+
+    /// A status move.
+    pub fn status_change(&mut self, c: &StatusChange) {
+        self.table(&schema::STATUS_CHANGES)
+            .row()
+            .text(Some(&c.item_id))
+            .text(Some(&c.change_id))
+            .ts(Some(c.at))
+            .text(c.author.as_deref())
+            .text(c.from_status.as_deref())
+            .text(Some(&c.to_status))
+            .end();
+    }
+
+    /// A changed field.
+    pub fn field_change(&mut self, c: &FieldChange) {
+        self.table(&schema::FIELD_CHANGES)
+            .row()
+            .text(Some(&c.item_id))
+            .text(Some(&c.change_id))
+            .ts(Some(c.at))
+            .text(c.author.as_deref())
+            .text(Some(&c.field))
+            .text(c.from_value.as_deref())
+            .text(c.to_value.as_deref())
+            .end();
+    }
+
+    /// A person.
+    pub fn person(&mut self, p: &Person) {
+        self.table(&schema::PEOPLE)
+            .row()
+            .text(Some(&p.id))
+            .text(Some(&p.source))
+            .text(Some(&p.login))
+            .text(p.name.as_deref())
+            .text(p.email.as_deref())
+            .end();
+    }
+
+    /// An item's metrics, with the item's attributes used for filtering.
+    pub fn item_metrics(&mut self, item: &WorkItem, m: &ItemMetrics, computed_at: DateTime<Utc>) {
+        self.table(&schema::ITEM_METRICS)
+            .row()
+            .text(Some(&m.item_id))
+            .text(Some(&item.source))
+            .text(Some(&item.project))
+            .text(Some(&item.item_type))
+            .text(Some(item.standard_type.as_str()))
+            .text(item.assignee.as_deref())
+            .ts(Some(m.created_at))
+            .ts(m.started_at)
+            .ts(m.completed_at)
+            .int(m.lead_seconds)
+            .int(m.lead_business_seconds)
+            .int(m.cycle_seconds)
+            .int(m.cycle_business_seconds)
+            .int(Some(m.reopen_count.into()))
+            .int(m.active_seconds)
+            .float(m.flow_efficiency)
+            .ts(m.first_response_at)
+            .int(m.first_response_seconds)
+            .text(Some(&m.status_path))
+            .int(Some(m.status_changes.into()))
+            .text(Some(&m.current_status))
+            .text(Some(m.current_category.as_str()))
+            .int(m.age_seconds)
+            .ts(Some(computed_at))
+            .end();
+    }
+
+    /// An item's status intervals.
+    pub fn status_interval(&mut self, item_id: &str, i: &StatusInterval) {
+        self.table(&schema::STATUS_INTERVALS)
+            .row()
+            .text(Some(item_id))
+            .int(Some(i.seq.into()))
+            .text(Some(&i.status))
+            .text(Some(i.category.as_str()))
+            .ts(Some(i.start))
+            .ts(i.end)
+            .int(Some(i.calendar_seconds))
+            .int(Some(i.business_seconds))
+            .end();
+    }
+
+    /// An item's time in one status.
+    pub fn status_time(&mut self, item_id: &str, t: &StatusTime) {
+        self.table(&schema::ITEM_STATUS_TIME)
+            .row()
+            .text(Some(item_id))
+            .text(Some(&t.status))
+            .text(Some(t.category.as_str()))
+            .int(Some(t.visits.into()))
+            .int(Some(t.calendar_seconds))
+            .int(Some(t.business_seconds))
+            .end();
+    }
+
+    /// A tracker-exporter compatible row.
+    pub fn tracker_exporter_row(&mut self, item_id: &str, r: &StatusRow) {
+        self.table(&schema::TRACKER_EXPORTER_ISSUE_METRICS)
+            .row()
+            .text(Some(item_id))
+            .ts(Some(r.last_seen))
+            .text(Some(&r.issue_key))
+            .text(Some(&r.status_name))
+            .int(Some(r.status_transitions_count.into()))
+            .int(Some(r.duration))
+            .text(Some(&r.human_readable_duration))
+            .int(Some(r.busdays_duration))
+            .text(Some(&r.human_readable_busdays_duration))
+            .end();
+    }
+}

@@ -1,0 +1,623 @@
+//! The embedded default store: a single DuckDB file, nothing to set up.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
+use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
+use flowlake_core::{RawRecord, StatusCategory};
+
+use crate::batch::LoadBatch;
+use crate::error::StoreError;
+use crate::schema::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
+use crate::state::{StateBackend, StateKey};
+
+/// How to open the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create if missing, migrate, write.
+    ReadWrite,
+    /// Only read; the file must exist and be migrated. Several readers may share it.
+    ReadOnly,
+}
+
+/// A DuckDB database file holding every flowlake table.
+pub struct DuckDbStore {
+    conn: Connection,
+    path: PathBuf,
+    staged: HashSet<&'static str>,
+}
+
+impl std::fmt::Debug for DuckDbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckDbStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of an ad-hoc query, as Arrow batches.
+#[derive(Debug)]
+pub struct QueryResult {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    /// Rows as display strings (NULL as empty), for tables and CSV.
+    pub fn rows_as_text(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        let opts = FormatOptions::default().with_null("\u{0}");
+        let mut out = Vec::new();
+        for b in &self.batches {
+            let fmts = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Batch {
+                    table: "query".into(),
+                    message: e.to_string(),
+                })?;
+            for r in 0..b.num_rows() {
+                out.push(
+                    fmts.iter()
+                        .map(|f| {
+                            let s = f.value(r).to_string();
+                            (s != "\u{0}").then_some(s)
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn open_reason(e: &duckdb::Error) -> String {
+    let msg = e.to_string();
+    let lower = msg.to_lowercase();
+    if lower.contains("lock") {
+        format!("it is locked by another process (another flowlake run?): {msg}")
+    } else if lower.contains("not a valid duckdb database") || lower.contains("corrupt") {
+        format!(
+            "the file is not a valid DuckDB database (corrupted, or another kind of file): {msg}"
+        )
+    } else if lower.contains("permission denied")
+        || lower.contains("read-only")
+        || lower.contains("read only")
+    {
+        format!("permission denied (is the file or its directory read-only?): {msg}")
+    } else {
+        msg
+    }
+}
+
+/// Row filter shared by the metric reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemFilter {
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this project.
+    pub project: Option<String>,
+    /// Only this tracker type or standard type.
+    pub item_type: Option<String>,
+    /// Only this assignee (person id or login suffix).
+    pub assignee: Option<String>,
+}
+
+impl ItemFilter {
+    /// `AND …` conditions over `item_metrics` aliased `m`, and their parameters.
+    fn sql(&self) -> (String, Vec<String>) {
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        if let Some(s) = &self.source {
+            sql.push_str(" AND m.source = ?");
+            params.push(s.clone());
+        }
+        if let Some(p) = &self.project {
+            sql.push_str(" AND m.project = ?");
+            params.push(p.clone());
+        }
+        if let Some(t) = &self.item_type {
+            sql.push_str(" AND (lower(m.item_type) = lower(?) OR m.standard_type = lower(?))");
+            params.push(t.clone());
+            params.push(t.clone());
+        }
+        if let Some(a) = &self.assignee {
+            sql.push_str(" AND (m.assignee = ? OR m.assignee LIKE '%:' || ?)");
+            params.push(a.clone());
+            params.push(a.clone());
+        }
+        (sql, params)
+    }
+}
+
+/// One row of `item_metrics`, as the aggregates need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemMetricsRow {
+    /// Item id.
+    pub item_id: String,
+    /// Current status.
+    pub current_status: String,
+    /// Its category.
+    pub current_category: StatusCategory,
+    /// First entry into in_progress.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Final entry into done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Lead time, seconds.
+    pub lead_seconds: Option<i64>,
+    /// Lead time, working seconds.
+    pub lead_business_seconds: Option<i64>,
+    /// Cycle time, seconds.
+    pub cycle_seconds: Option<i64>,
+    /// Cycle time, working seconds.
+    pub cycle_business_seconds: Option<i64>,
+    /// Flow efficiency.
+    pub flow_efficiency: Option<f64>,
+    /// Reopenings.
+    pub reopen_count: i64,
+    /// Age of unfinished work, seconds.
+    pub age_seconds: Option<i64>,
+}
+
+fn ts(us: Option<i64>) -> Option<DateTime<Utc>> {
+    us.and_then(DateTime::from_timestamp_micros)
+}
+
+fn category(s: &str) -> StatusCategory {
+    s.parse().unwrap_or(StatusCategory::InProgress)
+}
+
+impl DuckDbStore {
+    /// Opens (and in read-write mode creates and migrates) the store at `path`.
+    pub fn open(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let open_err = |reason: String| StoreError::Open {
+            path: path.clone(),
+            reason,
+        };
+        if mode == OpenMode::ReadOnly && !path.exists() {
+            return Err(open_err(
+                "no such file (run `flowlake sync` or `flowlake demo` first)".into(),
+            ));
+        }
+        if path.is_dir() {
+            return Err(open_err("it is a directory, not a database file".into()));
+        }
+        let access = match mode {
+            OpenMode::ReadWrite => AccessMode::ReadWrite,
+            OpenMode::ReadOnly => AccessMode::ReadOnly,
+        };
+        let config = Config::default()
+            .access_mode(access)
+            .and_then(|c| c.enable_autoload_extension(false))
+            .map_err(|e| open_err(e.to_string()))?;
+        let conn =
+            Connection::open_with_flags(&path, config).map_err(|e| open_err(open_reason(&e)))?;
+        let mut store = Self {
+            conn,
+            path,
+            staged: HashSet::new(),
+        };
+        match mode {
+            OpenMode::ReadWrite => store.migrate()?,
+            OpenMode::ReadOnly => store.check_version()?,
+        }
+        Ok(store)
+    }
+
+    /// An in-memory store, for tests and benchmarks of the engine.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|e| StoreError::Open {
+            path: ":memory:".into(),
+            reason: e.to_string(),
+        })?;
+        let mut store = Self {
+            conn,
+            path: ":memory:".into(),
+            staged: HashSet::new(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Limits DuckDB's own memory (e.g. `"512MB"`), for bounded-memory bulk loads.
+    pub fn set_memory_limit(&self, limit: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(&format!("SET memory_limit = '{}'", limit.replace('\'', "")))
+            .map_err(StoreError::sql("setting memory_limit"))
+    }
+
+    /// The applied schema version (0 for an empty file).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        let exists: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sql("reading the schema version"))?;
+        if exists == 0 {
+            return Ok(0);
+        }
+        self.conn
+            .query_row(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sql("reading the schema version"))
+    }
+
+    fn check_version(&self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        let known = duckdb_migrations().last().map_or(0, |m| m.version);
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
+        }
+        if found < known {
+            return Err(StoreError::Open {
+                path: self.path.clone(),
+                reason: format!("schema version {found} is older than {known}; run `flowlake sync` once to upgrade it"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies the migrations not applied yet, each in its own transaction.
+    pub fn migrate(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(SCHEMA_MIGRATIONS_DDL)
+            .map_err(StoreError::sql("creating schema_migrations"))?;
+        let current = self.schema_version()?;
+        let migrations = duckdb_migrations();
+        let known = migrations.last().map_or(0, |m| m.version);
+        if current > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: current,
+                known,
+            });
+        }
+        for m in migrations.into_iter().filter(|m| m.version > current) {
+            let context = format!("applying migration {} ({})", m.version, m.description);
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(StoreError::sql(context.clone()))?;
+            for s in &m.statements {
+                tx.execute_batch(s)
+                    .map_err(StoreError::sql(context.clone()))?;
+            }
+            tx.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp::TIMESTAMP)",
+                params![m.version, m.description],
+            )
+            .map_err(StoreError::sql(context.clone()))?;
+            tx.commit().map_err(StoreError::sql(context))?;
+        }
+        Ok(())
+    }
+
+    /// Loads a batch in one transaction: for each table, the rows sharing a replace key with the batch are
+    /// deleted and the batch inserted, so a replay leaves the table as it was. When `cursor` is given it is
+    /// saved in `sync_state` in the same transaction, so data and cursor commit together or not at all.
+    pub fn load(
+        &mut self,
+        batch: &mut LoadBatch,
+        cursor: Option<(&StateKey, &str)>,
+    ) -> Result<(), StoreError> {
+        for rb in batch.tables_mut() {
+            let name = rb.def().name;
+            if !rb.is_empty() && !self.staged.contains(name) {
+                self.conn
+                    .execute_batch(&format!(
+                        "CREATE TEMP TABLE IF NOT EXISTS _stage_{name} AS SELECT * FROM main.{name} LIMIT 0"
+                    ))
+                    .map_err(StoreError::sql(format!("staging {name}")))?;
+                self.staged.insert(name);
+            }
+        }
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(StoreError::sql("starting a load"))?;
+        for rb in batch.tables_mut() {
+            if rb.is_empty() {
+                continue;
+            }
+            let def = rb.def();
+            let name = def.name;
+            let record = rb.take()?;
+            {
+                let mut app = tx
+                    .appender_to_catalog_and_db(&format!("_stage_{name}"), "temp", "main")
+                    .map_err(StoreError::sql(format!("appending to {name}")))?;
+                app.append_record_batch(record)
+                    .map_err(StoreError::sql(format!("appending to {name}")))?;
+                app.flush()
+                    .map_err(StoreError::sql(format!("appending to {name}")))?;
+            }
+            let keys = def.replace_key.join(", ");
+            let on: Vec<String> = def
+                .replace_key
+                .iter()
+                .map(|k| format!("t.{k} = s.{k}"))
+                .collect();
+            tx.execute_batch(&format!(
+                "DELETE FROM main.{name} t USING (SELECT DISTINCT {keys} FROM temp.main._stage_{name}) s WHERE {on};
+                 INSERT INTO main.{name} SELECT * FROM temp.main._stage_{name};
+                 DELETE FROM temp.main._stage_{name};",
+                on = on.join(" AND ")
+            ))
+            .map_err(StoreError::sql(format!("replacing rows of {name}")))?;
+        }
+        if let Some((key, c)) = cursor {
+            put_cursor(&tx, key, c)?;
+        }
+        tx.commit().map_err(StoreError::sql("committing a load"))
+    }
+
+    /// Runs any SQL and returns its rows.
+    pub fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
+        let mut stmt = self.conn.prepare(sql).map_err(StoreError::sql("query"))?;
+        let batches: Vec<RecordBatch> = stmt
+            .query_arrow([])
+            .map_err(StoreError::sql("query"))?
+            .collect();
+        let columns = stmt.column_names();
+        Ok(QueryResult { columns, batches })
+    }
+
+    /// Rows in `table`.
+    pub fn count(&self, table: &str) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM \"{}\"", table.replace('"', "")),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sql(format!("counting {table}")))
+    }
+
+    /// Writes the result of `sql` to `path` as `csv` or `parquet`.
+    pub fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
+        let target = path.to_string_lossy().replace('\'', "''");
+        let options = match format {
+            "parquet" => "FORMAT PARQUET",
+            _ => "FORMAT CSV, HEADER",
+        };
+        self.conn
+            .execute_batch(&format!("COPY ({sql}) TO '{target}' ({options})"))
+            .map_err(StoreError::sql(format!("exporting to {}", path.display())))
+    }
+
+    /// Names of the sources with landed raw records.
+    pub fn raw_sources(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT source FROM raw_records ORDER BY 1")
+            .map_err(StoreError::sql("listing raw sources"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(StoreError::sql("listing raw sources"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::sql("listing raw sources"))
+    }
+
+    /// Up to `limit` raw records of `source` after `(stream, key)`, in key order (keyset paging).
+    pub fn raw_page(
+        &self,
+        source: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<RawRecord>, StoreError> {
+        let (stream, key) = after.unwrap_or(("", ""));
+        let ctx = || StoreError::sql(format!("reading raw records of {source}"));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT stream, key, epoch_us(updated_at), epoch_us(fetched_at), payload FROM raw_records
+                 WHERE source = ? AND (stream, key) > (?, ?) ORDER BY stream, key LIMIT ?",
+            )
+            .map_err(ctx())?;
+        let rows = stmt
+            .query_map(params![source, stream, key, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(ctx())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (stream, key, updated, fetched, payload) = row.map_err(ctx())?;
+            let payload = serde_json::from_str(&payload).map_err(|e| StoreError::Batch {
+                table: "raw_records".into(),
+                message: format!("{source}/{stream}/{key}: payload is not JSON: {e}"),
+            })?;
+            out.push(RawRecord {
+                source: source.to_string(),
+                stream,
+                key,
+                updated_at: ts(updated),
+                fetched_at: ts(Some(fetched)).unwrap_or_default(),
+                payload,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Streams `item_metrics` rows matching `filter`.
+    pub fn for_each_item_metrics(
+        &self,
+        filter: &ItemFilter,
+        mut f: impl FnMut(ItemMetricsRow),
+    ) -> Result<(), StoreError> {
+        let (cond, p) = filter.sql();
+        let sql = format!(
+            "SELECT item_id, current_status, current_category, epoch_us(started_at), epoch_us(completed_at),
+                    lead_seconds, lead_business_seconds, cycle_seconds, cycle_business_seconds, flow_efficiency,
+                    reopen_count, age_seconds
+             FROM item_metrics m WHERE true{cond}"
+        );
+        let ctx = || StoreError::sql("reading item_metrics");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let cat: String = r.get(2).map_err(ctx())?;
+            f(ItemMetricsRow {
+                item_id: r.get(0).map_err(ctx())?,
+                current_status: r.get(1).map_err(ctx())?,
+                current_category: category(&cat),
+                started_at: ts(r.get(3).map_err(ctx())?),
+                completed_at: ts(r.get(4).map_err(ctx())?),
+                lead_seconds: r.get(5).map_err(ctx())?,
+                lead_business_seconds: r.get(6).map_err(ctx())?,
+                cycle_seconds: r.get(7).map_err(ctx())?,
+                cycle_business_seconds: r.get(8).map_err(ctx())?,
+                flow_efficiency: r.get(9).map_err(ctx())?,
+                reopen_count: r.get(10).map_err(ctx())?,
+                age_seconds: r.get(11).map_err(ctx())?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Streams status intervals of matching items that overlap `[from, to)`:
+    /// `(status, category, started_at, ended_at)`.
+    pub fn for_each_interval(
+        &self,
+        filter: &ItemFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        mut f: impl FnMut(&str, StatusCategory, DateTime<Utc>, Option<DateTime<Utc>>),
+    ) -> Result<(), StoreError> {
+        let (cond, mut p) = filter.sql();
+        let sql = format!(
+            "SELECT i.status, i.category, epoch_us(i.started_at), epoch_us(i.ended_at)
+             FROM status_intervals i JOIN item_metrics m USING (item_id)
+             WHERE i.started_at < make_timestamp(?::BIGINT) AND (i.ended_at IS NULL OR i.ended_at >= make_timestamp(?::BIGINT)){cond}"
+        );
+        p.insert(0, from.timestamp_micros().to_string());
+        p.insert(0, to.timestamp_micros().to_string());
+        let ctx = || StoreError::sql("reading status_intervals");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let status: String = r.get(0).map_err(ctx())?;
+            let cat: String = r.get(1).map_err(ctx())?;
+            let start = ts(r.get(2).map_err(ctx())?).unwrap_or_default();
+            f(&status, category(&cat), start, ts(r.get(3).map_err(ctx())?));
+        }
+        Ok(())
+    }
+
+    /// Streams time in status of matching items: `(status, category, visits, calendar s, business s)`.
+    pub fn for_each_status_time(
+        &self,
+        filter: &ItemFilter,
+        mut f: impl FnMut(&str, StatusCategory, i64, i64, i64),
+    ) -> Result<(), StoreError> {
+        let (cond, p) = filter.sql();
+        let sql = format!(
+            "SELECT t.status, t.category, t.visits, t.calendar_seconds, t.business_seconds
+             FROM item_status_time t JOIN item_metrics m USING (item_id) WHERE true{cond}"
+        );
+        let ctx = || StoreError::sql("reading item_status_time");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let status: String = r.get(0).map_err(ctx())?;
+            let cat: String = r.get(1).map_err(ctx())?;
+            f(
+                &status,
+                category(&cat),
+                r.get(2).map_err(ctx())?,
+                r.get(3).map_err(ctx())?,
+                r.get(4).map_err(ctx())?,
+            );
+        }
+        Ok(())
+    }
+}
+
+fn put_cursor(conn: &Connection, key: &StateKey, cursor: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, current_timestamp::TIMESTAMP)",
+        params![key.source, key.stream, cursor],
+    )
+    .map(|_| ())
+    .map_err(StoreError::sql("saving the sync cursor"))
+}
+
+impl StateBackend for DuckDbStore {
+    fn get(&mut self, key: &StateKey) -> Result<Option<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT cursor FROM sync_state WHERE source = ? AND stream = ?")
+            .map_err(StoreError::sql("reading the sync cursor"))?;
+        let mut rows = stmt
+            .query(params![key.source, key.stream])
+            .map_err(StoreError::sql("reading the sync cursor"))?;
+        match rows
+            .next()
+            .map_err(StoreError::sql("reading the sync cursor"))?
+        {
+            Some(r) => Ok(Some(
+                r.get(0)
+                    .map_err(StoreError::sql("reading the sync cursor"))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&mut self, key: &StateKey, cursor: &str) -> Result<(), StoreError> {
+        put_cursor(&self.conn, key, cursor)
+    }
+
+    fn clear(&mut self, key: &StateKey) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM sync_state WHERE source = ? AND stream = ?",
+                params![key.source, key.stream],
+            )
+            .map(|_| ())
+            .map_err(StoreError::sql("clearing the sync cursor"))
+    }
+
+    fn list(&mut self) -> Result<Vec<(StateKey, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, stream, cursor FROM sync_state ORDER BY 1, 2")
+            .map_err(StoreError::sql("listing sync cursors"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    StateKey::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                    r.get(2)?,
+                ))
+            })
+            .map_err(StoreError::sql("listing sync cursors"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::sql("listing sync cursors"))
+    }
+}

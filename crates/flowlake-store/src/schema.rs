@@ -1,0 +1,372 @@
+//! The one schema description every store renders to its dialect.
+//!
+//! Each table names its primary key (row identity) and its replace key: the group of rows a load replaces as
+//! a whole. Item-level tables are replaced per item, so a history that shrinks (a deleted changelog entry, a
+//! status no longer visited) leaves no stale rows.
+
+/// A column type, portable across DuckDB, PostgreSQL and ClickHouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    /// Text.
+    Text,
+    /// 64-bit integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// Boolean.
+    Bool,
+    /// UTC timestamp, microseconds.
+    Timestamp,
+    /// List of text.
+    TextList,
+    /// JSON document stored as text.
+    Json,
+}
+
+impl ColType {
+    /// The DuckDB type.
+    pub fn duckdb(self) -> &'static str {
+        match self {
+            Self::Text | Self::Json => "VARCHAR",
+            Self::Int => "BIGINT",
+            Self::Float => "DOUBLE",
+            Self::Bool => "BOOLEAN",
+            Self::Timestamp => "TIMESTAMP",
+            Self::TextList => "VARCHAR[]",
+        }
+    }
+}
+
+/// One column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Name.
+    pub name: &'static str,
+    /// Type.
+    pub ty: ColType,
+    /// Whether it may be NULL.
+    pub nullable: bool,
+}
+
+/// One table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableDef {
+    /// Name.
+    pub name: &'static str,
+    /// What a row is, for docs and `COMMENT ON TABLE`.
+    pub doc: &'static str,
+    /// Columns in order.
+    pub columns: &'static [Column],
+    /// Columns identifying a row.
+    pub primary_key: &'static [&'static str],
+    /// Columns identifying the group of rows a load replaces.
+    pub replace_key: &'static [&'static str],
+}
+
+impl TableDef {
+    /// `CREATE TABLE IF NOT EXISTS` in DuckDB's dialect.
+    pub fn duckdb_ddl(&self) -> String {
+        let cols: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "    {} {}{}",
+                    c.name,
+                    c.ty.duckdb(),
+                    if c.nullable { "" } else { " NOT NULL" }
+                )
+            })
+            .collect();
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n{}\n)",
+            self.name,
+            cols.join(",\n")
+        )
+    }
+}
+
+const fn c(name: &'static str, ty: ColType) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: false,
+    }
+}
+
+const fn n(name: &'static str, ty: ColType) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: true,
+    }
+}
+
+use ColType::*;
+
+/// API payloads exactly as received.
+pub const RAW_RECORDS: TableDef = TableDef {
+    name: "raw_records",
+    doc: "Every API record as received, for rebuilds without API calls",
+    columns: &[
+        c("source", Text),
+        c("stream", Text),
+        c("key", Text),
+        n("updated_at", Timestamp),
+        c("fetched_at", Timestamp),
+        c("payload", Json),
+    ],
+    primary_key: &["source", "stream", "key"],
+    replace_key: &["source", "stream", "key"],
+};
+
+/// Work items.
+pub const WORK_ITEMS: TableDef = TableDef {
+    name: "work_items",
+    doc: "Issues, tickets and stories from every tracker",
+    columns: &[
+        c("id", Text),
+        c("source", Text),
+        c("project", Text),
+        c("key", Text),
+        c("title", Text),
+        c("item_type", Text),
+        c("standard_type", Text),
+        c("status", Text),
+        c("status_category", Text),
+        n("priority", Text),
+        n("author", Text),
+        n("assignee", Text),
+        c("labels", TextList),
+        c("components", TextList),
+        n("parent", Text),
+        c("created_at", Timestamp),
+        c("updated_at", Timestamp),
+        n("resolved_at", Timestamp),
+        n("url", Text),
+        c("custom_fields", Json),
+    ],
+    primary_key: &["id"],
+    replace_key: &["id"],
+};
+
+/// Status moves.
+pub const STATUS_CHANGES: TableDef = TableDef {
+    name: "status_changes",
+    doc: "Every status move of every work item",
+    columns: &[
+        c("item_id", Text),
+        c("change_id", Text),
+        c("changed_at", Timestamp),
+        n("author", Text),
+        n("from_status", Text),
+        c("to_status", Text),
+    ],
+    primary_key: &["item_id", "change_id"],
+    replace_key: &["item_id"],
+};
+
+/// Other field changes.
+pub const FIELD_CHANGES: TableDef = TableDef {
+    name: "field_changes",
+    doc: "Every changed field other than status (status moves are in status_changes)",
+    columns: &[
+        c("item_id", Text),
+        c("change_id", Text),
+        c("changed_at", Timestamp),
+        n("author", Text),
+        c("field", Text),
+        n("from_value", Text),
+        n("to_value", Text),
+    ],
+    primary_key: &["item_id", "change_id", "field"],
+    replace_key: &["item_id"],
+};
+
+/// People.
+pub const PEOPLE: TableDef = TableDef {
+    name: "people",
+    doc: "People as each source knows them",
+    columns: &[
+        c("id", Text),
+        c("source", Text),
+        c("login", Text),
+        n("name", Text),
+        n("email", Text),
+    ],
+    primary_key: &["id"],
+    replace_key: &["id"],
+};
+
+/// Per-item flow metrics.
+pub const ITEM_METRICS: TableDef = TableDef {
+    name: "item_metrics",
+    doc: "Flow metrics of each work item (docs/metrics.md), as of computed_at",
+    columns: &[
+        c("item_id", Text),
+        c("source", Text),
+        c("project", Text),
+        c("item_type", Text),
+        c("standard_type", Text),
+        n("assignee", Text),
+        c("created_at", Timestamp),
+        n("started_at", Timestamp),
+        n("completed_at", Timestamp),
+        n("lead_seconds", Int),
+        n("lead_business_seconds", Int),
+        n("cycle_seconds", Int),
+        n("cycle_business_seconds", Int),
+        c("reopen_count", Int),
+        n("active_seconds", Int),
+        n("flow_efficiency", Float),
+        n("first_response_at", Timestamp),
+        n("first_response_seconds", Int),
+        c("status_path", Text),
+        c("status_changes", Int),
+        c("current_status", Text),
+        c("current_category", Text),
+        n("age_seconds", Int),
+        c("computed_at", Timestamp),
+    ],
+    primary_key: &["item_id"],
+    replace_key: &["item_id"],
+};
+
+/// Status intervals.
+pub const STATUS_INTERVALS: TableDef = TableDef {
+    name: "status_intervals",
+    doc: "Each stay of each item in one status; ended_at is NULL for the current status",
+    columns: &[
+        c("item_id", Text),
+        c("seq", Int),
+        c("status", Text),
+        c("category", Text),
+        c("started_at", Timestamp),
+        n("ended_at", Timestamp),
+        c("calendar_seconds", Int),
+        c("business_seconds", Int),
+    ],
+    primary_key: &["item_id", "seq"],
+    replace_key: &["item_id"],
+};
+
+/// Time in status per item.
+pub const ITEM_STATUS_TIME: TableDef = TableDef {
+    name: "item_status_time",
+    doc: "Total time of each item in each status, the current stay up to computed_at included",
+    columns: &[
+        c("item_id", Text),
+        c("status", Text),
+        c("category", Text),
+        c("visits", Int),
+        c("calendar_seconds", Int),
+        c("business_seconds", Int),
+    ],
+    primary_key: &["item_id", "status"],
+    replace_key: &["item_id"],
+};
+
+/// tracker-exporter compatible rows.
+pub const TRACKER_EXPORTER_ISSUE_METRICS: TableDef = TableDef {
+    name: "tracker_exporter_issue_metrics",
+    doc:
+        "tracker-exporter 2.0.0 compatible issue_metrics rows (closed stays only, counted per exit)",
+    columns: &[
+        c("item_id", Text),
+        c("last_seen", Timestamp),
+        c("issue_key", Text),
+        c("status_name", Text),
+        c("status_transitions_count", Int),
+        c("duration", Int),
+        c("human_readable_duration", Text),
+        c("busdays_duration", Int),
+        c("human_readable_busdays_duration", Text),
+    ],
+    primary_key: &["item_id", "status_name"],
+    replace_key: &["item_id"],
+};
+
+/// Every table a load can write, in load order.
+pub const DATA_TABLES: &[TableDef] = &[
+    RAW_RECORDS,
+    WORK_ITEMS,
+    STATUS_CHANGES,
+    FIELD_CHANGES,
+    PEOPLE,
+    ITEM_METRICS,
+    STATUS_INTERVALS,
+    ITEM_STATUS_TIME,
+    TRACKER_EXPORTER_ISSUE_METRICS,
+];
+
+/// Cursor per source and stream.
+pub const SYNC_STATE_DDL: &str = "CREATE TABLE IF NOT EXISTS sync_state (
+    source VARCHAR NOT NULL,
+    stream VARCHAR NOT NULL,
+    cursor VARCHAR NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (source, stream)
+)";
+
+/// Applied migrations.
+pub const SCHEMA_MIGRATIONS_DDL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY,
+    description VARCHAR NOT NULL,
+    applied_at TIMESTAMP NOT NULL
+)";
+
+/// One schema version: the statements that bring the previous version to it.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// Version number, from 1, without gaps.
+    pub version: i64,
+    /// What it does.
+    pub description: &'static str,
+    /// Statements, run in one transaction.
+    pub statements: Vec<String>,
+}
+
+/// Every migration in order. A released migration is never edited; a change is a new migration.
+pub fn duckdb_migrations() -> Vec<Migration> {
+    let mut v1: Vec<String> = DATA_TABLES.iter().map(TableDef::duckdb_ddl).collect();
+    v1.push(SYNC_STATE_DDL.to_string());
+    v1.push(
+        "CREATE OR REPLACE VIEW changelog AS
+         SELECT item_id, change_id, changed_at, author, 'status' AS field, from_status AS from_value, to_status AS to_value
+         FROM status_changes
+         UNION ALL
+         SELECT item_id, change_id, changed_at, author, field, from_value, to_value FROM field_changes"
+            .to_string(),
+    );
+    vec![Migration {
+        version: 1,
+        description: "work items, changelogs, flow metrics, raw landing, sync state",
+        statements: v1,
+    }]
+}
+
+/// A table by name.
+pub fn table(name: &str) -> Option<&'static TableDef> {
+    DATA_TABLES.iter().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_existing_columns() {
+        for t in DATA_TABLES {
+            for k in t.primary_key.iter().chain(t.replace_key) {
+                assert!(t.columns.iter().any(|c| c.name == *k), "{}.{k}", t.name);
+            }
+        }
+    }
+
+    #[test]
+    fn ddl_renders_types_and_nullability() {
+        let ddl = STATUS_CHANGES.duckdb_ddl();
+        assert!(ddl.contains("changed_at TIMESTAMP NOT NULL"));
+        assert!(ddl.contains("from_status VARCHAR,"));
+    }
+}
