@@ -43,6 +43,8 @@ pub struct Page {
 pub trait Source {
     /// The configured source name.
     fn name(&self) -> &str;
+    /// The stream whose cursor this source pages by (the sync state key).
+    fn stream(&self) -> &str;
     /// Total records expected in this run, when the source knows it (for progress bars).
     fn size_hint(&self, cursor: Option<&str>) -> Option<u64>;
     /// The page after `cursor` (`None` for the first), or `None` when there is nothing more.

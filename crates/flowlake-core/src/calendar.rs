@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday,
@@ -76,7 +77,11 @@ impl Default for CalendarSpec {
 }
 
 /// A validated business calendar. Build it from a [`CalendarSpec`] (`try_from`) or a preset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Business time is answered in constant time from a table of cumulative working microseconds per local date
+/// (1990–2069), built on first use and shared by clones; instants outside that range fall back to walking
+/// the days one by one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "CalendarSpec", into = "CalendarSpec")]
 pub struct BusinessCalendar {
     tz: Tz,
@@ -89,7 +94,30 @@ pub struct BusinessCalendar {
     /// (month, day) pairs off every year.
     annual: BTreeSet<(u32, u32)>,
     spec: CalendarSpec,
+    #[serde(skip)]
+    table: Arc<OnceLock<DayTable>>,
 }
+
+impl PartialEq for BusinessCalendar {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+}
+
+/// Working windows of every local date in a range, with prefix sums, for O(1) business time.
+#[derive(Debug)]
+struct DayTable {
+    first: NaiveDate,
+    /// Window start per date, UTC microseconds (meaningless where `len` is 0).
+    start: Vec<i64>,
+    /// Window length per date, microseconds.
+    len: Vec<i64>,
+    /// Working microseconds of all dates before index `i`.
+    prefix: Vec<i64>,
+}
+
+const TABLE_FIRST: (i32, u32, u32) = (1990, 1, 1);
+const TABLE_LAST: (i32, u32, u32) = (2069, 12, 31);
 
 impl Default for BusinessCalendar {
     fn default() -> Self {
@@ -195,6 +223,7 @@ impl TryFrom<CalendarSpec> for BusinessCalendar {
             holidays,
             annual,
             spec,
+            table: Arc::default(),
         })
     }
 }
@@ -248,22 +277,73 @@ impl BusinessCalendar {
         Some((start, end))
     }
 
-    /// Seconds of `[start, end)` that fall inside working windows. Zero when `end <= start`; never more than
-    /// the calendar seconds between them.
+    fn day_table(&self) -> &DayTable {
+        self.table.get_or_init(|| {
+            let (fy, fm, fd) = TABLE_FIRST;
+            let (ly, lm, ld) = TABLE_LAST;
+            let first = NaiveDate::from_ymd_opt(fy, fm, fd).expect("valid date");
+            let last = NaiveDate::from_ymd_opt(ly, lm, ld).expect("valid date");
+            let days = (last - first).num_days() as usize + 1;
+            let (mut start, mut len, mut prefix) =
+                (vec![0; days], vec![0; days], vec![0; days + 1]);
+            for (i, date) in first.iter_days().take(days).enumerate() {
+                if let Some((s, e)) = self.working_window(date) {
+                    start[i] = s.timestamp_micros();
+                    len[i] = (e - s).num_microseconds().unwrap_or(0).max(0);
+                }
+                prefix[i + 1] = prefix[i] + len[i];
+            }
+            DayTable {
+                first,
+                start,
+                len,
+                prefix,
+            }
+        })
+    }
+
+    /// Working microseconds from the table's start to `t`, or `None` outside the table.
+    fn working_micros_until(&self, t: DateTime<Utc>) -> Option<i64> {
+        let table = self.day_table();
+        let date = t.with_timezone(&self.tz).date_naive();
+        let i = usize::try_from((date - table.first).num_days()).ok()?;
+        if i >= table.len.len() {
+            return None;
+        }
+        let into = (t.timestamp_micros() - table.start[i]).clamp(0, table.len[i]);
+        Some(table.prefix[i] + into)
+    }
+
+    /// Seconds of `[start, end)` that fall inside working windows (whole seconds, truncated). Zero when
+    /// `end <= start`; never more than the calendar seconds between them.
     pub fn business_seconds(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
         if end <= start {
             return 0;
         }
+        match (
+            self.working_micros_until(start),
+            self.working_micros_until(end),
+        ) {
+            (Some(a), Some(b)) => (b - a) / 1_000_000,
+            _ => self.business_seconds_by_day(start, end),
+        }
+    }
+
+    /// The same by walking the days: the reference for the table, and the answer outside its range.
+    pub fn business_seconds_by_day(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+        if end <= start {
+            return 0;
+        }
+        let mut total_micros = 0;
         let first = start.with_timezone(&self.tz).date_naive();
         let last = end.with_timezone(&self.tz).date_naive();
-        let mut total = 0;
         let mut date = first;
         while date <= last {
             if let Some((ws, we)) = self.working_window(date) {
                 let s = ws.max(start);
                 let e = we.min(end);
                 if e > s {
-                    total += (e - s).num_seconds();
+                    total_micros += (e - s).num_microseconds().unwrap_or(0);
                 }
             }
             match date.succ_opt() {
@@ -271,7 +351,7 @@ impl BusinessCalendar {
                 None => break,
             }
         }
-        total
+        total_micros / 1_000_000
     }
 }
 
@@ -424,6 +504,29 @@ mod tests {
         for (c, s, e, want, why) in cases {
             assert_eq!(c.business_seconds(t(s), t(e)), *want, "{why}");
         }
+    }
+
+    #[test]
+    fn the_day_table_agrees_with_walking_the_days() {
+        let berlin = cal("Europe/Berlin", "09:30", "18:15", &["2024-03-29"]);
+        let utc = BusinessCalendar::tracker_exporter();
+        let base = t("2023-12-30T05:17:11.250Z");
+        for c in [&berlin, &utc] {
+            for i in 0..400i64 {
+                let s = base + Duration::minutes(i * 97 + 13);
+                let e = s + Duration::seconds(i * i * 37 + i);
+                assert_eq!(
+                    c.business_seconds(s, e),
+                    c.business_seconds_by_day(s, e),
+                    "{s} {e}"
+                );
+            }
+        }
+        // Outside the table's range the walk answers.
+        assert_eq!(
+            utc.business_seconds(t("1980-01-14T09:00:00Z"), t("1980-01-14T10:00:00Z")),
+            3600
+        );
     }
 
     #[test]

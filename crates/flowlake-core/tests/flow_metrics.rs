@@ -247,7 +247,14 @@ fn hand_computed_item_metrics() {
         };
         let intervals =
             status_intervals(&history.item, &history.status_changes, &map, &cal, t(c.now));
-        let m = item_metrics(&history, &intervals, &map, &cal, t(c.now));
+        let m = item_metrics(
+            &history.item,
+            &history.field_changes,
+            &intervals,
+            &map,
+            &cal,
+            t(c.now),
+        );
         assert_eq!(m.lead_seconds, c.lead, "{}: lead", c.name);
         assert_eq!(
             m.lead_business_seconds, c.lead_business,
@@ -284,7 +291,7 @@ fn business_time_across_a_dst_change_counts_full_working_days() {
     let map = StatusMap::default();
     let now = t("2024-05-01T00:00:00Z");
     let iv = status_intervals(&history.item, &history.status_changes, &map, &cal, now);
-    let m = item_metrics(&history, &iv, &map, &cal, now);
+    let m = item_metrics(&history.item, &history.field_changes, &iv, &map, &cal, now);
     assert_eq!(m.cycle_business_seconds, Some(18 * H));
     // Calendar time is 3 days and 8 hours of UTC, one hour shorter in local wall-clock terms.
     assert_eq!(m.cycle_seconds, Some(3 * D + 8 * H));
@@ -344,7 +351,7 @@ fn flow_efficiency_uses_the_active_set() {
     };
     let now = t("2024-02-01T00:00:00Z");
     let iv = status_intervals(&history.item, &history.status_changes, &map, &cal, now);
-    let m = item_metrics(&history, &iv, &map, &cal, now);
+    let m = item_metrics(&history.item, &history.field_changes, &iv, &map, &cal, now);
     assert_eq!(m.active_seconds, Some(3 * H));
     assert_eq!(m.flow_efficiency, Some(0.75));
 }
@@ -374,7 +381,7 @@ fn first_response_is_the_earlier_of_a_status_change_and_someone_elses_edit() {
     ];
     let now = t("2024-01-09T00:00:00Z");
     let iv = status_intervals(&history.item, &history.status_changes, &map, &cal, now);
-    let m = item_metrics(&history, &iv, &map, &cal, now);
+    let m = item_metrics(&history.item, &history.field_changes, &iv, &map, &cal, now);
     assert_eq!(m.first_response_seconds, Some(H));
     assert_eq!(m.age_seconds, Some(12 * H));
 }
@@ -497,7 +504,7 @@ proptest! {
             prop_assert!(i.business_seconds >= 0 && i.business_seconds <= i.calendar_seconds);
         }
         let history = ItemHistory { item: it, status_changes, field_changes: vec![] };
-        let m = item_metrics(&history, &iv, &map, &cal, now);
+        let m = item_metrics(&history.item, &history.field_changes, &iv, &map, &cal, now);
         if let (Some(c), Some(l)) = (m.cycle_seconds, m.lead_seconds) {
             prop_assert!(c <= l);
         }

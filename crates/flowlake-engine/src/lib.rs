@@ -1,1 +1,16 @@
-//! placeholder
+//! flowlake's orchestration: configuration, sync with per-page checkpoints, rebuild from the raw landing
+//! table, metric reports and benchmarks.
+//!
+//! The engine wires sources to stores; it never parses API JSON (sources do) and never writes SQL for metrics
+//! (the core computes, the store loads).
+
+pub mod bench;
+pub mod compute;
+pub mod config;
+pub mod progress;
+pub mod report;
+pub mod sync;
+
+pub use compute::FlowSettings;
+pub use config::{Config, ConfigError, SourceConfig};
+pub use progress::{NoProgress, Progress};

@@ -1,6 +1,6 @@
 //! Batches of rows on their way into a store, built column by column (Arrow) so loads are bulk appends.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -207,8 +207,15 @@ impl RowBatch {
 }
 
 /// Everything one page brings: raw records, entities and metric rows, loaded in one transaction.
+///
+/// Item-level rows (changelog, intervals, metrics) are replaced per item. When every item-level row comes
+/// with its work item in the same batch (what the engine always does) and none of those items is stored
+/// yet, the store appends them without looking for old rows to delete, which keeps first loads fast.
 pub struct LoadBatch {
     tables: BTreeMap<&'static str, RowBatch>,
+    work_item_ids: HashSet<String>,
+    last_item: String,
+    orphans: bool,
 }
 
 impl Default for LoadBatch {
@@ -225,7 +232,27 @@ impl LoadBatch {
                 .iter()
                 .map(|t| (t.name, RowBatch::new(t)))
                 .collect(),
+            work_item_ids: HashSet::new(),
+            last_item: String::new(),
+            orphans: false,
         }
+    }
+
+    fn item_row(&mut self, item_id: &str) {
+        // Rows mostly follow their own work item, so the last id answers before the set is asked.
+        if self.last_item != item_id && !self.work_item_ids.contains(item_id) {
+            self.orphans = true;
+        }
+    }
+
+    /// Whether some item-level row came without its work item.
+    pub fn has_orphans(&self) -> bool {
+        self.orphans
+    }
+
+    /// Ids of the work items in the batch.
+    pub fn work_item_ids(&self) -> &HashSet<String> {
+        &self.work_item_ids
     }
 
     fn table(&mut self, def: &TableDef) -> &mut RowBatch {
@@ -273,6 +300,8 @@ impl LoadBatch {
 
     /// A work item.
     pub fn work_item(&mut self, w: &WorkItem) {
+        self.work_item_ids.insert(w.id.clone());
+        self.last_item.clone_from(&w.id);
         let custom = w.custom_fields.to_string();
         self.table(&schema::WORK_ITEMS)
             .row()
@@ -301,6 +330,7 @@ impl LoadBatch {
 
     /// A status move.
     pub fn status_change(&mut self, c: &StatusChange) {
+        self.item_row(&c.item_id);
         self.table(&schema::STATUS_CHANGES)
             .row()
             .text(Some(&c.item_id))
@@ -314,6 +344,7 @@ impl LoadBatch {
 
     /// A changed field.
     pub fn field_change(&mut self, c: &FieldChange) {
+        self.item_row(&c.item_id);
         self.table(&schema::FIELD_CHANGES)
             .row()
             .text(Some(&c.item_id))
@@ -340,6 +371,7 @@ impl LoadBatch {
 
     /// An item's metrics, with the item's attributes used for filtering.
     pub fn item_metrics(&mut self, item: &WorkItem, m: &ItemMetrics, computed_at: DateTime<Utc>) {
+        self.item_row(&m.item_id);
         self.table(&schema::ITEM_METRICS)
             .row()
             .text(Some(&m.item_id))
@@ -371,6 +403,7 @@ impl LoadBatch {
 
     /// An item's status intervals.
     pub fn status_interval(&mut self, item_id: &str, i: &StatusInterval) {
+        self.item_row(item_id);
         self.table(&schema::STATUS_INTERVALS)
             .row()
             .text(Some(item_id))
@@ -386,6 +419,7 @@ impl LoadBatch {
 
     /// An item's time in one status.
     pub fn status_time(&mut self, item_id: &str, t: &StatusTime) {
+        self.item_row(item_id);
         self.table(&schema::ITEM_STATUS_TIME)
             .row()
             .text(Some(item_id))
@@ -399,6 +433,7 @@ impl LoadBatch {
 
     /// A tracker-exporter compatible row.
     pub fn tracker_exporter_row(&mut self, item_id: &str, r: &StatusRow) {
+        self.item_row(item_id);
         self.table(&schema::TRACKER_EXPORTER_ISSUE_METRICS)
             .row()
             .text(Some(item_id))

@@ -11,7 +11,7 @@ use flowlake_core::{RawRecord, StatusCategory};
 
 use crate::batch::LoadBatch;
 use crate::error::StoreError;
-use crate::schema::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
+use crate::schema::{self, duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
 use crate::state::{StateBackend, StateKey};
 
 /// How to open the file.
@@ -145,6 +145,8 @@ pub struct ItemMetricsRow {
     pub current_status: String,
     /// Its category.
     pub current_category: StatusCategory,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
     /// First entry into in_progress.
     pub started_at: Option<DateTime<Utc>>,
     /// Final entry into done.
@@ -236,6 +238,17 @@ impl DuckDbStore {
         self.conn
             .execute_batch(&format!("SET memory_limit = '{}'", limit.replace('\'', "")))
             .map_err(StoreError::sql("setting memory_limit"))
+    }
+
+    /// Runs a `SET` statement (tuning for bulk loads: `checkpoint_threshold`, `threads`, …).
+    pub fn set(&self, setting: &str, value: &str) -> Result<(), StoreError> {
+        let name: String = setting
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        self.conn
+            .execute_batch(&format!("SET {name} = '{}'", value.replace('\'', "")))
+            .map_err(StoreError::sql(format!("setting {name}")))
     }
 
     /// The applied schema version (0 for an empty file).
@@ -333,25 +346,60 @@ impl DuckDbStore {
                 self.staged.insert(name);
             }
         }
+        let orphans = batch.has_orphans();
+        let has_items = !batch.work_item_ids().is_empty();
         let tx = self
             .conn
             .transaction()
             .map_err(StoreError::sql("starting a load"))?;
+        // Whether every item of the batch is new: then item-level rows need no delete.
+        let mut fresh_items = false;
         for rb in batch.tables_mut() {
             if rb.is_empty() {
                 continue;
             }
             let def = rb.def();
             let name = def.name;
+            let item_level = def.replace_key == ["item_id"];
+            let direct = fresh_items && item_level;
             let record = rb.take()?;
+            let rows = record.num_rows();
+            let started = std::time::Instant::now();
             {
-                let mut app = tx
-                    .appender_to_catalog_and_db(&format!("_stage_{name}"), "temp", "main")
-                    .map_err(StoreError::sql(format!("appending to {name}")))?;
+                let mut app = if direct {
+                    tx.appender(name)
+                } else {
+                    tx.appender_to_catalog_and_db(&format!("_stage_{name}"), "temp", "main")
+                }
+                .map_err(StoreError::sql(format!("appending to {name}")))?;
                 app.append_record_batch(record)
                     .map_err(StoreError::sql(format!("appending to {name}")))?;
                 app.flush()
                     .map_err(StoreError::sql(format!("appending to {name}")))?;
+            }
+            if direct {
+                tracing::debug!(
+                    table = name,
+                    rows,
+                    micros = started.elapsed().as_micros() as u64,
+                    "appended"
+                );
+                continue;
+            }
+            let stage = format!("temp.main._stage_{name}");
+            let mut skip_delete = false;
+            if name == schema::WORK_ITEMS.name && has_items && !orphans {
+                let existing: i64 = tx
+                    .query_row(
+                        &format!(
+                            "SELECT count(*) FROM main.{name} WHERE id IN (SELECT id FROM {stage})"
+                        ),
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(StoreError::sql("looking for stored items"))?;
+                fresh_items = existing == 0;
+                skip_delete = fresh_items;
             }
             let keys = def.replace_key.join(", ");
             let on: Vec<String> = def
@@ -359,18 +407,29 @@ impl DuckDbStore {
                 .iter()
                 .map(|k| format!("t.{k} = s.{k}"))
                 .collect();
+            let delete = if skip_delete {
+                String::new()
+            } else {
+                format!("DELETE FROM main.{name} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};", on.join(" AND "))
+            };
             tx.execute_batch(&format!(
-                "DELETE FROM main.{name} t USING (SELECT DISTINCT {keys} FROM temp.main._stage_{name}) s WHERE {on};
-                 INSERT INTO main.{name} SELECT * FROM temp.main._stage_{name};
-                 DELETE FROM temp.main._stage_{name};",
-                on = on.join(" AND ")
+                "{delete} INSERT INTO main.{name} SELECT * FROM {stage}; DELETE FROM {stage};"
             ))
             .map_err(StoreError::sql(format!("replacing rows of {name}")))?;
+            tracing::debug!(
+                table = name,
+                rows,
+                micros = started.elapsed().as_micros() as u64,
+                "replaced"
+            );
         }
         if let Some((key, c)) = cursor {
             put_cursor(&tx, key, c)?;
         }
-        tx.commit().map_err(StoreError::sql("committing a load"))
+        let started = std::time::Instant::now();
+        tx.commit().map_err(StoreError::sql("committing a load"))?;
+        tracing::debug!(micros = started.elapsed().as_micros() as u64, "committed");
+        Ok(())
     }
 
     /// Runs any SQL and returns its rows.
@@ -405,6 +464,18 @@ impl DuckDbStore {
         self.conn
             .execute_batch(&format!("COPY ({sql}) TO '{target}' ({options})"))
             .map_err(StoreError::sql(format!("exporting to {}", path.display())))
+    }
+
+    /// Raw records of `source`.
+    pub fn count_raw(&self, source: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM raw_records WHERE source = ?",
+                params![source],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(StoreError::sql(format!("counting raw records of {source}")))
     }
 
     /// Names of the sources with landed raw records.
@@ -476,7 +547,7 @@ impl DuckDbStore {
         let sql = format!(
             "SELECT item_id, current_status, current_category, epoch_us(started_at), epoch_us(completed_at),
                     lead_seconds, lead_business_seconds, cycle_seconds, cycle_business_seconds, flow_efficiency,
-                    reopen_count, age_seconds
+                    reopen_count, age_seconds, epoch_us(created_at)
              FROM item_metrics m WHERE true{cond}"
         );
         let ctx = || StoreError::sql("reading item_metrics");
@@ -497,6 +568,7 @@ impl DuckDbStore {
                 flow_efficiency: r.get(9).map_err(ctx())?,
                 reopen_count: r.get(10).map_err(ctx())?,
                 age_seconds: r.get(11).map_err(ctx())?,
+                created_at: ts(r.get(12).map_err(ctx())?).unwrap_or_default(),
             });
         }
         Ok(())

@@ -22,6 +22,8 @@ use crate::{Page, Source, SourceError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeneratorConfig {
+    /// Source name: qualifies every id and keys the sync state. Default `demo`.
+    pub name: String,
     /// Seed of the random streams; the same seed gives the same issues. Default 42.
     pub seed: u64,
     /// Number of issues. Default 2000.
@@ -46,6 +48,7 @@ pub struct GeneratorConfig {
 impl Default for GeneratorConfig {
     fn default() -> Self {
         Self {
+            name: "demo".into(),
             seed: 42,
             issues: 2000,
             projects: ["CORE", "WEB", "MOBILE", "OPS"].map(String::from).to_vec(),
@@ -126,6 +129,10 @@ impl GeneratorSource {
 impl Source for GeneratorSource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn stream(&self) -> &str {
+        "issues"
     }
 
     fn size_hint(&self, cursor: Option<&str>) -> Option<u64> {

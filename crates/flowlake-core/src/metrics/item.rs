@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::calendar::BusinessCalendar;
 use crate::metrics::intervals::StatusInterval;
-use crate::model::ItemHistory;
+use crate::model::{FieldChange, WorkItem};
 use crate::status::{StatusCategory, StatusMap};
 
 /// The flow metrics of one item, as of `now`.
@@ -66,15 +66,15 @@ pub struct StatusTime {
     pub business_seconds: i64,
 }
 
-/// Computes the item's metrics from its intervals (see [`crate::metrics::status_intervals`]).
+/// Computes the item's metrics from its intervals and its other field changes (see [`crate::metrics::status_intervals`]).
 pub fn item_metrics(
-    history: &ItemHistory,
+    item: &WorkItem,
+    field_changes: &[FieldChange],
     intervals: &[StatusInterval],
     map: &StatusMap,
     calendar: &BusinessCalendar,
     now: DateTime<Utc>,
 ) -> ItemMetrics {
-    let item = &history.item;
     let last = intervals.last();
     let current_category = last.map_or(item.status_category, |i| i.category);
     let current_status = last.map_or_else(|| item.status.clone(), |i| i.status.clone());
@@ -125,8 +125,7 @@ pub fn item_metrics(
         .count() as u32;
 
     let first_status_change = intervals.get(1).map(|i| i.start);
-    let first_other_change = history
-        .field_changes
+    let first_other_change = field_changes
         .iter()
         .filter(|c| c.author.is_some() && c.author != item.author)
         .map(|c| c.at.max(item.created_at))

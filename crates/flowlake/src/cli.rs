@@ -1,0 +1,188 @@
+//! Command-line arguments: every option explained in `--help`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// flowlake: extract issues and their full changelogs, compute flow metrics (lead and cycle time, time in
+/// status in calendar and business hours, throughput, WIP, aging), and load them into an analytical store.
+#[derive(Debug, Parser)]
+#[command(name = "flowlake", version, about, long_about = None, max_term_width = 110)]
+pub struct Cli {
+    /// Configuration file. Missing is fine for `demo`, `metrics`, `query` and `export` (defaults apply).
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "FLOWLAKE_CONFIG",
+        default_value = "flowlake.toml"
+    )]
+    pub config: PathBuf,
+    /// Print only results and errors: no progress bars, no summaries.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// Log format on stderr: `text` for people, `json` (one object per line) for scripts and log shippers.
+    #[arg(long, global = true, env = "FLOWLAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More logging: -v for info, -vv for debug. RUST_LOG overrides.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON lines.
+    Json,
+}
+
+/// Output formats of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables for people.
+    Table,
+    /// JSON for programs.
+    Json,
+    /// CSV for spreadsheets.
+    Csv,
+}
+
+/// Export file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented flowlake.toml: every key with its meaning and default.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Generate a realistic synthetic tracker, sync it into the store and print its metrics.
+    Demo {
+        /// Issues to generate.
+        #[arg(long, default_value_t = 2000)]
+        issues: u64,
+        /// Random seed; the same seed gives the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Last day of generated history (default: today, UTC).
+        #[arg(long)]
+        until: Option<NaiveDate>,
+    },
+    /// Run the configured sources: extract, land raw, normalize, compute metrics, load. Incremental: each
+    /// source resumes from its saved cursor.
+    Sync {
+        /// Only this source (by name); repeatable. Default: all.
+        #[arg(long = "source", short = 's')]
+        sources: Vec<String>,
+        /// Ignore saved cursors and read everything again (rows are replaced, never duplicated).
+        #[arg(long)]
+        full_refresh: bool,
+    },
+    /// Recompute everything from the raw landing table with the current config; no API calls.
+    Rebuild,
+    /// Print flow metrics: lead/cycle time percentiles, throughput, WIP, time per status, aging.
+    Metrics(MetricsArgs),
+    /// Run SQL against the store and print the result.
+    Query {
+        /// The SQL, e.g. "select count(*) from work_items".
+        sql: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Export tables (or a query) to CSV or Parquet files.
+    Export {
+        /// File format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Directory to write into (created if missing).
+        #[arg(long, short = 'o', default_value = "exports")]
+        out: PathBuf,
+        /// Tables to export; repeatable. Default: every data table.
+        #[arg(long = "table", short = 't')]
+        tables: Vec<String>,
+        /// Export the result of this SQL instead, as `query.<format>`.
+        #[arg(long, conflicts_with = "tables")]
+        query: Option<String>,
+    },
+    /// Measure generation, metric computation and loading throughput, and peak memory.
+    Bench {
+        /// Issues to generate.
+        #[arg(long, default_value_t = 100_000)]
+        issues: u64,
+        /// Issues per load batch.
+        #[arg(long, default_value_t = 25_000)]
+        batch: u64,
+        /// Chance that review or testing sends work back; 0.65 gives about 20 status changes per issue.
+        #[arg(long, default_value_t = 0.65)]
+        rework_rate: f64,
+        /// DuckDB file to load into (replaced). Default: a temporary file, removed afterwards.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Cap on DuckDB's memory.
+        #[arg(long, default_value = "512MB")]
+        memory_limit: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+/// Options of `flowlake metrics`.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// First day of the range (default: `--days` before `--to`).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Last day of the range (default: today, or the last completion when the data is older).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// Length of the range in days when `--from` is not given.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Only items of this source.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only items of this project.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only items of this type (tracker type name or standard type: bug, feature, task, …).
+    #[arg(long = "type")]
+    pub item_type: Option<String>,
+    /// Only items assigned to this person (id or login).
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Throughput per day or per week.
+    #[arg(long, value_enum, default_value_t = BucketArg::Week)]
+    pub by: BucketArg,
+    /// How many of the oldest open items to list.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// Throughput buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BucketArg {
+    /// Per day.
+    Day,
+    /// Per ISO week.
+    Week,
+}

@@ -1,0 +1,380 @@
+//! One function per subcommand: load config, open the store, call the engine, render the result.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use chrono::{Duration, NaiveDate, Utc};
+use flowlake_connect::generator::GeneratorConfig;
+use flowlake_core::metrics::Bucket;
+use flowlake_engine::config::{template, StateBackendKind};
+use flowlake_engine::report::{metrics_report, ReportOptions};
+use flowlake_engine::sync::{
+    build_source, rebuild, sync_source, StateTarget, SyncOptions, SyncReport,
+};
+use flowlake_engine::{bench, Config, SourceConfig};
+use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
+use flowlake_store::schema::DATA_TABLES;
+use flowlake_store::{DuckDbStore, JsonFileState};
+
+use crate::cli::{BucketArg, Cli, Command, ExportFormat, MetricsArgs, OutputFormat};
+use crate::progress_bar::Bar;
+use crate::render;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match dotenvy::dotenv() {
+        Ok(_) => {}
+        Err(e) if e.not_found() => {}
+        Err(e) => bail!(".env: {e}"),
+    }
+    let quiet = cli.quiet;
+    let config_path = cli.config.clone();
+    match cli.command {
+        Command::Init { force } => init(&config_path, force, quiet),
+        Command::Demo {
+            issues,
+            seed,
+            until,
+        } => {
+            let config = Config::load(&config_path, false)?;
+            demo(config, issues, seed, until, quiet)
+        }
+        Command::Sync {
+            sources,
+            full_refresh,
+        } => {
+            let config = Config::load(&config_path, true)?;
+            sync(&config, &sources, full_refresh, quiet)
+        }
+        Command::Rebuild => {
+            let config = Config::load(&config_path, true)?;
+            let mut store = open(&config, OpenMode::ReadWrite)?;
+            let r = rebuild(
+                &mut store,
+                &config.sources,
+                &config.flow_settings(),
+                Utc::now(),
+                &Bar::new(quiet),
+            )?;
+            if !quiet {
+                println!("rebuilt {} items from {} raw records", r.items, r.records);
+            }
+            Ok(())
+        }
+        Command::Metrics(args) => {
+            let config = Config::load(&config_path, false)?;
+            metrics(&config, &args)
+        }
+        Command::Query { sql, format } => {
+            let config = Config::load(&config_path, false)?;
+            let store = open(&config, OpenMode::ReadOnly)?;
+            let result = store.query(&sql)?;
+            render::query_result(&result, format)
+        }
+        Command::Export {
+            format,
+            out,
+            tables,
+            query,
+        } => {
+            let config = Config::load(&config_path, false)?;
+            export(&config, format, &out, &tables, query.as_deref(), quiet)
+        }
+        Command::Bench {
+            issues,
+            batch,
+            rework_rate,
+            db,
+            memory_limit,
+            format,
+        } => {
+            let config = Config::load(&config_path, false)?;
+            run_bench(
+                &config,
+                issues,
+                batch,
+                rework_rate,
+                db.as_deref(),
+                &memory_limit,
+                format,
+                quiet,
+            )
+        }
+    }
+}
+
+fn open(config: &Config, mode: OpenMode) -> Result<DuckDbStore> {
+    let store = DuckDbStore::open(&config.store.path, mode)?;
+    if let Some(limit) = &config.store.memory_limit {
+        store.set_memory_limit(limit)?;
+    }
+    Ok(store)
+}
+
+fn init(path: &Path, force: bool, quiet: bool) -> Result<()> {
+    if path.exists() && !force {
+        bail!("{} exists; use --force to overwrite it", path.display());
+    }
+    std::fs::write(path, template(Utc::now().date_naive()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    if !quiet {
+        println!(
+            "wrote {} — edit it, then run `flowlake sync`",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn sync_all(
+    config: &Config,
+    only: &[String],
+    full_refresh: bool,
+    quiet: bool,
+) -> Result<Vec<SyncReport>> {
+    for name in only {
+        if !config.sources.iter().any(|s| s.name() == name) {
+            bail!("no source named `{name}` in the config");
+        }
+    }
+    if config.sources.is_empty() {
+        bail!("no [[sources]] configured; run `flowlake init` for an example, or `flowlake demo`");
+    }
+    let mut store = open(config, OpenMode::ReadWrite)?;
+    let settings = config.flow_settings();
+    let bar = Bar::new(quiet);
+    let mut file_state = JsonFileState::new(&config.state.path);
+    let mut reports = Vec::new();
+    for cfg in config
+        .sources
+        .iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name()))
+    {
+        let mut source = build_source(cfg);
+        let mut target = match config.state.backend {
+            StateBackendKind::Store => StateTarget::Store,
+            StateBackendKind::File => StateTarget::External(&mut file_state),
+        };
+        let now = cfg.now(Utc::now());
+        let options = SyncOptions {
+            full_refresh,
+            fail_after_pages: fail_after_pages()?,
+        };
+        let report = sync_source(
+            source.as_mut(),
+            &mut store,
+            &mut target,
+            &settings,
+            now,
+            &bar,
+            options,
+        )
+        .with_context(|| format!("syncing source `{}`", cfg.name()))?;
+        tracing::info!(source = %report.source, pages = report.pages, records = report.records, "synced");
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// `FLOWLAKE_FAIL_AFTER_PAGES=N` makes sync fail after committing N pages: the crash test's kill switch.
+fn fail_after_pages() -> Result<Option<u64>> {
+    match std::env::var("FLOWLAKE_FAIL_AFTER_PAGES") {
+        Ok(v) => Ok(Some(v.parse().with_context(|| {
+            format!("FLOWLAKE_FAIL_AFTER_PAGES: `{v}` is not a number")
+        })?)),
+        Err(_) => Ok(None),
+    }
+}
+
+fn sync(config: &Config, only: &[String], full_refresh: bool, quiet: bool) -> Result<()> {
+    let reports = sync_all(config, only, full_refresh, quiet)?;
+    if !quiet {
+        let store = open(config, OpenMode::ReadOnly)?;
+        render::sync_summary(&reports, &store)?;
+    }
+    Ok(())
+}
+
+fn demo(
+    mut config: Config,
+    issues: u64,
+    seed: u64,
+    until: Option<NaiveDate>,
+    quiet: bool,
+) -> Result<()> {
+    let until = until.unwrap_or_else(|| Utc::now().date_naive());
+    let generator = GeneratorConfig {
+        issues,
+        seed,
+        until,
+        ..GeneratorConfig::default()
+    };
+    generator
+        .validate()
+        .map_err(|m| anyhow::anyhow!("demo: {m}"))?;
+    config.sources = vec![SourceConfig::Generator(generator)];
+    if config.metrics.active_statuses.is_none() {
+        config.metrics.active_statuses = Some(vec!["In Progress".into(), "Testing".into()]);
+    }
+    if !quiet {
+        eprintln!(
+            "flowlake demo: {issues} synthetic issues (seed {seed}, history to {until}) into {}",
+            config.store.path.display()
+        );
+    }
+    let reports = sync_all(&config, &[], true, quiet)?;
+    if !quiet {
+        let store = open(&config, OpenMode::ReadOnly)?;
+        render::sync_summary(&reports, &store)?;
+        println!();
+    }
+    let args = MetricsArgs {
+        from: None,
+        to: Some(until),
+        days: 90,
+        source: None,
+        project: None,
+        item_type: None,
+        assignee: None,
+        by: BucketArg::Week,
+        top: 5,
+        format: OutputFormat::Table,
+    };
+    metrics(&config, &args)?;
+    if !quiet {
+        println!(
+            "\nNext: flowlake metrics --project CORE --by day · flowlake query \"select * from item_metrics limit 5\" · flowlake export --format parquet"
+        );
+    }
+    Ok(())
+}
+
+fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
+    let store = open(config, OpenMode::ReadOnly)?;
+    let tz = config.calendar.time_zone();
+    let now = Utc::now();
+    let to = args
+        .to
+        .unwrap_or_else(|| now.with_timezone(&tz).date_naive());
+    let from = args
+        .from
+        .unwrap_or(to - Duration::days(i64::from(args.days.max(1)) - 1));
+    if from > to {
+        bail!("--from {from} is after --to {to}");
+    }
+    let options = ReportOptions {
+        filter: ItemFilter {
+            source: args.source.clone(),
+            project: args.project.clone(),
+            item_type: args.item_type.clone(),
+            assignee: args.assignee.clone(),
+        },
+        from,
+        to,
+        bucket: match args.by {
+            BucketArg::Day => Bucket::Day,
+            BucketArg::Week => Bucket::Week,
+        },
+        tz,
+        now,
+        aging_top: args.top,
+    };
+    let report = metrics_report(&store, &options)?;
+    render::metrics_report(&report, args.format, &config.calendar.to_string())
+}
+
+fn export(
+    config: &Config,
+    format: ExportFormat,
+    out: &Path,
+    tables: &[String],
+    query: Option<&str>,
+    quiet: bool,
+) -> Result<()> {
+    let store = open(config, OpenMode::ReadOnly)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let ext = match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Parquet => "parquet",
+    };
+    let mut jobs: Vec<(String, String)> = Vec::new();
+    if let Some(sql) = query {
+        jobs.push(("query".into(), sql.to_string()));
+    } else if tables.is_empty() {
+        jobs.extend(
+            DATA_TABLES
+                .iter()
+                .map(|t| (t.name.to_string(), format!("SELECT * FROM {}", t.name))),
+        );
+    } else {
+        for t in tables {
+            if flowlake_store::schema::table(t).is_none() && t != "sync_state" {
+                let known: Vec<&str> = DATA_TABLES.iter().map(|t| t.name).collect();
+                bail!("unknown table `{t}` (known: {})", known.join(", "));
+            }
+            jobs.push((t.clone(), format!("SELECT * FROM {t}")));
+        }
+    }
+    for (name, sql) in jobs {
+        let path = out.join(format!("{name}.{ext}"));
+        store.export(&sql, &path, ext)?;
+        if !quiet {
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_bench(
+    config: &Config,
+    issues: u64,
+    batch: u64,
+    rework_rate: f64,
+    db: Option<&Path>,
+    memory_limit: &str,
+    format: OutputFormat,
+    quiet: bool,
+) -> Result<()> {
+    let generator = GeneratorConfig {
+        rework_rate,
+        days: 3 * 365,
+        ..GeneratorConfig::default()
+    };
+    generator
+        .validate()
+        .map_err(|m| anyhow::anyhow!("bench: {m}"))?;
+    let tmp = tempfile_dir()?;
+    let path = db
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| tmp.join("bench.duckdb"));
+    for p in [path.clone(), path.with_extension("duckdb.wal")] {
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite)?;
+    store.set_memory_limit(memory_limit)?;
+    let options = bench::BenchOptions {
+        issues,
+        batch_issues: batch,
+        generator,
+    };
+    let report = bench::run(
+        &mut store,
+        &options,
+        &config.flow_settings(),
+        &Bar::new(quiet),
+    )?;
+    drop(store);
+    if db.is_none() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    render::bench_report(&report, format)
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("flowlake-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}

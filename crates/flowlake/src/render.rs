@@ -1,0 +1,355 @@
+//! Rendering results as tables, JSON or CSV.
+
+use anyhow::Result;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use flowlake_core::metrics::duration::short_days;
+use flowlake_core::metrics::Percentiles;
+use flowlake_engine::bench::BenchReport;
+use flowlake_engine::report::MetricsReport;
+use flowlake_engine::sync::SyncReport;
+use flowlake_store::schema::DATA_TABLES;
+use flowlake_store::{DuckDbStore, QueryResult};
+
+use crate::cli::OutputFormat;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    t
+}
+
+fn right(s: impl ToString) -> Cell {
+    Cell::new(s.to_string()).set_alignment(CellAlignment::Right)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Prints an ad-hoc query result.
+pub fn query_result(r: &QueryResult, format: OutputFormat) -> Result<()> {
+    let rows = r.rows_as_text()?;
+    match format {
+        OutputFormat::Table => {
+            let mut t = table(&r.columns.iter().map(String::as_str).collect::<Vec<_>>());
+            for row in &rows {
+                t.add_row(
+                    row.iter()
+                        .map(|v| Cell::new(v.as_deref().unwrap_or("NULL"))),
+                );
+            }
+            println!("{t}");
+            println!(
+                "({} row{})",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
+            );
+        }
+        OutputFormat::Csv => {
+            println!(
+                "{}",
+                r.columns
+                    .iter()
+                    .map(|c| csv_field(c))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            for row in &rows {
+                println!(
+                    "{}",
+                    row.iter()
+                        .map(|v| csv_field(v.as_deref().unwrap_or("")))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            }
+        }
+        OutputFormat::Json => {
+            let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .iter()
+                .map(|row| {
+                    r.columns
+                        .iter()
+                        .zip(row)
+                        .map(|(c, v)| {
+                            let value = match v {
+                                None => serde_json::Value::Null,
+                                Some(s) => serde_json::from_str::<serde_json::Number>(s)
+                                    .map(serde_json::Value::Number)
+                                    .unwrap_or_else(|_| serde_json::Value::String(s.clone())),
+                            };
+                            (c.clone(), value)
+                        })
+                        .collect()
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&objects)?);
+        }
+    }
+    Ok(())
+}
+
+/// Prints what a sync did and the row counts of every table.
+pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
+    let mut t = table(&[
+        "source",
+        "pages",
+        "records",
+        "items",
+        "status changes",
+        "cursor",
+    ]);
+    for r in reports {
+        t.add_row(vec![
+            Cell::new(&r.source),
+            right(r.pages),
+            right(r.records),
+            right(r.items),
+            right(r.status_changes),
+            Cell::new(r.cursor.as_deref().unwrap_or("-")),
+        ]);
+    }
+    println!("{t}");
+    let mut counts = table(&["table", "rows"]);
+    for d in DATA_TABLES {
+        counts.add_row(vec![Cell::new(d.name), right(store.count(d.name)?)]);
+    }
+    println!("store {}:\n{counts}", store.path().display());
+    Ok(())
+}
+
+fn dur(v: Option<i64>) -> String {
+    v.map_or_else(|| "-".into(), |s| short_days(s as f64))
+}
+
+fn work_hours(v: Option<i64>) -> String {
+    v.map_or_else(|| "-".into(), |s| format!("{:.1}h", s as f64 / 3600.0))
+}
+
+fn percentile_row(name: &str, p: &Percentiles, fmt: fn(Option<i64>) -> String) -> Vec<Cell> {
+    vec![
+        Cell::new(name),
+        right(p.count),
+        right(fmt(p.mean.map(|m| m as i64))),
+        right(fmt(p.p50)),
+        right(fmt(p.p85)),
+        right(fmt(p.p95)),
+    ]
+}
+
+fn bar(value: u64, max: u64, width: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    "█".repeat(((value as f64 / max as f64) * width as f64).round() as usize)
+}
+
+/// Prints the metrics report.
+pub fn metrics_report(r: &MetricsReport, format: OutputFormat, calendar: &str) -> Result<()> {
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(r)?),
+        OutputFormat::Csv => metrics_csv(r),
+        OutputFormat::Table => metrics_table(r, calendar),
+    }
+    Ok(())
+}
+
+fn metrics_table(r: &MetricsReport, calendar: &str) {
+    println!(
+        "Flow metrics {} … {} · {} items · {} completed in range · business time: {calendar}\n",
+        r.from, r.to, r.items, r.completed
+    );
+    let mut t = table(&[
+        "time to done (completed in range)",
+        "items",
+        "mean",
+        "p50",
+        "p85",
+        "p95",
+    ]);
+    t.add_row(percentile_row("lead time", &r.lead_time, dur));
+    t.add_row(percentile_row(
+        "lead time, working hours",
+        &r.lead_time_business,
+        work_hours,
+    ));
+    t.add_row(percentile_row("cycle time", &r.cycle_time, dur));
+    t.add_row(percentile_row(
+        "cycle time, working hours",
+        &r.cycle_time_business,
+        work_hours,
+    ));
+    println!("{t}");
+    let eff = r
+        .flow_efficiency_mean
+        .map_or_else(|| "-".into(), |e| format!("{:.0}%", e * 100.0));
+    let reopened = if r.completed > 0 {
+        format!("{:.1}%", 100.0 * r.reopened as f64 / r.completed as f64)
+    } else {
+        "-".into()
+    };
+    println!(
+        "flow efficiency (mean): {eff} · reopened: {reopened} · WIP now: {}\n",
+        r.wip_now
+    );
+
+    let mut tp = table(&["bucket", "completed", "WIP at end", ""]);
+    let max = r.throughput.iter().map(|(_, c)| *c).max().unwrap_or(0);
+    for (i, (start, count)) in r.throughput.iter().enumerate() {
+        let end = r
+            .throughput
+            .get(i + 1)
+            .map(|(d, _)| *d - chrono::Duration::days(1))
+            .unwrap_or(r.to);
+        let wip = r
+            .wip
+            .iter()
+            .rev()
+            .find(|(d, _)| *d <= end)
+            .map_or("-".into(), |(_, w)| w.to_string());
+        tp.add_row(vec![
+            Cell::new(start),
+            right(count),
+            right(wip),
+            Cell::new(bar(*count, max, 30)),
+        ]);
+    }
+    println!("Throughput and WIP\n{tp}\n");
+
+    let mut ts = table(&[
+        "status",
+        "category",
+        "items",
+        "visits",
+        "share",
+        "mean",
+        "p50",
+        "p85",
+        "mean, working h",
+    ]);
+    for s in &r.time_in_status {
+        ts.add_row(vec![
+            Cell::new(&s.status),
+            Cell::new(s.category),
+            right(s.items),
+            right(s.visits),
+            right(format!("{:.1}%", s.share_percent)),
+            right(short_days(s.mean_seconds)),
+            right(dur(s.per_item.p50)),
+            right(dur(s.per_item.p85)),
+            right(format!("{:.1}h", s.mean_business_seconds / 3600.0)),
+        ]);
+    }
+    println!("Time in status (statuses before done; all matching items, current stays up to now)\n{ts}\n");
+
+    let mut ag = table(&["oldest open items", "status", "age"]);
+    for e in &r.oldest {
+        ag.add_row(vec![
+            Cell::new(&e.item_id),
+            Cell::new(&e.status),
+            right(short_days(e.age_seconds as f64)),
+        ]);
+    }
+    println!(
+        "Aging of open work: {} items · p50 {} · p85 {} · p95 {}\n{ag}",
+        r.aging.count,
+        dur(r.aging.p50),
+        dur(r.aging.p85),
+        dur(r.aging.p95)
+    );
+}
+
+fn metrics_csv(r: &MetricsReport) {
+    println!("section,key,metric,value");
+    let opt = |v: Option<i64>| v.map_or(String::new(), |v| v.to_string());
+    for (name, p) in [
+        ("lead_seconds", &r.lead_time),
+        ("lead_business_seconds", &r.lead_time_business),
+        ("cycle_seconds", &r.cycle_time),
+        ("cycle_business_seconds", &r.cycle_time_business),
+        ("aging_seconds", &r.aging),
+    ] {
+        println!("percentiles,{name},count,{}", p.count);
+        println!("percentiles,{name},p50,{}", opt(p.p50));
+        println!("percentiles,{name},p85,{}", opt(p.p85));
+        println!("percentiles,{name},p95,{}", opt(p.p95));
+    }
+    for (d, c) in &r.throughput {
+        println!("throughput,{d},completed,{c}");
+    }
+    for (d, w) in &r.wip {
+        println!("wip,{d},items,{w}");
+    }
+    for s in &r.time_in_status {
+        let key = csv_field(&s.status);
+        println!("time_in_status,{key},items,{}", s.items);
+        println!("time_in_status,{key},mean_seconds,{:.0}", s.mean_seconds);
+        println!("time_in_status,{key},p50_seconds,{}", opt(s.per_item.p50));
+        println!("time_in_status,{key},p85_seconds,{}", opt(s.per_item.p85));
+        println!(
+            "time_in_status,{key},mean_business_seconds,{:.0}",
+            s.mean_business_seconds
+        );
+    }
+    for (status, (_, counts)) in &r.cumulative_flow {
+        for (d, c) in r.cfd_days.iter().zip(counts) {
+            println!("cumulative_flow,{d},{},{c}", csv_field(status));
+        }
+    }
+}
+
+/// Prints benchmark figures.
+pub fn bench_report(r: &BenchReport, format: OutputFormat) -> Result<()> {
+    if format == OutputFormat::Json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    let mut t = table(&["measure", "value"]);
+    let rows: Vec<(&str, String)> = vec![
+        ("issues", r.issues.to_string()),
+        ("status changes", r.status_changes.to_string()),
+        ("rows loaded (all tables)", r.rows_loaded.to_string()),
+        (
+            "generation, s (producer thread)",
+            format!("{:.2}", r.generate_seconds),
+        ),
+        (
+            "metric computation, s (producer thread)",
+            format!("{:.2}", r.compute_seconds),
+        ),
+        (
+            "loading, s (loader thread)",
+            format!("{:.2}", r.load_seconds),
+        ),
+        ("wall clock, s", format!("{:.2}", r.wall_seconds)),
+        (
+            "computation, status changes/s",
+            format!("{:.0}", r.compute_changes_per_second),
+        ),
+        ("loading, rows/s", format!("{:.0}", r.load_rows_per_second)),
+        (
+            "peak RSS, MiB",
+            format!("{:.0}", r.peak_rss_bytes as f64 / 1048576.0),
+        ),
+    ];
+    for (k, v) in rows {
+        t.add_row(vec![Cell::new(k), right(v)]);
+    }
+    if format == OutputFormat::Csv {
+        println!("measure,value");
+        println!(
+            "issues,{}\nstatus_changes,{}\nrows_loaded,{}\nwall_seconds,{:.2}\npeak_rss_bytes,{}",
+            r.issues, r.status_changes, r.rows_loaded, r.wall_seconds, r.peak_rss_bytes
+        );
+        return Ok(());
+    }
+    println!("{t}");
+    Ok(())
+}
