@@ -14,7 +14,11 @@ fn flowlake(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 fn ok(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = flowlake(dir, args, env);
-    assert!(out.status.success(), "{args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -25,29 +29,69 @@ fn fails(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
 }
 
 fn count(dir: &Path, table: &str) -> u64 {
-    let out = ok(dir, &["query", &format!("select count(*) as n from {table}"), "--format", "json"], &[]);
+    let out = ok(
+        dir,
+        &[
+            "query",
+            &format!("select count(*) as n from {table}"),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     v[0]["n"].as_u64().unwrap()
 }
 
-const SMALL: &[(&str, &str)] = &[("FLOWLAKE_SOURCES__0__ISSUES", "300"), ("FLOWLAKE_SOURCES__0__PAGE_SIZE", "100")];
+const SMALL: &[(&str, &str)] = &[
+    ("FLOWLAKE_SOURCES__0__ISSUES", "300"),
+    ("FLOWLAKE_SOURCES__0__PAGE_SIZE", "100"),
+];
 
 #[test]
 fn demo_then_metrics_and_query_answer_from_the_duckdb_file() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(dir.path(), &["demo", "--issues", "400", "--until", "2026-06-30"], &[]);
-    for needle in ["lead time", "cycle time", "Throughput and WIP", "Time in status", "Aging of open work"] {
+    let out = ok(
+        dir.path(),
+        &["demo", "--issues", "400", "--until", "2026-06-30"],
+        &[],
+    );
+    for needle in [
+        "lead time",
+        "cycle time",
+        "Throughput and WIP",
+        "Time in status",
+        "Aging of open work",
+    ] {
         assert!(out.contains(needle), "demo output lacks {needle}:\n{out}");
     }
     assert!(dir.path().join("flowlake.duckdb").exists());
     assert_eq!(count(dir.path(), "work_items"), 400);
 
-    let json = ok(dir.path(), &["metrics", "--to", "2026-06-30", "--format", "json"], &[]);
+    let json = ok(
+        dir.path(),
+        &["metrics", "--to", "2026-06-30", "--format", "json"],
+        &[],
+    );
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["items"], 400);
     assert!(report["lead_time"]["p85"].as_i64().unwrap() > 0);
     assert!(!report["throughput"].as_array().unwrap().is_empty());
-    let csv = ok(dir.path(), &["metrics", "--to", "2026-06-30", "--project", "CORE", "--by", "day", "-f", "csv"], &[]);
+    let csv = ok(
+        dir.path(),
+        &[
+            "metrics",
+            "--to",
+            "2026-06-30",
+            "--project",
+            "CORE",
+            "--by",
+            "day",
+            "-f",
+            "csv",
+        ],
+        &[],
+    );
     assert!(csv.starts_with("section,key,metric,value\n"));
     assert!(csv.contains("throughput,2026-06-29,completed,"));
 }
@@ -59,7 +103,14 @@ fn init_then_sync_twice_leaves_the_same_row_counts() {
     assert!(fails(dir.path(), &["init"], &[]).contains("--force"));
     let first = ok(dir.path(), &["sync"], SMALL);
     assert!(first.contains("work_items"), "{first}");
-    let tables = ["raw_records", "work_items", "status_changes", "item_metrics", "status_intervals", "item_status_time"];
+    let tables = [
+        "raw_records",
+        "work_items",
+        "status_changes",
+        "item_metrics",
+        "status_intervals",
+        "item_status_time",
+    ];
     let before: Vec<u64> = tables.iter().map(|t| count(dir.path(), t)).collect();
     assert_eq!(before[1], 300);
     ok(dir.path(), &["sync"], SMALL);
@@ -67,7 +118,13 @@ fn init_then_sync_twice_leaves_the_same_row_counts() {
     let after: Vec<u64> = tables.iter().map(|t| count(dir.path(), t)).collect();
     assert_eq!(before, after);
     ok(dir.path(), &["rebuild"], SMALL);
-    assert_eq!(tables.iter().map(|t| count(dir.path(), t)).collect::<Vec<_>>(), before);
+    assert_eq!(
+        tables
+            .iter()
+            .map(|t| count(dir.path(), t))
+            .collect::<Vec<_>>(),
+        before
+    );
 }
 
 #[test]
@@ -87,13 +144,30 @@ fn a_killed_sync_resumes_to_the_same_tables() {
 #[test]
 fn malformed_config_is_reported_with_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flowlake.toml"), "[store]\npath = \"x.duckdb\"\n\n[calendar]\ntime_zone = \"Mars/Olympus\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("flowlake.toml"),
+        "[store]\npath = \"x.duckdb\"\n\n[calendar]\ntime_zone = \"Mars/Olympus\"\n",
+    )
+    .unwrap();
     let err = fails(dir.path(), &["sync"], &[]);
-    assert!(err.contains("flowlake.toml:4:") && err.contains("`Mars/Olympus`"), "{err}");
-    std::fs::write(dir.path().join("flowlake.toml"), "[metrics.status_categories]\n\"Review\" = \"waiting\"\n").unwrap();
+    assert!(
+        err.contains("flowlake.toml:4:") && err.contains("`Mars/Olympus`"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join("flowlake.toml"),
+        "[metrics.status_categories]\n\"Review\" = \"waiting\"\n",
+    )
+    .unwrap();
     let err = fails(dir.path(), &["sync"], &[]);
-    assert!(err.contains("flowlake.toml:2:") && err.contains("waiting"), "{err}");
-    assert!(!dir.path().join("x.duckdb").exists(), "nothing is written for a bad config");
+    assert!(
+        err.contains("flowlake.toml:2:") && err.contains("waiting"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("x.duckdb").exists(),
+        "nothing is written for a bad config"
+    );
 }
 
 #[test]
@@ -102,9 +176,14 @@ fn a_store_locked_by_another_process_is_a_clear_error() {
     ok(dir.path(), &["init"], &[]);
     ok(dir.path(), &["sync"], SMALL);
     let path = dir.path().join("flowlake.duckdb");
-    let holder = flowlake_store::DuckDbStore::open(&path, flowlake_store::duckdb_store::OpenMode::ReadWrite).unwrap();
+    let holder =
+        flowlake_store::DuckDbStore::open(&path, flowlake_store::duckdb_store::OpenMode::ReadWrite)
+            .unwrap();
     let err = fails(dir.path(), &["sync", "--full-refresh"], SMALL);
-    assert!(err.contains("flowlake.duckdb") && err.contains("locked"), "{err}");
+    assert!(
+        err.contains("flowlake.duckdb") && err.contains("locked"),
+        "{err}"
+    );
     drop(holder);
     assert_eq!(count(dir.path(), "work_items"), 300);
 }
@@ -120,12 +199,49 @@ fn a_corrupted_store_is_a_clear_error() {
 #[test]
 fn export_writes_csv_and_parquet_that_read_back() {
     let dir = tempfile::tempdir().unwrap();
-    ok(dir.path(), &["demo", "--issues", "200", "--until", "2026-06-30", "-q"], &[]);
-    let out = ok(dir.path(), &["export", "--format", "parquet", "--table", "item_metrics", "--table", "work_items"], &[]);
+    ok(
+        dir.path(),
+        &["demo", "--issues", "200", "--until", "2026-06-30", "-q"],
+        &[],
+    );
+    let out = ok(
+        dir.path(),
+        &[
+            "export",
+            "--format",
+            "parquet",
+            "--table",
+            "item_metrics",
+            "--table",
+            "work_items",
+        ],
+        &[],
+    );
     assert!(out.contains("item_metrics.parquet"));
-    let n = ok(dir.path(), &["query", "select count(*) as n from 'exports/work_items.parquet'", "-f", "csv"], &[]);
+    let n = ok(
+        dir.path(),
+        &[
+            "query",
+            "select count(*) as n from 'exports/work_items.parquet'",
+            "-f",
+            "csv",
+        ],
+        &[],
+    );
     assert_eq!(n, "n\n200\n");
-    ok(dir.path(), &["export", "--format", "csv", "--query", "select key, status from work_items order by key", "-o", "out"], &[]);
+    ok(
+        dir.path(),
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--query",
+            "select key, status from work_items order by key",
+            "-o",
+            "out",
+        ],
+        &[],
+    );
     let csv = std::fs::read_to_string(dir.path().join("out/query.csv")).unwrap();
     assert!(csv.starts_with("key,status\n"));
     assert_eq!(csv.lines().count(), 201);
@@ -136,9 +252,15 @@ fn export_writes_csv_and_parquet_that_read_back() {
 fn help_explains_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let help = ok(dir.path(), &["--help"], &[]);
-    for cmd in ["init", "demo", "sync", "rebuild", "metrics", "query", "export", "bench"] {
+    for cmd in [
+        "init", "demo", "sync", "rebuild", "metrics", "query", "export", "bench",
+    ] {
         assert!(help.contains(cmd), "{cmd} missing from --help");
     }
     let metrics = ok(dir.path(), &["metrics", "--help"], &[]);
-    assert!(metrics.contains("--project") && metrics.contains("--assignee") && metrics.contains("--format"));
+    assert!(
+        metrics.contains("--project")
+            && metrics.contains("--assignee")
+            && metrics.contains("--format")
+    );
 }
