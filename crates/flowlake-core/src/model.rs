@@ -316,8 +316,10 @@ pub struct ItemHistory {
     pub item: WorkItem,
     /// Its status changes, in any order.
     pub status_changes: Vec<StatusChange>,
-    /// Every changed field, status included.
+    /// Every other changed field (status moves are in `status_changes`).
     pub field_changes: Vec<FieldChange>,
+    /// The people the record mentions (reporter, assignee, authors of changes).
+    pub people: Vec<Person>,
 }
 
 /// One API record exactly as the source returned it, landed before anything interprets it, so that

@@ -54,6 +54,9 @@ pub fn add_history(
     for c in &history.field_changes {
         batch.field_change(c);
     }
+    for p in &history.people {
+        batch.person(p);
+    }
     let intervals = status_intervals(item, &history.status_changes, &s.statuses, &s.calendar, now);
     let metrics = item_metrics(
         item,

@@ -214,6 +214,7 @@ impl RowBatch {
 pub struct LoadBatch {
     tables: BTreeMap<&'static str, RowBatch>,
     work_item_ids: HashSet<String>,
+    person_ids: HashSet<String>,
     last_item: String,
     orphans: bool,
 }
@@ -233,6 +234,7 @@ impl LoadBatch {
                 .map(|t| (t.name, RowBatch::new(t)))
                 .collect(),
             work_item_ids: HashSet::new(),
+            person_ids: HashSet::new(),
             last_item: String::new(),
             orphans: false,
         }
@@ -357,8 +359,11 @@ impl LoadBatch {
             .end();
     }
 
-    /// A person.
+    /// A person; repeated ids within the batch are kept once.
     pub fn person(&mut self, p: &Person) {
+        if !self.person_ids.insert(p.id.clone()) {
+            return;
+        }
         self.table(&schema::PEOPLE)
             .row()
             .text(Some(&p.id))

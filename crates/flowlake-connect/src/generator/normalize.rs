@@ -1,7 +1,7 @@
 //! The generator's payload into the domain model: a pure, total function.
 
 use flowlake_core::{
-    qualified_id, FieldChange, ItemHistory, StandardType, StatusChange, StatusMap, WorkItem,
+    qualified_id, FieldChange, ItemHistory, Person, StandardType, StatusChange, StatusMap, WorkItem,
 };
 
 use super::simulate::DemoIssue;
@@ -59,9 +59,41 @@ pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
             to_value: c.to.clone(),
         });
     }
+    let mut logins: Vec<&str> = std::iter::once(issue.reporter.as_str())
+        .chain(issue.assignee.as_deref())
+        .chain(issue.changelog.iter().map(|c| c.author.as_str()))
+        .collect();
+    logins.sort_unstable();
+    logins.dedup();
+    let people = logins
+        .into_iter()
+        .map(|login| Person {
+            id: qualified_id(source, login),
+            source: source.to_string(),
+            login: login.to_string(),
+            name: Some(display_name(login)),
+            email: Some(format!("{login}@example.com")),
+        })
+        .collect();
     ItemHistory {
         item,
         status_changes,
         field_changes,
+        people,
     }
+}
+
+/// `alice.core` → `Alice (core)`.
+fn display_name(login: &str) -> String {
+    let (first, team) = login.split_once('.').unwrap_or((login, ""));
+    let mut name: String = first
+        .chars()
+        .take(1)
+        .flat_map(char::to_uppercase)
+        .chain(first.chars().skip(1))
+        .collect();
+    if !team.is_empty() {
+        name.push_str(&format!(" ({team})"));
+    }
+    name
 }
