@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
+use flowlake_core::metrics::ItemMetrics;
 use flowlake_core::{RawRecord, StatusCategory};
 
 use crate::batch::LoadBatch;
@@ -134,37 +135,6 @@ impl ItemFilter {
         }
         (sql, params)
     }
-}
-
-/// One row of `item_metrics`, as the aggregates need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemMetricsRow {
-    /// Item id.
-    pub item_id: String,
-    /// Current status.
-    pub current_status: String,
-    /// Its category.
-    pub current_category: StatusCategory,
-    /// Creation.
-    pub created_at: DateTime<Utc>,
-    /// First entry into in_progress.
-    pub started_at: Option<DateTime<Utc>>,
-    /// Final entry into done.
-    pub completed_at: Option<DateTime<Utc>>,
-    /// Lead time, seconds.
-    pub lead_seconds: Option<i64>,
-    /// Lead time, working seconds.
-    pub lead_business_seconds: Option<i64>,
-    /// Cycle time, seconds.
-    pub cycle_seconds: Option<i64>,
-    /// Cycle time, working seconds.
-    pub cycle_business_seconds: Option<i64>,
-    /// Flow efficiency.
-    pub flow_efficiency: Option<f64>,
-    /// Reopenings.
-    pub reopen_count: i64,
-    /// Age of unfinished work, seconds.
-    pub age_seconds: Option<i64>,
 }
 
 fn ts(us: Option<i64>) -> Option<DateTime<Utc>> {
@@ -537,38 +507,52 @@ impl DuckDbStore {
         Ok(out)
     }
 
-    /// Streams `item_metrics` rows matching `filter`.
+    /// Streams the `item_metrics` rows matching `filter`, as the core's [`ItemMetrics`].
     pub fn for_each_item_metrics(
         &self,
         filter: &ItemFilter,
-        mut f: impl FnMut(ItemMetricsRow),
+        mut f: impl FnMut(ItemMetrics),
     ) -> Result<(), StoreError> {
         let (cond, p) = filter.sql();
         let sql = format!(
-            "SELECT item_id, current_status, current_category, epoch_us(started_at), epoch_us(completed_at),
-                    lead_seconds, lead_business_seconds, cycle_seconds, cycle_business_seconds, flow_efficiency,
-                    reopen_count, age_seconds, epoch_us(created_at)
+            "SELECT item_id, epoch_us(created_at), epoch_us(started_at), epoch_us(completed_at),
+                    lead_seconds, lead_business_seconds, cycle_seconds, cycle_business_seconds, reopen_count,
+                    active_seconds, flow_efficiency, epoch_us(first_response_at), first_response_seconds,
+                    status_path, status_changes, current_status, current_category, age_seconds
              FROM item_metrics m WHERE true{cond}"
         );
         let ctx = || StoreError::sql("reading item_metrics");
         let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
         let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
         while let Some(r) = rows.next().map_err(ctx())? {
-            let cat: String = r.get(2).map_err(ctx())?;
-            f(ItemMetricsRow {
+            let cat: String = r.get(16).map_err(ctx())?;
+            f(ItemMetrics {
                 item_id: r.get(0).map_err(ctx())?,
-                current_status: r.get(1).map_err(ctx())?,
+                created_at: ts(r.get(1).map_err(ctx())?).unwrap_or_default(),
+                started_at: ts(r.get(2).map_err(ctx())?),
+                completed_at: ts(r.get(3).map_err(ctx())?),
+                lead_seconds: r.get(4).map_err(ctx())?,
+                lead_business_seconds: r.get(5).map_err(ctx())?,
+                cycle_seconds: r.get(6).map_err(ctx())?,
+                cycle_business_seconds: r.get(7).map_err(ctx())?,
+                reopen_count: r
+                    .get::<_, i64>(8)
+                    .map_err(ctx())?
+                    .try_into()
+                    .unwrap_or(u32::MAX),
+                active_seconds: r.get(9).map_err(ctx())?,
+                flow_efficiency: r.get(10).map_err(ctx())?,
+                first_response_at: ts(r.get(11).map_err(ctx())?),
+                first_response_seconds: r.get(12).map_err(ctx())?,
+                status_path: r.get(13).map_err(ctx())?,
+                status_changes: r
+                    .get::<_, i64>(14)
+                    .map_err(ctx())?
+                    .try_into()
+                    .unwrap_or(u32::MAX),
+                current_status: r.get(15).map_err(ctx())?,
                 current_category: category(&cat),
-                started_at: ts(r.get(3).map_err(ctx())?),
-                completed_at: ts(r.get(4).map_err(ctx())?),
-                lead_seconds: r.get(5).map_err(ctx())?,
-                lead_business_seconds: r.get(6).map_err(ctx())?,
-                cycle_seconds: r.get(7).map_err(ctx())?,
-                cycle_business_seconds: r.get(8).map_err(ctx())?,
-                flow_efficiency: r.get(9).map_err(ctx())?,
-                reopen_count: r.get(10).map_err(ctx())?,
-                age_seconds: r.get(11).map_err(ctx())?,
-                created_at: ts(r.get(12).map_err(ctx())?).unwrap_or_default(),
+                age_seconds: r.get(17).map_err(ctx())?,
             });
         }
         Ok(())
