@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use flowlake_connect::generator::GeneratorConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::{BusinessCalendar, StandardType, StatusCategory, StatusMap};
+use flowlake_store::{
+    JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StoreError,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::compute::{FlowSettings, TrackerExporterSettings};
@@ -104,13 +107,27 @@ pub enum StoreKind {
 }
 
 /// Where sync cursors live.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// `store` (the store's sync_state table, committed with the data; default) or `file` (a JSON file).
+    /// `store` (the store's sync_state table, committed with the data; default), `file` (a JSON file),
+    /// `s3` (a JSON object written with conditional PUTs) or `redis` (a hash, with a lock per source).
     pub backend: StateBackendKind,
     /// The JSON file, for `backend = "file"`. Default `flowlake-state.json`.
     pub path: PathBuf,
+    /// `s3://bucket/key.json` for `s3`; `redis://[user:password@]host:port/db` for `redis`. May hold a
+    /// password: set it with `FLOWLAKE_STATE__URL` rather than in the file.
+    pub url: Option<String>,
+    /// S3: endpoint of an S3-compatible server (MinIO, R2, moto); unset for AWS.
+    pub endpoint: Option<String>,
+    /// S3: region; unset: `AWS_REGION`, else `us-east-1`.
+    pub region: Option<String>,
+    /// S3: allow a plain-HTTP endpoint.
+    pub allow_http: bool,
+    /// Redis: prefix of every key. Default `flowlake`.
+    pub key_prefix: String,
+    /// Redis: lease of the per-source lock, renewed by every cursor write. Default 600.
+    pub lock_ttl_seconds: u64,
 }
 
 impl Default for StateConfig {
@@ -118,7 +135,74 @@ impl Default for StateConfig {
         Self {
             backend: StateBackendKind::Store,
             path: "flowlake-state.json".into(),
+            url: None,
+            endpoint: None,
+            region: None,
+            allow_http: false,
+            key_prefix: "flowlake".into(),
+            lock_ttl_seconds: 600,
         }
+    }
+}
+
+impl std::fmt::Debug for StateConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateConfig")
+            .field("backend", &self.backend)
+            .field("path", &self.path)
+            .field("url", &self.url.as_ref().map(|_| "<set>"))
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("allow_http", &self.allow_http)
+            .field("key_prefix", &self.key_prefix)
+            .field("lock_ttl_seconds", &self.lock_ttl_seconds)
+            .finish()
+    }
+}
+
+impl StateConfig {
+    /// The back-end to write cursors to, `None` for the store's own table. Builds clients without I/O.
+    pub fn backend(&self) -> Result<Option<Box<dyn StateBackend>>, StoreError> {
+        let url = self.url.clone().unwrap_or_default();
+        Ok(match self.backend {
+            StateBackendKind::Store => None,
+            StateBackendKind::File => Some(Box::new(JsonFileState::new(&self.path))),
+            StateBackendKind::S3 => Some(Box::new(S3State::new(&S3StateConfig {
+                url,
+                endpoint: self.endpoint.clone(),
+                region: self.region.clone(),
+                allow_http: self.allow_http,
+                access_key_id: None,
+                secret_access_key: None,
+            })?)),
+            StateBackendKind::Redis => Some(Box::new(RedisState::new(&RedisStateConfig {
+                url,
+                key_prefix: self.key_prefix.clone(),
+                lock_ttl: std::time::Duration::from_secs(self.lock_ttl_seconds.max(1)),
+            })?)),
+        })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let needs = match self.backend {
+            StateBackendKind::S3 => Some(("s3", "s3://")),
+            StateBackendKind::Redis => Some(("redis", "redis://")),
+            _ => None,
+        };
+        if let Some((kind, scheme)) = needs {
+            match &self.url {
+                None => {
+                    return Err(format!(
+                        "state.url: backend = \"{kind}\" needs a url ({scheme}…)"
+                    ))
+                }
+                Some(u) if !u.starts_with(scheme) => {
+                    return Err(format!("state.url: a {kind} url starts with {scheme}"))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -130,6 +214,10 @@ pub enum StateBackendKind {
     Store,
     /// A local JSON file.
     File,
+    /// A JSON object on S3 or an S3-compatible server.
+    S3,
+    /// A Redis hash.
+    Redis,
 }
 
 /// Mappings used by the flow metrics.
@@ -270,6 +358,7 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
+        self.state.validate().map_err(semantic)?;
         let mut names = std::collections::HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             if s.name().is_empty() || s.name().contains([':', '/', ' ']) {
@@ -402,11 +491,16 @@ path = "flowlake.duckdb"
 # memory_limit = "1GB"
 
 [state]
-# Where sync cursors live: "store" (the store's sync_state table, committed together with the data) or
-# "file" (a JSON file replaced atomically).
+# Where sync cursors live: "store" (the store's sync_state table, committed together with the data),
+# "file" (a JSON file replaced atomically), "s3" or "redis".
 backend = "store"
 # The JSON file for backend = "file".
 path = "flowlake-state.json"
+# backend = "s3": url = "s3://bucket/flowlake/state.json"; credentials from AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY; endpoint = "http://127.0.0.1:9000" and allow_http = true for a local MinIO.
+# Writes are conditional (If-Match), so two runs cannot both advance one cursor.
+# backend = "redis": url = "redis://127.0.0.1:6379/0" (put a password in FLOWLAKE_STATE__URL, not here);
+# each source is locked while it syncs (key_prefix = "flowlake", lock_ttl_seconds = 600).
 
 [calendar]
 # Working hours for business-time metrics.

@@ -112,7 +112,32 @@ fn page_batch(
 /// Syncs one source: each page lands raw, is normalized, has its metrics computed and is loaded in one
 /// transaction; only then does the cursor advance. A killed run resumes after the last committed page, and a
 /// replayed page replaces its own rows, so nothing is lost or duplicated.
+///
+/// An external state back-end is locked for the source during the run (Redis takes a lease; the others rely
+/// on compare-and-set cursor writes), and unlocked at the end whether the run succeeded or not.
 pub fn sync_source(
+    source: &mut dyn Source,
+    store: &mut DuckDbStore,
+    state: &mut StateTarget<'_>,
+    settings: &FlowSettings,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+    options: SyncOptions,
+) -> Result<SyncReport, EngineError> {
+    let name = source.name().to_string();
+    if let StateTarget::External(b) = state {
+        b.lock(&name)?;
+    }
+    let result = sync_pages(source, store, state, settings, now, progress, options);
+    if let StateTarget::External(b) = state {
+        if let Err(e) = b.unlock(&name) {
+            tracing::warn!(source = %name, error = %e, "could not release the state lock; it expires by itself");
+        }
+    }
+    result
+}
+
+fn sync_pages(
     source: &mut dyn Source,
     store: &mut DuckDbStore,
     state: &mut StateTarget<'_>,

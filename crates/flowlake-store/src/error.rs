@@ -39,14 +39,39 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
-    /// The state file could not be read or written.
-    #[error("sync state {path}: {message}")]
+    /// The sync state could not be read or written.
+    #[error("sync state {location}: {message}")]
     State {
-        /// The file.
-        path: PathBuf,
+        /// The file or URL (without credentials).
+        location: String,
         /// Why.
         message: String,
     },
+    /// Another run changed a cursor this run was about to advance.
+    #[error("sync state of {key} was changed by another run (expected {}, found {}); is another sync of this source running?", show(expected), show(found))]
+    StateConflict {
+        /// `source/stream`.
+        key: String,
+        /// The cursor this run last saw.
+        expected: Option<String>,
+        /// The cursor stored now.
+        found: Option<String>,
+    },
+    /// Another run holds the source's lock.
+    #[error("source `{source_name}` is being synced by another run (lock held by {holder}, expires in {expires_in_seconds} s)")]
+    StateLocked {
+        /// Source name.
+        source_name: String,
+        /// The holder's token (host and process).
+        holder: String,
+        /// Seconds until the lease runs out unless renewed.
+        expires_in_seconds: i64,
+    },
+}
+
+fn show(v: &Option<String>) -> String {
+    v.as_deref()
+        .map_or_else(|| "no cursor".to_string(), |c| format!("`{c}`"))
 }
 
 impl StoreError {

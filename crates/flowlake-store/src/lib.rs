@@ -13,4 +13,6 @@ pub mod state;
 pub use batch::LoadBatch;
 pub use duckdb_store::{DuckDbStore, QueryResult};
 pub use error::StoreError;
-pub use state::{JsonFileState, StateBackend, StateKey};
+pub use state::{
+    JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StateKey,
+};

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{Duration, NaiveDate, Utc};
 use flowlake_connect::generator::GeneratorConfig;
 use flowlake_core::metrics::Bucket;
-use flowlake_engine::config::{template, StateBackendKind};
+use flowlake_engine::config::template;
 use flowlake_engine::report::{metrics_report, ReportOptions};
 use flowlake_engine::sync::{
     build_source, rebuild, sync_source, StateTarget, SyncOptions, SyncReport,
@@ -14,7 +14,7 @@ use flowlake_engine::sync::{
 use flowlake_engine::{bench, Config, SourceConfig};
 use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::{DuckDbStore, JsonFileState};
+use flowlake_store::DuckDbStore;
 
 use crate::cli::{BucketArg, Cli, Command, ExportFormat, MetricsArgs, OutputFormat};
 use crate::progress_bar::Bar;
@@ -143,7 +143,7 @@ fn sync_all(
     let mut store = open(config, OpenMode::ReadWrite)?;
     let settings = config.flow_settings();
     let bar = Bar::new(quiet);
-    let mut file_state = JsonFileState::new(&config.state.path);
+    let mut external = config.state.backend()?;
     let mut reports = Vec::new();
     for cfg in config
         .sources
@@ -151,9 +151,9 @@ fn sync_all(
         .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name()))
     {
         let mut source = build_source(cfg);
-        let mut target = match config.state.backend {
-            StateBackendKind::Store => StateTarget::Store,
-            StateBackendKind::File => StateTarget::External(&mut file_state),
+        let mut target = match external.as_deref_mut() {
+            None => StateTarget::Store,
+            Some(b) => StateTarget::External(b),
         };
         let now = cfg.now(Utc::now());
         let options = SyncOptions {

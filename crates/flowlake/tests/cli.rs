@@ -264,3 +264,101 @@ fn help_explains_every_command() {
             && metrics.contains("--format")
     );
 }
+
+/// A throwaway `redis-server` on a free loopback port, stopped when dropped.
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian package redis-server; .ci/run installs it)");
+        let redis = Self(child, port);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        redis
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.1.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sync_keeps_its_cursor_in_redis_and_resumes_after_a_crash() {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"], &[]);
+    let url = format!("redis://127.0.0.1:{}/0", redis.1);
+    let mut env = SMALL.to_vec();
+    env.extend([
+        ("FLOWLAKE_STATE__BACKEND", "redis"),
+        ("FLOWLAKE_STATE__URL", url.as_str()),
+    ]);
+    let mut crash = env.clone();
+    crash.push(("FLOWLAKE_FAIL_AFTER_PAGES", "1"));
+    let err = fails(dir.path(), &["sync"], &crash);
+    assert!(err.contains("injected failure after page 1"), "{err}");
+    assert_eq!(
+        redis.cli(&["HGET", "flowlake:cursors", "demo/issues"]),
+        "100"
+    );
+    // The crashed run gave its lock back.
+    assert_eq!(redis.cli(&["EXISTS", "flowlake:lock:demo"]), "0");
+    // Another run holding the lock keeps this one out, naming the holder.
+    redis.cli(&["SET", "flowlake:lock:demo", "other-host:42", "PX", "60000"]);
+    let err = fails(dir.path(), &["sync"], &env);
+    assert!(
+        err.contains("being synced by another run") && err.contains("other-host:42"),
+        "{err}"
+    );
+    redis.cli(&["DEL", "flowlake:lock:demo"]);
+    ok(dir.path(), &["sync"], &env);
+    assert_eq!(
+        redis.cli(&["HGET", "flowlake:cursors", "demo/issues"]),
+        "300"
+    );
+    assert_eq!(count(dir.path(), "work_items"), 300);
+    assert_eq!(count(dir.path(), "raw_records"), 300);
+    // The store's own table was not used.
+    assert_eq!(count(dir.path(), "sync_state"), 0);
+}
+
+#[test]
+fn a_state_backend_without_a_url_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"], &[]);
+    let err = fails(dir.path(), &["sync"], &[("FLOWLAKE_STATE__BACKEND", "s3")]);
+    assert!(err.contains("state.url") && err.contains("s3://"), "{err}");
+}
