@@ -1,0 +1,270 @@
+//! Recording exchanges to a directory and serving them back, so tests and demos run offline on real shapes.
+//!
+//! One exchange per file (`000001.json`, …): method, URL, request body, status, headers and body. Credentials
+//! never reach the files: authorization and cookie headers are dropped and secret-looking query parameters
+//! are masked. Replay matches method, URL and request body; when the same request was recorded several times
+//! (a 502, then a 200), the recordings are served in order and the last one repeats.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::{HttpError, Request, Response};
+
+/// One recorded request and its response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// Method.
+    pub method: String,
+    /// URL, secrets masked.
+    pub url: String,
+    /// Request body (GraphQL), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    /// Status code.
+    pub status: u16,
+    /// Response headers, lower-case names, secrets dropped.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Response body.
+    #[serde(default)]
+    pub body: String,
+}
+
+const SECRET_HEADERS: [&str; 7] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "private-token",
+    "x-auth-token",
+];
+
+const SECRET_PARAMS: [&str; 7] = [
+    "access_token",
+    "token",
+    "api_key",
+    "apikey",
+    "key",
+    "password",
+    "client_secret",
+];
+
+/// The URL with secret-looking query parameters and `user:password@` masked.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((authority, path)) => {
+                let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+                format!("{scheme}://{host}/{path}")
+            }
+            None => format!(
+                "{scheme}://{}",
+                rest.rsplit_once('@').map_or(rest, |(_, h)| h)
+            ),
+        },
+        None => base.to_string(),
+    };
+    let Some(query) = query else { return base };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()) => {
+                format!("{k}=REDACTED")
+            }
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+/// Saves exchanges into a directory.
+#[derive(Debug)]
+pub struct Recorder {
+    dir: PathBuf,
+    seq: AtomicU64,
+}
+
+impl Recorder {
+    /// Records into `dir`, created if missing; numbering continues after files already there.
+    pub fn new(dir: &Path) -> Result<Self, HttpError> {
+        std::fs::create_dir_all(dir).map_err(|e| tape_err(dir, e))?;
+        let existing = std::fs::read_dir(dir)
+            .map_err(|e| tape_err(dir, e))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_suffix(".json")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0);
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            seq: AtomicU64::new(existing),
+        })
+    }
+
+    /// Saves one exchange.
+    pub fn save(&self, request: &Request, response: &Response) -> Result<(), HttpError> {
+        let n = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let exchange = Exchange {
+            method: request.method.clone(),
+            url: redact_url(&request.url),
+            request_body: request.body.clone(),
+            status: response.status,
+            headers: response
+                .headers
+                .iter()
+                .filter(|(k, _)| !SECRET_HEADERS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            body: response.body.clone(),
+        };
+        let path = self.dir.join(format!("{n:06}.json"));
+        let text = serde_json::to_string_pretty(&exchange).map_err(|e| tape_err(&path, e))?;
+        std::fs::write(&path, text).map_err(|e| tape_err(&path, e))
+    }
+}
+
+type Key = (String, String, Option<String>);
+
+/// Serves recorded exchanges.
+#[derive(Debug)]
+pub struct Replay {
+    dir: PathBuf,
+    exchanges: Mutex<HashMap<Key, VecDeque<Exchange>>>,
+}
+
+impl Replay {
+    /// Loads every `*.json` exchange of `dir`, in file-name order.
+    pub fn load(dir: &Path) -> Result<Self, HttpError> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| tape_err(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        let mut exchanges: HashMap<Key, VecDeque<Exchange>> = HashMap::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| tape_err(&f, e))?;
+            let x: Exchange = serde_json::from_str(&text)
+                .map_err(|e| tape_err(&f, format!("not a recorded exchange: {e}")))?;
+            exchanges
+                .entry((x.method.clone(), x.url.clone(), x.request_body.clone()))
+                .or_default()
+                .push_back(x);
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            exchanges: Mutex::new(exchanges),
+        })
+    }
+
+    /// The recorded answer to `request` (its URL absolute).
+    pub fn answer(&self, request: &Request) -> Result<Response, HttpError> {
+        let key = (
+            request.method.clone(),
+            redact_url(&request.url),
+            request.body.clone(),
+        );
+        let mut all = self
+            .exchanges
+            .lock()
+            .map_err(|_| tape_err(&self.dir, "replay state poisoned"))?;
+        let queue = all.get_mut(&key).ok_or_else(|| HttpError::Tape {
+            path: self.dir.display().to_string(),
+            message: format!("no recorded exchange for {} {}", key.0, key.1),
+        })?;
+        let x = if queue.len() > 1 {
+            queue.pop_front()
+        } else {
+            queue.front().cloned()
+        }
+        .ok_or_else(|| tape_err(&self.dir, "empty recording"))?;
+        Ok(Response {
+            status: x.status,
+            url: x.url,
+            redirected_from: None,
+            headers: x.headers,
+            body: x.body,
+        })
+    }
+}
+
+fn tape_err(path: &Path, e: impl std::fmt::Display) -> HttpError {
+    HttpError::Tape {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_tokens_and_passwords() {
+        assert_eq!(
+            redact_url("https://u:p@h.example/a?access_token=abc&state=open"),
+            "https://h.example/a?access_token=REDACTED&state=open"
+        );
+        assert_eq!(redact_url("https://h/a?page=2"), "https://h/a?page=2");
+        assert_eq!(redact_url("http://u:p@h"), "http://h");
+    }
+
+    #[test]
+    fn recorded_exchanges_replay_in_order_without_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = Recorder::new(dir.path()).unwrap();
+        let req = Request::get("issues", "https://api.example/issues?access_token=t0ken");
+        let mut headers = BTreeMap::new();
+        headers.insert("set-cookie".to_string(), "session=s3cret".to_string());
+        headers.insert("etag".to_string(), "\"v1\"".to_string());
+        let fail = Response {
+            status: 502,
+            url: req.url.clone(),
+            redirected_from: None,
+            headers: headers.clone(),
+            body: "bad gateway".into(),
+        };
+        let ok = Response {
+            status: 200,
+            body: "[]".into(),
+            ..fail.clone()
+        };
+        rec.save(&req, &fail).unwrap();
+        rec.save(&req, &ok).unwrap();
+        let all: String = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        assert!(!all.contains("t0ken") && !all.contains("s3cret"), "{all}");
+        let replay = Replay::load(dir.path()).unwrap();
+        assert_eq!(replay.answer(&req).unwrap().status, 502);
+        assert_eq!(replay.answer(&req).unwrap().status, 200);
+        assert_eq!(replay.answer(&req).unwrap().status, 200);
+        assert_eq!(replay.answer(&req).unwrap().header("etag"), Some("\"v1\""));
+        let missing = replay
+            .answer(&Request::get("x", "https://api.example/other"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("no recorded exchange for GET https://api.example/other"),
+            "{missing}"
+        );
+        // A second recorder continues the numbering.
+        Recorder::new(dir.path()).unwrap().save(&req, &ok).unwrap();
+        assert!(dir.path().join("000003.json").exists());
+    }
+}
