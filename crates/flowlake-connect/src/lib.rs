@@ -5,6 +5,7 @@
 //! lands each page and only then saves that cursor, so a crash replays at most one page.
 
 pub mod generator;
+pub mod github;
 pub mod http;
 
 use flowlake_core::{ItemHistory, RawRecord};
