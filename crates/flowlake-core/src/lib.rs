@@ -6,8 +6,10 @@
 pub mod calendar;
 pub mod metrics;
 pub mod model;
+pub mod redact;
 pub mod status;
 
 pub use calendar::{BusinessCalendar, CalendarError, CalendarSpec};
 pub use model::*;
+pub use redact::redact_url;
 pub use status::{StatusCategory, StatusMap};

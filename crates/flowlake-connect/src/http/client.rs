@@ -10,9 +10,10 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::Semaphore;
 
 use super::rate_limit::{classify, wait_before_next, Verdict};
-use super::record::{redact_url, Recorder, Replay};
+use super::record::{Recorder, Replay};
 use super::{
-    HttpConfig, HttpError, HttpObserver, Request, RequestStats, Response, Tape, Validators,
+    redact_url, HttpConfig, HttpError, HttpObserver, Request, RequestStats, Response, Tape,
+    Validators,
 };
 
 /// Rate-limit waits one request may go through before giving up.

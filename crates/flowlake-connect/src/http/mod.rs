@@ -17,9 +17,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use client::{BlockingClient, HttpClient};
+pub use flowlake_core::redact_url;
 pub use pagination::{next_link, Pagination};
 pub use rate_limit::{classify, Verdict};
-pub use record::{redact_url, Exchange, Recorder, Replay};
+pub use record::{Exchange, Recorder, Replay};
 
 /// A credential: never printed, logged or recorded.
 #[derive(Clone, PartialEq, Eq, Default)]

@@ -71,6 +71,14 @@ fn query_value(url: &str, name: &str) -> Option<String> {
     })
 }
 
+/// `url` with the numeric parameter `name` (absent: `first`) moved on by `step`.
+fn advance(url: &str, name: &str, first: u64, step: u64) -> String {
+    let current: u64 = query_value(url, name)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(first);
+    set_query(url, name, &(current + step).to_string())
+}
+
 fn encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
@@ -98,10 +106,7 @@ impl Pagination {
                 if items < *per_page as usize {
                     return None;
                 }
-                let page: u64 = query_value(&request.url, page_param)
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(1);
-                next.url = set_query(&request.url, page_param, &(page + 1).to_string());
+                next.url = advance(&request.url, page_param, 1, 1);
             }
             Self::OffsetLimit {
                 offset_param,
@@ -110,14 +115,7 @@ impl Pagination {
                 if items < *limit as usize {
                     return None;
                 }
-                let offset: u64 = query_value(&request.url, offset_param)
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(0);
-                next.url = set_query(
-                    &request.url,
-                    offset_param,
-                    &(offset + items as u64).to_string(),
-                );
+                next.url = advance(&request.url, offset_param, 0, items as u64);
             }
             Self::Token { pointer, param } => {
                 let body: Value = serde_json::from_str(&response.body).ok()?;

@@ -33,13 +33,8 @@ pub fn classify(status: u16, headers: &BTreeMap<String, String>, body: &str, now
             if let Some(wait) = headers.get("retry-after").and_then(|v| retry_after(v, now)) {
                 return Verdict::Wait(wait, "secondary rate limit (Retry-After)");
             }
-            if headers.get("x-ratelimit-remaining").map(String::as_str) == Some("0") {
-                let reset = headers
-                    .get("x-ratelimit-reset")
-                    .and_then(|r| r.trim().parse::<i64>().ok());
-                let wait = reset.map_or(SECONDARY_DEFAULT, |r| {
-                    Duration::from_secs(u64::try_from(r - now).unwrap_or(0) + 1)
-                });
+            if spent(headers) {
+                let wait = until_reset(headers, now).unwrap_or(SECONDARY_DEFAULT);
                 return Verdict::Wait(wait, "rate limit exhausted (X-RateLimit-Reset)");
             }
             if status == 429 || body.to_ascii_lowercase().contains("rate limit") {
@@ -62,11 +57,13 @@ fn retry_after(value: &str, now: i64) -> Option<Duration> {
     Some(Duration::from_secs(u64::try_from(at - now).unwrap_or(0)))
 }
 
-/// The wait a successful response asks for before the next request: none unless the budget is spent.
-pub(crate) fn wait_before_next(headers: &BTreeMap<String, String>, now: i64) -> Option<Duration> {
-    if headers.get("x-ratelimit-remaining").map(String::as_str) != Some("0") {
-        return None;
-    }
+/// Whether the response says the request budget is spent.
+fn spent(headers: &BTreeMap<String, String>) -> bool {
+    headers.get("x-ratelimit-remaining").map(String::as_str) == Some("0")
+}
+
+/// Time until `x-ratelimit-reset` (epoch seconds), plus a second for clock skew.
+fn until_reset(headers: &BTreeMap<String, String>, now: i64) -> Option<Duration> {
     let reset = headers
         .get("x-ratelimit-reset")?
         .trim()
@@ -75,6 +72,15 @@ pub(crate) fn wait_before_next(headers: &BTreeMap<String, String>, now: i64) -> 
     Some(Duration::from_secs(
         u64::try_from(reset - now).unwrap_or(0) + 1,
     ))
+}
+
+/// The wait a successful response asks for before the next request: none unless the budget is spent.
+pub(crate) fn wait_before_next(headers: &BTreeMap<String, String>, now: i64) -> Option<Duration> {
+    if spent(headers) {
+        until_reset(headers, now)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -153,34 +153,9 @@ impl Seen {
     }
 }
 
-/// `user:password@` and query strings out of a URL, for messages.
-pub(crate) fn redact_url(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
-    if scheme.is_empty() {
-        rest.to_string()
-    } else {
-        format!("{scheme}://{rest}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_lose_their_credentials() {
-        assert_eq!(
-            redact_url("redis://user:s3cret@host:6379/0"),
-            "redis://host:6379/0"
-        );
-        assert_eq!(redact_url("redis://:pw@h/1?password=x"), "redis://h/1");
-        assert_eq!(
-            redact_url("s3://bucket/state.json"),
-            "s3://bucket/state.json"
-        );
-    }
 
     #[test]
     fn seen_values_guard_puts() {

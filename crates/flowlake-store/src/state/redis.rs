@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::{Connection, Script};
 
-use super::{redact_url, Seen, StateBackend, StateKey};
+use flowlake_core::redact_url;
+
+use super::{Seen, StateBackend, StateKey};
 use crate::error::StoreError;
 
 /// Where the cursors live.
@@ -115,20 +117,20 @@ impl RedisState {
     }
 
     fn conn(&mut self) -> Result<&mut Connection, StoreError> {
-        if self.conn.is_none() {
-            let c = self
-                .client
-                .get_connection_with_timeout(Duration::from_secs(5))
-                .map_err(|e| self.err(e))?;
-            c.set_read_timeout(Some(Duration::from_secs(10)))
-                .and_then(|()| c.set_write_timeout(Some(Duration::from_secs(10))))
-                .map_err(|e| self.err(e))?;
-            self.conn = Some(c);
-        }
-        self.conn.as_mut().ok_or_else(|| StoreError::State {
-            location: String::new(),
-            message: "no connection".into(),
-        })
+        let conn = match self.conn.take() {
+            Some(c) => c,
+            None => {
+                let c = self
+                    .client
+                    .get_connection_with_timeout(Duration::from_secs(5))
+                    .map_err(|e| self.err(e))?;
+                c.set_read_timeout(Some(Duration::from_secs(10)))
+                    .and_then(|()| c.set_write_timeout(Some(Duration::from_secs(10))))
+                    .map_err(|e| self.err(e))?;
+                c
+            }
+        };
+        Ok(self.conn.insert(conn))
     }
 
     /// Runs `f` on the connection; a broken connection is dropped so the next call reconnects.

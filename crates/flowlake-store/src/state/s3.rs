@@ -14,7 +14,9 @@ use object_store::{
     UpdateVersion,
 };
 
-use super::{redact_url, Seen, StateBackend, StateDoc, StateKey};
+use flowlake_core::redact_url;
+
+use super::{Seen, StateBackend, StateDoc, StateKey};
 use crate::error::StoreError;
 
 /// Where the state object lives. Credentials come from the usual `AWS_ACCESS_KEY_ID`,
