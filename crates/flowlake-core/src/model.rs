@@ -320,6 +320,10 @@ pub struct ItemHistory {
     pub field_changes: Vec<FieldChange>,
     /// The people the record mentions (reporter, assignee, authors of changes).
     pub people: Vec<Person>,
+    /// When the item is a pull request: its review-side facts (the item is its flow-side view).
+    pub pull_request: Option<PullRequest>,
+    /// Reviews of that pull request.
+    pub reviews: Vec<Review>,
 }
 
 /// One API record exactly as the source returned it, landed before anything interprets it, so that

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use flowlake_core::metrics::tracker_exporter::{exits_from_status_changes, issue_metrics};
-use flowlake_core::metrics::{item_metrics, status_intervals, time_in_status};
+use flowlake_core::metrics::{
+    item_metrics, pull_request_metrics, status_intervals, time_in_status,
+};
 use flowlake_core::{BusinessCalendar, ItemHistory, StandardType, StatusMap};
 use flowlake_store::LoadBatch;
 
@@ -56,6 +58,12 @@ pub fn add_history(
     }
     for p in &history.people {
         batch.person(p);
+    }
+    if let Some(pr) = &history.pull_request {
+        batch.pull_request(pr, &pull_request_metrics(pr, &history.reviews));
+        for r in &history.reviews {
+            batch.review(r);
+        }
     }
     let intervals = status_intervals(item, &history.status_changes, &s.statuses, &s.calendar, now);
     let metrics = item_metrics(

@@ -11,8 +11,10 @@ use duckdb::arrow::array::{
 use duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use duckdb::arrow::record_batch::RecordBatch;
 use flowlake_core::metrics::tracker_exporter::StatusRow;
-use flowlake_core::metrics::{ItemMetrics, StatusInterval, StatusTime};
-use flowlake_core::{FieldChange, Person, RawRecord, StatusChange, WorkItem};
+use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval, StatusTime};
+use flowlake_core::{
+    FieldChange, Person, PullRequest, PullRequestState, RawRecord, Review, StatusChange, WorkItem,
+};
 
 use crate::error::StoreError;
 use crate::schema::{self, ColType, TableDef};
@@ -371,6 +373,54 @@ impl LoadBatch {
             .text(Some(&p.login))
             .text(p.name.as_deref())
             .text(p.email.as_deref())
+            .end();
+    }
+
+    /// A pull request with its review metrics.
+    pub fn pull_request(&mut self, pr: &PullRequest, m: &PullRequestMetrics) {
+        self.item_row(&pr.id);
+        let state = match pr.state {
+            PullRequestState::Open => "open",
+            PullRequestState::Closed => "closed",
+            PullRequestState::Merged => "merged",
+        };
+        self.table(&schema::PULL_REQUESTS)
+            .row()
+            .text(Some(&pr.id))
+            .text(Some(&pr.source))
+            .text(Some(&pr.repository))
+            .int(Some(pr.number))
+            .text(Some(&pr.title))
+            .text(pr.author.as_deref())
+            .text(Some(state))
+            .bool(Some(pr.draft))
+            .ts(Some(pr.created_at))
+            .ts(pr.ready_at)
+            .ts(m.first_review_at)
+            .ts(m.approved_at)
+            .ts(pr.merged_at)
+            .ts(pr.closed_at)
+            .int(m.seconds_to_first_review)
+            .int(m.seconds_to_merge)
+            .int(Some(m.review_count))
+            .text(pr.base_branch.as_deref())
+            .text(pr.head_branch.as_deref())
+            .int(pr.additions)
+            .int(pr.deletions)
+            .text(pr.url.as_deref())
+            .end();
+    }
+
+    /// A submitted review.
+    pub fn review(&mut self, r: &Review) {
+        self.item_row(&r.pull_request_id);
+        self.table(&schema::PULL_REQUEST_REVIEWS)
+            .row()
+            .text(Some(&r.pull_request_id))
+            .text(Some(&r.id))
+            .text(r.author.as_deref())
+            .text(Some(&r.state))
+            .ts(Some(r.submitted_at))
             .end();
     }
 

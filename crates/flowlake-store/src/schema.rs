@@ -286,6 +286,66 @@ pub const TRACKER_EXPORTER_ISSUE_METRICS: TableDef = TableDef {
     replace_key: &["item_id"],
 };
 
+/// Pull requests and their review metrics.
+pub const PULL_REQUESTS: TableDef = TableDef {
+    name: "pull_requests",
+    doc: "Pull and merge requests with their review metrics (docs/metrics.md); the same id is a work item",
+    columns: &[
+        c("item_id", Text),
+        c("source", Text),
+        c("repository", Text),
+        c("number", Int),
+        c("title", Text),
+        n("author", Text),
+        c("state", Text),
+        c("draft", Bool),
+        c("created_at", Timestamp),
+        n("ready_at", Timestamp),
+        n("first_review_at", Timestamp),
+        n("approved_at", Timestamp),
+        n("merged_at", Timestamp),
+        n("closed_at", Timestamp),
+        n("seconds_to_first_review", Int),
+        n("seconds_to_merge", Int),
+        c("review_count", Int),
+        n("base_branch", Text),
+        n("head_branch", Text),
+        n("additions", Int),
+        n("deletions", Int),
+        n("url", Text),
+    ],
+    primary_key: &["item_id"],
+    replace_key: &["item_id"],
+};
+
+/// Submitted reviews.
+pub const PULL_REQUEST_REVIEWS: TableDef = TableDef {
+    name: "pull_request_reviews",
+    doc: "Every submitted review of every pull request",
+    columns: &[
+        c("item_id", Text),
+        c("review_id", Text),
+        n("author", Text),
+        c("state", Text),
+        c("submitted_at", Timestamp),
+    ],
+    primary_key: &["item_id", "review_id"],
+    replace_key: &["item_id"],
+};
+
+/// The tables of schema version 1. Frozen: later tables go in later migrations.
+const V1_TABLES: &[TableDef] = &[
+    RAW_RECORDS,
+    WORK_ITEMS,
+    STATUS_CHANGES,
+    FIELD_CHANGES,
+    PEOPLE,
+    ITEM_METRICS,
+    STATUS_INTERVALS,
+    ITEM_STATUS_TIME,
+    TRACKER_EXPORTER_ISSUE_METRICS,
+];
+
 /// Every table a load can write, in load order.
 pub const DATA_TABLES: &[TableDef] = &[
     RAW_RECORDS,
@@ -297,6 +357,8 @@ pub const DATA_TABLES: &[TableDef] = &[
     STATUS_INTERVALS,
     ITEM_STATUS_TIME,
     TRACKER_EXPORTER_ISSUE_METRICS,
+    PULL_REQUESTS,
+    PULL_REQUEST_REVIEWS,
 ];
 
 /// Cursor per source and stream.
@@ -328,7 +390,7 @@ pub struct Migration {
 
 /// Every migration in order. A released migration is never edited; a change is a new migration.
 pub fn duckdb_migrations() -> Vec<Migration> {
-    let mut v1: Vec<String> = DATA_TABLES.iter().map(TableDef::duckdb_ddl).collect();
+    let mut v1: Vec<String> = V1_TABLES.iter().map(TableDef::duckdb_ddl).collect();
     v1.push(SYNC_STATE_DDL.to_string());
     v1.push(
         "CREATE OR REPLACE VIEW changelog AS
@@ -338,11 +400,21 @@ pub fn duckdb_migrations() -> Vec<Migration> {
          SELECT item_id, change_id, changed_at, author, field, from_value, to_value FROM field_changes"
             .to_string(),
     );
-    vec![Migration {
-        version: 1,
-        description: "work items, changelogs, flow metrics, raw landing, sync state",
-        statements: v1,
-    }]
+    vec![
+        Migration {
+            version: 1,
+            description: "work items, changelogs, flow metrics, raw landing, sync state",
+            statements: v1,
+        },
+        Migration {
+            version: 2,
+            description: "pull requests and their reviews",
+            statements: vec![
+                PULL_REQUESTS.duckdb_ddl(),
+                PULL_REQUEST_REVIEWS.duckdb_ddl(),
+            ],
+        },
+    ]
 }
 
 /// A table by name.

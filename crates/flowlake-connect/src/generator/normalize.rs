@@ -80,6 +80,8 @@ pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
         status_changes,
         field_changes,
         people,
+        pull_request: None,
+        reviews: Vec::new(),
     }
 }
 

@@ -6,4 +6,4 @@
 
 mod normalize;
 
-pub use normalize::{normalize_issue, GithubIssue, StatusRules};
+pub use normalize::{normalize_issue, pr_status, GithubIssue, GithubReview, StatusRules};

@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Utc};
 use flowlake_core::{
-    qualified_id, FieldChange, ItemHistory, Person, StandardType, StatusCategory, StatusChange,
-    WorkItem,
+    qualified_id, FieldChange, ItemHistory, Person, PullRequest, PullRequestState, Review,
+    StandardType, StatusCategory, StatusChange, WorkItem,
 };
 use serde::Deserialize;
 
@@ -49,7 +49,11 @@ impl StatusRules {
     pub fn category(&self, status: &str) -> StatusCategory {
         if status == self.open {
             StatusCategory::Todo
-        } else if status == self.done || status == self.cancelled {
+        } else if status == self.done
+            || status == self.cancelled
+            || status == pr_status::MERGED
+            || status == pr_status::CLOSED
+        {
             StatusCategory::Done
         } else {
             StatusCategory::InProgress
@@ -120,18 +124,18 @@ pub enum TimelineItem {
         /// Which.
         label: Named,
     },
-    /// The issue was closed.
+    /// The issue or pull request was closed (a merged pull request has one too).
     ClosedEvent {
         /// When.
         #[serde(rename = "createdAt")]
         created_at: DateTime<Utc>,
         /// Who.
         actor: Option<Actor>,
-        /// `COMPLETED`, `NOT_PLANNED`, `DUPLICATE` (absent on old events).
-        #[serde(rename = "stateReason")]
+        /// `COMPLETED`, `NOT_PLANNED`, `DUPLICATE` (absent on old events and pull requests).
+        #[serde(rename = "stateReason", default)]
         state_reason: Option<String>,
     },
-    /// The issue was reopened.
+    /// It was reopened.
     ReopenedEvent {
         /// When.
         #[serde(rename = "createdAt")]
@@ -170,12 +174,105 @@ pub enum TimelineItem {
         #[serde(rename = "fromRepository")]
         from_repository: Option<Named>,
     },
+    /// A draft pull request was marked ready for review.
+    ReadyForReviewEvent {
+        /// When.
+        #[serde(rename = "createdAt")]
+        created_at: DateTime<Utc>,
+        /// Who.
+        actor: Option<Actor>,
+    },
+    /// A pull request went back to draft.
+    ConvertToDraftEvent {
+        /// When.
+        #[serde(rename = "createdAt")]
+        created_at: DateTime<Utc>,
+        /// Who.
+        actor: Option<Actor>,
+    },
+    /// A pull request was merged.
+    MergedEvent {
+        /// When.
+        #[serde(rename = "createdAt")]
+        created_at: DateTime<Utc>,
+        /// Who.
+        actor: Option<Actor>,
+    },
+    /// A review was requested.
+    ReviewRequestedEvent {
+        /// When.
+        #[serde(rename = "createdAt")]
+        created_at: DateTime<Utc>,
+        /// Who.
+        actor: Option<Actor>,
+        /// From whom (a user or a team: `login` or `name`).
+        #[serde(rename = "requestedReviewer")]
+        requested_reviewer: Option<Reviewer>,
+    },
     /// Any other item type: kept in the raw payload, not in the history.
     #[serde(other)]
     Other,
 }
 
-/// A GitHub issue as the connector's GraphQL query returns it.
+impl TimelineItem {
+    /// When and by whom, `None` for [`TimelineItem::Other`].
+    fn when_who(&self) -> Option<(DateTime<Utc>, &Option<Actor>)> {
+        match self {
+            Self::LabeledEvent {
+                created_at, actor, ..
+            }
+            | Self::UnlabeledEvent {
+                created_at, actor, ..
+            }
+            | Self::ClosedEvent {
+                created_at, actor, ..
+            }
+            | Self::ReopenedEvent { created_at, actor }
+            | Self::AssignedEvent {
+                created_at, actor, ..
+            }
+            | Self::UnassignedEvent {
+                created_at, actor, ..
+            }
+            | Self::TransferredEvent {
+                created_at, actor, ..
+            }
+            | Self::ReadyForReviewEvent { created_at, actor }
+            | Self::ConvertToDraftEvent { created_at, actor }
+            | Self::MergedEvent { created_at, actor }
+            | Self::ReviewRequestedEvent {
+                created_at, actor, ..
+            } => Some((*created_at, actor)),
+            Self::Other => None,
+        }
+    }
+}
+
+/// A requested reviewer: a user (`login`) or a team (`name`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Reviewer {
+    /// User login.
+    pub login: Option<String>,
+    /// Team name.
+    pub name: Option<String>,
+}
+
+/// A submitted pull request review.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GithubReview {
+    /// Node id.
+    pub id: String,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED` or `PENDING`.
+    pub state: String,
+    /// Submission time; absent while pending.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Reviewer.
+    pub author: Option<Actor>,
+}
+
+/// A GitHub issue or pull request as the connector's GraphQL queries return it. The pull-request-only fields
+/// are absent on issues.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GithubIssue {
@@ -185,7 +282,7 @@ pub struct GithubIssue {
     pub number: i64,
     /// Title.
     pub title: String,
-    /// `OPEN` or `CLOSED`.
+    /// `OPEN` or `CLOSED`; pull requests also `MERGED`.
     pub state: String,
     /// Web URL.
     pub url: Option<String>,
@@ -206,52 +303,147 @@ pub struct GithubIssue {
     #[serde(default)]
     pub labels: Nodes<Named>,
     /// The organization's issue type (Bug, Feature, Task), when set.
+    #[serde(default)]
     pub issue_type: Option<Named>,
     /// Milestone.
+    #[serde(default)]
     pub milestone: Option<Named>,
     /// Status-like events, oldest first.
     #[serde(default)]
     pub timeline_items: Nodes<TimelineItem>,
+    /// Pull requests: whether it is a draft now.
+    #[serde(default)]
+    pub is_draft: Option<bool>,
+    /// Pull requests: merge time.
+    #[serde(default)]
+    pub merged_at: Option<DateTime<Utc>>,
+    /// Pull requests: target branch.
+    #[serde(default)]
+    pub base_ref_name: Option<String>,
+    /// Pull requests: source branch.
+    #[serde(default)]
+    pub head_ref_name: Option<String>,
+    /// Pull requests: lines added.
+    #[serde(default)]
+    pub additions: Option<i64>,
+    /// Pull requests: lines deleted.
+    #[serde(default)]
+    pub deletions: Option<i64>,
+    /// Pull requests: submitted reviews. Its presence makes the node a pull request.
+    #[serde(default)]
+    pub reviews: Option<Nodes<GithubReview>>,
 }
 
-/// Normalizes one issue. `source` qualifies the ids.
+/// Status names of pull requests, in the order a pull request usually moves through them.
+pub mod pr_status {
+    /// Opened as a draft or converted back to one.
+    pub const DRAFT: &str = "Draft";
+    /// Open and not a draft, no review yet.
+    pub const READY: &str = "Ready for Review";
+    /// A review was submitted (comments or changes requested).
+    pub const IN_REVIEW: &str = "In Review";
+    /// The latest decisive review approved it.
+    pub const APPROVED: &str = "Approved";
+    /// Merged.
+    pub const MERGED: &str = "Merged";
+    /// Closed without merging.
+    pub const CLOSED: &str = "Closed";
+}
+
+/// One step of the merged timeline: a timeline item or a submitted review.
+enum Step<'a> {
+    Item(&'a TimelineItem),
+    Review(&'a GithubReview),
+}
+
+impl<'a> Step<'a> {
+    fn actor(&self) -> &'a Option<Actor> {
+        match self {
+            Self::Item(i) => i.when_who().map_or(&None, |(_, a)| a),
+            Self::Review(r) => &r.author,
+        }
+    }
+}
+
+/// The state a status is derived from while walking the timeline.
+struct Walk<'r> {
+    rules: &'r StatusRules,
+    pull_request: bool,
+    /// Mapped labels on the item, in the order they were added.
+    mapped_on: Vec<String>,
+    /// Done-side status once closed or merged.
+    closed: Option<String>,
+    draft: bool,
+    review: Option<&'static str>,
+}
+
+impl Walk<'_> {
+    fn status(&self) -> String {
+        if let Some(c) = &self.closed {
+            return c.clone();
+        }
+        if let Some(m) = self.mapped_on.last() {
+            return m.clone();
+        }
+        if !self.pull_request {
+            return self.rules.open.clone();
+        }
+        if self.draft {
+            return pr_status::DRAFT.into();
+        }
+        self.review.unwrap_or(pr_status::READY).into()
+    }
+}
+
+/// Normalizes one issue or pull request. `source` qualifies the ids.
 pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -> ItemHistory {
     let key = format!("{}#{}", issue.repository.name, issue.number);
     let id = qualified_id(source, &key);
     let person = |a: &Option<Actor>| a.as_ref().map(|a| qualified_id(source, &a.login));
+    let author_login = issue.author.as_ref().map(|a| a.login.as_str());
+    let pull_request = issue.reviews.is_some();
+    let reviews: &[GithubReview] = issue.reviews.as_ref().map_or(&[], |r| &r.nodes);
     let mut status_changes = Vec::new();
     let mut field_changes = Vec::new();
-    let mut logins: Vec<&str> = issue.author.iter().map(|a| a.login.as_str()).collect();
+    let mut logins: Vec<&str> = author_login.into_iter().collect();
 
-    let mut status = rules.open.clone();
-    // Mapped labels on the issue, in the order they were added.
-    let mut mapped_on: Vec<String> = Vec::new();
-    let mut closed: Option<String> = None;
+    let first_draft_event = issue.timeline_items.nodes.iter().find(|i| {
+        matches!(
+            i,
+            TimelineItem::ReadyForReviewEvent { .. } | TimelineItem::ConvertToDraftEvent { .. }
+        )
+    });
+    let mut walk = Walk {
+        rules,
+        pull_request,
+        mapped_on: Vec::new(),
+        closed: None,
+        draft: match first_draft_event {
+            Some(e) => matches!(e, TimelineItem::ReadyForReviewEvent { .. }),
+            None => issue.is_draft == Some(true),
+        },
+        review: None,
+    };
+    let mut status = walk.status();
+    let mut ready_at = (!walk.draft).then_some(issue.created_at);
+
+    let mut steps: Vec<(DateTime<Utc>, String, Step)> = Vec::new();
     for (n, item) in issue.timeline_items.nodes.iter().enumerate() {
-        let change_id = format!("{n}");
-        let (at, actor) = match item {
-            TimelineItem::LabeledEvent {
-                created_at, actor, ..
-            }
-            | TimelineItem::UnlabeledEvent {
-                created_at, actor, ..
-            }
-            | TimelineItem::ClosedEvent {
-                created_at, actor, ..
-            }
-            | TimelineItem::ReopenedEvent { created_at, actor }
-            | TimelineItem::AssignedEvent {
-                created_at, actor, ..
-            }
-            | TimelineItem::UnassignedEvent {
-                created_at, actor, ..
-            }
-            | TimelineItem::TransferredEvent {
-                created_at, actor, ..
-            } => (*created_at, actor),
-            TimelineItem::Other => continue,
-        };
-        logins.extend(actor.iter().map(|a| a.login.as_str()));
+        if let Some((at, _)) = item.when_who() {
+            steps.push((at, n.to_string(), Step::Item(item)));
+        }
+    }
+    for r in reviews {
+        if let (Some(at), false) = (r.submitted_at, r.state == "PENDING") {
+            steps.push((at, format!("review:{}", r.id), Step::Review(r)));
+        }
+    }
+    steps.sort_by_key(|s| s.0);
+
+    for (at, change_id, step) in &steps {
+        let at = *at;
+        let actor = step.actor();
+        logins.extend(actor.as_ref().map(|a| a.login.as_str()));
         let field = |field: &str, from: Option<String>, to: Option<String>| FieldChange {
             item_id: id.clone(),
             change_id: change_id.clone(),
@@ -261,52 +453,80 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
             from_value: from,
             to_value: to,
         };
-        match item {
-            TimelineItem::LabeledEvent { label, .. } => {
-                field_changes.push(field("labels", None, Some(label.name.clone())));
-                if let Some(s) = rules.mapped(&label.name) {
-                    mapped_on.retain(|m| m != s);
-                    mapped_on.push(s.to_string());
+        match step {
+            Step::Review(r) => {
+                let by_author = r.author.as_ref().map(|a| a.login.as_str()) == author_login;
+                if !by_author {
+                    walk.review = match r.state.as_str() {
+                        "APPROVED" => Some(pr_status::APPROVED),
+                        "CHANGES_REQUESTED" => Some(pr_status::IN_REVIEW),
+                        "COMMENTED" => walk.review.or(Some(pr_status::IN_REVIEW)),
+                        _ => walk.review,
+                    };
                 }
             }
-            TimelineItem::UnlabeledEvent { label, .. } => {
-                field_changes.push(field("labels", Some(label.name.clone()), None));
-                if let Some(s) = rules.mapped(&label.name) {
-                    mapped_on.retain(|m| m != s);
+            Step::Item(item) => match item {
+                TimelineItem::LabeledEvent { label, .. } => {
+                    field_changes.push(field("labels", None, Some(label.name.clone())));
+                    if let Some(s) = rules.mapped(&label.name) {
+                        walk.mapped_on.retain(|m| m != s);
+                        walk.mapped_on.push(s.to_string());
+                    }
                 }
-            }
-            TimelineItem::ClosedEvent { state_reason, .. } => {
-                let not_planned =
-                    matches!(state_reason.as_deref(), Some("NOT_PLANNED" | "DUPLICATE"));
-                closed = Some(if not_planned {
-                    rules.cancelled.clone()
-                } else {
-                    rules.done.clone()
-                });
-            }
-            TimelineItem::ReopenedEvent { .. } => closed = None,
-            TimelineItem::AssignedEvent { assignee, .. } => {
-                logins.extend(assignee.iter().map(|a| a.login.as_str()));
-                field_changes.push(field("assignee", None, person(assignee)));
-            }
-            TimelineItem::UnassignedEvent { assignee, .. } => {
-                field_changes.push(field("assignee", person(assignee), None));
-            }
-            TimelineItem::TransferredEvent {
-                from_repository, ..
-            } => {
-                field_changes.push(field(
-                    "repository",
-                    from_repository.as_ref().map(|r| r.name.clone()),
-                    Some(issue.repository.name.clone()),
-                ));
-            }
-            TimelineItem::Other => {}
+                TimelineItem::UnlabeledEvent { label, .. } => {
+                    field_changes.push(field("labels", Some(label.name.clone()), None));
+                    if let Some(s) = rules.mapped(&label.name) {
+                        walk.mapped_on.retain(|m| m != s);
+                    }
+                }
+                TimelineItem::ClosedEvent { state_reason, .. } => {
+                    let not_planned =
+                        matches!(state_reason.as_deref(), Some("NOT_PLANNED" | "DUPLICATE"));
+                    if walk.closed.as_deref() != Some(pr_status::MERGED) {
+                        walk.closed = Some(if pull_request {
+                            pr_status::CLOSED.into()
+                        } else if not_planned {
+                            rules.cancelled.clone()
+                        } else {
+                            rules.done.clone()
+                        });
+                    }
+                }
+                TimelineItem::MergedEvent { .. } => walk.closed = Some(pr_status::MERGED.into()),
+                TimelineItem::ReopenedEvent { .. } => walk.closed = None,
+                TimelineItem::ReadyForReviewEvent { .. } => {
+                    walk.draft = false;
+                    ready_at = Some(at);
+                }
+                TimelineItem::ConvertToDraftEvent { .. } => walk.draft = true,
+                TimelineItem::AssignedEvent { assignee, .. } => {
+                    logins.extend(assignee.iter().map(|a| a.login.as_str()));
+                    field_changes.push(field("assignee", None, person(assignee)));
+                }
+                TimelineItem::UnassignedEvent { assignee, .. } => {
+                    field_changes.push(field("assignee", person(assignee), None));
+                }
+                TimelineItem::ReviewRequestedEvent {
+                    requested_reviewer, ..
+                } => {
+                    let whom = requested_reviewer
+                        .as_ref()
+                        .and_then(|r| r.login.clone().or_else(|| r.name.clone()));
+                    field_changes.push(field("review_requested", None, whom));
+                }
+                TimelineItem::TransferredEvent {
+                    from_repository, ..
+                } => {
+                    field_changes.push(field(
+                        "repository",
+                        from_repository.as_ref().map(|r| r.name.clone()),
+                        Some(issue.repository.name.clone()),
+                    ));
+                }
+                TimelineItem::Other => {}
+            },
         }
-        let next = closed
-            .clone()
-            .or_else(|| mapped_on.last().cloned())
-            .unwrap_or_else(|| rules.open.clone());
+        let next = walk.status();
         if next != status {
             status_changes.push(StatusChange {
                 item_id: id.clone(),
@@ -318,47 +538,63 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
             });
         }
     }
-    // The timeline may be cut (more than one page of events): the issue's own state has the last word.
-    if issue.state == "CLOSED" && rules.category(&status) != StatusCategory::Done {
-        let at = issue.closed_at.unwrap_or(issue.updated_at);
+    // The timeline may be cut (more than one page of events): the item's own state has the last word.
+    if issue.state != "OPEN" && rules.category(&status) != StatusCategory::Done {
+        let last = match (issue.state.as_str(), pull_request) {
+            ("MERGED", _) => pr_status::MERGED.to_string(),
+            (_, true) => pr_status::CLOSED.to_string(),
+            _ => rules.done.clone(),
+        };
         status_changes.push(StatusChange {
             item_id: id.clone(),
             change_id: "closed".into(),
-            at,
+            at: issue
+                .merged_at
+                .or(issue.closed_at)
+                .unwrap_or(issue.updated_at),
             author: None,
-            from_status: Some(std::mem::replace(&mut status, rules.done.clone())),
-            to_status: rules.done.clone(),
+            from_status: Some(std::mem::replace(&mut status, last.clone())),
+            to_status: last,
         });
     }
 
-    let item_type = issue
-        .issue_type
-        .as_ref()
-        .map(|t| t.name.clone())
-        .or_else(|| {
-            issue
-                .labels
-                .nodes
-                .iter()
-                .map(|l| l.name.to_ascii_lowercase())
-                .find(|l| {
-                    matches!(
-                        l.as_str(),
-                        "bug" | "feature" | "enhancement" | "task" | "epic"
-                    )
-                })
-        })
-        .unwrap_or_else(|| "Issue".into());
+    let item_type = if pull_request {
+        "Pull Request".to_string()
+    } else {
+        issue
+            .issue_type
+            .as_ref()
+            .map(|t| t.name.clone())
+            .or_else(|| {
+                issue
+                    .labels
+                    .nodes
+                    .iter()
+                    .map(|l| l.name.to_ascii_lowercase())
+                    .find(|l| {
+                        matches!(
+                            l.as_str(),
+                            "bug" | "feature" | "enhancement" | "task" | "epic"
+                        )
+                    })
+            })
+            .unwrap_or_else(|| "Issue".into())
+    };
     logins.extend(issue.assignees.nodes.iter().map(|a| a.login.as_str()));
     logins.sort_unstable();
     logins.dedup();
+    let closed = issue.state != "OPEN";
     let item = WorkItem {
         id: id.clone(),
         source: source.to_string(),
         project: issue.repository.name.clone(),
         key,
         title: issue.title.clone(),
-        standard_type: StandardType::guess(&item_type),
+        standard_type: if pull_request {
+            StandardType::Other
+        } else {
+            StandardType::guess(&item_type)
+        },
         item_type,
         status_category: rules.category(&status),
         status,
@@ -374,8 +610,8 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
         parent: None,
         created_at: issue.created_at,
         updated_at: issue.updated_at,
-        resolved_at: if issue.state == "CLOSED" {
-            issue.closed_at
+        resolved_at: if closed {
+            issue.merged_at.or(issue.closed_at)
         } else {
             None
         },
@@ -384,6 +620,51 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
             "node_id": issue.id,
             "milestone": issue.milestone.as_ref().map(|m| &m.name),
         }),
+    };
+    let (pull_request, reviews) = if pull_request {
+        let pr = PullRequest {
+            id: id.clone(),
+            source: source.to_string(),
+            repository: issue.repository.name.clone(),
+            number: issue.number,
+            title: issue.title.clone(),
+            author: person(&issue.author),
+            state: match issue.state.as_str() {
+                "MERGED" => PullRequestState::Merged,
+                "CLOSED" => PullRequestState::Closed,
+                _ => PullRequestState::Open,
+            },
+            draft: issue.is_draft == Some(true),
+            created_at: issue.created_at,
+            ready_at: if issue.is_draft == Some(true) {
+                None
+            } else {
+                ready_at
+            },
+            merged_at: issue.merged_at,
+            closed_at: issue.closed_at,
+            base_branch: issue.base_ref_name.clone(),
+            head_branch: issue.head_ref_name.clone(),
+            additions: issue.additions,
+            deletions: issue.deletions,
+            url: issue.url.clone(),
+        };
+        let reviews = reviews
+            .iter()
+            .filter(|r| r.state != "PENDING")
+            .filter_map(|r| {
+                Some(Review {
+                    id: qualified_id(source, &r.id),
+                    pull_request_id: id.clone(),
+                    author: person(&r.author),
+                    state: r.state.to_ascii_lowercase(),
+                    submitted_at: r.submitted_at?,
+                })
+            })
+            .collect();
+        (Some(pr), reviews)
+    } else {
+        (None, Vec::new())
     };
     ItemHistory {
         item,
@@ -399,6 +680,8 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
                 email: None,
             })
             .collect(),
+        pull_request,
+        reviews,
     }
 }
 
@@ -560,5 +843,108 @@ mod tests {
             ),
             ("repository", Some("acme/old"), Some("acme/app"))
         );
+    }
+
+    /// A pull request node with the given draft flag, state, timeline items and reviews.
+    fn pull_request(
+        state: &str,
+        draft: bool,
+        items: serde_json::Value,
+        reviews: serde_json::Value,
+    ) -> GithubIssue {
+        serde_json::from_value(serde_json::json!({
+            "id": "PR_kwDOA9", "number": 12, "title": "Faster save", "state": state, "isDraft": draft,
+            "url": "https://github.com/acme/app/pull/12",
+            "createdAt": "2026-03-02T09:00:00Z", "updatedAt": "2026-03-06T12:00:00Z",
+            "closedAt": if state == "OPEN" { serde_json::Value::Null } else { "2026-03-06T12:00:00Z".into() },
+            "mergedAt": if state == "MERGED" { "2026-03-06T12:00:00Z".into() } else { serde_json::Value::Null },
+            "author": {"login": "alice"}, "repository": {"nameWithOwner": "acme/app"},
+            "baseRefName": "main", "headRefName": "fast-save", "additions": 120, "deletions": 30,
+            "assignees": {"nodes": []}, "labels": {"nodes": []},
+            "timelineItems": {"nodes": items},
+            "reviews": {"nodes": reviews}
+        }))
+        .expect("a valid pull request node")
+    }
+
+    #[test]
+    fn a_pull_request_moves_from_draft_through_review_to_merge() {
+        let h = normalize_issue(
+            "gh",
+            &pull_request(
+                "MERGED",
+                false,
+                serde_json::json!([
+                    {"__typename": "ReadyForReviewEvent", "createdAt": "2026-03-03T09:00:00Z", "actor": {"login": "alice"}},
+                    {"__typename": "ReviewRequestedEvent", "createdAt": "2026-03-03T09:00:00Z", "actor": {"login": "alice"}, "requestedReviewer": {"login": "bob"}},
+                    {"__typename": "MergedEvent", "createdAt": "2026-03-06T12:00:00Z", "actor": {"login": "alice"}},
+                    {"__typename": "ClosedEvent", "createdAt": "2026-03-06T12:00:00Z", "actor": {"login": "alice"}}
+                ]),
+                serde_json::json!([
+                    {"id": "R1", "state": "COMMENTED", "submittedAt": "2026-03-03T10:00:00Z", "author": {"login": "alice"}},
+                    {"id": "R2", "state": "CHANGES_REQUESTED", "submittedAt": "2026-03-04T09:00:00Z", "author": {"login": "bob"}},
+                    {"id": "R3", "state": "APPROVED", "submittedAt": "2026-03-05T09:00:00Z", "author": {"login": "bob"}},
+                    {"id": "R4", "state": "PENDING", "submittedAt": null, "author": {"login": "carol"}}
+                ]),
+            ),
+            &rules(),
+        );
+        assert_eq!(
+            path(&h),
+            [
+                "03T09 Ready for Review",
+                "04T09 In Review",
+                "05T09 Approved",
+                "06T12 Merged"
+            ],
+            "the author's own comment is no review"
+        );
+        assert_eq!(h.status_changes[0].from_status.as_deref(), Some("Draft"));
+        assert_eq!(
+            (h.item.item_type.as_str(), h.item.status_category),
+            ("Pull Request", StatusCategory::Done)
+        );
+        let pr = h.pull_request.as_ref().expect("a pull request");
+        assert_eq!(pr.state, PullRequestState::Merged);
+        assert_eq!(pr.ready_at, Some("2026-03-03T09:00:00Z".parse().unwrap()));
+        assert_eq!(pr.base_branch.as_deref(), Some("main"));
+        let states: Vec<&str> = h.reviews.iter().map(|r| r.state.as_str()).collect();
+        assert_eq!(states, ["commented", "changes_requested", "approved"]);
+        assert!(h
+            .field_changes
+            .iter()
+            .any(|c| c.field == "review_requested" && c.to_value.as_deref() == Some("bob")));
+    }
+
+    #[test]
+    fn a_pull_request_closed_unmerged_and_one_still_a_draft() {
+        let closed = normalize_issue(
+            "gh",
+            &pull_request(
+                "CLOSED",
+                false,
+                serde_json::json!([]),
+                serde_json::json!([]),
+            ),
+            &rules(),
+        );
+        assert_eq!(path(&closed), ["06T12 Closed"]);
+        assert_eq!(
+            closed.pull_request.as_ref().map(|p| (p.state, p.ready_at)),
+            Some((
+                PullRequestState::Closed,
+                Some("2026-03-02T09:00:00Z".parse().unwrap())
+            ))
+        );
+        let draft = normalize_issue(
+            "gh",
+            &pull_request("OPEN", true, serde_json::json!([]), serde_json::json!([])),
+            &rules(),
+        );
+        assert_eq!(
+            (draft.item.status.as_str(), draft.item.status_category),
+            ("Draft", StatusCategory::InProgress)
+        );
+        assert_eq!(draft.pull_request.and_then(|p| p.ready_at), None);
     }
 }

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod duration;
 pub mod intervals;
 pub mod item;
+pub mod pull_request;
 pub mod tracker_exporter;
 
 pub use aggregate::{
@@ -13,3 +14,4 @@ pub use aggregate::{
 };
 pub use intervals::{status_intervals, StatusInterval};
 pub use item::{item_metrics, time_in_status, ItemMetrics, StatusTime};
+pub use pull_request::{pull_request_metrics, PullRequestMetrics};
