@@ -8,7 +8,10 @@ pub mod generator;
 pub mod github;
 pub mod http;
 
+use std::collections::BTreeMap;
+
 use flowlake_core::{ItemHistory, RawRecord};
+use http::RequestStats;
 
 /// What a source failed at, with the record or request it was handling.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,15 @@ pub enum SourceError {
     /// A saved cursor this source cannot read.
     #[error("cursor `{0}` is not valid for this source")]
     BadCursor(String),
+    /// A request failed after its retries and waits.
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    /// The API answered, but not with the data asked for (GraphQL errors, a missing repository).
+    #[error("{0}")]
+    Api(String),
+    /// The source's configuration cannot work (a missing token file, a bad repository name).
+    #[error("{0}")]
+    Config(String),
 }
 
 /// One page of records and the cursor to resume after it.
@@ -53,4 +65,8 @@ pub trait Source {
     fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError>;
     /// Normalizes one landed record into work items with their histories.
     fn normalize(&self, raw: &RawRecord) -> Result<Vec<ItemHistory>, SourceError>;
+    /// Requests made so far, per stream (API sources; empty for the others).
+    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
+        BTreeMap::new()
+    }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flowlake_connect::generator::GeneratorConfig;
+use flowlake_connect::github::GithubConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::{BusinessCalendar, StandardType, StatusCategory, StatusMap};
 use flowlake_store::{
@@ -260,6 +261,8 @@ impl Default for TrackerExporterConfig {
 pub enum SourceConfig {
     /// The synthetic tracker.
     Generator(GeneratorConfig),
+    /// GitHub (or GitHub Enterprise Server) repositories.
+    Github(GithubConfig),
 }
 
 impl SourceConfig {
@@ -267,16 +270,16 @@ impl SourceConfig {
     pub fn name(&self) -> &str {
         match self {
             Self::Generator(g) => &g.name,
+            Self::Github(g) => &g.name,
         }
     }
 
     /// The "now" metrics of this source are computed at: the wall clock for live systems, the simulated end
     /// of history for the generator (so its rows are identical on every run).
     pub fn now(&self, wall_clock: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        // Live sources (the HTTP connectors) will return `wall_clock`.
-        let _ = wall_clock;
         match self {
             Self::Generator(g) => g.now(),
+            Self::Github(_) => wall_clock,
         }
     }
 }
@@ -375,6 +378,9 @@ impl Config {
             }
             match s {
                 SourceConfig::Generator(g) => g
+                    .validate()
+                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
+                SourceConfig::Github(g) => g
                     .validate()
                     .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
             }
@@ -671,7 +677,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.store.path, PathBuf::from("other.duckdb"));
-        let SourceConfig::Generator(g) = &c.sources[0];
+        let SourceConfig::Generator(g) = &c.sources[0] else {
+            panic!("a generator source")
+        };
         assert_eq!(g.issues, 77);
         let bad = vec![("FLOWLAKE_STORE__PAHT".to_string(), "x".to_string())];
         let err = Config::parse(Path::new("f.toml"), "", &bad)

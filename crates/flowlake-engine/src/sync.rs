@@ -1,9 +1,12 @@
 //! Sync and rebuild: pages in, rows out, one transaction per page, cursor last.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
 use flowlake_connect::generator::GeneratorSource;
+use flowlake_connect::github::GithubSource;
+use flowlake_connect::http::{LogObserver, RequestStats, Tape};
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::{ItemHistory, RawRecord};
 use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey, StoreError};
@@ -61,13 +64,21 @@ pub struct SyncReport {
     pub status_changes: u64,
     /// Cursor after the run.
     pub cursor: Option<String>,
+    /// API requests per stream (API sources only).
+    pub requests: BTreeMap<String, RequestStats>,
 }
 
-/// Builds the source a config block describes. Constructors do no I/O.
-pub fn build_source(cfg: &SourceConfig) -> Box<dyn Source> {
-    match cfg {
+/// Builds the source a config block describes. Constructors make no request; API sources read their token
+/// here. `tape` records or replays API exchanges.
+pub fn build_source(cfg: &SourceConfig, tape: &Tape) -> Result<Box<dyn Source>, EngineError> {
+    Ok(match cfg {
         SourceConfig::Generator(g) => Box::new(GeneratorSource::new(g.name.clone(), g.clone())),
-    }
+        SourceConfig::Github(g) => Box::new(GithubSource::new(
+            g.clone(),
+            tape.clone(),
+            Arc::new(LogObserver),
+        )?),
+    })
 }
 
 /// Normalizes records and computes every row of them into one batch. Records repeated in a page (an item
@@ -128,7 +139,13 @@ pub fn sync_source(
     if let StateTarget::External(b) = state {
         b.lock(&name)?;
     }
-    let result = sync_pages(source, store, state, settings, now, progress, options);
+    let mut result = sync_pages(source, store, state, settings, now, progress, options);
+    if let Ok(report) = &mut result {
+        report.requests = source.request_stats();
+    }
+    for (stream, s) in source.request_stats() {
+        tracing::info!(source = %name, stream, requests = s.requests, not_modified = s.not_modified, retries = s.retries, rate_limit_waits = s.rate_limit_waits, "requests");
+    }
     if let StateTarget::External(b) = state {
         if let Err(e) = b.unlock(&name) {
             tracing::warn!(source = %name, error = %e, "could not release the state lock; it expires by itself");
@@ -213,7 +230,7 @@ pub fn rebuild(
             .iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| EngineError::UnknownSource(name.clone()))?;
-        let source = build_source(cfg);
+        let source = build_source(cfg, &Tape::Off)?;
         let total = store.count_raw(&name)?;
         progress.start(&format!("rebuild {name}"), Some(total));
         let mut after: Option<(String, String)> = None;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// flowlake: extract issues and their full changelogs, compute flow metrics (lead and cycle time, time in
@@ -92,6 +92,18 @@ pub enum Command {
         /// Ignore saved cursors and read everything again (rows are replaced, never duplicated).
         #[arg(long)]
         full_refresh: bool,
+        /// Save every API exchange (method, URL, status, headers, body; secrets redacted) into DIR, one
+        /// numbered JSON file each: for bug reports and for --replay.
+        #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+        record: Option<PathBuf>,
+        /// Answer API requests from exchanges saved with --record instead of the network.
+        #[arg(long, value_name = "DIR")]
+        replay: Option<PathBuf>,
+        /// Compute time-dependent metrics (age, the current stay of unfinished items) as of this instant,
+        /// RFC 3339 (`2026-11-01T00:00:00Z`), instead of now; two runs with the same value load identical
+        /// rows.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<DateTime<Utc>>,
     },
     /// Recompute everything from the raw landing table with the current config; no API calls.
     Rebuild,

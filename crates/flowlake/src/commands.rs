@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use flowlake_connect::generator::GeneratorConfig;
+use flowlake_connect::http::Tape;
 use flowlake_core::metrics::Bucket;
 use flowlake_engine::config::template;
 use flowlake_engine::report::{metrics_report, ReportOptions};
@@ -42,9 +43,22 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sync {
             sources,
             full_refresh,
+            record,
+            replay,
+            as_of,
         } => {
             let config = Config::load(&config_path, true)?;
-            sync(&config, &sources, full_refresh, quiet)
+            let tape = match (record, replay) {
+                (Some(dir), _) => Tape::Record(dir),
+                (_, Some(dir)) => Tape::Replay(dir),
+                _ => Tape::Off,
+            };
+            let options = RunOptions {
+                full_refresh,
+                tape,
+                as_of,
+            };
+            sync(&config, &sources, &options, quiet)
         }
         Command::Rebuild => {
             let config = Config::load(&config_path, true)?;
@@ -126,10 +140,18 @@ fn init(path: &Path, force: bool, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// How `sync` (and `demo`) run the sources.
+#[derive(Debug, Default)]
+struct RunOptions {
+    full_refresh: bool,
+    tape: Tape,
+    as_of: Option<DateTime<Utc>>,
+}
+
 fn sync_all(
     config: &Config,
     only: &[String],
-    full_refresh: bool,
+    run: &RunOptions,
     quiet: bool,
 ) -> Result<Vec<SyncReport>> {
     for name in only {
@@ -150,14 +172,15 @@ fn sync_all(
         .iter()
         .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name()))
     {
-        let mut source = build_source(cfg);
+        let mut source =
+            build_source(cfg, &run.tape).with_context(|| format!("source `{}`", cfg.name()))?;
         let mut target = match external.as_deref_mut() {
             None => StateTarget::Store,
             Some(b) => StateTarget::External(b),
         };
-        let now = cfg.now(Utc::now());
+        let now = run.as_of.unwrap_or_else(|| cfg.now(Utc::now()));
         let options = SyncOptions {
-            full_refresh,
+            full_refresh: run.full_refresh,
             fail_after_pages: fail_after_pages()?,
         };
         let report = sync_source(
@@ -186,8 +209,8 @@ fn fail_after_pages() -> Result<Option<u64>> {
     }
 }
 
-fn sync(config: &Config, only: &[String], full_refresh: bool, quiet: bool) -> Result<()> {
-    let reports = sync_all(config, only, full_refresh, quiet)?;
+fn sync(config: &Config, only: &[String], run: &RunOptions, quiet: bool) -> Result<()> {
+    let reports = sync_all(config, only, run, quiet)?;
     if !quiet {
         let store = open(config, OpenMode::ReadOnly)?;
         render::sync_summary(&reports, &store)?;
@@ -222,7 +245,11 @@ fn demo(
             config.store.path.display()
         );
     }
-    let reports = sync_all(&config, &[], true, quiet)?;
+    let run = RunOptions {
+        full_refresh: true,
+        ..RunOptions::default()
+    };
+    let reports = sync_all(&config, &[], &run, quiet)?;
     if !quiet {
         let store = open(&config, OpenMode::ReadOnly)?;
         render::sync_summary(&reports, &store)?;

@@ -113,16 +113,50 @@ pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
             right(r.records),
             right(r.items),
             right(r.status_changes),
-            Cell::new(r.cursor.as_deref().unwrap_or("-")),
+            Cell::new(short_cursor(r.cursor.as_deref())),
         ]);
     }
     println!("{t}");
+    if reports.iter().any(|r| !r.requests.is_empty()) {
+        let mut req = table(&[
+            "source",
+            "stream",
+            "requests",
+            "304 not modified",
+            "retries",
+            "rate-limit waits",
+            "waited",
+        ]);
+        for r in reports {
+            for (stream, s) in &r.requests {
+                req.add_row(vec![
+                    Cell::new(&r.source),
+                    Cell::new(stream),
+                    right(s.requests),
+                    right(s.not_modified),
+                    right(s.retries),
+                    right(s.rate_limit_waits),
+                    Cell::new(format!("{}s", s.rate_limit_wait_seconds)),
+                ]);
+            }
+        }
+        println!("API requests:\n{req}");
+    }
     let mut counts = table(&["table", "rows"]);
     for d in DATA_TABLES {
         counts.add_row(vec![Cell::new(d.name), right(store.count(d.name)?)]);
     }
     println!("store {}:\n{counts}", store.path().display());
     Ok(())
+}
+
+/// A cursor cut to fit a table cell (API cursors are JSON documents).
+fn short_cursor(c: Option<&str>) -> String {
+    match c {
+        None => "-".into(),
+        Some(c) if c.chars().count() > 40 => format!("{}…", c.chars().take(39).collect::<String>()),
+        Some(c) => c.into(),
+    }
 }
 
 fn dur(v: Option<i64>) -> String {

@@ -1,9 +1,17 @@
-//! GitHub: issues and pull requests with their timelines, normalized into the domain model.
+//! GitHub: issues and pull requests with their timelines and reviews, normalized into the domain model.
 //!
-//! The connector reads issues through GraphQL (issues with their timeline items, labels and assignees, 100 per
-//! page); this module holds the pure half: the payload shapes it lands and their normalization, where
-//! GitHub's open/closed states and label changes become a status history so cycle time works on GitHub too.
+//! `source` reads repositories through GraphQL (100 items a page with their whole timelines and reviews) and
+//! a conditional REST probe per repository; `normalize` holds the pure half: the payload shapes it lands and
+//! their normalization, where GitHub's open/closed states, labels, drafts, reviews and merges become a
+//! status history so cycle time works on GitHub too.
 
+mod config;
+#[cfg(feature = "fake-github")]
+pub mod fake;
 mod normalize;
+mod query;
+mod source;
 
+pub use config::GithubConfig;
 pub use normalize::{normalize_issue, pr_status, GithubIssue, GithubReview, StatusRules};
+pub use source::{GithubSource, STREAM};

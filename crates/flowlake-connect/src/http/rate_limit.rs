@@ -28,6 +28,11 @@ const SECONDARY_DEFAULT: Duration = Duration::from_secs(60);
 /// Classifies a response. `now` is the current Unix time in seconds.
 pub fn classify(status: u16, headers: &BTreeMap<String, String>, body: &str, now: i64) -> Verdict {
     match status {
+        // GraphQL answers a spent point budget with 200 and an error of type RATE_LIMITED.
+        200 if body.len() < 4096 && body.contains("\"RATE_LIMITED\"") => Verdict::Wait(
+            until_reset(headers, now).unwrap_or(SECONDARY_DEFAULT),
+            "GraphQL rate limit (RATE_LIMITED)",
+        ),
         200..=299 | 304 => Verdict::Done,
         403 | 429 => {
             if let Some(wait) = headers.get("retry-after").and_then(|v| retry_after(v, now)) {
@@ -103,6 +108,15 @@ mod tests {
         let cases: &[Case] = &[
             (200, &[], "", Verdict::Done),
             (304, &[], "", Verdict::Done),
+            (
+                200,
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1700000030"),
+                ],
+                r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for user ID 1."}]}"#,
+                Verdict::Wait(Duration::from_secs(31), "GraphQL rate limit (RATE_LIMITED)"),
+            ),
             (
                 403,
                 &[("retry-after", "30")],

@@ -1,0 +1,656 @@
+//! A fake GitHub for tests and benchmarks (feature `fake-github`): a generated organization served on
+//! loopback through the same endpoints and shapes as the real API — the GraphQL queries the connector
+//! sends, the REST change probe with ETags and 304s, the organization's repository list with Link pages,
+//! rate-limit headers — plus faults injected on demand (502s, secondary rate limits, bodies cut mid-JSON,
+//! items deleted between pages) and an added latency per request.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, TimeZone, Utc};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct FakeOrgSpec {
+    /// Organization login.
+    pub org: String,
+    /// Repositories, named `repo-00`, `repo-01`, …
+    pub repos: usize,
+    /// Issues over all repositories.
+    pub issues: usize,
+    /// Pull requests over all repositories.
+    pub pull_requests: usize,
+    /// Timeline events per item, about.
+    pub events_per_item: usize,
+    /// Seed; the same seed gives the same organization.
+    pub seed: u64,
+    /// Latency added to every response.
+    pub latency: Duration,
+}
+
+impl Default for FakeOrgSpec {
+    fn default() -> Self {
+        Self {
+            org: "acme".into(),
+            repos: 2,
+            issues: 250,
+            pull_requests: 120,
+            events_per_item: 8,
+            seed: 7,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// A fault served instead of the normal answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// `502 Bad Gateway`.
+    BadGateway,
+    /// `403` with GitHub's secondary-limit message and `Retry-After: seconds`.
+    SecondaryRateLimit(u64),
+    /// The normal body, cut in the middle.
+    Truncated,
+    /// The normal answer, after which this item (`repo`, `number`) is deleted.
+    DeleteAfter(String, i64),
+}
+
+/// A fault for the `nth` (0-based) request of an operation (`IssuesPage`, `PullRequestsPage`,
+/// `RestOfItem`, `probe`, `repos`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Operation.
+    pub op: String,
+    /// Which of its requests, counted from 0 over the server's life.
+    pub nth: usize,
+    /// What happens.
+    pub kind: FaultKind,
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    number: i64,
+    pull_request: bool,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+    state: &'static str,
+    draft: bool,
+    events: Vec<Value>,
+    reviews: Vec<Value>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    org: String,
+    repos: BTreeMap<String, Vec<Item>>,
+    faults: Vec<Fault>,
+    served: BTreeMap<String, usize>,
+    /// (op, status) → count.
+    answered: BTreeMap<(String, u16), u64>,
+    remaining: i64,
+    clock: i64,
+}
+
+/// The running fake. Dropping it stops the server.
+pub struct FakeGithub {
+    runtime: tokio::runtime::Runtime,
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl FakeGithub {
+    /// Generates the organization and starts serving it on loopback, on a runtime of its own so blocking
+    /// callers (the CLI, the engine) can use it from any thread.
+    pub fn start(spec: &FakeOrgSpec) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the fake GitHub");
+        let server = runtime.block_on(MockServer::start());
+        let state = Arc::new(Mutex::new(generate(spec)));
+        let handler = Handler {
+            state: state.clone(),
+            latency: spec.latency,
+        };
+        runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
+        Self {
+            runtime,
+            server,
+            state,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`: the REST base URL; GraphQL is at `/graphql`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// `owner/name` of every repository.
+    pub fn repos(&self) -> Vec<String> {
+        lock(&self.state).repos.keys().cloned().collect()
+    }
+
+    /// Issues and pull requests stored now.
+    pub fn item_count(&self) -> usize {
+        lock(&self.state).repos.values().map(Vec::len).sum()
+    }
+
+    /// Adds a fault.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.state).faults.push(fault);
+    }
+
+    /// Labels item `number` of `repo` (a new timeline event, a new `updatedAt`), as a user would.
+    pub fn touch(&self, repo: &str, number: i64, label: &str) {
+        let mut s = lock(&self.state);
+        s.clock += 60;
+        // After every generated time, which ends within 2026.
+        let at = base() + Span::days(540) + Span::seconds(s.clock);
+        if let Some(item) = s
+            .repos
+            .get_mut(repo)
+            .and_then(|items| items.iter_mut().find(|i| i.number == number))
+        {
+            item.updated = at;
+            item.events.push(json!({"__typename": "LabeledEvent", "createdAt": at, "actor": {"login": "dora"}, "label": {"name": label}}));
+        }
+    }
+
+    /// Requests answered so far, by operation and status.
+    pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
+        lock(&self.state).answered.clone()
+    }
+
+    /// Requests answered so far with any status.
+    pub fn total_requests(&self) -> u64 {
+        lock(&self.state).answered.values().sum()
+    }
+
+    /// Forgets the counts.
+    pub fn reset_counts(&self) {
+        lock(&self.state).answered.clear();
+    }
+
+    /// The runtime the server runs on.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+}
+
+/// The generated history starts here and ends within 2026.
+fn base() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+const PEOPLE: [&str; 6] = ["alice", "bob", "carol", "dmitri", "erin", "farid"];
+
+fn generate(spec: &FakeOrgSpec) -> State {
+    let mut rng = SmallRng::seed_from_u64(spec.seed);
+    let mut repos: BTreeMap<String, Vec<Item>> = (0..spec.repos.max(1))
+        .map(|i| (format!("{}/repo-{i:02}", spec.org), Vec::new()))
+        .collect();
+    let names: Vec<String> = repos.keys().cloned().collect();
+    let total = spec.issues + spec.pull_requests;
+    let span = 290 * 86_400i64;
+    for n in 0..total {
+        let repo = &names[n % names.len()];
+        let items = repos.get_mut(repo).expect("a generated repository");
+        let number = items.len() as i64 + 1;
+        let created = base() + Span::seconds(span * n as i64 / total.max(1) as i64);
+        let pull_request = n % total.max(1) >= spec.issues;
+        let item = if pull_request {
+            pull_request_item(&mut rng, number, created, spec.events_per_item)
+        } else {
+            issue_item(&mut rng, number, created, spec.events_per_item)
+        };
+        items.push(item);
+    }
+    State {
+        org: spec.org.clone(),
+        repos,
+        remaining: 5000,
+        ..State::default()
+    }
+}
+
+fn who(rng: &mut SmallRng) -> Value {
+    json!({"login": PEOPLE[rng.random_range(0..PEOPLE.len())]})
+}
+
+fn step(rng: &mut SmallRng, at: &mut DateTime<Utc>) -> DateTime<Utc> {
+    *at += Span::minutes(rng.random_range(20..3000));
+    *at
+}
+
+fn noise(rng: &mut SmallRng, at: &mut DateTime<Utc>, events: &mut Vec<Value>, n: usize) {
+    for k in 0..n {
+        let t = step(rng, at);
+        let kind = if k % 2 == 0 {
+            "LabeledEvent"
+        } else {
+            "UnlabeledEvent"
+        };
+        events.push(json!({"__typename": kind, "createdAt": t, "actor": who(rng), "label": {"name": format!("area: {}", k / 2 % 3)}}));
+    }
+}
+
+fn issue_item(rng: &mut SmallRng, number: i64, created: DateTime<Utc>, per_item: usize) -> Item {
+    let mut at = created;
+    let mut events = Vec::new();
+    let t = step(rng, &mut at);
+    events.push(json!({"__typename": "AssignedEvent", "createdAt": t, "actor": who(rng), "assignee": who(rng)}));
+    let t = step(rng, &mut at);
+    events.push(json!({"__typename": "LabeledEvent", "createdAt": t, "actor": who(rng), "label": {"name": "status: in progress"}}));
+    noise(rng, &mut at, &mut events, per_item.saturating_sub(5));
+    let t = step(rng, &mut at);
+    events.push(json!({"__typename": "LabeledEvent", "createdAt": t, "actor": who(rng), "label": {"name": "status: review"}}));
+    let closed = rng.random_bool(0.75);
+    if closed {
+        let t = step(rng, &mut at);
+        events.push(json!({"__typename": "UnlabeledEvent", "createdAt": t, "actor": who(rng), "label": {"name": "status: review"}}));
+        let t = step(rng, &mut at);
+        let reason = if rng.random_bool(0.1) {
+            "NOT_PLANNED"
+        } else {
+            "COMPLETED"
+        };
+        events.push(json!({"__typename": "ClosedEvent", "createdAt": t, "actor": who(rng), "stateReason": reason}));
+    }
+    Item {
+        number,
+        pull_request: false,
+        created,
+        updated: at,
+        state: if closed { "CLOSED" } else { "OPEN" },
+        draft: false,
+        events,
+        reviews: Vec::new(),
+    }
+}
+
+fn pull_request_item(
+    rng: &mut SmallRng,
+    number: i64,
+    created: DateTime<Utc>,
+    per_item: usize,
+) -> Item {
+    let mut at = created;
+    let mut events = Vec::new();
+    let mut reviews = Vec::new();
+    let started_draft = rng.random_bool(0.3);
+    if started_draft {
+        let t = step(rng, &mut at);
+        events
+            .push(json!({"__typename": "ReadyForReviewEvent", "createdAt": t, "actor": who(rng)}));
+    }
+    let t = step(rng, &mut at);
+    events.push(json!({"__typename": "ReviewRequestedEvent", "createdAt": t, "actor": who(rng), "requestedReviewer": who(rng)}));
+    noise(rng, &mut at, &mut events, per_item.saturating_sub(4));
+    let t = step(rng, &mut at);
+    reviews.push(json!({"id": format!("PRR_{number}_1"), "state": "CHANGES_REQUESTED", "submittedAt": t, "author": who(rng)}));
+    let t = step(rng, &mut at);
+    reviews.push(json!({"id": format!("PRR_{number}_2"), "state": "APPROVED", "submittedAt": t, "author": who(rng)}));
+    let outcome = rng.random_range(0..10);
+    let state = match outcome {
+        0..=6 => {
+            let t = step(rng, &mut at);
+            events.push(json!({"__typename": "MergedEvent", "createdAt": t, "actor": who(rng)}));
+            events.push(json!({"__typename": "ClosedEvent", "createdAt": t, "actor": who(rng)}));
+            "MERGED"
+        }
+        7 => {
+            let t = step(rng, &mut at);
+            events.push(json!({"__typename": "ClosedEvent", "createdAt": t, "actor": who(rng)}));
+            "CLOSED"
+        }
+        _ => "OPEN",
+    };
+    Item {
+        number,
+        pull_request: true,
+        created,
+        updated: at,
+        state,
+        draft: false,
+        events,
+        reviews,
+    }
+}
+
+fn node_id(repo: &str, item: &Item) -> String {
+    let kind = if item.pull_request { "PR" } else { "I" };
+    format!("{kind}_{repo}_{}", item.number)
+}
+
+fn parse_node_id(id: &str) -> Option<(String, i64)> {
+    let rest = id.strip_prefix("PR_").or_else(|| id.strip_prefix("I_"))?;
+    let (repo, number) = rest.rsplit_once('_')?;
+    Some((repo.to_string(), number.parse().ok()?))
+}
+
+/// A connection page of `all`, from offset `from`, `first` long; the cursor is the offset, opaque to
+/// clients.
+fn page_of(all: &[Value], from: usize, first: usize) -> Value {
+    let end = (from + first).min(all.len());
+    let nodes = all.get(from..end).unwrap_or_default();
+    json!({
+        "pageInfo": {"hasNextPage": end < all.len(), "endCursor": if end > from { json!(format!("o{end}")) } else { Value::Null }},
+        "nodes": nodes
+    })
+}
+
+fn offset(after: &Value) -> usize {
+    after
+        .as_str()
+        .and_then(|a| a.strip_prefix('o'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn node_json(repo: &str, item: &Item) -> Value {
+    let mut v = json!({
+        "id": node_id(repo, item),
+        "number": item.number,
+        "title": format!("{} {}", if item.pull_request { "Change" } else { "Problem" }, item.number),
+        "state": item.state,
+        "url": format!("https://github.com/{repo}/{}/{}", if item.pull_request { "pull" } else { "issues" }, item.number),
+        "createdAt": item.created,
+        "updatedAt": item.updated,
+        "closedAt": if item.state == "OPEN" { Value::Null } else { json!(item.updated) },
+        "author": {"login": PEOPLE[item.number as usize % PEOPLE.len()]},
+        "repository": {"nameWithOwner": repo},
+        "assignees": {"nodes": [{"login": PEOPLE[(item.number as usize + 1) % PEOPLE.len()]}]},
+        "labels": {"nodes": [{"name": if item.number % 3 == 0 { "bug" } else { "enhancement" }}]},
+        "milestone": null,
+        "timelineItems": page_of(&item.events, 0, 100),
+    });
+    if item.pull_request {
+        v["isDraft"] = json!(item.draft);
+        v["mergedAt"] = if item.state == "MERGED" {
+            json!(item.updated)
+        } else {
+            Value::Null
+        };
+        v["baseRefName"] = json!("main");
+        v["headRefName"] = json!(format!("change-{}", item.number));
+        v["additions"] = json!(item.number * 7 % 400);
+        v["deletions"] = json!(item.number * 3 % 100);
+        v["reviews"] = page_of(&item.reviews, 0, 50);
+    }
+    v
+}
+
+/// Sort key of the GraphQL cursor: `(updatedAt, number)`, so deletions never shift a page.
+fn key(item: &Item) -> String {
+    format!("{}|{:010}", item.updated.to_rfc3339(), item.number)
+}
+
+struct Handler {
+    state: Arc<Mutex<State>>,
+    latency: Duration,
+}
+
+impl Handler {
+    fn graphql(&self, s: &mut State, body: &Value) -> (String, Value) {
+        let query = body["query"].as_str().unwrap_or_default();
+        let vars = &body["variables"];
+        let op = query
+            .split_whitespace()
+            .nth(1)
+            .and_then(|w| w.split('(').next())
+            .unwrap_or("unknown")
+            .to_string();
+        let answer = match op.as_str() {
+            "IssuesPage" | "PullRequestsPage" => {
+                let repo = format!(
+                    "{}/{}",
+                    vars["owner"].as_str().unwrap_or_default(),
+                    vars["name"].as_str().unwrap_or_default()
+                );
+                let Some(items) = s.repos.get(&repo) else {
+                    return (
+                        op,
+                        json!({"data": {"repository": null}, "errors": [{"type": "NOT_FOUND", "path": ["repository"], "message": format!("Could not resolve to a Repository with the name '{repo}'.")}]}),
+                    );
+                };
+                let first = vars["first"].as_u64().unwrap_or(100) as usize;
+                let issues = op == "IssuesPage";
+                let since: Option<DateTime<Utc>> =
+                    vars["since"].as_str().and_then(|t| t.parse().ok());
+                let mut chosen: Vec<&Item> = items
+                    .iter()
+                    .filter(|i| i.pull_request != issues)
+                    .filter(|i| since.is_none_or(|t| i.updated >= t))
+                    .collect();
+                chosen.sort_by_key(|i| key(i));
+                if !issues {
+                    chosen.reverse();
+                }
+                let after = vars["after"].as_str().map(str::to_string);
+                let start = match &after {
+                    None => 0,
+                    Some(a) => chosen
+                        .iter()
+                        .position(|i| {
+                            let k = key(i);
+                            if issues {
+                                k.as_str() > a.as_str()
+                            } else {
+                                k.as_str() < a.as_str()
+                            }
+                        })
+                        .unwrap_or(chosen.len()),
+                };
+                let end = (start + first).min(chosen.len());
+                let nodes: Vec<Value> = chosen[start..end]
+                    .iter()
+                    .map(|i| node_json(&repo, i))
+                    .collect();
+                let end_cursor = chosen[..end].last().map(|i| key(i));
+                let conn = json!({
+                    "totalCount": chosen.len(),
+                    "pageInfo": {"hasNextPage": end < chosen.len(), "endCursor": end_cursor},
+                    "nodes": nodes
+                });
+                let field = if issues { "issues" } else { "pullRequests" };
+                json!({"data": {"repository": {field: conn}}})
+            }
+            "RestOfItem" => {
+                let id = vars["id"].as_str().unwrap_or_default();
+                let from = offset(&vars["after"]);
+                let item = parse_node_id(id).and_then(|(repo, n)| {
+                    s.repos
+                        .get(&repo)
+                        .and_then(|items| items.iter().find(|i| i.number == n))
+                });
+                match item {
+                    None => {
+                        json!({"data": {"node": null}, "errors": [{"type": "NOT_FOUND", "message": format!("Could not resolve to a node with the global id of '{id}'")}]})
+                    }
+                    Some(item) if query.contains("reviews(") => {
+                        json!({"data": {"node": {"reviews": page_of(&item.reviews, from, 100)}}})
+                    }
+                    Some(item) => {
+                        json!({"data": {"node": {"timelineItems": page_of(&item.events, from, 100)}}})
+                    }
+                }
+            }
+            _ => json!({"errors": [{"message": format!("unknown operation {op}")}]}),
+        };
+        (op, answer)
+    }
+
+    /// `(op, status, headers, body)` of a REST request.
+    fn rest(&self, s: &State, req: &Request) -> (String, u16, Vec<(String, String)>, String) {
+        let path = req.url.path().to_string();
+        let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
+        let if_none_match = req
+            .headers
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["repos", owner, name, "issues"] => {
+                let repo = format!("{owner}/{name}");
+                let Some(items) = s.repos.get(&repo) else {
+                    return ("probe".into(), 404, vec![], json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/issues/issues#list-repository-issues", "status": "404"}).to_string());
+                };
+                let top = items.iter().max_by_key(|i| key(i));
+                let etag = format!(
+                    "W/\"{}\"",
+                    top.map(key).unwrap_or_default().replace(['|', ':'], "")
+                );
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    return (
+                        "probe".into(),
+                        304,
+                        vec![("etag".into(), etag)],
+                        String::new(),
+                    );
+                }
+                let body: Vec<Value> = top
+                    .map(|i| json!({"number": i.number, "updated_at": i.updated, "state": i.state.to_lowercase()}))
+                    .into_iter()
+                    .collect();
+                (
+                    "probe".into(),
+                    200,
+                    vec![("etag".into(), etag)],
+                    Value::from(body).to_string(),
+                )
+            }
+            ["orgs", org, "repos"] if *org == s.org => {
+                let per_page: usize = query
+                    .get("per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(30);
+                let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let names: Vec<&String> = s.repos.keys().collect();
+                let etag = format!("W/\"repos-{}-{page}\"", names.len());
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    return (
+                        "repos".into(),
+                        304,
+                        vec![("etag".into(), etag)],
+                        String::new(),
+                    );
+                }
+                let chunk: Vec<Value> = names
+                    .iter()
+                    .skip((page - 1) * per_page)
+                    .take(per_page)
+                    .map(|n| json!({"full_name": n, "archived": false, "private": true}))
+                    .collect();
+                let mut headers = vec![("etag".into(), etag)];
+                if page * per_page < names.len() {
+                    headers.push((
+                        "link".into(),
+                        format!(
+                            "<{}/orgs/{org}/repos?per_page={per_page}&page={}>; rel=\"next\"",
+                            req.url.origin().ascii_serialization(),
+                            page + 1
+                        ),
+                    ));
+                }
+                ("repos".into(), 200, headers, Value::from(chunk).to_string())
+            }
+            _ => (
+                "unknown".into(),
+                404,
+                vec![],
+                json!({"message": "Not Found"}).to_string(),
+            ),
+        }
+    }
+}
+
+impl Respond for Handler {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = lock(&self.state);
+        let (op, status, mut headers, mut body) = if req.url.path() == "/graphql" {
+            let parsed: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let (op, answer) = self.graphql(&mut s, &parsed);
+            (op, 200, Vec::new(), answer.to_string())
+        } else {
+            self.rest(&s, req)
+        };
+        let nth = {
+            let n = s.served.entry(op.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        let fault = s
+            .faults
+            .iter()
+            .position(|f| f.op == op && f.nth == nth)
+            .map(|i| s.faults.remove(i));
+        let mut status = status;
+        match fault.map(|f| f.kind) {
+            Some(FaultKind::BadGateway) => {
+                status = 502;
+                body = "<html><body><h1>502 Bad Gateway</h1></body></html>".into();
+                headers.clear();
+            }
+            Some(FaultKind::SecondaryRateLimit(secs)) => {
+                status = 403;
+                body = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits", "status": "403"}).to_string();
+                headers = vec![("retry-after".into(), secs.to_string())];
+            }
+            Some(FaultKind::Truncated) => body.truncate(body.len() / 2),
+            Some(FaultKind::DeleteAfter(repo, number)) => {
+                if let Some(items) = s.repos.get_mut(&repo) {
+                    items.retain(|i| i.number != number);
+                }
+            }
+            None => {}
+        }
+        *s.answered.entry((op, status)).or_insert(0) += 1;
+        if status != 304 {
+            s.remaining = (s.remaining - 1).max(1);
+        }
+        let reset = Utc::now().timestamp() + 3600;
+        let mut t = ResponseTemplate::new(status)
+            .insert_header("x-ratelimit-limit", "5000")
+            .insert_header("x-ratelimit-remaining", s.remaining.to_string().as_str())
+            .insert_header(
+                "x-ratelimit-used",
+                (5000 - s.remaining).to_string().as_str(),
+            )
+            .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+            .insert_header(
+                "x-ratelimit-resource",
+                if req.url.path() == "/graphql" {
+                    "graphql"
+                } else {
+                    "core"
+                },
+            )
+            .set_delay(self.latency);
+        for (k, v) in &headers {
+            t = t.insert_header(k.as_str(), v.as_str());
+        }
+        if status != 304 {
+            let kind = if status == 502 {
+                "text/html"
+            } else {
+                "application/json; charset=utf-8"
+            };
+            t = t.set_body_raw(body.into_bytes(), kind);
+        }
+        t
+    }
+}

@@ -1,0 +1,195 @@
+//! The GraphQL documents the connector sends, and the envelopes of their answers.
+//!
+//! One query returns a page of up to 100 issues (or pull requests) with their labels, assignees, the
+//! status-like timeline items and reviews — all of an item's history in the same request unless it has
+//! more than 100 events, when [`REST_OF_ITEM`] pages through the remainder of that one item.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Timeline item types the normalizer uses; every other type is left out of the request.
+const ITEM_TYPES: &str =
+    "[LABELED_EVENT, UNLABELED_EVENT, CLOSED_EVENT, REOPENED_EVENT, ASSIGNED_EVENT, \
+UNASSIGNED_EVENT, TRANSFERRED_EVENT, READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT, MERGED_EVENT, \
+REVIEW_REQUESTED_EVENT]";
+
+// GraphQL rejects a document with an unused fragment, so each query appends exactly the ones it spreads.
+const WHO: &str = "fragment Who on Actor { login }\n";
+const ASSIGNEE: &str =
+    "assignee { ... on User { login } ... on Bot { login } ... on Mannequin { login } }";
+const REVIEWS: &str =
+    "fragment Reviews on PullRequestReviewConnection { pageInfo { hasNextPage endCursor } \
+nodes { id state submittedAt author { ...Who } } }\n";
+
+fn issue_events() -> String {
+    format!(
+        r#"fragment IssueEvents on IssueTimelineItemsConnection {{ pageInfo {{ hasNextPage endCursor }} nodes {{
+  __typename
+  ... on LabeledEvent {{ createdAt actor {{ ...Who }} label {{ name }} }}
+  ... on UnlabeledEvent {{ createdAt actor {{ ...Who }} label {{ name }} }}
+  ... on ClosedEvent {{ createdAt actor {{ ...Who }} stateReason }}
+  ... on ReopenedEvent {{ createdAt actor {{ ...Who }} }}
+  ... on AssignedEvent {{ createdAt actor {{ ...Who }} {ASSIGNEE} }}
+  ... on UnassignedEvent {{ createdAt actor {{ ...Who }} {ASSIGNEE} }}
+  ... on TransferredEvent {{ createdAt actor {{ ...Who }} fromRepository {{ nameWithOwner }} }}
+}} }}
+"#
+    )
+}
+
+fn pull_request_events() -> String {
+    format!(
+        r#"fragment Events on PullRequestTimelineItemsConnection {{ pageInfo {{ hasNextPage endCursor }} nodes {{
+  __typename
+  ... on LabeledEvent {{ createdAt actor {{ ...Who }} label {{ name }} }}
+  ... on UnlabeledEvent {{ createdAt actor {{ ...Who }} label {{ name }} }}
+  ... on ClosedEvent {{ createdAt actor {{ ...Who }} }}
+  ... on ReopenedEvent {{ createdAt actor {{ ...Who }} }}
+  ... on AssignedEvent {{ createdAt actor {{ ...Who }} {ASSIGNEE} }}
+  ... on UnassignedEvent {{ createdAt actor {{ ...Who }} {ASSIGNEE} }}
+  ... on ReadyForReviewEvent {{ createdAt actor {{ ...Who }} }}
+  ... on ConvertToDraftEvent {{ createdAt actor {{ ...Who }} }}
+  ... on MergedEvent {{ createdAt actor {{ ...Who }} }}
+  ... on ReviewRequestedEvent {{ createdAt actor {{ ...Who }} requestedReviewer {{ ... on User {{ login }} ... on Team {{ name }} }} }}
+}} }}
+"#
+    )
+}
+
+/// A page of a repository's issues updated since `$since`, oldest update first.
+pub fn issues_page() -> String {
+    format!(
+        r#"query IssuesPage($owner: String!, $name: String!, $first: Int!, $after: String, $since: DateTime) {{
+  repository(owner: $owner, name: $name) {{
+    issues(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: ASC}}, filterBy: {{since: $since}}) {{
+      totalCount
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{
+        id number title state url createdAt updatedAt closedAt
+        author {{ ...Who }}
+        repository {{ nameWithOwner }}
+        assignees(first: 10) {{ nodes {{ login }} }}
+        labels(first: 50) {{ nodes {{ name }} }}
+        milestone {{ title }}
+        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }}
+      }}
+    }}
+  }}
+}}
+{WHO}{events}"#,
+        events = issue_events()
+    )
+}
+
+/// A page of a repository's pull requests, newest update first (pull requests cannot be filtered by
+/// update time, so the connector stops at the first one older than its cursor).
+pub fn pull_requests_page() -> String {
+    format!(
+        r#"query PullRequestsPage($owner: String!, $name: String!, $first: Int!, $after: String) {{
+  repository(owner: $owner, name: $name) {{
+    pullRequests(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
+      totalCount
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{
+        id number title state isDraft url createdAt updatedAt closedAt mergedAt
+        baseRefName headRefName additions deletions
+        author {{ ...Who }}
+        repository {{ nameWithOwner }}
+        assignees(first: 10) {{ nodes {{ login }} }}
+        labels(first: 50) {{ nodes {{ name }} }}
+        milestone {{ title }}
+        reviews(first: 50) {{ ...Reviews }}
+        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...Events }}
+      }}
+    }}
+  }}
+}}
+{WHO}{REVIEWS}{events}"#,
+        events = pull_request_events()
+    )
+}
+
+/// The rest of one item's timeline or reviews, after `$after`.
+pub const REST_OF_ITEM: &str = "RestOfItem";
+
+/// The query paging through the rest of one item's `connection` (`timelineItems` or `reviews`).
+pub fn rest_of_item(connection: &str) -> String {
+    let (selection, fragments) = if connection == "reviews" {
+        (
+            "... on PullRequest { reviews(first: 100, after: $after) { ...Reviews } }".to_string(),
+            format!("{WHO}{REVIEWS}"),
+        )
+    } else {
+        (
+            format!(
+                "... on Issue {{ timelineItems(first: 100, after: $after, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }} }} \
+                 ... on PullRequest {{ timelineItems(first: 100, after: $after, itemTypes: {ITEM_TYPES}) {{ ...Events }} }}"
+            ),
+            format!("{WHO}{}{}", issue_events(), pull_request_events()),
+        )
+    };
+    format!(
+        "query {REST_OF_ITEM}($id: ID!, $after: String) {{\n  node(id: $id) {{ {selection} }}\n}}\n{fragments}"
+    )
+}
+
+/// `pageInfo` of a connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    /// Whether another page follows.
+    #[serde(default)]
+    pub has_next_page: bool,
+    /// The cursor to ask for it with.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of a top-level connection: nodes kept as raw JSON, to be landed untouched.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection {
+    /// Items matching, all pages together.
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    /// Paging.
+    #[serde(default)]
+    pub page_info: PageInfo,
+    /// The nodes; GitHub sends `null` for one deleted or hidden while paging.
+    #[serde(default)]
+    pub nodes: Vec<Value>,
+}
+
+/// A GraphQL error as GitHub reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GraphQlError {
+    /// `NOT_FOUND`, `FORBIDDEN`, `RATE_LIMITED`, …
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The envelope of every GraphQL answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Envelope {
+    /// The data; `null` when the query failed as a whole.
+    #[serde(default)]
+    pub data: Option<Value>,
+    /// Errors, partial or total.
+    #[serde(default)]
+    pub errors: Vec<GraphQlError>,
+}
+
+impl Envelope {
+    /// The errors joined into one line, `TYPE: message; …`.
+    pub fn error_text(&self) -> String {
+        self.errors
+            .iter()
+            .map(|e| match &e.kind {
+                Some(k) => format!("{k}: {}", e.message),
+                None => e.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}

@@ -1,0 +1,574 @@
+//! The GitHub source: repositories → issues and pull requests through GraphQL, one page per checkpoint.
+//!
+//! Per repository a run makes one conditional REST request first (the most recently updated issue or pull
+//! request, `If-None-Match` with the ETag kept in the cursor): `304 Not Modified` — free of rate-limit cost —
+//! means nothing in the repository changed, and the repository is skipped. Otherwise it pages through issues
+//! updated since the saved `updatedAt` (minus the look-back), oldest first, then pull requests newest first
+//! until one is older than the cursor. Every page carries its items' whole timelines and reviews; an item
+//! with more than 100 events costs extra requests for that item only.
+//!
+//! The cursor is one JSON document per source: per repository the `updatedAt` watermark of each stream and
+//! the probe's ETag, plus the position inside the repository being read. A page hands out the cursor that
+//! resumes right after it, so a killed run re-reads at most one page; watermarks and the ETag of a
+//! repository only move once all of its pages are committed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use flowlake_core::{ItemHistory, RawRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::config::GithubConfig;
+use super::query::{self, Connection, Envelope, PageInfo};
+use super::{normalize_issue, GithubIssue, StatusRules};
+use crate::http::{
+    next_link, BlockingClient, HttpError, HttpObserver, Request, RequestStats, Tape, Validators,
+};
+use crate::{Page, Source, SourceError};
+
+/// The state key's stream: one cursor document covers every repository and stream of the source.
+pub const STREAM: &str = "repositories";
+
+/// Streams read per repository, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Stream {
+    Issues,
+    PullRequests,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Issues => "issues",
+            Self::PullRequests => "pull_requests",
+        }
+    }
+}
+
+/// What is known of one repository after its last complete read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct RepoMarks {
+    /// Newest `updatedAt` of the issues read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issues: Option<DateTime<Utc>>,
+    /// Newest `updatedAt` of the pull requests read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pull_requests: Option<DateTime<Utc>>,
+    /// ETag of the change probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+}
+
+/// Where an unfinished run is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    repo: String,
+    stream: Stream,
+    /// GraphQL `endCursor` of the last committed page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
+    /// Newest `updatedAt` seen in this stream so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    high: Option<DateTime<Utc>>,
+}
+
+/// The cursor document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cursor {
+    /// `owner/name` → marks.
+    #[serde(default)]
+    repos: BTreeMap<String, RepoMarks>,
+    /// The organization's repositories as last listed, and that listing's ETag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    org_repos: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org_etag: Option<String>,
+    /// The repository and stream being read, when a run stopped inside one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<Position>,
+}
+
+/// One run's progress.
+struct Run {
+    cursor: Cursor,
+    repos: Vec<String>,
+    /// Index of the next repository to probe.
+    next_repo: usize,
+    /// The cursor last handed out (or started from), to know whether a final checkpoint is due.
+    emitted: String,
+}
+
+/// Issues and pull requests of GitHub repositories.
+pub struct GithubSource {
+    config: GithubConfig,
+    rules: StatusRules,
+    client: BlockingClient,
+    graphql_url: String,
+    run: Option<Run>,
+    /// Why the token could not be read, reported when the first request is due.
+    token_error: Option<String>,
+    /// Whether exchanges are replayed (no token needed).
+    replay: bool,
+}
+
+impl std::fmt::Debug for GithubSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubSource")
+            .field("name", &self.config.name)
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+fn api(e: impl std::fmt::Display) -> SourceError {
+    SourceError::Api(e.to_string())
+}
+
+impl GithubSource {
+    /// A source for `config`, reading the token now; no request is made until the first page.
+    pub fn new(
+        config: GithubConfig,
+        tape: Tape,
+        observer: Arc<dyn HttpObserver>,
+    ) -> Result<Self, SourceError> {
+        config
+            .validate()
+            .map_err(|m| SourceError::Config(format!("{}: {m}", config.name)))?;
+        // A token that cannot be read fails the first request, not the construction: rebuilds need none.
+        let (token, token_error) = match config.token() {
+            Ok(t) => (t, None),
+            Err(m) => (None, Some(format!("{}.{m}", config.name))),
+        };
+        let replay = matches!(tape, Tape::Replay(_));
+        let client = BlockingClient::new(config.http(token, tape), observer)?;
+        Ok(Self {
+            graphql_url: config.graphql_endpoint(),
+            rules: config.status_rules(),
+            config,
+            client,
+            run: None,
+            token_error,
+            replay,
+        })
+    }
+
+    fn probe_url(&self, repo: &str) -> String {
+        self.client.client().absolute(&format!(
+            "repos/{repo}/issues?state=all&sort=updated&direction=desc&per_page=1"
+        ))
+    }
+
+    fn org_url(&self, org: &str) -> String {
+        self.client.client().absolute(&format!(
+            "orgs/{org}/repos?type=all&sort=created&direction=desc&per_page=100"
+        ))
+    }
+
+    /// The ETag the client holds for `url`.
+    fn etag(&self, url: &str) -> Option<String> {
+        self.client
+            .client()
+            .validators()
+            .by_url
+            .get(&crate::http::redact_url(url))
+            .and_then(|(e, _)| e.clone())
+    }
+
+    /// Sends one GraphQL query; `data`, or the errors GitHub gave instead.
+    fn graphql(&self, label: &str, query: &str, variables: Value) -> Result<Value, SourceError> {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let response = self
+            .client
+            .send(Request::post_json(label, &self.graphql_url, body))?;
+        let mut envelope: Envelope = response.json()?;
+        match envelope.data.take() {
+            Some(data) if !data.is_null() => {
+                if !envelope.errors.is_empty() {
+                    tracing::warn!(source = %self.config.name, errors = %envelope.error_text(), "GraphQL answered in part");
+                }
+                Ok(data)
+            }
+            _ => Err(api(format!(
+                "GraphQL {label}: {}",
+                if envelope.errors.is_empty() {
+                    "no data and no error".to_string()
+                } else {
+                    envelope.error_text()
+                }
+            ))),
+        }
+    }
+
+    /// The repositories to read: the configured ones and the organization's, sorted.
+    fn resolve_repos(&self, cursor: &mut Cursor) -> Result<Vec<String>, SourceError> {
+        let mut repos = self.config.repositories.clone();
+        if let Some(org) = &self.config.organization {
+            let first = self.org_url(org);
+            let mut url = Some(first.clone());
+            let mut listed = Vec::new();
+            let mut unchanged = false;
+            while let Some(u) = url.take() {
+                let conditional = u == first && !cursor.org_repos.is_empty();
+                let mut req = Request::get("repositories", &u);
+                if conditional {
+                    req = req.conditional();
+                }
+                let response = self.client.send(req)?;
+                if response.not_modified() {
+                    unchanged = true;
+                    break;
+                }
+                let page: Vec<Value> = response.json()?;
+                listed.extend(
+                    page.iter()
+                        .filter(|r| r["archived"] != Value::Bool(true))
+                        .filter_map(|r| r["full_name"].as_str().map(str::to_string)),
+                );
+                url = response.header("link").and_then(next_link);
+            }
+            if !unchanged {
+                listed.sort();
+                cursor.org_repos = listed;
+                cursor.org_etag = self.etag(&first);
+            }
+            repos.extend(cursor.org_repos.iter().cloned());
+        }
+        repos.sort();
+        repos.dedup();
+        Ok(repos)
+    }
+
+    fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
+        if let Some(e) = &self.token_error {
+            return Err(SourceError::Config(e.clone()));
+        }
+        if !self.replay && self.config.token().ok().flatten().is_none() {
+            tracing::warn!(
+                source = %self.config.name,
+                "no GitHub token (set {} or token_file): public data only, 60 requests an hour",
+                self.config.token_env
+            );
+        }
+        let mut cursor: Cursor = match saved {
+            None => Cursor::default(),
+            Some(s) => {
+                serde_json::from_str(s).map_err(|e| SourceError::BadCursor(format!("{s}: {e}")))?
+            }
+        };
+        let mut validators = Validators::default();
+        for (repo, marks) in &cursor.repos {
+            if let Some(etag) = &marks.etag {
+                validators.by_url.insert(
+                    crate::http::redact_url(&self.probe_url(repo)),
+                    (Some(etag.clone()), None),
+                );
+            }
+        }
+        if let (Some(org), Some(etag)) = (&self.config.organization, &cursor.org_etag) {
+            validators.by_url.insert(
+                crate::http::redact_url(&self.org_url(org)),
+                (Some(etag.clone()), None),
+            );
+        }
+        self.client.client().set_validators(validators);
+        let emitted = saved.unwrap_or_default().to_string();
+        let repos = self.resolve_repos(&mut cursor)?;
+        let next_repo = match &cursor.at {
+            Some(p) => match repos.iter().position(|r| *r == p.repo) {
+                Some(i) => i + 1,
+                None => {
+                    cursor.at = None;
+                    0
+                }
+            },
+            None => 0,
+        };
+        self.run = Some(Run {
+            cursor,
+            repos,
+            next_repo,
+            emitted,
+        });
+        Ok(())
+    }
+
+    /// Whether `repo` changed since its ETag was taken (always true without one).
+    fn changed(&self, repo: &str) -> Result<bool, SourceError> {
+        let request = Request::get("probe", self.probe_url(repo)).conditional();
+        match self.client.send(request) {
+            Ok(r) => Ok(!r.not_modified()),
+            // Issues disabled: GitHub answers 410 Gone; pull requests may still change.
+            Err(HttpError::Status { status: 410, .. }) => Ok(true),
+            Err(HttpError::Status {
+                status: 404,
+                message,
+                ..
+            }) => Err(api(format!(
+                "repository {repo}: {message} (it does not exist, or the token cannot read it)"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn first_stream(&self) -> Option<Stream> {
+        if self.config.issues {
+            Some(Stream::Issues)
+        } else if self.config.pull_requests {
+            Some(Stream::PullRequests)
+        } else {
+            None
+        }
+    }
+
+    fn since(&self, mark: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        mark.map(|m| m - Duration::minutes(self.config.lookback_minutes as i64))
+            .or(self.config.start)
+    }
+
+    /// One page of `pos`: the nodes to land (timelines and reviews completed) and whether the stream is over.
+    fn read_page(
+        &self,
+        pos: &Position,
+        marks: &RepoMarks,
+    ) -> Result<(Vec<Value>, PageInfo, bool), SourceError> {
+        let (owner, name) = pos.repo.split_once('/').unwrap_or((&pos.repo, ""));
+        let (label, query, pointer, since) = match pos.stream {
+            Stream::Issues => (
+                "issues",
+                query::issues_page(),
+                "/repository/issues",
+                self.since(marks.issues),
+            ),
+            Stream::PullRequests => (
+                "pull_requests",
+                query::pull_requests_page(),
+                "/repository/pullRequests",
+                self.since(marks.pull_requests),
+            ),
+        };
+        let mut vars = json!({"owner": owner, "name": name, "first": self.config.page_size, "after": pos.after});
+        if pos.stream == Stream::Issues {
+            vars["since"] = json!(since);
+        }
+        let data = self.graphql(label, &query, vars)?;
+        if data.pointer("/repository").is_none_or(Value::is_null) {
+            return Err(api(format!(
+                "repository {}: not found, or the token cannot read it",
+                pos.repo
+            )));
+        }
+        let conn: Connection =
+            serde_json::from_value(data.pointer(pointer).cloned().unwrap_or(Value::Null))
+                .map_err(|e| api(format!("GraphQL {label}: unexpected shape: {e}")))?;
+        let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
+        let mut done = !conn.page_info.has_next_page;
+        if pos.stream == Stream::PullRequests {
+            if let Some(since) = since {
+                let before = nodes.len();
+                nodes.retain(|n| updated_at(n).is_none_or(|u| u >= since));
+                done |= nodes.len() < before;
+            }
+        }
+        self.complete(&mut nodes)?;
+        Ok((nodes, conn.page_info, done))
+    }
+
+    /// Fetches the rest of every timeline and review list cut at the first page, concurrently.
+    fn complete(&self, nodes: &mut [Value]) -> Result<(), SourceError> {
+        for connection in ["timelineItems", "reviews"] {
+            let label = if connection == "reviews" {
+                "reviews"
+            } else {
+                "timeline_items"
+            };
+            let text = query::rest_of_item(connection);
+            loop {
+                let cut: Vec<(usize, String, String)> = nodes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, n)| {
+                        let info: PageInfo =
+                            serde_json::from_value(n.get(connection)?.get("pageInfo")?.clone())
+                                .ok()?;
+                        Some((i, n["id"].as_str()?.to_string(), info.end_cursor?))
+                            .filter(|_| info.has_next_page)
+                    })
+                    .collect();
+                if cut.is_empty() {
+                    break;
+                }
+                let requests = cut
+                    .iter()
+                    .map(|(_, id, after)| {
+                        let body = json!({"query": text, "variables": {"id": id, "after": after}})
+                            .to_string();
+                        Request::post_json(label, &self.graphql_url, body)
+                    })
+                    .collect();
+                for ((i, id, _), response) in cut.iter().zip(self.client.send_all(requests)) {
+                    let envelope: Envelope = response?.json()?;
+                    let more = envelope
+                        .data
+                        .as_ref()
+                        .and_then(|d| d.pointer(&format!("/node/{connection}")))
+                        .cloned()
+                        .ok_or_else(|| {
+                            api(format!(
+                                "GraphQL {label} of {id}: {}",
+                                envelope.error_text()
+                            ))
+                        })?;
+                    let target = &mut nodes[*i][connection];
+                    if let (Some(have), Some(add)) = (
+                        target.get_mut("nodes").and_then(Value::as_array_mut),
+                        more.get("nodes").and_then(Value::as_array),
+                    ) {
+                        have.extend(add.iter().cloned());
+                    }
+                    target["pageInfo"] = more.get("pageInfo").cloned().unwrap_or(Value::Null);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&self, stream: Stream, node: Value, fetched_at: DateTime<Utc>) -> RawRecord {
+        let repo = node
+            .pointer("/repository/nameWithOwner")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let key = format!("{repo}#{}", node["number"]);
+        RawRecord {
+            source: self.config.name.clone(),
+            stream: stream.name().into(),
+            key,
+            updated_at: updated_at(&node),
+            fetched_at,
+            payload: node,
+        }
+    }
+}
+
+fn updated_at(node: &Value) -> Option<DateTime<Utc>> {
+    node.get("updatedAt")?.as_str()?.parse().ok()
+}
+
+impl Source for GithubSource {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn stream(&self) -> &str {
+        STREAM
+    }
+
+    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+        None
+    }
+
+    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+        if self.run.is_none() {
+            self.start(cursor)?;
+        }
+        loop {
+            let run = self.run.as_mut().expect("started above");
+            let Some(pos) = run.cursor.at.clone() else {
+                let Some(repo) = run.repos.get(run.next_repo).cloned() else {
+                    // Out of repositories: a last checkpoint if the cursor moved without a page.
+                    let text = serde_json::to_string(&run.cursor).map_err(api)?;
+                    if text == run.emitted {
+                        return Ok(None);
+                    }
+                    run.emitted.clone_from(&text);
+                    return Ok(Some(Page {
+                        records: Vec::new(),
+                        cursor: text,
+                        remaining_hint: Some(0),
+                    }));
+                };
+                run.next_repo += 1;
+                let Some(stream) = self.first_stream() else {
+                    continue;
+                };
+                if self.changed(&repo)? {
+                    let run = self.run.as_mut().expect("started above");
+                    run.cursor.at = Some(Position {
+                        repo,
+                        stream,
+                        after: None,
+                        high: None,
+                    });
+                } else {
+                    tracing::debug!(source = %self.config.name, repo = %repo, "unchanged (304)");
+                }
+                continue;
+            };
+            let marks = run.cursor.repos.get(&pos.repo).cloned().unwrap_or_default();
+            let (nodes, info, done) = self.read_page(&pos, &marks)?;
+            let fetched_at = Utc::now();
+            let high = nodes.iter().filter_map(updated_at).chain(pos.high).max();
+            let records: Vec<RawRecord> = nodes
+                .into_iter()
+                .map(|n| self.record(pos.stream, n, fetched_at))
+                .collect();
+            let probe = self.etag(&self.probe_url(&pos.repo));
+            let pull_requests = self.config.pull_requests;
+            let run = self.run.as_mut().expect("started above");
+            if done {
+                let m = run.cursor.repos.entry(pos.repo.clone()).or_default();
+                match pos.stream {
+                    Stream::Issues => m.issues = high.max(m.issues),
+                    Stream::PullRequests => m.pull_requests = high.max(m.pull_requests),
+                }
+                run.cursor.at = match pos.stream {
+                    Stream::Issues if pull_requests => Some(Position {
+                        repo: pos.repo.clone(),
+                        stream: Stream::PullRequests,
+                        after: None,
+                        high: None,
+                    }),
+                    _ => {
+                        m.etag = probe;
+                        None
+                    }
+                };
+            } else {
+                run.cursor.at = Some(Position {
+                    after: info.end_cursor.or(pos.after),
+                    high,
+                    ..pos
+                });
+            }
+            let text = serde_json::to_string(&run.cursor).map_err(api)?;
+            run.emitted.clone_from(&text);
+            return Ok(Some(Page {
+                records,
+                cursor: text,
+                remaining_hint: None,
+            }));
+        }
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<ItemHistory>, SourceError> {
+        let issue: GithubIssue =
+            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
+                source_name: raw.source.clone(),
+                stream: raw.stream.clone(),
+                key: raw.key.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(vec![normalize_issue(
+            &self.config.name,
+            &issue,
+            &self.rules,
+        )])
+    }
+
+    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
+        self.client.client().stats()
+    }
+}

@@ -1,0 +1,332 @@
+//! `flowlake sync` against a fake GitHub organization on loopback: end to end, incremental, faults, crash.
+
+mod common;
+
+use std::path::Path;
+
+use common::{count, ok};
+use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
+
+const AS_OF: &str = "2027-12-31T00:00:00Z";
+const TOKEN: (&str, &str) = ("GITHUB_TOKEN", "ghp_fake_token_for_tests");
+
+fn spec() -> FakeOrgSpec {
+    FakeOrgSpec {
+        repos: 2,
+        issues: 150,
+        pull_requests: 80,
+        events_per_item: 6,
+        ..FakeOrgSpec::default()
+    }
+}
+
+/// A config syncing the fake's organization, `page_size` items a GraphQL page.
+fn write_config(dir: &Path, fake: &FakeGithub, page_size: u32) {
+    std::fs::write(
+        dir.join("flowlake.toml"),
+        format!(
+            r#"[[sources]]
+kind = "github"
+name = "gh"
+organization = "acme"
+base_url = "{}"
+page_size = {page_size}
+max_attempts = 4
+
+[sources.status_labels]
+"status: in progress" = "In Progress"
+"status: review" = "Review"
+"#,
+            fake.uri()
+        ),
+    )
+    .unwrap();
+}
+
+fn sync(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["sync", "--as-of", AS_OF];
+    args.extend_from_slice(extra);
+    ok(dir, &args, &[TOKEN])
+}
+
+/// Every data table as sorted text rows, without the columns that record when flowlake fetched.
+fn dump(dir: &Path) -> String {
+    let mut out = String::new();
+    for t in [
+        "work_items",
+        "status_changes",
+        "field_changes",
+        "people",
+        "item_metrics",
+        "status_intervals",
+        "item_status_time",
+        "pull_requests",
+        "pull_request_reviews",
+    ] {
+        out += &ok(
+            dir,
+            &[
+                "query",
+                &format!("select * from {t} order by all"),
+                "--format",
+                "csv",
+            ],
+            &[],
+        );
+    }
+    out + &ok(
+        dir,
+        &[
+            "query",
+            "select source, stream, key, updated_at, payload from raw_records order by all",
+            "--format",
+            "csv",
+        ],
+        &[],
+    )
+}
+
+/// The single integer `sql` returns.
+fn scalar(dir: &Path, sql: &str) -> i64 {
+    let out = ok(
+        dir,
+        &["query", &format!("select ({sql}) as v"), "--format", "json"],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v[0]["v"].as_i64().unwrap()
+}
+
+/// Requests the fake answered, by operation, as `op:status` → count.
+fn answered(fake: &FakeGithub) -> Vec<String> {
+    fake.answered()
+        .into_iter()
+        .map(|((op, status), n)| format!("{op}:{status}={n}"))
+        .collect()
+}
+
+fn graphql_pages(fake: &FakeGithub) -> u64 {
+    fake.answered()
+        .into_iter()
+        .filter(|((op, _), _)| op.ends_with("Page"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[test]
+fn sync_loads_the_org_and_metrics_show_its_lead_and_cycle_times() {
+    let fake = FakeGithub::start(&spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 100);
+    let out = sync(dir.path(), &[]);
+    assert!(out.contains("API requests"), "{out}");
+    assert_eq!(count(dir.path(), "work_items"), 230);
+    assert_eq!(count(dir.path(), "pull_requests"), 80);
+    assert_eq!(count(dir.path(), "raw_records"), 230);
+    assert!(count(dir.path(), "pull_request_reviews") >= 160);
+    // 2 repositories: a listing, a probe each, one issues page and one pull request page each.
+    let requests = fake.total_requests();
+    assert!(requests <= 7, "{:?}", answered(&fake));
+    assert!(
+        (requests as f64) / 230.0 < 0.05,
+        "{requests} requests for 230 items"
+    );
+
+    let json = ok(
+        dir.path(),
+        &[
+            "metrics",
+            "--source",
+            "gh",
+            "--to",
+            "2027-01-31",
+            "--days",
+            "400",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(report["lead_time"]["p50"].as_i64().unwrap() > 0, "{json}");
+    assert!(report["cycle_time"]["p50"].as_i64().unwrap() > 0, "{json}");
+    let table = ok(
+        dir.path(),
+        &[
+            "metrics",
+            "--source",
+            "gh",
+            "--to",
+            "2027-01-31",
+            "--days",
+            "400",
+        ],
+        &[],
+    );
+    assert!(table.contains("cycle time"), "{table}");
+    assert!(
+        scalar(
+            dir.path(),
+            "select count(*) from pull_requests where state = 'merged' and seconds_to_merge > 0 and seconds_to_first_review >= 0"
+        ) > 40
+    );
+}
+
+#[test]
+fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() {
+    let fake = FakeGithub::start(&spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 100);
+    sync(dir.path(), &[]);
+    let before = dump(dir.path());
+
+    fake.reset_counts();
+    let out = sync(dir.path(), &[]);
+    assert_eq!(
+        answered(&fake),
+        ["probe:304=2", "repos:304=1"],
+        "a no-change sync is conditional requests only"
+    );
+    assert!(out.contains("304"), "{out}");
+    assert_eq!(dump(dir.path()), before, "a no-change sync changes no row");
+
+    fake.reset_counts();
+    fake.touch("acme/repo-01", 3, "status: in progress");
+    sync(dir.path(), &[]);
+    let after = answered(&fake);
+    assert_eq!(
+        after,
+        [
+            "IssuesPage:200=1",
+            "PullRequestsPage:200=1",
+            "probe:200=1",
+            "probe:304=1",
+            "repos:304=1"
+        ],
+        "only the changed repository is read"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from field_changes where item_id = 'gh:acme/repo-01#3' and changed_at > '2027-01-01'"
+        ),
+        1
+    );
+    assert_eq!(count(dir.path(), "work_items"), 230);
+}
+
+#[test]
+fn a_full_refresh_twice_yields_identical_tables() {
+    let fake = FakeGithub::start(&spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 40);
+    sync(dir.path(), &["--full-refresh"]);
+    let first = dump(dir.path());
+    sync(dir.path(), &["--full-refresh"]);
+    assert_eq!(dump(dir.path()), first);
+    assert_eq!(count(dir.path(), "work_items"), 230);
+}
+
+#[test]
+fn faults_are_retried_waited_out_and_survived() {
+    let fake = FakeGithub::start(&spec());
+    // Small pages: 150 issues over 2 repositories are 3 issue pages per repository at 30 a page.
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 30);
+    for (op, nth, kind) in [
+        ("IssuesPage", 1, FaultKind::BadGateway),
+        ("IssuesPage", 3, FaultKind::Truncated),
+        ("PullRequestsPage", 0, FaultKind::SecondaryRateLimit(1)),
+        ("probe", 1, FaultKind::BadGateway),
+        // repo-00's issues are #1 to #75, oldest update first; #61 is on its third page, deleted while
+        // the first is served.
+        (
+            "IssuesPage",
+            0,
+            FaultKind::DeleteAfter("acme/repo-00".into(), 61),
+        ),
+    ] {
+        fake.inject(Fault {
+            op: op.into(),
+            nth,
+            kind,
+        });
+    }
+    let out = sync(dir.path(), &[]);
+    let seen = answered(&fake);
+    for needle in ["IssuesPage:502=1", "PullRequestsPage:403=1", "probe:502=1"] {
+        assert!(seen.iter().any(|s| s == needle), "{needle} in {seen:?}");
+    }
+    assert!(out.contains("API requests"), "{out}");
+    assert_eq!(
+        count(dir.path(), "work_items"),
+        229,
+        "every item but the deleted one"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) - count(distinct id) from work_items"
+        ),
+        0
+    );
+}
+
+#[test]
+fn a_sync_killed_after_page_3_resumes_with_only_the_pages_left() {
+    // The page count of an uninterrupted run, on a twin of the server.
+    let twin = FakeGithub::start(&spec());
+    let clean = tempfile::tempdir().unwrap();
+    write_config(clean.path(), &twin, 25);
+    sync(clean.path(), &[]);
+    let all_pages = graphql_pages(&twin);
+    assert!(all_pages > 6, "{all_pages}");
+
+    let fake = FakeGithub::start(&spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 25);
+    let out = common::flowlake(
+        dir.path(),
+        &["sync", "--as-of", AS_OF],
+        &[TOKEN, ("FLOWLAKE_FAIL_AFTER_PAGES", "3")],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("injected failure after page 3"));
+    assert_eq!(graphql_pages(&fake), 3);
+    let partial = count(dir.path(), "raw_records");
+    assert_eq!(partial, 75);
+
+    fake.reset_counts();
+    sync(dir.path(), &[]);
+    assert_eq!(
+        graphql_pages(&fake),
+        all_pages - 3,
+        "the second run reads only the pages left: {:?}",
+        answered(&fake)
+    );
+    assert_eq!(count(dir.path(), "raw_records"), 230);
+    assert_eq!(count(dir.path(), "work_items"), 230);
+    assert_eq!(dump(dir.path()).len(), dump(clean.path()).len());
+}
+
+#[test]
+fn long_timelines_are_completed_item_by_item() {
+    let fake = FakeGithub::start(&FakeOrgSpec {
+        repos: 1,
+        issues: 6,
+        pull_requests: 3,
+        events_per_item: 230,
+        ..FakeOrgSpec::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 100);
+    sync(dir.path(), &[]);
+    // 9 items with over 200 events each: two more timeline pages per item, fetched concurrently.
+    assert!(
+        answered(&fake).contains(&"RestOfItem:200=18".to_string()),
+        "{:?}",
+        answered(&fake)
+    );
+    // Every label event of every item is in the changelog (230 events: ~225 label changes each).
+    assert!(scalar(dir.path(), "select min(n) from (select count(*) as n from field_changes where field = 'labels' group by item_id)") > 220);
+}
