@@ -576,6 +576,28 @@ rework_rate = 0.2
 reopen_rate = 0.05
 # Issues per page; each page commits with its cursor.
 page_size = 1000
+
+# GitHub: uncomment, set GITHUB_TOKEN (read-only Issues, Pull requests, Metadata), run `flowlake sync`.
+# [[sources]]
+# kind = "github"
+# name = "github"
+# # Every repository of an organization, and/or a list of owner/name.
+# organization = "acme"
+# repositories = []
+# # Enterprise Server: "https://HOST/api/v3" (GraphQL is then found at /api/graphql).
+# base_url = "https://api.github.com"
+# token_env = "GITHUB_TOKEN"
+# # Re-read this many minutes before the saved cursor, to catch late writes.
+# lookback_minutes = 10
+# # Items per GraphQL page (1 to 100), requests in flight, attempts per request, longest rate-limit wait.
+# page_size = 100
+# max_concurrency = 4
+# max_attempts = 5
+# max_rate_limit_wait_seconds = 3600
+# # Labels that carry a workflow status, so open issues have a cycle time.
+# [sources.status_labels]
+# "status: in progress" = "In Progress"
+# "status: review" = "Review"
 "#
     )
 }
@@ -600,6 +622,24 @@ mod tests {
             c.metrics.status_categories["Review"],
             StatusCategory::InProgress
         );
+    }
+
+    #[test]
+    fn the_templates_github_block_parses_once_uncommented() {
+        let text = template(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        let start = text.find("# [[sources]]").unwrap();
+        let (head, tail) = text.split_at(start);
+        let uncommented: String = tail
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = parse(&format!("{head}{uncommented}")).unwrap();
+        let SourceConfig::Github(g) = &c.sources[1] else {
+            panic!("a github source")
+        };
+        assert_eq!(g.organization.as_deref(), Some("acme"));
+        assert_eq!(g.status_labels["status: review"], "Review");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use flowlake_connect::generator::GeneratorSource;
-use flowlake_connect::github::GithubSource;
+use flowlake_connect::github::{Backfill, GithubSource};
 use flowlake_connect::http::{LogObserver, RequestStats, Tape};
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::{ItemHistory, RawRecord};
@@ -79,6 +79,25 @@ pub fn build_source(cfg: &SourceConfig, tape: &Tape) -> Result<Box<dyn Source>, 
             Arc::new(LogObserver),
         )?),
     })
+}
+
+/// Builds the source of `cfg` reading the history of `backfill` instead of syncing incrementally; its cursor
+/// is kept under its own state key, so an interrupted backfill resumes and the incremental cursor is untouched.
+pub fn build_backfill_source(
+    cfg: &SourceConfig,
+    tape: &Tape,
+    backfill: Backfill,
+) -> Result<Box<dyn Source>, EngineError> {
+    match cfg {
+        SourceConfig::Github(g) => Ok(Box::new(
+            GithubSource::new(g.clone(), tape.clone(), Arc::new(LogObserver))?
+                .with_backfill(backfill),
+        )),
+        SourceConfig::Generator(g) => Err(EngineError::Source(SourceError::Config(format!(
+            "source `{}` (generator) has no history to backfill; `sync --full-refresh` regenerates it",
+            g.name
+        )))),
+    }
 }
 
 /// Normalizes records and computes every row of them into one batch. Records repeated in a page (an item

@@ -105,6 +105,30 @@ pub enum Command {
         #[arg(long, value_name = "TIME")]
         as_of: Option<DateTime<Utc>>,
     },
+    /// Load the history of the sources created between two dates, one window at a time (GitHub search
+    /// returns at most 1,000 results per query, so each window is searched apart and halved when it holds
+    /// more). Resumable: a second run of the same range continues where the first stopped. The incremental
+    /// cursor of `sync` is not touched.
+    Backfill {
+        /// First day (creation date), e.g. 2024-01-01.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day, inclusive. Default: today (UTC).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Window length: days (`30d`, `30`) or weeks (`4w`).
+        #[arg(long, default_value = "30d", value_parser = parse_window)]
+        window: u32,
+        /// Only this source (by name); repeatable. Default: every source that supports backfill.
+        #[arg(long = "source", short = 's')]
+        sources: Vec<String>,
+        /// Start over instead of resuming an interrupted backfill of the same range.
+        #[arg(long)]
+        restart: bool,
+        /// As for `sync`.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<DateTime<Utc>>,
+    },
     /// Recompute everything from the raw landing table with the current config; no API calls.
     Rebuild,
     /// Print flow metrics: lead/cycle time percentiles, throughput, WIP, time per status, aging.
@@ -197,4 +221,19 @@ pub enum BucketArg {
     Day,
     /// Per ISO week.
     Week,
+}
+
+/// `30d`, `30` or `4w` → days.
+fn parse_window(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let (n, unit) = match t.strip_suffix('w') {
+        Some(n) => (n, 7),
+        None => (t.strip_suffix('d').unwrap_or(t), 1),
+    };
+    match n.trim().parse::<u32>() {
+        Ok(v) if v > 0 => Ok(v * unit),
+        _ => Err(format!(
+            "`{s}` is not a window length: a positive number of days (`30d`) or weeks (`4w`)"
+        )),
+    }
 }

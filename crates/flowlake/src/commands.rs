@@ -5,12 +5,13 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use flowlake_connect::generator::GeneratorConfig;
+use flowlake_connect::github::Backfill;
 use flowlake_connect::http::Tape;
 use flowlake_core::metrics::Bucket;
 use flowlake_engine::config::template;
 use flowlake_engine::report::{metrics_report, ReportOptions};
 use flowlake_engine::sync::{
-    build_source, rebuild, sync_source, StateTarget, SyncOptions, SyncReport,
+    build_backfill_source, build_source, rebuild, sync_source, StateTarget, SyncOptions, SyncReport,
 };
 use flowlake_engine::{bench, Config, SourceConfig};
 use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
@@ -59,6 +60,50 @@ pub fn run(cli: Cli) -> Result<()> {
                 as_of,
             };
             sync(&config, &sources, &options, quiet)
+        }
+        Command::Backfill {
+            from,
+            to,
+            window,
+            sources,
+            restart,
+            as_of,
+        } => {
+            let config = Config::load(&config_path, true)?;
+            let sources = if sources.is_empty() {
+                let able: Vec<String> = config
+                    .sources
+                    .iter()
+                    .filter(|s| matches!(s, SourceConfig::Github(_)))
+                    .map(|s| s.name().to_string())
+                    .collect();
+                if able.is_empty() {
+                    bail!("no configured source supports backfill (GitHub sources do)");
+                }
+                able
+            } else {
+                sources
+            };
+            let to = to.unwrap_or_else(|| Utc::now().date_naive());
+            if to < from {
+                bail!("--to {to} is before --from {from}");
+            }
+            let backfill = Backfill {
+                from,
+                to: to + Duration::days(1),
+                window_days: window,
+            };
+            let run = RunOptions {
+                full_refresh: restart,
+                tape: Tape::Off,
+                as_of,
+            };
+            let reports = sync_all(&config, &sources, &run, Some(&backfill), quiet)?;
+            if !quiet {
+                let store = open(&config, OpenMode::ReadOnly)?;
+                render::sync_summary(&reports, &store)?;
+            }
+            Ok(())
         }
         Command::Rebuild => {
             let config = Config::load(&config_path, true)?;
@@ -148,10 +193,12 @@ struct RunOptions {
     as_of: Option<DateTime<Utc>>,
 }
 
+/// Runs the sources (`only` those, when given): incrementally, or over `backfill`'s range.
 fn sync_all(
     config: &Config,
     only: &[String],
     run: &RunOptions,
+    backfill: Option<&Backfill>,
     quiet: bool,
 ) -> Result<Vec<SyncReport>> {
     for name in only {
@@ -172,8 +219,11 @@ fn sync_all(
         .iter()
         .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name()))
     {
-        let mut source =
-            build_source(cfg, &run.tape).with_context(|| format!("source `{}`", cfg.name()))?;
+        let mut source = match backfill {
+            None => build_source(cfg, &run.tape),
+            Some(b) => build_backfill_source(cfg, &run.tape, b.clone()),
+        }
+        .with_context(|| format!("source `{}`", cfg.name()))?;
         let mut target = match external.as_deref_mut() {
             None => StateTarget::Store,
             Some(b) => StateTarget::External(b),
@@ -210,7 +260,7 @@ fn fail_after_pages() -> Result<Option<u64>> {
 }
 
 fn sync(config: &Config, only: &[String], run: &RunOptions, quiet: bool) -> Result<()> {
-    let reports = sync_all(config, only, run, quiet)?;
+    let reports = sync_all(config, only, run, None, quiet)?;
     if !quiet {
         let store = open(config, OpenMode::ReadOnly)?;
         render::sync_summary(&reports, &store)?;
@@ -249,7 +299,7 @@ fn demo(
         full_refresh: true,
         ..RunOptions::default()
     };
-    let reports = sync_all(&config, &[], &run, quiet)?;
+    let reports = sync_all(&config, &[], &run, None, quiet)?;
     if !quiet {
         let store = open(&config, OpenMode::ReadOnly)?;
         render::sync_summary(&reports, &store)?;

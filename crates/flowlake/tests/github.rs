@@ -330,3 +330,105 @@ fn long_timelines_are_completed_item_by_item() {
     // Every label event of every item is in the changelog (230 events: ~225 label changes each).
     assert!(scalar(dir.path(), "select min(n) from (select count(*) as n from field_changes where field = 'labels' group by item_id)") > 220);
 }
+
+#[test]
+fn backfill_searches_windows_halves_crowded_ones_and_resumes() {
+    let fake = FakeGithub::start(&FakeOrgSpec {
+        repos: 1,
+        issues: 2400,
+        pull_requests: 100,
+        events_per_item: 2,
+        ..FakeOrgSpec::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 100);
+    let args = [
+        "backfill",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--window",
+        "400d",
+        "--as-of",
+        AS_OF,
+    ];
+    let out = common::flowlake(
+        dir.path(),
+        &args,
+        &[TOKEN, ("FLOWLAKE_FAIL_AFTER_PAGES", "4")],
+    );
+    assert!(!out.status.success(), "the injected failure stops it");
+    assert_eq!(count(dir.path(), "raw_records"), 400);
+    // 2,400 issues in one 365-day window: halved twice (182 days still hold ~1,470) before 4 pages are read.
+    assert!(
+        answered(&fake).contains(&"SearchPage:200=6".to_string()),
+        "{:?}",
+        answered(&fake)
+    );
+    ok(dir.path(), &args, &[TOKEN]);
+    assert_eq!(
+        count(dir.path(), "work_items"),
+        2500,
+        "{:?}",
+        answered(&fake)
+    );
+    assert_eq!(count(dir.path(), "raw_records"), 2500);
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from sync_state where stream = 'repositories'"
+        ),
+        0,
+        "the incremental cursor is not touched"
+    );
+    // The backfill is done: running it again asks only for the repository list.
+    fake.reset_counts();
+    ok(dir.path(), &args, &[TOKEN]);
+    assert_eq!(answered(&fake), ["repos:200=1"]);
+}
+
+#[test]
+fn a_recorded_sync_replays_offline_and_the_token_appears_nowhere() {
+    let fake = FakeGithub::start(&spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 100);
+    let tape = dir.path().join("tape");
+    let out = common::flowlake(
+        dir.path(),
+        &[
+            "-vv",
+            "sync",
+            "--as-of",
+            AS_OF,
+            "--record",
+            tape.to_str().unwrap(),
+        ],
+        &[TOKEN],
+    );
+    assert!(out.status.success());
+    let mut seen = String::from_utf8_lossy(&out.stdout).into_owned();
+    seen += &String::from_utf8_lossy(&out.stderr);
+    let files: Vec<_> = std::fs::read_dir(&tape).unwrap().flatten().collect();
+    assert_eq!(files.len() as u64, fake.total_requests());
+    for f in &files {
+        seen += &std::fs::read_to_string(f.path()).unwrap();
+    }
+    assert!(!seen.contains(TOKEN.1), "the token leaked");
+    assert!(
+        seen.contains("IssuesPage"),
+        "the tape holds the GraphQL exchanges"
+    );
+
+    // Replay: a fresh store, the server no longer asked.
+    let replayed = tempfile::tempdir().unwrap();
+    write_config(replayed.path(), &fake, 100);
+    fake.reset_counts();
+    ok(
+        replayed.path(),
+        &["sync", "--as-of", AS_OF, "--replay", tape.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(fake.total_requests(), 0);
+    assert_eq!(dump(replayed.path()), dump(dir.path()));
+}

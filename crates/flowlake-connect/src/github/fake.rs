@@ -468,6 +468,53 @@ impl Handler {
                 let field = if issues { "issues" } else { "pullRequests" };
                 json!({"data": {"repository": {field: conn}}})
             }
+            "SearchPage" => {
+                let q = vars["q"].as_str().unwrap_or_default();
+                let term = |name: &str| {
+                    q.split_whitespace()
+                        .find_map(|t| t.strip_prefix(name))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let repo = term("repo:");
+                let issues = term("is:") == "issue";
+                let (from, to) = term("created:")
+                    .split_once("..")
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .unwrap_or_default();
+                let day = |t: &DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+                let mut found: Vec<&Item> = s
+                    .repos
+                    .get(&repo)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter(|i| i.pull_request != issues)
+                            .filter(|i| day(&i.created) >= from && day(&i.created) <= to)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                found.sort_by_key(|i| (i.created, i.number));
+                let count = found.len();
+                // Search serves the first 1,000 results only.
+                let reachable: Vec<Value> = found
+                    .iter()
+                    .take(1000)
+                    .map(|i| {
+                        let mut n = node_json(&repo, i);
+                        n["__typename"] = json!(if i.pull_request {
+                            "PullRequest"
+                        } else {
+                            "Issue"
+                        });
+                        n
+                    })
+                    .collect();
+                let first = vars["first"].as_u64().unwrap_or(100) as usize;
+                let mut conn = page_of(&reachable, offset(&vars["after"]), first);
+                conn["issueCount"] = json!(count);
+                json!({"data": {"search": conn}})
+            }
             "RestOfItem" => {
                 let id = vars["id"].as_str().unwrap_or_default();
                 let from = offset(&vars["after"]);

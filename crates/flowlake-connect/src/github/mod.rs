@@ -14,4 +14,4 @@ mod source;
 
 pub use config::GithubConfig;
 pub use normalize::{normalize_issue, pr_status, GithubIssue, GithubReview, StatusRules};
-pub use source::{GithubSource, STREAM};
+pub use source::{Backfill, GithubSource, STREAM};

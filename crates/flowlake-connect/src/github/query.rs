@@ -56,6 +56,25 @@ fn pull_request_events() -> String {
     )
 }
 
+/// The fields of an issue node.
+fn issue_fields() -> String {
+    format!(
+        "id number title state url createdAt updatedAt closedAt author {{ ...Who }} repository {{ nameWithOwner }}
+        assignees(first: 10) {{ nodes {{ login }} }} labels(first: 50) {{ nodes {{ name }} }} milestone {{ title }}
+        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }}"
+    )
+}
+
+/// The fields of a pull request node.
+fn pull_request_fields() -> String {
+    format!(
+        "id number title state isDraft url createdAt updatedAt closedAt mergedAt baseRefName headRefName
+        additions deletions author {{ ...Who }} repository {{ nameWithOwner }}
+        assignees(first: 10) {{ nodes {{ login }} }} labels(first: 50) {{ nodes {{ name }} }} milestone {{ title }}
+        reviews(first: 50) {{ ...Reviews }} timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...Events }}"
+    )
+}
+
 /// A page of a repository's issues updated since `$since`, oldest update first.
 pub fn issues_page() -> String {
     format!(
@@ -64,19 +83,12 @@ pub fn issues_page() -> String {
     issues(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: ASC}}, filterBy: {{since: $since}}) {{
       totalCount
       pageInfo {{ hasNextPage endCursor }}
-      nodes {{
-        id number title state url createdAt updatedAt closedAt
-        author {{ ...Who }}
-        repository {{ nameWithOwner }}
-        assignees(first: 10) {{ nodes {{ login }} }}
-        labels(first: 50) {{ nodes {{ name }} }}
-        milestone {{ title }}
-        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }}
-      }}
+      nodes {{ {fields} }}
     }}
   }}
 }}
 {WHO}{events}"#,
+        fields = issue_fields(),
         events = issue_events()
     )
 }
@@ -90,21 +102,31 @@ pub fn pull_requests_page() -> String {
     pullRequests(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
       totalCount
       pageInfo {{ hasNextPage endCursor }}
-      nodes {{
-        id number title state isDraft url createdAt updatedAt closedAt mergedAt
-        baseRefName headRefName additions deletions
-        author {{ ...Who }}
-        repository {{ nameWithOwner }}
-        assignees(first: 10) {{ nodes {{ login }} }}
-        labels(first: 50) {{ nodes {{ name }} }}
-        milestone {{ title }}
-        reviews(first: 50) {{ ...Reviews }}
-        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...Events }}
-      }}
+      nodes {{ {fields} }}
     }}
   }}
 }}
 {WHO}{REVIEWS}{events}"#,
+        fields = pull_request_fields(),
+        events = pull_request_events()
+    )
+}
+
+/// A page of search results (`$q`: `repo:… is:issue created:A..B sort:created-asc`), issues or pull requests
+/// with the same fields as the repository pages. Search stops at 1,000 results, so backfills search windows.
+pub fn search_page() -> String {
+    format!(
+        r#"query SearchPage($q: String!, $first: Int!, $after: String) {{
+  search(query: $q, type: ISSUE, first: $first, after: $after) {{
+    issueCount
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ __typename ... on Issue {{ {issue} }} ... on PullRequest {{ {pull_request} }} }}
+  }}
+}}
+{WHO}{REVIEWS}{issue_events}{events}"#,
+        issue = issue_fields(),
+        pull_request = pull_request_fields(),
+        issue_events = issue_events(),
         events = pull_request_events()
     )
 }
@@ -151,6 +173,9 @@ pub struct Connection {
     /// Items matching, all pages together.
     #[serde(default)]
     pub total_count: Option<u64>,
+    /// The same, for search.
+    #[serde(default)]
+    pub issue_count: Option<u64>,
     /// Paging.
     #[serde(default)]
     pub page_info: PageInfo,

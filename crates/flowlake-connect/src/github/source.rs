@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use flowlake_core::{ItemHistory, RawRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -113,6 +113,35 @@ pub struct GithubSource {
     token_error: Option<String>,
     /// Whether exchanges are replayed (no token needed).
     replay: bool,
+    /// A history backfill instead of an incremental sync, with its state key's stream and progress.
+    backfill: Option<(Backfill, String, Option<Window>)>,
+}
+
+/// A history backfill: items created in `[from, to)`, read through search one window at a time so no search
+/// passes GitHub's 1,000-result cap (a window holding more is halved until it fits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backfill {
+    /// First day.
+    pub from: NaiveDate,
+    /// Day after the last.
+    pub to: NaiveDate,
+    /// Days per window.
+    pub window_days: u32,
+}
+
+/// GitHub search returns at most this many results per query.
+const SEARCH_CAP: u64 = 1000;
+
+/// Where a backfill is: one repository, one kind, one window of creation days, one search page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Window {
+    repo: String,
+    stream: Stream,
+    start: NaiveDate,
+    /// Exclusive.
+    end: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
 }
 
 impl std::fmt::Debug for GithubSource {
@@ -153,7 +182,152 @@ impl GithubSource {
             run: None,
             token_error,
             replay,
+            backfill: None,
         })
+    }
+
+    /// The same source reading history created in a date range instead of syncing incrementally; its cursor
+    /// lives under its own state key (`backfill:FROM..TO`), so the incremental cursor is untouched.
+    pub fn with_backfill(mut self, backfill: Backfill) -> Self {
+        let stream = format!("backfill:{}..{}", backfill.from, backfill.to);
+        self.backfill = Some((backfill, stream, None));
+        self
+    }
+
+    fn streams(&self) -> Vec<Stream> {
+        let mut v = Vec::new();
+        if self.config.issues {
+            v.push(Stream::Issues);
+        }
+        if self.config.pull_requests {
+            v.push(Stream::PullRequests);
+        }
+        v
+    }
+
+    /// The first window of the backfill at or after (`repo`, `stream`), `None` past the last repository.
+    fn first_window(
+        &self,
+        repos: &[String],
+        from_repo: usize,
+        from_stream: usize,
+    ) -> Option<Window> {
+        let (b, _, _) = self.backfill.as_ref()?;
+        let streams = self.streams();
+        let (repo_i, stream_i) = if from_stream < streams.len() {
+            (from_repo, from_stream)
+        } else {
+            (from_repo + 1, 0)
+        };
+        Some(Window {
+            repo: repos.get(repo_i)?.clone(),
+            stream: *streams.get(stream_i)?,
+            start: b.from,
+            end: (b.from + Duration::days(b.window_days.max(1) as i64)).min(b.to),
+            after: None,
+        })
+    }
+
+    /// The window after `w`: the next days, else the next stream, else the next repository.
+    fn next_window(&self, repos: &[String], w: &Window) -> Option<Window> {
+        let (b, _, _) = self.backfill.as_ref()?;
+        if w.end < b.to {
+            return Some(Window {
+                start: w.end,
+                end: (w.end + Duration::days(b.window_days.max(1) as i64)).min(b.to),
+                after: None,
+                ..w.clone()
+            });
+        }
+        let repo_i = repos.iter().position(|r| *r == w.repo)?;
+        let stream_i = self.streams().iter().position(|s| *s == w.stream)?;
+        self.first_window(repos, repo_i, stream_i + 1)
+    }
+
+    /// One backfill step: a page of records and the cursor after it, or `None` when the range is done.
+    fn backfill_page(&mut self, saved: Option<&str>) -> Result<Option<Page>, SourceError> {
+        if let Some(e) = &self.token_error {
+            return Err(SourceError::Config(e.clone()));
+        }
+        if self.run.is_none() {
+            let mut scratch = Cursor::default();
+            let repos = self.resolve_repos(&mut scratch)?;
+            let at: Option<Window> = match saved {
+                None => self.first_window(&repos, 0, 0),
+                Some(s) => serde_json::from_str(s)
+                    .map_err(|e| SourceError::BadCursor(format!("{s}: {e}")))?,
+            };
+            if let Some((_, _, w)) = &mut self.backfill {
+                *w = at;
+            }
+            self.run = Some(Run {
+                cursor: scratch,
+                repos,
+                next_repo: 0,
+                emitted: String::new(),
+            });
+        }
+        loop {
+            let Some(w) = self.backfill.as_ref().and_then(|(_, _, w)| w.clone()) else {
+                return Ok(None);
+            };
+            let kind = match w.stream {
+                Stream::Issues => "issue",
+                Stream::PullRequests => "pr",
+            };
+            // Search ranges are inclusive days.
+            let last = w.end - Duration::days(1);
+            let q = format!(
+                "repo:{} is:{kind} created:{}..{last} sort:created-asc",
+                w.repo, w.start
+            );
+            let vars = json!({"q": q, "first": self.config.page_size, "after": w.after});
+            let data = self.graphql("search", &query::search_page(), vars)?;
+            let conn: Connection =
+                serde_json::from_value(data.pointer("/search").cloned().unwrap_or(Value::Null))
+                    .map_err(|e| api(format!("GraphQL search: unexpected shape: {e}")))?;
+            let found = conn.issue_count.unwrap_or(0);
+            if found > SEARCH_CAP && w.after.is_none() && w.end - w.start > Duration::days(1) {
+                let half = w.start + Duration::days((w.end - w.start).num_days() / 2);
+                tracing::info!(repo = %w.repo, q, found, "more than search returns: halving the window");
+                if let Some((_, _, at)) = &mut self.backfill {
+                    *at = Some(Window { end: half, ..w });
+                }
+                continue;
+            }
+            if found > SEARCH_CAP {
+                tracing::warn!(repo = %w.repo, q, found, "one day holds more than 1,000 items; search returns only the first 1,000");
+            }
+            let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
+            self.complete(&mut nodes)?;
+            let fetched_at = Utc::now();
+            let records = nodes
+                .into_iter()
+                .map(|n| self.record(w.stream, n, fetched_at))
+                .collect();
+            let repos = self
+                .run
+                .as_ref()
+                .map(|r| r.repos.clone())
+                .unwrap_or_default();
+            let next = if conn.page_info.has_next_page {
+                Some(Window {
+                    after: conn.page_info.end_cursor,
+                    ..w
+                })
+            } else {
+                self.next_window(&repos, &w)
+            };
+            let cursor = serde_json::to_string(&next).map_err(api)?;
+            if let Some((_, _, at)) = &mut self.backfill {
+                *at = next;
+            }
+            return Ok(Some(Page {
+                records,
+                cursor,
+                remaining_hint: None,
+            }));
+        }
     }
 
     fn probe_url(&self, repo: &str) -> String {
@@ -463,7 +637,9 @@ impl Source for GithubSource {
     }
 
     fn stream(&self) -> &str {
-        STREAM
+        self.backfill
+            .as_ref()
+            .map_or(STREAM, |(_, s, _)| s.as_str())
     }
 
     fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
@@ -471,6 +647,9 @@ impl Source for GithubSource {
     }
 
     fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+        if self.backfill.is_some() {
+            return self.backfill_page(cursor);
+        }
         if self.run.is_none() {
             self.start(cursor)?;
         }
