@@ -10,7 +10,7 @@ pub mod http;
 
 use std::collections::BTreeMap;
 
-use flowlake_core::{ItemHistory, RawRecord};
+use flowlake_core::{Normalized, RawRecord};
 use http::RequestStats;
 
 /// What a source failed at, with the record or request it was handling.
@@ -63,8 +63,8 @@ pub trait Source {
     fn size_hint(&self, cursor: Option<&str>) -> Option<u64>;
     /// The page after `cursor` (`None` for the first), or `None` when there is nothing more.
     fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError>;
-    /// Normalizes one landed record into work items with their histories.
-    fn normalize(&self, raw: &RawRecord) -> Result<Vec<ItemHistory>, SourceError>;
+    /// Normalizes one landed record into work items with their histories, and deployments.
+    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError>;
     /// Requests made so far, per stream (API sources; empty for the others).
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         BTreeMap::new()

@@ -326,6 +326,25 @@ pub struct ItemHistory {
     pub reviews: Vec<Review>,
 }
 
+/// What a normalizer makes of one record: work items with their histories, and what lies outside the
+/// work-item flow (deployments).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Normalized {
+    /// Work items with their histories.
+    pub histories: Vec<ItemHistory>,
+    /// Deployments.
+    pub deployments: Vec<Deployment>,
+}
+
+impl From<ItemHistory> for Normalized {
+    fn from(h: ItemHistory) -> Self {
+        Self {
+            histories: vec![h],
+            deployments: Vec::new(),
+        }
+    }
+}
+
 /// One API record exactly as the source returned it, landed before anything interprets it, so that
 /// `flowlake rebuild` can re-normalize everything without calling the API again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

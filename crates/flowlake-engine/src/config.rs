@@ -589,6 +589,10 @@ page_size = 1000
 # token_env = "GITHUB_TOKEN"
 # # Re-read this many minutes before the saved cursor, to catch late writes.
 # lookback_minutes = 10
+# # Streams to read.
+# issues = true
+# pull_requests = true
+# deployments = true
 # # Items per GraphQL page (1 to 100), requests in flight, attempts per request, longest rate-limit wait.
 # page_size = 100
 # max_concurrency = 4

@@ -123,7 +123,11 @@ fn page_batch(
         {
             batch.raw(r);
         }
-        for h in source.normalize(r)? {
+        let normalized = source.normalize(r)?;
+        for d in &normalized.deployments {
+            batch.deployment(d);
+        }
+        for h in normalized.histories {
             match histories.get(&h.item.id) {
                 Some(old) if old.item.updated_at > h.item.updated_at => {}
                 _ => {

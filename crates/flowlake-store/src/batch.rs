@@ -13,7 +13,8 @@ use duckdb::arrow::record_batch::RecordBatch;
 use flowlake_core::metrics::tracker_exporter::StatusRow;
 use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval, StatusTime};
 use flowlake_core::{
-    FieldChange, Person, PullRequest, PullRequestState, RawRecord, Review, StatusChange, WorkItem,
+    Deployment, FieldChange, Person, PullRequest, PullRequestState, RawRecord, Review,
+    StatusChange, WorkItem,
 };
 
 use crate::error::StoreError;
@@ -408,6 +409,21 @@ impl LoadBatch {
             .int(pr.additions)
             .int(pr.deletions)
             .text(pr.url.as_deref())
+            .end();
+    }
+
+    /// A deployment.
+    pub fn deployment(&mut self, d: &Deployment) {
+        self.table(&schema::DEPLOYMENTS)
+            .row()
+            .text(Some(&d.id))
+            .text(Some(&d.source))
+            .text(Some(&d.service))
+            .text(Some(&d.environment))
+            .text(d.commit_sha.as_deref())
+            .text(Some(&d.status))
+            .ts(Some(d.created_at))
+            .ts(d.finished_at)
             .end();
     }
 

@@ -333,6 +333,24 @@ pub const PULL_REQUEST_REVIEWS: TableDef = TableDef {
     replace_key: &["item_id"],
 };
 
+/// Deployments.
+pub const DEPLOYMENTS: TableDef = TableDef {
+    name: "deployments",
+    doc: "Deployments of a service to an environment, with their latest status (for DORA metrics)",
+    columns: &[
+        c("id", Text),
+        c("source", Text),
+        c("service", Text),
+        c("environment", Text),
+        n("commit_sha", Text),
+        c("status", Text),
+        c("created_at", Timestamp),
+        n("finished_at", Timestamp),
+    ],
+    primary_key: &["id"],
+    replace_key: &["id"],
+};
+
 /// The tables of schema version 1. Frozen: later tables go in later migrations.
 const V1_TABLES: &[TableDef] = &[
     RAW_RECORDS,
@@ -359,6 +377,7 @@ pub const DATA_TABLES: &[TableDef] = &[
     TRACKER_EXPORTER_ISSUE_METRICS,
     PULL_REQUESTS,
     PULL_REQUEST_REVIEWS,
+    DEPLOYMENTS,
 ];
 
 /// Cursor per source and stream.
@@ -413,6 +432,11 @@ pub fn duckdb_migrations() -> Vec<Migration> {
                 PULL_REQUESTS.duckdb_ddl(),
                 PULL_REQUEST_REVIEWS.duckdb_ddl(),
             ],
+        },
+        Migration {
+            version: 3,
+            description: "deployments",
+            statements: vec![DEPLOYMENTS.duckdb_ddl()],
         },
     ]
 }

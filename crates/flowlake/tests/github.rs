@@ -62,6 +62,7 @@ fn dump(dir: &Path) -> String {
         "item_status_time",
         "pull_requests",
         "pull_request_reviews",
+        "deployments",
     ] {
         out += &ok(
             dir,
@@ -122,14 +123,22 @@ fn sync_loads_the_org_and_metrics_show_its_lead_and_cycle_times() {
     assert!(out.contains("API requests"), "{out}");
     assert_eq!(count(dir.path(), "work_items"), 230);
     assert_eq!(count(dir.path(), "pull_requests"), 80);
-    assert_eq!(count(dir.path(), "raw_records"), 230);
-    assert!(count(dir.path(), "pull_request_reviews") >= 160);
-    // 2 repositories: a listing, a probe each, one issues page and one pull request page each.
-    let requests = fake.total_requests();
-    assert!(requests <= 7, "{:?}", answered(&fake));
+    assert_eq!(count(dir.path(), "raw_records"), 230 + 24);
+    assert_eq!(count(dir.path(), "deployments"), 24);
     assert!(
-        (requests as f64) / 230.0 < 0.05,
-        "{requests} requests for 230 items"
+        scalar(
+            dir.path(),
+            "select count(*) from deployments where status in ('success', 'failure') and finished_at > created_at"
+        ) == 24
+    );
+    assert!(count(dir.path(), "pull_request_reviews") >= 160);
+    // 2 repositories: a listing; per repository two probes and a page each of issues, pull requests and
+    // deployments.
+    let requests = fake.total_requests();
+    assert!(requests <= 11, "{:?}", answered(&fake));
+    assert!(
+        (requests as f64) / 254.0 < 0.05,
+        "{requests} requests for 254 records"
     );
 
     let json = ok(
@@ -184,7 +193,7 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
     let out = sync(dir.path(), &[]);
     assert_eq!(
         answered(&fake),
-        ["probe:304=2", "repos:304=1"],
+        ["probe:304=4", "repos:304=1"],
         "a no-change sync is conditional requests only"
     );
     assert!(out.contains("304"), "{out}");
@@ -200,7 +209,7 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
             "IssuesPage:200=1",
             "PullRequestsPage:200=1",
             "probe:200=1",
-            "probe:304=1",
+            "probe:304=3",
             "repos:304=1"
         ],
         "only the changed repository is read"
@@ -213,6 +222,21 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
         1
     );
     assert_eq!(count(dir.path(), "work_items"), 230);
+
+    fake.reset_counts();
+    fake.deploy("acme/repo-00");
+    sync(dir.path(), &[]);
+    assert_eq!(
+        answered(&fake),
+        [
+            "DeploymentsPage:200=1",
+            "probe:200=1",
+            "probe:304=3",
+            "repos:304=1"
+        ],
+        "a new deployment reads only that repository's deployments"
+    );
+    assert_eq!(count(dir.path(), "deployments"), 25);
 }
 
 #[test]
@@ -304,7 +328,7 @@ fn a_sync_killed_after_page_3_resumes_with_only_the_pages_left() {
         "the second run reads only the pages left: {:?}",
         answered(&fake)
     );
-    assert_eq!(count(dir.path(), "raw_records"), 230);
+    assert_eq!(count(dir.path(), "raw_records"), 254);
     assert_eq!(count(dir.path(), "work_items"), 230);
     assert_eq!(dump(dir.path()).len(), dump(clean.path()).len());
 }

@@ -13,7 +13,7 @@ pub use normalize::normalize_issue;
 pub use simulate::{simulate_issue, DemoChange, DemoIssue};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use flowlake_core::{ItemHistory, RawRecord};
+use flowlake_core::{ItemHistory, Normalized, RawRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::{Page, Source, SourceError};
@@ -167,7 +167,7 @@ impl Source for GeneratorSource {
         }))
     }
 
-    fn normalize(&self, raw: &RawRecord) -> Result<Vec<ItemHistory>, SourceError> {
+    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
         let issue: DemoIssue =
             serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
                 source_name: raw.source.clone(),
@@ -175,6 +175,6 @@ impl Source for GeneratorSource {
                 key: raw.key.clone(),
                 message: e.to_string(),
             })?;
-        Ok(vec![normalize_issue(&self.name, &issue)])
+        Ok(normalize_issue(&self.name, &issue).into())
     }
 }

@@ -36,6 +36,8 @@ pub struct GithubConfig {
     pub issues: bool,
     /// Sync pull requests with their reviews. Default true.
     pub pull_requests: bool,
+    /// Sync deployments with their statuses (DORA). Default true.
+    pub deployments: bool,
     /// Issues or pull requests per GraphQL page, 1 to 100. Default 100; lower it if GitHub times out on
     /// items with long timelines.
     pub page_size: u32,
@@ -67,6 +69,7 @@ impl Default for GithubConfig {
             status_labels: BTreeMap::new(),
             issues: true,
             pull_requests: true,
+            deployments: true,
             page_size: 100,
             lookback_minutes: 10,
             start: None,

@@ -28,6 +28,8 @@ pub struct FakeOrgSpec {
     pub pull_requests: usize,
     /// Timeline events per item, about.
     pub events_per_item: usize,
+    /// Deployments per repository.
+    pub deployments_per_repo: usize,
     /// Seed; the same seed gives the same organization.
     pub seed: u64,
     /// Latency added to every response.
@@ -42,6 +44,7 @@ impl Default for FakeOrgSpec {
             issues: 250,
             pull_requests: 120,
             events_per_item: 8,
+            deployments_per_repo: 12,
             seed: 7,
             latency: Duration::ZERO,
         }
@@ -85,10 +88,19 @@ struct Item {
     reviews: Vec<Value>,
 }
 
+/// A deployment: id, creation time, statuses `(state, at)` oldest first.
+#[derive(Debug, Clone)]
+struct FakeDeployment {
+    id: i64,
+    created: DateTime<Utc>,
+    statuses: Vec<(&'static str, DateTime<Utc>)>,
+}
+
 #[derive(Debug, Default)]
 struct State {
     org: String,
     repos: BTreeMap<String, Vec<Item>>,
+    deployments: BTreeMap<String, Vec<FakeDeployment>>,
     faults: Vec<Fault>,
     served: BTreeMap<String, usize>,
     /// (op, status) → count.
@@ -167,6 +179,21 @@ impl FakeGithub {
         }
     }
 
+    /// Records a new successful deployment of `repo`.
+    pub fn deploy(&self, repo: &str) {
+        let mut s = lock(&self.state);
+        s.clock += 60;
+        let at = base() + Span::days(540) + Span::seconds(s.clock);
+        if let Some(list) = s.deployments.get_mut(repo) {
+            let id = list.iter().map(|d| d.id).max().unwrap_or(0) + 1;
+            list.push(FakeDeployment {
+                id,
+                created: at,
+                statuses: vec![("SUCCESS", at + Span::minutes(5))],
+            });
+        }
+    }
+
     /// Requests answered so far, by operation and status.
     pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
         lock(&self.state).answered.clone()
@@ -218,9 +245,34 @@ fn generate(spec: &FakeOrgSpec) -> State {
         };
         items.push(item);
     }
+    let deployments = names
+        .iter()
+        .enumerate()
+        .map(|(r, repo)| {
+            let list = (0..spec.deployments_per_repo)
+                .map(|k| {
+                    let created = base()
+                        + Span::seconds(span * k as i64 / spec.deployments_per_repo.max(1) as i64)
+                        + Span::minutes(r as i64 * 7);
+                    let ok = rng.random_bool(0.85);
+                    let end = created + Span::minutes(rng.random_range(3..40));
+                    FakeDeployment {
+                        id: (r * 100_000 + k) as i64 + 1,
+                        created,
+                        statuses: vec![
+                            ("IN_PROGRESS", created + Span::minutes(1)),
+                            (if ok { "SUCCESS" } else { "FAILURE" }, end),
+                        ],
+                    }
+                })
+                .collect();
+            (repo.clone(), list)
+        })
+        .collect();
     State {
         org: spec.org.clone(),
         repos,
+        deployments,
         remaining: 5000,
         ..State::default()
     }
@@ -468,6 +520,36 @@ impl Handler {
                 let field = if issues { "issues" } else { "pullRequests" };
                 json!({"data": {"repository": {field: conn}}})
             }
+            "DeploymentsPage" => {
+                let repo = format!(
+                    "{}/{}",
+                    vars["owner"].as_str().unwrap_or_default(),
+                    vars["name"].as_str().unwrap_or_default()
+                );
+                let mut list: Vec<&FakeDeployment> = s
+                    .deployments
+                    .get(&repo)
+                    .map(|l| l.iter().collect())
+                    .unwrap_or_default();
+                list.sort_by_key(|d| std::cmp::Reverse((d.created, d.id)));
+                let nodes: Vec<Value> = list
+                    .iter()
+                    .map(|d| {
+                        let updated = d.statuses.last().map_or(d.created, |s| s.1);
+                        json!({
+                            "id": format!("DE_{}", d.id), "databaseId": d.id, "environment": "production",
+                            "commitOid": format!("{:040x}", d.id), "state": "ACTIVE", "task": "deploy",
+                            "createdAt": d.created, "updatedAt": updated, "creator": {"login": "deploy-bot"},
+                            "repository": {"nameWithOwner": repo},
+                            "statuses": {"nodes": d.statuses.iter().rev().map(|(st, at)| json!({"state": st, "createdAt": at})).collect::<Vec<_>>()}
+                        })
+                    })
+                    .collect();
+                let first = vars["first"].as_u64().unwrap_or(100) as usize;
+                let mut conn = page_of(&nodes, offset(&vars["after"]), first);
+                conn["totalCount"] = json!(nodes.len());
+                json!({"data": {"repository": {"deployments": conn}}})
+            }
             "SearchPage" => {
                 let q = vars["q"].as_str().unwrap_or_default();
                 let term = |name: &str| {
@@ -571,6 +653,36 @@ impl Handler {
                 }
                 let body: Vec<Value> = top
                     .map(|i| json!({"number": i.number, "updated_at": i.updated, "state": i.state.to_lowercase()}))
+                    .into_iter()
+                    .collect();
+                (
+                    "probe".into(),
+                    200,
+                    vec![("etag".into(), etag)],
+                    Value::from(body).to_string(),
+                )
+            }
+            ["repos", owner, name, "deployments"] => {
+                let repo = format!("{owner}/{name}");
+                let newest = s
+                    .deployments
+                    .get(&repo)
+                    .and_then(|l| l.iter().max_by_key(|d| (d.created, d.id)));
+                let etag = format!(
+                    "W/\"d{}-{}\"",
+                    newest.map_or(0, |d| d.id),
+                    newest.map_or(0, |d| d.statuses.len())
+                );
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    return (
+                        "probe".into(),
+                        304,
+                        vec![("etag".into(), etag)],
+                        String::new(),
+                    );
+                }
+                let body: Vec<Value> = newest
+                    .map(|d| json!({"id": d.id, "environment": "production", "created_at": d.created}))
                     .into_iter()
                     .collect();
                 (

@@ -6,6 +6,7 @@
 //! status history so cycle time works on GitHub too.
 
 mod config;
+mod deployment;
 #[cfg(feature = "fake-github")]
 pub mod fake;
 mod normalize;
@@ -13,5 +14,6 @@ mod query;
 mod source;
 
 pub use config::GithubConfig;
+pub use deployment::{normalize_deployment, GithubDeployment};
 pub use normalize::{normalize_issue, pr_status, GithubIssue, GithubReview, StatusRules};
 pub use source::{Backfill, GithubSource, STREAM};

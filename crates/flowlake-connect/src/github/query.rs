@@ -112,6 +112,24 @@ pub fn pull_requests_page() -> String {
     )
 }
 
+/// A page of a repository's deployments, newest first, with their statuses.
+pub fn deployments_page() -> String {
+    r#"query DeploymentsPage($owner: String!, $name: String!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    deployments(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id databaseId environment commitOid state task createdAt updatedAt
+        creator { login } repository { nameWithOwner }
+        statuses(first: 20) { nodes { state createdAt } }
+      }
+    }
+  }
+}"#
+    .to_string()
+}
+
 /// A page of search results (`$q`: `repo:… is:issue created:A..B sort:created-asc`), issues or pull requests
 /// with the same fields as the repository pages. Search stops at 1,000 results, so backfills search windows.
 pub fn search_page() -> String {

@@ -16,11 +16,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use flowlake_core::{ItemHistory, RawRecord};
+use flowlake_core::{Normalized, RawRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::config::GithubConfig;
+use super::deployment::{normalize_deployment, GithubDeployment};
 use super::query::{self, Connection, Envelope, PageInfo};
 use super::{normalize_issue, GithubIssue, StatusRules};
 use crate::http::{
@@ -37,6 +38,7 @@ pub const STREAM: &str = "repositories";
 enum Stream {
     Issues,
     PullRequests,
+    Deployments,
 }
 
 impl Stream {
@@ -44,6 +46,7 @@ impl Stream {
         match self {
             Self::Issues => "issues",
             Self::PullRequests => "pull_requests",
+            Self::Deployments => "deployments",
         }
     }
 }
@@ -57,9 +60,15 @@ struct RepoMarks {
     /// Newest `updatedAt` of the pull requests read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pull_requests: Option<DateTime<Utc>>,
-    /// ETag of the change probe.
+    /// Newest `updatedAt` of the deployments read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deployments: Option<DateTime<Utc>>,
+    /// ETag of the issues and pull requests probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     etag: Option<String>,
+    /// ETag of the deployments probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deployments_etag: Option<String>,
 }
 
 /// Where an unfinished run is.
@@ -73,6 +82,9 @@ struct Position {
     /// Newest `updatedAt` seen in this stream so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     high: Option<DateTime<Utc>>,
+    /// Streams of this repository still to read after this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rest: Vec<Stream>,
 }
 
 /// The cursor document.
@@ -273,7 +285,8 @@ impl GithubSource {
             };
             let kind = match w.stream {
                 Stream::Issues => "issue",
-                Stream::PullRequests => "pr",
+                // Backfill plans issues and pull requests only.
+                Stream::PullRequests | Stream::Deployments => "pr",
             };
             // Search ranges are inclusive days.
             let last = w.end - Duration::days(1);
@@ -334,6 +347,12 @@ impl GithubSource {
         self.client.client().absolute(&format!(
             "repos/{repo}/issues?state=all&sort=updated&direction=desc&per_page=1"
         ))
+    }
+
+    fn deployments_probe_url(&self, repo: &str) -> String {
+        self.client
+            .client()
+            .absolute(&format!("repos/{repo}/deployments?per_page=1"))
     }
 
     fn org_url(&self, org: &str) -> String {
@@ -435,11 +454,15 @@ impl GithubSource {
         };
         let mut validators = Validators::default();
         for (repo, marks) in &cursor.repos {
-            if let Some(etag) = &marks.etag {
-                validators.by_url.insert(
-                    crate::http::redact_url(&self.probe_url(repo)),
-                    (Some(etag.clone()), None),
-                );
+            for (url, etag) in [
+                (self.probe_url(repo), &marks.etag),
+                (self.deployments_probe_url(repo), &marks.deployments_etag),
+            ] {
+                if let Some(etag) = etag {
+                    validators
+                        .by_url
+                        .insert(crate::http::redact_url(&url), (Some(etag.clone()), None));
+                }
             }
         }
         if let (Some(org), Some(etag)) = (&self.config.organization, &cursor.org_etag) {
@@ -470,10 +493,9 @@ impl GithubSource {
         Ok(())
     }
 
-    /// Whether `repo` changed since its ETag was taken (always true without one).
-    fn changed(&self, repo: &str) -> Result<bool, SourceError> {
-        let request = Request::get("probe", self.probe_url(repo)).conditional();
-        match self.client.send(request) {
+    /// Whether the resource behind `url` changed since its ETag was taken (always true without one).
+    fn changed(&self, repo: &str, url: String) -> Result<bool, SourceError> {
+        match self.client.send(Request::get("probe", url).conditional()) {
             Ok(r) => Ok(!r.not_modified()),
             // Issues disabled: GitHub answers 410 Gone; pull requests may still change.
             Err(HttpError::Status { status: 410, .. }) => Ok(true),
@@ -488,14 +510,19 @@ impl GithubSource {
         }
     }
 
-    fn first_stream(&self) -> Option<Stream> {
-        if self.config.issues {
-            Some(Stream::Issues)
-        } else if self.config.pull_requests {
-            Some(Stream::PullRequests)
-        } else {
-            None
+    /// The streams of `repo` to read this run: issues and pull requests when their probe says they changed,
+    /// deployments when theirs does.
+    fn plan(&self, repo: &str) -> Result<Vec<Stream>, SourceError> {
+        let mut plan = Vec::new();
+        if (self.config.issues || self.config.pull_requests)
+            && self.changed(repo, self.probe_url(repo))?
+        {
+            plan.extend(self.streams());
         }
+        if self.config.deployments && self.changed(repo, self.deployments_probe_url(repo))? {
+            plan.push(Stream::Deployments);
+        }
+        Ok(plan)
     }
 
     fn since(&self, mark: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
@@ -523,6 +550,12 @@ impl GithubSource {
                 "/repository/pullRequests",
                 self.since(marks.pull_requests),
             ),
+            Stream::Deployments => (
+                "deployments",
+                query::deployments_page(),
+                "/repository/deployments",
+                self.since(marks.deployments),
+            ),
         };
         let mut vars = json!({"owner": owner, "name": name, "first": self.config.page_size, "after": pos.after});
         if pos.stream == Stream::Issues {
@@ -540,12 +573,19 @@ impl GithubSource {
                 .map_err(|e| api(format!("GraphQL {label}: unexpected shape: {e}")))?;
         let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
         let mut done = !conn.page_info.has_next_page;
-        if pos.stream == Stream::PullRequests {
-            if let Some(since) = since {
+        match (pos.stream, since) {
+            (Stream::PullRequests, Some(since)) => {
                 let before = nodes.len();
                 nodes.retain(|n| updated_at(n).is_none_or(|u| u >= since));
                 done |= nodes.len() < before;
             }
+            // Newest created first; a deployment gets its statuses within a day of its creation.
+            (Stream::Deployments, Some(since)) => {
+                nodes.retain(|n| updated_at(n).is_none_or(|u| u >= since));
+                done |=
+                    conn_created_before(&nodes_created(&data, pointer), since - Duration::days(1));
+            }
+            _ => {}
         }
         self.complete(&mut nodes)?;
         Ok((nodes, conn.page_info, done))
@@ -615,7 +655,10 @@ impl GithubSource {
             .pointer("/repository/nameWithOwner")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let key = format!("{repo}#{}", node["number"]);
+        let key = match stream {
+            Stream::Deployments => format!("{repo}/deployments/{}", node["databaseId"]),
+            _ => format!("{repo}#{}", node["number"]),
+        };
         RawRecord {
             source: self.config.name.clone(),
             stream: stream.name().into(),
@@ -625,6 +668,24 @@ impl GithubSource {
             payload: node,
         }
     }
+}
+
+/// `createdAt` of every node of the connection at `pointer`.
+fn nodes_created(data: &Value, pointer: &str) -> Vec<DateTime<Utc>> {
+    data.pointer(&format!("{pointer}/nodes"))
+        .and_then(Value::as_array)
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter_map(|n| n.get("createdAt")?.as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a page ordered newest first reached items created before `bound`.
+fn conn_created_before(created: &[DateTime<Utc>], bound: DateTime<Utc>) -> bool {
+    created.iter().any(|c| *c < bound)
 }
 
 fn updated_at(node: &Value) -> Option<DateTime<Utc>> {
@@ -670,19 +731,21 @@ impl Source for GithubSource {
                     }));
                 };
                 run.next_repo += 1;
-                let Some(stream) = self.first_stream() else {
-                    continue;
-                };
-                if self.changed(&repo)? {
-                    let run = self.run.as_mut().expect("started above");
-                    run.cursor.at = Some(Position {
-                        repo,
-                        stream,
-                        after: None,
-                        high: None,
-                    });
-                } else {
-                    tracing::debug!(source = %self.config.name, repo = %repo, "unchanged (304)");
+                let mut plan = self.plan(&repo)?.into_iter();
+                match plan.next() {
+                    Some(stream) => {
+                        let run = self.run.as_mut().expect("started above");
+                        run.cursor.at = Some(Position {
+                            repo,
+                            stream,
+                            after: None,
+                            high: None,
+                            rest: plan.collect(),
+                        });
+                    }
+                    None => {
+                        tracing::debug!(source = %self.config.name, repo = %repo, "unchanged (304)")
+                    }
                 }
                 continue;
             };
@@ -694,24 +757,29 @@ impl Source for GithubSource {
                 .into_iter()
                 .map(|n| self.record(pos.stream, n, fetched_at))
                 .collect();
-            let probe = self.etag(&self.probe_url(&pos.repo));
-            let pull_requests = self.config.pull_requests;
+            let probes = (
+                self.etag(&self.probe_url(&pos.repo)),
+                self.etag(&self.deployments_probe_url(&pos.repo)),
+            );
             let run = self.run.as_mut().expect("started above");
             if done {
                 let m = run.cursor.repos.entry(pos.repo.clone()).or_default();
                 match pos.stream {
                     Stream::Issues => m.issues = high.max(m.issues),
                     Stream::PullRequests => m.pull_requests = high.max(m.pull_requests),
+                    Stream::Deployments => m.deployments = high.max(m.deployments),
                 }
-                run.cursor.at = match pos.stream {
-                    Stream::Issues if pull_requests => Some(Position {
+                let mut rest = pos.rest.clone().into_iter();
+                run.cursor.at = match rest.next() {
+                    Some(stream) => Some(Position {
                         repo: pos.repo.clone(),
-                        stream: Stream::PullRequests,
+                        stream,
                         after: None,
                         high: None,
+                        rest: rest.collect(),
                     }),
-                    _ => {
-                        m.etag = probe;
+                    None => {
+                        (m.etag, m.deployments_etag) = probes;
                         None
                     }
                 };
@@ -732,19 +800,22 @@ impl Source for GithubSource {
         }
     }
 
-    fn normalize(&self, raw: &RawRecord) -> Result<Vec<ItemHistory>, SourceError> {
-        let issue: GithubIssue =
-            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
-                source_name: raw.source.clone(),
-                stream: raw.stream.clone(),
-                key: raw.key.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(vec![normalize_issue(
-            &self.config.name,
-            &issue,
-            &self.rules,
-        )])
+    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
+        let bad = |e: serde_json::Error| SourceError::BadRecord {
+            source_name: raw.source.clone(),
+            stream: raw.stream.clone(),
+            key: raw.key.clone(),
+            message: e.to_string(),
+        };
+        if raw.stream == Stream::Deployments.name() {
+            let d: GithubDeployment = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+            return Ok(Normalized {
+                histories: Vec::new(),
+                deployments: vec![normalize_deployment(&self.config.name, &d)],
+            });
+        }
+        let issue: GithubIssue = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+        Ok(normalize_issue(&self.config.name, &issue, &self.rules).into())
     }
 
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
