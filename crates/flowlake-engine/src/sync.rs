@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use flowlake_connect::generator::GeneratorSource;
 use flowlake_connect::github::{Backfill, GithubSource};
-use flowlake_connect::http::{LogObserver, RequestStats, Tape};
+use flowlake_connect::http::{HttpObserver, LogObserver, RequestStats, Tape};
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::{ItemHistory, RawRecord};
 use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey, StoreError};
@@ -70,14 +70,15 @@ pub struct SyncReport {
 
 /// Builds the source a config block describes. Constructors make no request; API sources read their token
 /// here. `tape` records or replays API exchanges.
-pub fn build_source(cfg: &SourceConfig, tape: &Tape) -> Result<Box<dyn Source>, EngineError> {
+/// `observer` is told about rate-limit waits (the CLI shows them above its progress bar).
+pub fn build_source(
+    cfg: &SourceConfig,
+    tape: &Tape,
+    observer: Arc<dyn HttpObserver>,
+) -> Result<Box<dyn Source>, EngineError> {
     Ok(match cfg {
         SourceConfig::Generator(g) => Box::new(GeneratorSource::new(g.name.clone(), g.clone())),
-        SourceConfig::Github(g) => Box::new(GithubSource::new(
-            g.clone(),
-            tape.clone(),
-            Arc::new(LogObserver),
-        )?),
+        SourceConfig::Github(g) => Box::new(GithubSource::new(g.clone(), tape.clone(), observer)?),
     })
 }
 
@@ -86,12 +87,12 @@ pub fn build_source(cfg: &SourceConfig, tape: &Tape) -> Result<Box<dyn Source>, 
 pub fn build_backfill_source(
     cfg: &SourceConfig,
     tape: &Tape,
+    observer: Arc<dyn HttpObserver>,
     backfill: Backfill,
 ) -> Result<Box<dyn Source>, EngineError> {
     match cfg {
         SourceConfig::Github(g) => Ok(Box::new(
-            GithubSource::new(g.clone(), tape.clone(), Arc::new(LogObserver))?
-                .with_backfill(backfill),
+            GithubSource::new(g.clone(), tape.clone(), observer)?.with_backfill(backfill),
         )),
         SourceConfig::Generator(g) => Err(EngineError::Source(SourceError::Config(format!(
             "source `{}` (generator) has no history to backfill; `sync --full-refresh` regenerates it",
@@ -253,7 +254,7 @@ pub fn rebuild(
             .iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| EngineError::UnknownSource(name.clone()))?;
-        let source = build_source(cfg, &Tape::Off)?;
+        let source = build_source(cfg, &Tape::Off, Arc::new(LogObserver))?;
         let total = store.count_raw(&name)?;
         progress.start(&format!("rebuild {name}"), Some(total));
         let mut after: Option<(String, String)> = None;

@@ -1,7 +1,9 @@
 //! Sync end to end against real DuckDB files: incremental runs, idempotent replays, a crash and its resume,
 //! and rebuilds from the raw landing table.
 
-use flowlake_connect::http::Tape;
+use std::sync::Arc;
+
+use flowlake_connect::http::{LogObserver, Tape};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -30,7 +32,7 @@ fn run(
     cfg: &SourceConfig,
     options: SyncOptions,
 ) -> Result<SyncReport, EngineError> {
-    let mut source = build_source(cfg, &Tape::Off).unwrap();
+    let mut source = build_source(cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
     sync_source(
         source.as_mut(),
         store,
@@ -122,7 +124,7 @@ fn a_file_state_backend_resumes_the_same_way() {
     let mut state = JsonFileState::new(dir.path().join("state.json"));
     let cfg = generator();
     let go = |store: &mut DuckDbStore, state: &mut JsonFileState, options| {
-        let mut source = build_source(&cfg, &Tape::Off).unwrap();
+        let mut source = build_source(&cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
         sync_source(
             source.as_mut(),
             store,
@@ -158,9 +160,9 @@ fn a_file_state_backend_resumes_the_same_way() {
 #[test]
 fn a_bad_record_is_a_normalization_error_naming_it() {
     let cfg = generator();
-    let source = build_source(&cfg, &Tape::Off).unwrap();
+    let source = build_source(&cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
     let mut raw = {
-        let mut s = build_source(&cfg, &Tape::Off).unwrap();
+        let mut s = build_source(&cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
         s.next_page(None).unwrap().unwrap().records.remove(0)
     };
     raw.payload["created"] = serde_json::json!("yesterday");

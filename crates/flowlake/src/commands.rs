@@ -220,8 +220,8 @@ fn sync_all(
         .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name()))
     {
         let mut source = match backfill {
-            None => build_source(cfg, &run.tape),
-            Some(b) => build_backfill_source(cfg, &run.tape, b.clone()),
+            None => build_source(cfg, &run.tape, bar.observer()),
+            Some(b) => build_backfill_source(cfg, &run.tape, bar.observer(), b.clone()),
         }
         .with_context(|| format!("source `{}`", cfg.name()))?;
         let mut target = match external.as_deref_mut() {

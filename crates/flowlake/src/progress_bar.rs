@@ -1,5 +1,9 @@
 //! Progress bars on stderr for long work (hidden with `--quiet` or when stderr is not a terminal).
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowlake_connect::http::HttpObserver;
 use flowlake_engine::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -15,6 +19,32 @@ impl Bar {
         Self {
             bar: ProgressBar::hidden(),
             quiet,
+        }
+    }
+}
+
+impl Bar {
+    /// An observer that prints rate-limit waits above the bar (and nothing when quiet).
+    pub fn observer(&self) -> Arc<dyn HttpObserver> {
+        Arc::new(WaitNotice {
+            bar: self.bar.clone(),
+        })
+    }
+}
+
+/// Prints a line above the bar when the HTTP client waits for a rate limit.
+struct WaitNotice {
+    bar: ProgressBar,
+}
+
+impl HttpObserver for WaitNotice {
+    fn waiting(&self, reason: &str, for_: Duration) {
+        tracing::info!(seconds = for_.as_secs_f64(), "{reason}");
+        if !self.bar.is_hidden() {
+            self.bar.println(format!(
+                "  waiting {:.0} s: {reason}",
+                for_.as_secs_f64().ceil()
+            ));
         }
     }
 }
