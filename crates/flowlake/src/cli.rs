@@ -62,6 +62,15 @@ pub enum ExportFormat {
     Parquet,
 }
 
+/// What `demo` syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoSource {
+    /// The synthetic tracker.
+    Generator,
+    /// A recorded GitHub organization.
+    Github,
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -71,15 +80,21 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Generate a realistic synthetic tracker, sync it into the store and print its metrics.
+    /// Generate a realistic synthetic tracker (or replay a recorded GitHub organization), sync it into the
+    /// store and print its metrics. Offline.
     Demo {
-        /// Issues to generate.
+        /// `generator`: the synthetic tracker; `github`: a GitHub organization (2 repositories, issues, pull
+        /// requests with reviews, deployments) replayed from a tape inside the binary through the real
+        /// GitHub connector.
+        #[arg(long, value_enum, default_value_t = DemoSource::Generator)]
+        source: DemoSource,
+        /// Issues to generate (generator).
         #[arg(long, default_value_t = 2000)]
         issues: u64,
-        /// Random seed; the same seed gives the same data.
+        /// Random seed; the same seed gives the same data (generator).
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Last day of generated history (default: today, UTC).
+        /// Last day of generated history (generator; default: today, UTC).
         #[arg(long)]
         until: Option<NaiveDate>,
     },

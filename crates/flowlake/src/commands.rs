@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use flowlake_connect::generator::GeneratorConfig;
-use flowlake_connect::github::Backfill;
+use flowlake_connect::github::{Backfill, GithubConfig};
 use flowlake_connect::http::Tape;
 use flowlake_core::metrics::Bucket;
 use flowlake_engine::config::template;
@@ -18,7 +18,7 @@ use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
 use flowlake_store::schema::DATA_TABLES;
 use flowlake_store::DuckDbStore;
 
-use crate::cli::{BucketArg, Cli, Command, ExportFormat, MetricsArgs, OutputFormat};
+use crate::cli::{BucketArg, Cli, Command, DemoSource, ExportFormat, MetricsArgs, OutputFormat};
 use crate::progress_bar::Bar;
 use crate::render;
 
@@ -34,6 +34,14 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init { force } => init(&config_path, force, quiet),
         Command::Demo {
+            source: DemoSource::Github,
+            ..
+        } => {
+            let config = Config::load(&config_path, false)?;
+            demo_github(config, quiet)
+        }
+        Command::Demo {
+            source: DemoSource::Generator,
             issues,
             seed,
             until,
@@ -321,6 +329,81 @@ fn demo(
     if !quiet {
         println!(
             "\nNext: flowlake metrics --project CORE --by day · flowlake query \"select * from item_metrics limit 5\" · flowlake export --format parquet"
+        );
+    }
+    Ok(())
+}
+
+/// The GitHub organization `demo --source github` replays: the fake GitHub of the tests, recorded by
+/// `tests/github.rs::the_embedded_demo_tape_matches_the_fake` (`FLOWLAKE_UPDATE_DEMO_TAPE=1` rewrites it).
+const DEMO_GITHUB_TAPE: &str = include_str!("demo_github.jsonl");
+/// Where the tape says it was recorded; never contacted.
+const DEMO_GITHUB_URL: &str = "http://github.demo.invalid";
+
+/// The config block the GitHub demo tape was recorded with.
+fn demo_github_source() -> GithubConfig {
+    GithubConfig {
+        name: "github".into(),
+        organization: Some("acme".into()),
+        base_url: DEMO_GITHUB_URL.into(),
+        status_labels: [
+            ("status: in progress", "In Progress"),
+            ("status: review", "Review"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+        ..GithubConfig::default()
+    }
+}
+
+fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
+    config.sources = vec![SourceConfig::Github(demo_github_source())];
+    if config.metrics.active_statuses.is_none() {
+        // Waiting for a reviewer or for a merge is not work.
+        config.metrics.active_statuses = Some(
+            ["In Progress", "Draft", "In Review"]
+                .map(String::from)
+                .to_vec(),
+        );
+    }
+    let until = NaiveDate::from_ymd_opt(2026, 12, 31).context("a valid date")?;
+    if !quiet {
+        eprintln!(
+            "flowlake demo --source github: a recorded GitHub organization (acme: issues, pull requests, reviews, deployments) replayed offline into {}",
+            config.store.path.display()
+        );
+    }
+    let run = RunOptions {
+        full_refresh: true,
+        tape: Tape::ReplayLines(DEMO_GITHUB_TAPE.to_string()),
+        as_of: until
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc()),
+    };
+    let reports = sync_all(&config, &[], &run, None, quiet)?;
+    if !quiet {
+        let store = open(&config, OpenMode::ReadOnly)?;
+        render::sync_summary(&reports, &store)?;
+        println!();
+    }
+    let args = MetricsArgs {
+        from: None,
+        to: Some(until),
+        days: 365,
+        source: None,
+        project: None,
+        item_type: None,
+        assignee: None,
+        by: BucketArg::Week,
+        top: 5,
+        format: OutputFormat::Table,
+    };
+    metrics(&config, &args)?;
+    if !quiet {
+        println!(
+            "\nNext: flowlake query \"select repository, count(*), median(seconds_to_first_review)/3600 as h_to_review, median(seconds_to_merge)/3600 as h_to_merge from pull_requests group by 1\""
         );
     }
     Ok(())

@@ -456,3 +456,70 @@ fn a_recorded_sync_replays_offline_and_the_token_appears_nowhere() {
     assert_eq!(fake.total_requests(), 0);
     assert_eq!(dump(replayed.path()), dump(dir.path()));
 }
+
+/// The organization `flowlake demo --source github` replays.
+fn demo_spec() -> FakeOrgSpec {
+    FakeOrgSpec {
+        repos: 2,
+        issues: 120,
+        pull_requests: 60,
+        events_per_item: 6,
+        deployments_per_repo: 10,
+        ..FakeOrgSpec::default()
+    }
+}
+
+const DEMO_TAPE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/demo_github.jsonl");
+
+#[test]
+fn the_embedded_demo_tape_matches_the_fake() {
+    let fake = FakeGithub::start(&demo_spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 100);
+    let tape = dir.path().join("tape");
+    ok(
+        dir.path(),
+        &["sync", "--record", tape.to_str().unwrap()],
+        &[TOKEN],
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&tape)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut lines = String::new();
+    for f in files {
+        let mut x: flowlake_connect::http::Exchange =
+            serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        // Stable across runs: the fake's port and its clock-bound rate-limit headers go.
+        x.url = x.url.replace(&fake.uri(), "http://github.demo.invalid");
+        x.headers
+            .retain(|k, _| matches!(k.as_str(), "etag" | "link" | "content-type"));
+        for v in x.headers.values_mut() {
+            *v = v.replace(&fake.uri(), "http://github.demo.invalid");
+        }
+        lines += &serde_json::to_string(&x).unwrap();
+        lines.push('\n');
+    }
+    if std::env::var_os("FLOWLAKE_UPDATE_DEMO_TAPE").is_some() {
+        std::fs::write(DEMO_TAPE, &lines).unwrap();
+    }
+    let committed = std::fs::read_to_string(DEMO_TAPE).unwrap();
+    assert!(
+        committed == lines,
+        "src/demo_github.jsonl is stale: rerun with FLOWLAKE_UPDATE_DEMO_TAPE=1"
+    );
+}
+
+#[test]
+fn demo_source_github_replays_offline_and_reports_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["demo", "--source", "github"], &[]);
+    for needle in ["lead time", "cycle time", "API requests", "Time in status"] {
+        assert!(out.contains(needle), "demo output lacks {needle}:\n{out}");
+    }
+    assert_eq!(count(dir.path(), "work_items"), 180);
+    assert_eq!(count(dir.path(), "pull_requests"), 60);
+    assert_eq!(count(dir.path(), "deployments"), 20);
+}

@@ -184,7 +184,7 @@ impl GithubSource {
             Ok(t) => (t, None),
             Err(m) => (None, Some(format!("{}.{m}", config.name))),
         };
-        let replay = matches!(tape, Tape::Replay(_));
+        let replay = matches!(tape, Tape::Replay(_) | Tape::ReplayLines(_));
         let client = BlockingClient::new(config.http(token, tape), observer)?;
         Ok(Self {
             graphql_url: config.graphql_endpoint(),

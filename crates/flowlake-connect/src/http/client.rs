@@ -94,6 +94,7 @@ impl HttpClient {
             Tape::Off => (None, None),
             Tape::Record(dir) => (Some(Recorder::new(dir)?), None),
             Tape::Replay(dir) => (None, Some(Replay::load(dir)?)),
+            Tape::ReplayLines(text) => (None, Some(Replay::from_lines("embedded tape", text)?)),
         };
         Ok(Self {
             inner: Arc::new(Inner {

@@ -54,6 +54,9 @@ pub enum Tape {
     Record(std::path::PathBuf),
     /// Serve saved exchanges from the directory; never touch the network.
     Replay(std::path::PathBuf),
+    /// Serve exchanges given as JSON Lines (a tape shipped inside the binary, for demos); never touch the
+    /// network.
+    ReplayLines(String),
 }
 
 /// How a client talks to one API.

@@ -115,20 +115,49 @@ impl Replay {
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         files.sort();
-        let mut exchanges: HashMap<Key, VecDeque<Exchange>> = HashMap::new();
+        let mut all = Vec::new();
         for f in files {
             let text = std::fs::read_to_string(&f).map_err(|e| tape_err(&f, e))?;
-            let x: Exchange = serde_json::from_str(&text)
-                .map_err(|e| tape_err(&f, format!("not a recorded exchange: {e}")))?;
+            all.push(
+                serde_json::from_str(&text)
+                    .map_err(|e| tape_err(&f, format!("not a recorded exchange: {e}")))?,
+            );
+        }
+        Ok(Self::from_exchanges(dir, all))
+    }
+
+    /// Exchanges given as JSON Lines, one [`Exchange`] per line (a tape shipped inside the binary); `name`
+    /// names it in errors.
+    pub fn from_lines(name: &str, text: &str) -> Result<Self, HttpError> {
+        let path = Path::new(name);
+        let all = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| {
+                    tape_err(
+                        path,
+                        format!("line {}: not a recorded exchange: {e}", i + 1),
+                    )
+                })
+            })
+            .collect::<Result<Vec<Exchange>, _>>()?;
+        Ok(Self::from_exchanges(path, all))
+    }
+
+    fn from_exchanges(dir: &Path, all: Vec<Exchange>) -> Self {
+        let mut exchanges: HashMap<Key, VecDeque<Exchange>> = HashMap::new();
+        for x in all {
             exchanges
                 .entry((x.method.clone(), x.url.clone(), x.request_body.clone()))
                 .or_default()
                 .push_back(x);
         }
-        Ok(Self {
+        Self {
             dir: dir.to_path_buf(),
             exchanges: Mutex::new(exchanges),
-        })
+        }
     }
 
     /// The recorded answer to `request` (its URL absolute).
