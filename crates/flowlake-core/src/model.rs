@@ -263,6 +263,33 @@ pub struct Deployment {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A published release of a repository (DORA's deployment frequency where deployments are not recorded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    /// Source-qualified id.
+    pub id: String,
+    /// The source.
+    pub source: String,
+    /// Repository, `owner/name`.
+    pub repository: String,
+    /// Git tag.
+    pub tag: String,
+    /// Title.
+    pub name: Option<String>,
+    /// Person id of the author.
+    pub author: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was published; `None` for drafts.
+    pub published_at: Option<DateTime<Utc>>,
+    /// A draft.
+    pub draft: bool,
+    /// A pre-release.
+    pub prerelease: bool,
+    /// Link to it.
+    pub url: Option<String>,
+}
+
 /// An operational incident, for time to detect, acknowledge, recover and RCA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
@@ -334,13 +361,17 @@ pub struct Normalized {
     pub histories: Vec<ItemHistory>,
     /// Deployments.
     pub deployments: Vec<Deployment>,
+    /// Releases.
+    pub releases: Vec<Release>,
+    /// People known apart from any item (organization members).
+    pub people: Vec<Person>,
 }
 
 impl From<ItemHistory> for Normalized {
     fn from(h: ItemHistory) -> Self {
         Self {
             histories: vec![h],
-            deployments: Vec::new(),
+            ..Self::default()
         }
     }
 }

@@ -593,6 +593,7 @@ page_size = 1000
 # issues = true
 # pull_requests = true
 # deployments = true
+# releases = true
 # # Items per GraphQL page (1 to 100), requests in flight, attempts per request, longest rate-limit wait.
 # page_size = 100
 # max_concurrency = 4

@@ -128,6 +128,12 @@ fn page_batch(
         for d in &normalized.deployments {
             batch.deployment(d);
         }
+        for r in &normalized.releases {
+            batch.release(r);
+        }
+        for p in &normalized.people {
+            batch.person(p);
+        }
         for h in normalized.histories {
             match histories.get(&h.item.id) {
                 Some(old) if old.item.updated_at > h.item.updated_at => {}

@@ -13,7 +13,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 use flowlake_core::metrics::tracker_exporter::StatusRow;
 use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval, StatusTime};
 use flowlake_core::{
-    Deployment, FieldChange, Person, PullRequest, PullRequestState, RawRecord, Review,
+    Deployment, FieldChange, Person, PullRequest, PullRequestState, RawRecord, Release, Review,
     StatusChange, WorkItem,
 };
 
@@ -424,6 +424,24 @@ impl LoadBatch {
             .text(Some(&d.status))
             .ts(Some(d.created_at))
             .ts(d.finished_at)
+            .end();
+    }
+
+    /// A release.
+    pub fn release(&mut self, r: &Release) {
+        self.table(&schema::RELEASES)
+            .row()
+            .text(Some(&r.id))
+            .text(Some(&r.source))
+            .text(Some(&r.repository))
+            .text(Some(&r.tag))
+            .text(r.name.as_deref())
+            .text(r.author.as_deref())
+            .ts(Some(r.created_at))
+            .ts(r.published_at)
+            .bool(Some(r.draft))
+            .bool(Some(r.prerelease))
+            .text(r.url.as_deref())
             .end();
     }
 

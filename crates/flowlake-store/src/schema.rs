@@ -351,6 +351,27 @@ pub const DEPLOYMENTS: TableDef = TableDef {
     replace_key: &["id"],
 };
 
+/// Releases.
+pub const RELEASES: TableDef = TableDef {
+    name: "releases",
+    doc: "Releases of each repository",
+    columns: &[
+        c("id", Text),
+        c("source", Text),
+        c("repository", Text),
+        c("tag", Text),
+        n("name", Text),
+        n("author", Text),
+        c("created_at", Timestamp),
+        n("published_at", Timestamp),
+        c("draft", Bool),
+        c("prerelease", Bool),
+        n("url", Text),
+    ],
+    primary_key: &["id"],
+    replace_key: &["id"],
+};
+
 /// The tables of schema version 1. Frozen: later tables go in later migrations.
 const V1_TABLES: &[TableDef] = &[
     RAW_RECORDS,
@@ -378,6 +399,7 @@ pub const DATA_TABLES: &[TableDef] = &[
     PULL_REQUESTS,
     PULL_REQUEST_REVIEWS,
     DEPLOYMENTS,
+    RELEASES,
 ];
 
 /// Cursor per source and stream.
@@ -437,6 +459,11 @@ pub fn duckdb_migrations() -> Vec<Migration> {
             version: 3,
             description: "deployments",
             statements: vec![DEPLOYMENTS.duckdb_ddl()],
+        },
+        Migration {
+            version: 4,
+            description: "releases",
+            statements: vec![RELEASES.duckdb_ddl()],
         },
     ]
 }

@@ -63,6 +63,7 @@ fn dump(dir: &Path) -> String {
         "pull_requests",
         "pull_request_reviews",
         "deployments",
+        "releases",
     ] {
         out += &ok(
             dir,
@@ -123,8 +124,10 @@ fn sync_loads_the_org_and_metrics_show_its_lead_and_cycle_times() {
     assert!(out.contains("API requests"), "{out}");
     assert_eq!(count(dir.path(), "work_items"), 230);
     assert_eq!(count(dir.path(), "pull_requests"), 80);
-    assert_eq!(count(dir.path(), "raw_records"), 230 + 24);
+    // Items, deployments, releases and the organization's 6 members.
+    assert_eq!(count(dir.path(), "raw_records"), 230 + 24 + 12 + 6);
     assert_eq!(count(dir.path(), "deployments"), 24);
+    assert_eq!(count(dir.path(), "releases"), 12);
     assert!(
         scalar(
             dir.path(),
@@ -132,13 +135,13 @@ fn sync_loads_the_org_and_metrics_show_its_lead_and_cycle_times() {
         ) == 24
     );
     assert!(count(dir.path(), "pull_request_reviews") >= 160);
-    // 2 repositories: a listing; per repository two probes and a page each of issues, pull requests and
-    // deployments.
+    // The repository and member lists; per repository three probes and a page each of issues, pull
+    // requests, deployments and releases.
     let requests = fake.total_requests();
-    assert!(requests <= 11, "{:?}", answered(&fake));
+    assert!(requests <= 16, "{:?}", answered(&fake));
     assert!(
-        (requests as f64) / 254.0 < 0.05,
-        "{requests} requests for 254 records"
+        (requests as f64) / 272.0 < 0.07,
+        "{requests} requests for 272 records"
     );
 
     let json = ok(
@@ -193,7 +196,7 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
     let out = sync(dir.path(), &[]);
     assert_eq!(
         answered(&fake),
-        ["probe:304=4", "repos:304=1"],
+        ["members:304=1", "probe:304=6", "repos:304=1"],
         "a no-change sync is conditional requests only"
     );
     assert!(out.contains("304"), "{out}");
@@ -208,8 +211,9 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
         [
             "IssuesPage:200=1",
             "PullRequestsPage:200=1",
+            "members:304=1",
             "probe:200=1",
-            "probe:304=3",
+            "probe:304=5",
             "repos:304=1"
         ],
         "only the changed repository is read"
@@ -230,8 +234,9 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
         answered(&fake),
         [
             "DeploymentsPage:200=1",
+            "members:304=1",
             "probe:200=1",
-            "probe:304=3",
+            "probe:304=5",
             "repos:304=1"
         ],
         "a new deployment reads only that repository's deployments"
@@ -316,19 +321,23 @@ fn a_sync_killed_after_page_3_resumes_with_only_the_pages_left() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("injected failure after page 3"));
-    assert_eq!(graphql_pages(&fake), 3);
+    assert_eq!(
+        graphql_pages(&fake),
+        2,
+        "the members' page, then two GraphQL pages"
+    );
     let partial = count(dir.path(), "raw_records");
-    assert_eq!(partial, 75);
+    assert_eq!(partial, 6 + 50, "the members, then two pages of 25 issues");
 
     fake.reset_counts();
     sync(dir.path(), &[]);
     assert_eq!(
         graphql_pages(&fake),
-        all_pages - 3,
+        all_pages - 2,
         "the second run reads only the pages left: {:?}",
         answered(&fake)
     );
-    assert_eq!(count(dir.path(), "raw_records"), 254);
+    assert_eq!(count(dir.path(), "raw_records"), 272);
     assert_eq!(count(dir.path(), "work_items"), 230);
     assert_eq!(dump(dir.path()).len(), dump(clean.path()).len());
 }

@@ -38,6 +38,8 @@ pub struct GithubConfig {
     pub pull_requests: bool,
     /// Sync deployments with their statuses (DORA). Default true.
     pub deployments: bool,
+    /// Sync releases. Default true.
+    pub releases: bool,
     /// Issues or pull requests per GraphQL page, 1 to 100. Default 100; lower it if GitHub times out on
     /// items with long timelines.
     pub page_size: u32,
@@ -70,6 +72,7 @@ impl Default for GithubConfig {
             issues: true,
             pull_requests: true,
             deployments: true,
+            releases: true,
             page_size: 100,
             lookback_minutes: 10,
             start: None,

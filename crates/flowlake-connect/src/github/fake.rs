@@ -30,6 +30,8 @@ pub struct FakeOrgSpec {
     pub events_per_item: usize,
     /// Deployments per repository.
     pub deployments_per_repo: usize,
+    /// Releases per repository.
+    pub releases_per_repo: usize,
     /// Seed; the same seed gives the same organization.
     pub seed: u64,
     /// Latency added to every response.
@@ -45,6 +47,7 @@ impl Default for FakeOrgSpec {
             pull_requests: 120,
             events_per_item: 8,
             deployments_per_repo: 12,
+            releases_per_repo: 6,
             seed: 7,
             latency: Duration::ZERO,
         }
@@ -86,6 +89,7 @@ struct Item {
     draft: bool,
     events: Vec<Value>,
     reviews: Vec<Value>,
+    comments: Vec<Value>,
 }
 
 /// A deployment: id, creation time, statuses `(state, at)` oldest first.
@@ -101,6 +105,8 @@ struct State {
     org: String,
     repos: BTreeMap<String, Vec<Item>>,
     deployments: BTreeMap<String, Vec<FakeDeployment>>,
+    /// Per repository: (id, created) of each release.
+    releases: BTreeMap<String, Vec<(i64, DateTime<Utc>)>>,
     faults: Vec<Fault>,
     served: BTreeMap<String, usize>,
     /// (op, status) → count.
@@ -238,11 +244,16 @@ fn generate(spec: &FakeOrgSpec) -> State {
         let number = items.len() as i64 + 1;
         let created = base() + Span::seconds(span * n as i64 / total.max(1) as i64);
         let pull_request = n % total.max(1) >= spec.issues;
-        let item = if pull_request {
+        let mut item = if pull_request {
             pull_request_item(&mut rng, number, created, spec.events_per_item)
         } else {
             issue_item(&mut rng, number, created, spec.events_per_item)
         };
+        item.comments = (1..=2)
+            .map(|k| {
+                json!({"id": format!("IC_{repo}_{number}_{k}"), "createdAt": created + Span::hours(k * 3), "author": who(&mut rng)})
+            })
+            .collect();
         items.push(item);
     }
     let deployments = names
@@ -269,10 +280,26 @@ fn generate(spec: &FakeOrgSpec) -> State {
             (repo.clone(), list)
         })
         .collect();
+    let releases = names
+        .iter()
+        .enumerate()
+        .map(|(r, repo)| {
+            let list = (0..spec.releases_per_repo)
+                .map(|k| {
+                    let created = base()
+                        + Span::seconds(span * k as i64 / spec.releases_per_repo.max(1) as i64)
+                        + Span::hours(r as i64 * 5 + 30);
+                    ((r * 1000 + k) as i64 + 1, created)
+                })
+                .collect();
+            (repo.clone(), list)
+        })
+        .collect();
     State {
         org: spec.org.clone(),
         repos,
         deployments,
+        releases,
         remaining: 5000,
         ..State::default()
     }
@@ -330,6 +357,7 @@ fn issue_item(rng: &mut SmallRng, number: i64, created: DateTime<Utc>, per_item:
         draft: false,
         events,
         reviews: Vec::new(),
+        comments: Vec::new(),
     }
 }
 
@@ -379,6 +407,7 @@ fn pull_request_item(
         draft: false,
         events,
         reviews,
+        comments: Vec::new(),
     }
 }
 
@@ -428,6 +457,7 @@ fn node_json(repo: &str, item: &Item) -> Value {
         "labels": {"nodes": [{"name": if item.number % 3 == 0 { "bug" } else { "enhancement" }}]},
         "milestone": null,
         "timelineItems": page_of(&item.events, 0, 100),
+        "comments": page_of(&item.comments, 0, 100),
     });
     if item.pull_request {
         v["isDraft"] = json!(item.draft);
@@ -550,6 +580,33 @@ impl Handler {
                 conn["totalCount"] = json!(nodes.len());
                 json!({"data": {"repository": {"deployments": conn}}})
             }
+            "ReleasesPage" => {
+                let repo = format!(
+                    "{}/{}",
+                    vars["owner"].as_str().unwrap_or_default(),
+                    vars["name"].as_str().unwrap_or_default()
+                );
+                let mut list = s.releases.get(&repo).cloned().unwrap_or_default();
+                list.sort_by_key(|r| std::cmp::Reverse((r.1, r.0)));
+                let nodes: Vec<Value> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (id, created))| {
+                        let tag = format!("v1.{}.0", list.len() - k);
+                        json!({
+                            "id": format!("RE_{id}"), "databaseId": id, "tagName": tag, "name": tag,
+                            "createdAt": created, "publishedAt": *created + Span::minutes(30), "updatedAt": *created + Span::minutes(30),
+                            "isDraft": false, "isPrerelease": false,
+                            "url": format!("https://github.com/{repo}/releases/tag/{tag}"),
+                            "author": {"login": "alice"}, "repository": {"nameWithOwner": repo}
+                        })
+                    })
+                    .collect();
+                let first = vars["first"].as_u64().unwrap_or(100) as usize;
+                let mut conn = page_of(&nodes, offset(&vars["after"]), first);
+                conn["totalCount"] = json!(nodes.len());
+                json!({"data": {"repository": {"releases": conn}}})
+            }
             "SearchPage" => {
                 let q = vars["q"].as_str().unwrap_or_default();
                 let term = |name: &str| {
@@ -611,6 +668,9 @@ impl Handler {
                     }
                     Some(item) if query.contains("reviews(") => {
                         json!({"data": {"node": {"reviews": page_of(&item.reviews, from, 100)}}})
+                    }
+                    Some(item) if query.contains("comments(") => {
+                        json!({"data": {"node": {"comments": page_of(&item.comments, from, 100)}}})
                     }
                     Some(item) => {
                         json!({"data": {"node": {"timelineItems": page_of(&item.events, from, 100)}}})
@@ -687,6 +747,51 @@ impl Handler {
                     .collect();
                 (
                     "probe".into(),
+                    200,
+                    vec![("etag".into(), etag)],
+                    Value::from(body).to_string(),
+                )
+            }
+            ["repos", owner, name, "releases"] => {
+                let repo = format!("{owner}/{name}");
+                let newest = s.releases.get(&repo).and_then(|l| l.iter().max());
+                let etag = format!("W/\"r{}\"", newest.map_or(0, |r| r.0));
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    return (
+                        "probe".into(),
+                        304,
+                        vec![("etag".into(), etag)],
+                        String::new(),
+                    );
+                }
+                let body: Vec<Value> = newest
+                    .map(|r| json!({"id": r.0, "created_at": r.1}))
+                    .into_iter()
+                    .collect();
+                (
+                    "probe".into(),
+                    200,
+                    vec![("etag".into(), etag)],
+                    Value::from(body).to_string(),
+                )
+            }
+            ["orgs", org, "members"] if *org == s.org => {
+                let etag = format!("W/\"members-{}\"", PEOPLE.len());
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    return (
+                        "members".into(),
+                        304,
+                        vec![("etag".into(), etag)],
+                        String::new(),
+                    );
+                }
+                let body: Vec<Value> = PEOPLE
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| json!({"login": p, "id": i + 1, "type": "User", "site_admin": false}))
+                    .collect();
+                (
+                    "members".into(),
                     200,
                     vec![("etag".into(), etag)],
                     Value::from(body).to_string(),

@@ -11,9 +11,11 @@ mod deployment;
 pub mod fake;
 mod normalize;
 mod query;
+mod release;
 mod source;
 
 pub use config::GithubConfig;
 pub use deployment::{normalize_deployment, GithubDeployment};
 pub use normalize::{normalize_issue, pr_status, GithubIssue, GithubReview, StatusRules};
+pub use release::{normalize_member, normalize_release, GithubMember, GithubRelease};
 pub use source::{Backfill, GithubSource, STREAM};

@@ -271,6 +271,18 @@ pub struct GithubReview {
     pub author: Option<Actor>,
 }
 
+/// A comment on an issue or pull request (its body is not read).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GithubComment {
+    /// Node id.
+    pub id: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// Who wrote it.
+    pub author: Option<Actor>,
+}
+
 /// A GitHub issue or pull request as the connector's GraphQL queries return it. The pull-request-only fields
 /// are absent on issues.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -311,6 +323,9 @@ pub struct GithubIssue {
     /// Status-like events, oldest first.
     #[serde(default)]
     pub timeline_items: Nodes<TimelineItem>,
+    /// Comments, oldest first.
+    #[serde(default)]
+    pub comments: Nodes<GithubComment>,
     /// Pull requests: whether it is a draft now.
     #[serde(default)]
     pub is_draft: Option<bool>,
@@ -537,6 +552,19 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
                 to_status: next,
             });
         }
+    }
+    // Comments are changes by their authors (first response counts them), not status moves.
+    for c in &issue.comments.nodes {
+        logins.extend(c.author.as_ref().map(|a| a.login.as_str()));
+        field_changes.push(FieldChange {
+            item_id: id.clone(),
+            change_id: format!("comment:{}", c.id),
+            at: c.created_at,
+            author: person(&c.author),
+            field: "comment".into(),
+            from_value: None,
+            to_value: None,
+        });
     }
     // The timeline may be cut (more than one page of events): the item's own state has the last word.
     if issue.state != "OPEN" && rules.category(&status) != StatusCategory::Done {
@@ -946,5 +974,27 @@ mod tests {
             ("Draft", StatusCategory::InProgress)
         );
         assert_eq!(draft.pull_request.and_then(|p| p.ready_at), None);
+    }
+
+    #[test]
+    fn comments_are_changes_by_their_authors() {
+        let mut i = issue("OPEN", None, serde_json::json!([]));
+        i.comments = serde_json::from_value(serde_json::json!({"nodes": [
+            {"id": "IC_1", "createdAt": "2026-03-02T11:00:00Z", "author": {"login": "erin"}},
+            {"id": "IC_2", "createdAt": "2026-03-02T12:00:00Z", "author": null}
+        ]}))
+        .unwrap();
+        let h = normalize_issue("gh", &i, &rules());
+        let comments: Vec<(&str, Option<&str>)> = h
+            .field_changes
+            .iter()
+            .filter(|c| c.field == "comment")
+            .map(|c| (c.change_id.as_str(), c.author.as_deref()))
+            .collect();
+        assert_eq!(
+            comments,
+            [("comment:IC_1", Some("gh:erin")), ("comment:IC_2", None)]
+        );
+        assert!(h.people.iter().any(|p| p.login == "erin"));
     }
 }

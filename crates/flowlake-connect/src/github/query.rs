@@ -17,6 +17,9 @@ REVIEW_REQUESTED_EVENT]";
 const WHO: &str = "fragment Who on Actor { login }\n";
 const ASSIGNEE: &str =
     "assignee { ... on User { login } ... on Bot { login } ... on Mannequin { login } }";
+const COMMENTS: &str =
+    "fragment Comments on IssueCommentConnection { pageInfo { hasNextPage endCursor } \
+nodes { id createdAt author { ...Who } } }\n";
 const REVIEWS: &str =
     "fragment Reviews on PullRequestReviewConnection { pageInfo { hasNextPage endCursor } \
 nodes { id state submittedAt author { ...Who } } }\n";
@@ -61,7 +64,7 @@ fn issue_fields() -> String {
     format!(
         "id number title state url createdAt updatedAt closedAt author {{ ...Who }} repository {{ nameWithOwner }}
         assignees(first: 10) {{ nodes {{ login }} }} labels(first: 50) {{ nodes {{ name }} }} milestone {{ title }}
-        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }}"
+        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }} comments(first: 100) {{ ...Comments }}"
     )
 }
 
@@ -71,7 +74,8 @@ fn pull_request_fields() -> String {
         "id number title state isDraft url createdAt updatedAt closedAt mergedAt baseRefName headRefName
         additions deletions author {{ ...Who }} repository {{ nameWithOwner }}
         assignees(first: 10) {{ nodes {{ login }} }} labels(first: 50) {{ nodes {{ name }} }} milestone {{ title }}
-        reviews(first: 50) {{ ...Reviews }} timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...Events }}"
+        reviews(first: 50) {{ ...Reviews }} timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...Events }}
+        comments(first: 100) {{ ...Comments }}"
     )
 }
 
@@ -87,7 +91,7 @@ pub fn issues_page() -> String {
     }}
   }}
 }}
-{WHO}{events}"#,
+{WHO}{COMMENTS}{events}"#,
         fields = issue_fields(),
         events = issue_events()
     )
@@ -106,7 +110,7 @@ pub fn pull_requests_page() -> String {
     }}
   }}
 }}
-{WHO}{REVIEWS}{events}"#,
+{WHO}{COMMENTS}{REVIEWS}{events}"#,
         fields = pull_request_fields(),
         events = pull_request_events()
     )
@@ -130,6 +134,23 @@ pub fn deployments_page() -> String {
     .to_string()
 }
 
+/// A page of a repository's releases, newest first.
+pub fn releases_page() -> String {
+    r#"query ReleasesPage($owner: String!, $name: String!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    releases(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id databaseId tagName name createdAt publishedAt updatedAt isDraft isPrerelease url
+        author { login } repository { nameWithOwner }
+      }
+    }
+  }
+}"#
+    .to_string()
+}
+
 /// A page of search results (`$q`: `repo:… is:issue created:A..B sort:created-asc`), issues or pull requests
 /// with the same fields as the repository pages. Search stops at 1,000 results, so backfills search windows.
 pub fn search_page() -> String {
@@ -141,7 +162,7 @@ pub fn search_page() -> String {
     nodes {{ __typename ... on Issue {{ {issue} }} ... on PullRequest {{ {pull_request} }} }}
   }}
 }}
-{WHO}{REVIEWS}{issue_events}{events}"#,
+{WHO}{COMMENTS}{REVIEWS}{issue_events}{events}"#,
         issue = issue_fields(),
         pull_request = pull_request_fields(),
         issue_events = issue_events(),
@@ -152,12 +173,19 @@ pub fn search_page() -> String {
 /// The rest of one item's timeline or reviews, after `$after`.
 pub const REST_OF_ITEM: &str = "RestOfItem";
 
-/// The query paging through the rest of one item's `connection` (`timelineItems` or `reviews`).
+/// The query paging through the rest of one item's `connection` (`timelineItems`, `reviews` or `comments`).
 pub fn rest_of_item(connection: &str) -> String {
     let (selection, fragments) = if connection == "reviews" {
         (
             "... on PullRequest { reviews(first: 100, after: $after) { ...Reviews } }".to_string(),
             format!("{WHO}{REVIEWS}"),
+        )
+    } else if connection == "comments" {
+        (
+            "... on Issue { comments(first: 100, after: $after) { ...Comments } } \
+             ... on PullRequest { comments(first: 100, after: $after) { ...Comments } }"
+                .to_string(),
+            format!("{WHO}{COMMENTS}"),
         )
     } else {
         (

@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use super::config::GithubConfig;
 use super::deployment::{normalize_deployment, GithubDeployment};
 use super::query::{self, Connection, Envelope, PageInfo};
+use super::release::{normalize_member, normalize_release, GithubMember, GithubRelease};
 use super::{normalize_issue, GithubIssue, StatusRules};
 use crate::http::{
     next_link, BlockingClient, HttpError, HttpObserver, Request, RequestStats, Tape, Validators,
@@ -39,6 +40,7 @@ enum Stream {
     Issues,
     PullRequests,
     Deployments,
+    Releases,
 }
 
 impl Stream {
@@ -47,9 +49,13 @@ impl Stream {
             Self::Issues => "issues",
             Self::PullRequests => "pull_requests",
             Self::Deployments => "deployments",
+            Self::Releases => "releases",
         }
     }
 }
+
+/// The stream of organization members' raw records.
+const MEMBERS: &str = "members";
 
 /// What is known of one repository after its last complete read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +75,12 @@ struct RepoMarks {
     /// ETag of the deployments probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deployments_etag: Option<String>,
+    /// Newest `updatedAt` of the releases read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    releases: Option<DateTime<Utc>>,
+    /// ETag of the releases probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    releases_etag: Option<String>,
 }
 
 /// Where an unfinished run is.
@@ -99,6 +111,9 @@ struct Cursor {
     org_repos: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     org_etag: Option<String>,
+    /// ETag of the organization's member list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    members_etag: Option<String>,
     /// The repository and stream being read, when a run stopped inside one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     at: Option<Position>,
@@ -110,6 +125,8 @@ struct Run {
     repos: Vec<String>,
     /// Index of the next repository to probe.
     next_repo: usize,
+    /// Whether the organization's members were checked this run.
+    members_checked: bool,
     /// The cursor last handed out (or started from), to know whether a final checkpoint is due.
     emitted: String,
 }
@@ -276,6 +293,7 @@ impl GithubSource {
                 cursor: scratch,
                 repos,
                 next_repo: 0,
+                members_checked: true,
                 emitted: String::new(),
             });
         }
@@ -286,7 +304,7 @@ impl GithubSource {
             let kind = match w.stream {
                 Stream::Issues => "issue",
                 // Backfill plans issues and pull requests only.
-                Stream::PullRequests | Stream::Deployments => "pr",
+                Stream::PullRequests | Stream::Deployments | Stream::Releases => "pr",
             };
             // Search ranges are inclusive days.
             let last = w.end - Duration::days(1);
@@ -353,6 +371,18 @@ impl GithubSource {
         self.client
             .client()
             .absolute(&format!("repos/{repo}/deployments?per_page=1"))
+    }
+
+    fn releases_probe_url(&self, repo: &str) -> String {
+        self.client
+            .client()
+            .absolute(&format!("repos/{repo}/releases?per_page=1"))
+    }
+
+    fn members_url(&self, org: &str) -> String {
+        self.client
+            .client()
+            .absolute(&format!("orgs/{org}/members?per_page=100"))
     }
 
     fn org_url(&self, org: &str) -> String {
@@ -457,6 +487,7 @@ impl GithubSource {
             for (url, etag) in [
                 (self.probe_url(repo), &marks.etag),
                 (self.deployments_probe_url(repo), &marks.deployments_etag),
+                (self.releases_probe_url(repo), &marks.releases_etag),
             ] {
                 if let Some(etag) = etag {
                     validators
@@ -465,11 +496,17 @@ impl GithubSource {
                 }
             }
         }
-        if let (Some(org), Some(etag)) = (&self.config.organization, &cursor.org_etag) {
-            validators.by_url.insert(
-                crate::http::redact_url(&self.org_url(org)),
-                (Some(etag.clone()), None),
-            );
+        if let Some(org) = &self.config.organization {
+            for (url, etag) in [
+                (self.org_url(org), &cursor.org_etag),
+                (self.members_url(org), &cursor.members_etag),
+            ] {
+                if let Some(etag) = etag {
+                    validators
+                        .by_url
+                        .insert(crate::http::redact_url(&url), (Some(etag.clone()), None));
+                }
+            }
         }
         self.client.client().set_validators(validators);
         let emitted = saved.unwrap_or_default().to_string();
@@ -485,6 +522,8 @@ impl GithubSource {
             None => 0,
         };
         self.run = Some(Run {
+            // A resumed run checked the members before it stopped.
+            members_checked: cursor.at.is_some() || self.config.organization.is_none(),
             cursor,
             repos,
             next_repo,
@@ -522,7 +561,31 @@ impl GithubSource {
         if self.config.deployments && self.changed(repo, self.deployments_probe_url(repo))? {
             plan.push(Stream::Deployments);
         }
+        if self.config.releases && self.changed(repo, self.releases_probe_url(repo))? {
+            plan.push(Stream::Releases);
+        }
         Ok(plan)
+    }
+
+    /// The organization's members when their list changed since its ETag: one record each, all pages.
+    fn changed_members(&self, org: &str) -> Result<Option<Vec<Value>>, SourceError> {
+        let first = self.members_url(org);
+        let mut url = Some(first.clone());
+        let mut members = Vec::new();
+        while let Some(u) = url.take() {
+            let mut request = Request::get(MEMBERS, &u);
+            if u == first {
+                request = request.conditional();
+            }
+            let response = self.client.send(request)?;
+            if response.not_modified() {
+                return Ok(None);
+            }
+            let page: Vec<Value> = response.json()?;
+            members.extend(page);
+            url = response.header("link").and_then(next_link);
+        }
+        Ok(Some(members))
     }
 
     fn since(&self, mark: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
@@ -556,6 +619,12 @@ impl GithubSource {
                 "/repository/deployments",
                 self.since(marks.deployments),
             ),
+            Stream::Releases => (
+                "releases",
+                query::releases_page(),
+                "/repository/releases",
+                self.since(marks.releases),
+            ),
         };
         let mut vars = json!({"owner": owner, "name": name, "first": self.config.page_size, "after": pos.after});
         if pos.stream == Stream::Issues {
@@ -579,8 +648,9 @@ impl GithubSource {
                 nodes.retain(|n| updated_at(n).is_none_or(|u| u >= since));
                 done |= nodes.len() < before;
             }
-            // Newest created first; a deployment gets its statuses within a day of its creation.
-            (Stream::Deployments, Some(since)) => {
+            // Newest created first; a deployment gets its statuses (a release its publication) within a day
+            // of its creation.
+            (Stream::Deployments | Stream::Releases, Some(since)) => {
                 nodes.retain(|n| updated_at(n).is_none_or(|u| u >= since));
                 done |=
                     conn_created_before(&nodes_created(&data, pointer), since - Duration::days(1));
@@ -593,11 +663,11 @@ impl GithubSource {
 
     /// Fetches the rest of every timeline and review list cut at the first page, concurrently.
     fn complete(&self, nodes: &mut [Value]) -> Result<(), SourceError> {
-        for connection in ["timelineItems", "reviews"] {
-            let label = if connection == "reviews" {
-                "reviews"
-            } else {
-                "timeline_items"
+        for connection in ["timelineItems", "reviews", "comments"] {
+            let label = match connection {
+                "reviews" => "reviews",
+                "comments" => "comments",
+                _ => "timeline_items",
             };
             let text = query::rest_of_item(connection);
             loop {
@@ -657,6 +727,7 @@ impl GithubSource {
             .unwrap_or_default();
         let key = match stream {
             Stream::Deployments => format!("{repo}/deployments/{}", node["databaseId"]),
+            Stream::Releases => format!("{repo}/releases/{}", node["databaseId"]),
             _ => format!("{repo}#{}", node["number"]),
         };
         RawRecord {
@@ -714,6 +785,38 @@ impl Source for GithubSource {
         if self.run.is_none() {
             self.start(cursor)?;
         }
+        if let Some(org) = self.config.organization.clone() {
+            let run = self.run.as_mut().expect("started above");
+            if !run.members_checked {
+                run.members_checked = true;
+                if let Some(members) = self.changed_members(&org)? {
+                    let etag = self.etag(&self.members_url(&org));
+                    let fetched_at = Utc::now();
+                    let records = members
+                        .into_iter()
+                        .filter_map(|m| {
+                            Some(RawRecord {
+                                source: self.config.name.clone(),
+                                stream: MEMBERS.into(),
+                                key: format!("{org}/{}", m.get("login")?.as_str()?),
+                                updated_at: None,
+                                fetched_at,
+                                payload: m,
+                            })
+                        })
+                        .collect();
+                    let run = self.run.as_mut().expect("started above");
+                    run.cursor.members_etag = etag;
+                    let text = serde_json::to_string(&run.cursor).map_err(api)?;
+                    run.emitted.clone_from(&text);
+                    return Ok(Some(Page {
+                        records,
+                        cursor: text,
+                        remaining_hint: None,
+                    }));
+                }
+            }
+        }
         loop {
             let run = self.run.as_mut().expect("started above");
             let Some(pos) = run.cursor.at.clone() else {
@@ -760,6 +863,7 @@ impl Source for GithubSource {
             let probes = (
                 self.etag(&self.probe_url(&pos.repo)),
                 self.etag(&self.deployments_probe_url(&pos.repo)),
+                self.etag(&self.releases_probe_url(&pos.repo)),
             );
             let run = self.run.as_mut().expect("started above");
             if done {
@@ -768,6 +872,7 @@ impl Source for GithubSource {
                     Stream::Issues => m.issues = high.max(m.issues),
                     Stream::PullRequests => m.pull_requests = high.max(m.pull_requests),
                     Stream::Deployments => m.deployments = high.max(m.deployments),
+                    Stream::Releases => m.releases = high.max(m.releases),
                 }
                 let mut rest = pos.rest.clone().into_iter();
                 run.cursor.at = match rest.next() {
@@ -779,7 +884,7 @@ impl Source for GithubSource {
                         rest: rest.collect(),
                     }),
                     None => {
-                        (m.etag, m.deployments_etag) = probes;
+                        (m.etag, m.deployments_etag, m.releases_etag) = probes;
                         None
                     }
                 };
@@ -807,12 +912,31 @@ impl Source for GithubSource {
             key: raw.key.clone(),
             message: e.to_string(),
         };
-        if raw.stream == Stream::Deployments.name() {
-            let d: GithubDeployment = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
-            return Ok(Normalized {
-                histories: Vec::new(),
-                deployments: vec![normalize_deployment(&self.config.name, &d)],
-            });
+        let name = &self.config.name;
+        match raw.stream.as_str() {
+            "deployments" => {
+                let d: GithubDeployment =
+                    serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                return Ok(Normalized {
+                    deployments: vec![normalize_deployment(name, &d)],
+                    ..Normalized::default()
+                });
+            }
+            "releases" => {
+                let r: GithubRelease = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                return Ok(Normalized {
+                    releases: vec![normalize_release(name, &r)],
+                    ..Normalized::default()
+                });
+            }
+            MEMBERS => {
+                let m: GithubMember = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                return Ok(Normalized {
+                    people: vec![normalize_member(name, &m)],
+                    ..Normalized::default()
+                });
+            }
+            _ => {}
         }
         let issue: GithubIssue = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
         Ok(normalize_issue(&self.config.name, &issue, &self.rules).into())
