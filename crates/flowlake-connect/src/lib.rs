@@ -7,10 +7,11 @@
 pub mod generator;
 pub mod github;
 pub mod http;
+pub mod jira;
 
 use std::collections::BTreeMap;
 
-use flowlake_core::{Normalized, RawRecord};
+use flowlake_core::{Normalized, RawRecord, StatusCategory};
 use http::RequestStats;
 
 /// What a source failed at, with the record or request it was handling.
@@ -65,6 +66,17 @@ pub trait Source {
     fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError>;
     /// Normalizes one landed record into work items with their histories, and deployments.
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError>;
+    /// Takes in a lookup record landed earlier (a tracker's statuses) that normalizing later records needs.
+    /// Lookup streams start with `_`, so they sort first and a rebuild meets them before the items.
+    fn absorb(&mut self, raw: &RawRecord) -> Result<(), SourceError> {
+        let _ = raw;
+        Ok(())
+    }
+    /// Status name → category from the tracker's own metadata (absorbed or fetched), for statuses the
+    /// config does not map.
+    fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
+        Vec::new()
+    }
     /// Requests made so far, per stream (API sources; empty for the others).
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         BTreeMap::new()

@@ -66,6 +66,8 @@ impl FromStr for StatusCategory {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatusMap {
     explicit: HashMap<String, StatusCategory>,
+    /// Categories the source's own metadata gives (Jira's status categories), below `explicit`.
+    known: HashMap<String, StatusCategory>,
     active: Option<BTreeSet<String>>,
 }
 
@@ -82,16 +84,37 @@ impl StatusMap {
                 .into_iter()
                 .map(|(k, v)| (k.as_ref().to_lowercase(), v))
                 .collect(),
+            known: HashMap::new(),
             active: active.map(|a| a.into_iter().map(|s| s.to_lowercase()).collect()),
         }
     }
 
-    /// The category of `status`: the explicit mapping, else `reported` (the source's own), else a guess.
+    /// The same map with categories from the source's metadata (every status of a Jira instance), used for
+    /// names the config does not map, so past statuses get their tracker's category rather than a guess.
+    pub fn with_known<I, S>(&self, known: I) -> Self
+    where
+        I: IntoIterator<Item = (S, StatusCategory)>,
+        S: AsRef<str>,
+    {
+        let mut map = self.clone();
+        map.known.extend(
+            known
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_lowercase(), v)),
+        );
+        map
+    }
+
+    /// The category of `status`: the explicit mapping, else `reported` (the source's own for this item), else
+    /// the source's metadata ([`StatusMap::with_known`]), else a guess.
     pub fn category(&self, status: &str, reported: Option<StatusCategory>) -> StatusCategory {
-        if let Some(c) = self.explicit.get(&status.to_lowercase()) {
+        let name = status.to_lowercase();
+        if let Some(c) = self.explicit.get(&name) {
             return *c;
         }
-        reported.unwrap_or_else(|| guess_category(status))
+        reported
+            .or_else(|| self.known.get(&name).copied())
+            .unwrap_or_else(|| guess_category(status))
     }
 
     /// Whether time in `status` counts as active work for flow efficiency.
@@ -154,6 +177,23 @@ pub fn guess_category(status: &str) -> StatusCategory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explicit_beats_reported_beats_known_beats_guess() {
+        let map = StatusMap::new([("Review", StatusCategory::Todo)], None).with_known([
+            ("Review", StatusCategory::InProgress),
+            ("Готово к релизу", StatusCategory::Done),
+            ("Open", StatusCategory::InProgress),
+        ]);
+        assert_eq!(map.category("review", None), StatusCategory::Todo);
+        assert_eq!(
+            map.category("Open", Some(StatusCategory::Todo)),
+            StatusCategory::Todo
+        );
+        assert_eq!(map.category("open", None), StatusCategory::InProgress);
+        assert_eq!(map.category("готово к релизу", None), StatusCategory::Done);
+        assert_eq!(map.category("Backlog", None), StatusCategory::Todo);
+    }
 
     #[test]
     fn category_names_parse_and_unknown_ones_are_rejected_with_the_value() {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use flowlake_connect::generator::GeneratorConfig;
 use flowlake_connect::github::GithubConfig;
+use flowlake_connect::jira::JiraConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::{BusinessCalendar, StandardType, StatusCategory, StatusMap};
 use flowlake_store::{
@@ -263,6 +264,8 @@ pub enum SourceConfig {
     Generator(GeneratorConfig),
     /// GitHub (or GitHub Enterprise Server) repositories.
     Github(GithubConfig),
+    /// Jira Cloud or Server/Data Center.
+    Jira(JiraConfig),
 }
 
 impl SourceConfig {
@@ -271,6 +274,7 @@ impl SourceConfig {
         match self {
             Self::Generator(g) => &g.name,
             Self::Github(g) => &g.name,
+            Self::Jira(j) => &j.name,
         }
     }
 
@@ -279,7 +283,7 @@ impl SourceConfig {
     pub fn now(&self, wall_clock: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
         match self {
             Self::Generator(g) => g.now(),
-            Self::Github(_) => wall_clock,
+            Self::Github(_) | Self::Jira(_) => wall_clock,
         }
     }
 }
@@ -381,6 +385,9 @@ impl Config {
                     .validate()
                     .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
                 SourceConfig::Github(g) => g
+                    .validate()
+                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
+                SourceConfig::Jira(j) => j
                     .validate()
                     .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
             }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use flowlake_connect::generator::GeneratorSource;
 use flowlake_connect::github::{Backfill, GithubSource};
 use flowlake_connect::http::{HttpObserver, LogObserver, RequestStats, Tape};
+use flowlake_connect::jira::JiraSource;
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::{ItemHistory, RawRecord};
 use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey, StoreError};
@@ -79,6 +80,7 @@ pub fn build_source(
     Ok(match cfg {
         SourceConfig::Generator(g) => Box::new(GeneratorSource::new(g.name.clone(), g.clone())),
         SourceConfig::Github(g) => Box::new(GithubSource::new(g.clone(), tape.clone(), observer)?),
+        SourceConfig::Jira(j) => Box::new(JiraSource::new(j.clone(), tape.clone(), observer)?),
     })
 }
 
@@ -94,22 +96,39 @@ pub fn build_backfill_source(
         SourceConfig::Github(g) => Ok(Box::new(
             GithubSource::new(g.clone(), tape.clone(), observer)?.with_backfill(backfill),
         )),
-        SourceConfig::Generator(g) => Err(EngineError::Source(SourceError::Config(format!(
-            "source `{}` (generator) has no history to backfill; `sync --full-refresh` regenerates it",
-            g.name
-        )))),
+        SourceConfig::Generator(_) | SourceConfig::Jira(_) => {
+            Err(EngineError::Source(SourceError::Config(format!(
+                "source `{}` has no windowed backfill; `sync --full-refresh` reads its whole history",
+                cfg.name()
+            ))))
+        }
     }
 }
 
 /// Normalizes records and computes every row of them into one batch. Records repeated in a page (an item
 /// updated while paging) are kept once, the latest.
 fn page_batch(
-    source: &dyn Source,
+    source: &mut dyn Source,
     records: &[RawRecord],
     land_raw: bool,
     settings: &FlowSettings,
     now: DateTime<Utc>,
 ) -> Result<(LoadBatch, u64, u64), EngineError> {
+    for r in records.iter().filter(|r| r.stream.starts_with('_')) {
+        source.absorb(r)?;
+    }
+    let known = source.known_statuses();
+    let with_known;
+    let settings = if known.is_empty() {
+        settings
+    } else {
+        with_known = FlowSettings {
+            statuses: settings.statuses.with_known(known),
+            ..settings.clone()
+        };
+        &with_known
+    };
+    let source: &dyn Source = source;
     let mut batch = LoadBatch::new();
     let mut latest_raw: HashMap<(&str, &str), &RawRecord> = HashMap::new();
     for r in records {
@@ -211,7 +230,8 @@ fn sync_pages(
         source.size_hint(cursor.as_deref()),
     );
     while let Some(page) = source.next_page(cursor.as_deref())? {
-        let (mut batch, items, changes) = page_batch(&*source, &page.records, true, settings, now)?;
+        let (mut batch, items, changes) =
+            page_batch(&mut *source, &page.records, true, settings, now)?;
         match state {
             StateTarget::Store => store.load(&mut batch, Some((&key, &page.cursor)))?,
             StateTarget::External(b) => {
@@ -260,7 +280,7 @@ pub fn rebuild(
             .iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| EngineError::UnknownSource(name.clone()))?;
-        let source = build_source(cfg, &Tape::Off, Arc::new(LogObserver))?;
+        let mut source = build_source(cfg, &Tape::Off, Arc::new(LogObserver))?;
         let total = store.count_raw(&name)?;
         progress.start(&format!("rebuild {name}"), Some(total));
         let mut after: Option<(String, String)> = None;
@@ -273,7 +293,7 @@ pub fn rebuild(
             let Some(last) = page.last() else { break };
             after = Some((last.stream.clone(), last.key.clone()));
             let (mut batch, items, _) =
-                page_batch(source.as_ref(), &page, false, settings, cfg.now(now))?;
+                page_batch(source.as_mut(), &page, false, settings, cfg.now(now))?;
             store.load(&mut batch, None)?;
             report.records += page.len() as u64;
             report.items += items;

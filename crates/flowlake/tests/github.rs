@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{count, ok};
+use common::{count, dump, ok, scalar};
 use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
@@ -47,56 +47,6 @@ fn sync(dir: &Path, extra: &[&str]) -> String {
     let mut args = vec!["sync", "--as-of", AS_OF];
     args.extend_from_slice(extra);
     ok(dir, &args, &[TOKEN])
-}
-
-/// Every data table as sorted text rows, without the columns that record when flowlake fetched.
-fn dump(dir: &Path) -> String {
-    let mut out = String::new();
-    for t in [
-        "work_items",
-        "status_changes",
-        "field_changes",
-        "people",
-        "item_metrics",
-        "status_intervals",
-        "item_status_time",
-        "pull_requests",
-        "pull_request_reviews",
-        "deployments",
-        "releases",
-    ] {
-        out += &ok(
-            dir,
-            &[
-                "query",
-                &format!("select * from {t} order by all"),
-                "--format",
-                "csv",
-            ],
-            &[],
-        );
-    }
-    out + &ok(
-        dir,
-        &[
-            "query",
-            "select source, stream, key, updated_at, payload from raw_records order by all",
-            "--format",
-            "csv",
-        ],
-        &[],
-    )
-}
-
-/// The single integer `sql` returns.
-fn scalar(dir: &Path, sql: &str) -> i64 {
-    let out = ok(
-        dir,
-        &["query", &format!("select ({sql}) as v"), "--format", "json"],
-        &[],
-    );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    v[0]["v"].as_i64().unwrap()
 }
 
 /// Requests the fake answered, by operation, as `op:status` → count.

@@ -7,7 +7,7 @@
 
 mod config;
 mod deployment;
-#[cfg(feature = "fake-github")]
+#[cfg(feature = "fakes")]
 pub mod fake;
 mod normalize;
 mod query;

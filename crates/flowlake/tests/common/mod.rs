@@ -44,3 +44,55 @@ pub fn count(dir: &Path, table: &str) -> u64 {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     v[0]["n"].as_u64().unwrap()
 }
+
+/// Every data table as sorted text rows, without the columns that record when flowlake fetched.
+pub fn dump(dir: &Path) -> String {
+    let mut out = String::new();
+    for t in [
+        "work_items",
+        "status_changes",
+        "field_changes",
+        "people",
+        "item_metrics",
+        "status_intervals",
+        "item_status_time",
+        "pull_requests",
+        "pull_request_reviews",
+        "deployments",
+        "releases",
+    ] {
+        out += &ok(
+            dir,
+            &[
+                "query",
+                &format!("select * from {t} order by all"),
+                "--format",
+                "csv",
+            ],
+            &[],
+        );
+    }
+    out + &ok(
+        dir,
+        &[
+            "query",
+            "select source, stream, key, updated_at, payload from raw_records order by all",
+            "--format",
+            "csv",
+        ],
+        &[],
+    )
+}
+
+/// The single integer `sql` returns.
+pub fn scalar(dir: &Path, sql: &str) -> i64 {
+    let out = ok(
+        dir,
+        &["query", &format!("select ({sql}) as v"), "--format", "json"],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v[0]["v"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{sql} gave {out}"))
+}

@@ -1,0 +1,222 @@
+//! `[[sources]] kind = "jira"`: which instance, how to authenticate, which issues.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::http::{HttpConfig, Secret, Tape};
+
+/// Jira Cloud or Server/Data Center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flavor {
+    /// Cloud when the host ends in `.atlassian.net`, else Server.
+    Auto,
+    /// Jira Cloud: `/rest/api/3/search/jql` (`nextPageToken`), e-mail + API token.
+    Cloud,
+    /// Jira Server/Data Center: `/rest/api/2/search` (`startAt`/`total`), personal access token.
+    Server,
+}
+
+/// A Jira source. Holds no secret: the token is read from `token_env` or `token_file` when the source is
+/// built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JiraConfig {
+    /// Source name: qualifies ids (`jira:CORE-12`) and keys the sync state. Default `jira`.
+    pub name: String,
+    /// `https://acme.atlassian.net` or `https://jira.example.com` (with a context path if any).
+    pub base_url: String,
+    /// `auto` (default), `cloud` or `server`.
+    pub flavor: Flavor,
+    /// Cloud: the account e-mail the API token belongs to (basic auth). Unset: the token is sent as a
+    /// bearer token (Server/DC personal access token).
+    pub email: Option<String>,
+    /// Environment variable holding the API token or personal access token. Default `JIRA_API_TOKEN`.
+    pub token_env: String,
+    /// File holding the token (wins over `token_env`).
+    pub token_file: Option<PathBuf>,
+    /// Project keys to sync; ignored when `jql` is set.
+    pub projects: Vec<String>,
+    /// A JQL filter replacing `project in (…)`; flowlake adds `updated >= …` and its own ordering.
+    pub jql: Option<String>,
+    /// Re-read this many minutes before the saved cursor, to catch late writes. Default 10.
+    pub lookback_minutes: u64,
+    /// The time zone JQL dates are read in (the API user's Jira profile setting). Unset: asked from
+    /// `/myself` once per run.
+    pub time_zone: Option<String>,
+    /// Issues per search page, 1 to 100. Default 100.
+    pub page_size: u32,
+    /// Column name → JSON pointer into the raw issue, kept in `work_items.custom_fields`, e.g.
+    /// `story_points = "/fields/customfield_10016"`.
+    pub custom_fields: BTreeMap<String, String>,
+    /// Requests in flight at once (changelog pages). Default 4.
+    pub max_concurrency: usize,
+    /// Client-side cap, requests per second. Default none.
+    pub requests_per_second: Option<f64>,
+    /// Attempts per request for 5xx, timeouts and cut bodies. Default 5.
+    pub max_attempts: u32,
+}
+
+impl Default for JiraConfig {
+    fn default() -> Self {
+        Self {
+            name: "jira".into(),
+            base_url: String::new(),
+            flavor: Flavor::Auto,
+            email: None,
+            token_env: "JIRA_API_TOKEN".into(),
+            token_file: None,
+            projects: Vec::new(),
+            jql: None,
+            lookback_minutes: 10,
+            time_zone: None,
+            page_size: 100,
+            custom_fields: BTreeMap::new(),
+            max_concurrency: 4,
+            requests_per_second: None,
+            max_attempts: 5,
+        }
+    }
+}
+
+impl JiraConfig {
+    /// Checks values that parse but cannot work; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
+            return Err(format!(
+                "base_url: `{}` is not an http(s) URL",
+                self.base_url
+            ));
+        }
+        if self.projects.is_empty() && self.jql.is_none() {
+            return Err("projects or jql: name the issues to sync".into());
+        }
+        if !(1..=100).contains(&self.page_size) {
+            return Err(format!("page_size: {} is outside 1 to 100", self.page_size));
+        }
+        if let Some(tz) = &self.time_zone {
+            tz.parse::<chrono_tz::Tz>()
+                .map_err(|_| format!("time_zone: `{tz}` is not an IANA time zone"))?;
+        }
+        for (name, pointer) in &self.custom_fields {
+            if !pointer.starts_with('/') {
+                return Err(format!(
+                    "custom_fields.{name}: `{pointer}` is not a JSON pointer (it starts with `/`)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cloud or Server, `auto` resolved by the host name.
+    pub fn flavor(&self) -> Flavor {
+        match self.flavor {
+            Flavor::Auto => {
+                let host = self
+                    .base_url
+                    .split("://")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split(['/', ':'])
+                    .next()
+                    .unwrap_or_default();
+                if host.ends_with(".atlassian.net") {
+                    Flavor::Cloud
+                } else {
+                    Flavor::Server
+                }
+            }
+            f => f,
+        }
+    }
+
+    /// The token, `None` when neither `token_file` nor `token_env` holds one.
+    pub fn token(&self) -> Result<Option<String>, String> {
+        if let Some(path) = &self.token_file {
+            let t = std::fs::read_to_string(path)
+                .map_err(|e| format!("token_file: {}: {e}", path.display()))?;
+            return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+        }
+        Ok(std::env::var(&self.token_env)
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()))
+    }
+
+    /// The HTTP client settings: basic auth with the e-mail when set, else a bearer token.
+    pub fn http(&self, token: Option<String>, tape: Tape) -> HttpConfig {
+        let (scheme, secret) = match (&self.email, token) {
+            (Some(email), Some(t)) => (
+                "Basic",
+                Some(Secret::new(
+                    base64::engine::general_purpose::STANDARD.encode(format!("{email}:{t}")),
+                )),
+            ),
+            (None, Some(t)) => ("Bearer", Some(Secret::new(t))),
+            (_, None) => ("Bearer", None),
+        };
+        HttpConfig {
+            base_url: self.base_url.clone(),
+            token: secret,
+            auth_scheme: scheme.into(),
+            headers: vec![("Accept".into(), "application/json".into())],
+            max_attempts: self.max_attempts.max(1),
+            requests_per_second: self.requests_per_second,
+            max_concurrency: self.max_concurrency.max(1),
+            timeout: Duration::from_secs(60),
+            tape,
+            ..HttpConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flavor_by_host_and_validation_by_key() {
+        let c = JiraConfig {
+            base_url: "https://acme.atlassian.net".into(),
+            projects: vec!["CORE".into()],
+            ..JiraConfig::default()
+        };
+        assert_eq!(c.flavor(), Flavor::Cloud);
+        assert_eq!(c.validate(), Ok(()));
+        let c = JiraConfig {
+            base_url: "https://jira.example.com:8443/jira".into(),
+            ..c
+        };
+        assert_eq!(c.flavor(), Flavor::Server);
+        let bad = JiraConfig {
+            time_zone: Some("Mars/Olympus".into()),
+            ..c.clone()
+        };
+        assert!(bad.validate().unwrap_err().starts_with("time_zone"));
+        let bad = JiraConfig {
+            projects: vec![],
+            ..c
+        };
+        assert!(bad.validate().unwrap_err().starts_with("projects or jql"));
+    }
+
+    #[test]
+    fn basic_auth_with_an_email_and_bearer_without() {
+        let c = JiraConfig {
+            email: Some("a@acme.test".into()),
+            ..JiraConfig::default()
+        };
+        let h = c.http(Some("tok".into()), Tape::Off);
+        assert_eq!(h.auth_scheme, "Basic");
+        assert_eq!(h.token.unwrap().expose(), "YUBhY21lLnRlc3Q6dG9r");
+        let h = JiraConfig::default().http(Some("pat".into()), Tape::Off);
+        assert_eq!(
+            (h.auth_scheme.as_str(), h.token.unwrap().expose()),
+            ("Bearer", "pat")
+        );
+    }
+}

@@ -1,0 +1,456 @@
+//! The Jira source: statuses once per run, then issues updated since the cursor with their changelogs.
+//!
+//! A run first reads the instance's statuses (`/status`, landed as `_statuses` records so rebuilds know
+//! every status's category) and, unless configured, the API user's time zone (`/myself`: JQL dates are
+//! read in it). Then it searches `<filter> AND updated >= "<cursor − look-back>" ORDER BY updated ASC, key
+//! ASC` with the changelog embedded — Cloud's `/rest/api/3/search/jql` paged by `nextPageToken`, Server's
+//! `/rest/api/2/search` by `startAt` — and only for issues whose embedded changelog was cut asks the
+//! changelog endpoint for the rest. The cursor is the newest `updated` committed: results come oldest update
+//! first, so a killed run resumes from it and at most re-reads the items of the last minute.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use flowlake_core::{Normalized, RawRecord, StatusCategory};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::config::{Flavor, JiraConfig};
+use super::normalize::{category_of, normalize_issue, parse_time, JiraIssue};
+use crate::http::{BlockingClient, HttpObserver, Request, RequestStats, Tape};
+use crate::{Page, Source, SourceError};
+
+/// The state key's stream.
+pub const STREAM: &str = "issues";
+/// Lookup stream of the instance's statuses.
+const STATUSES: &str = "_statuses";
+
+/// The cursor: the newest `updated` of the issues committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Cursor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updated: Option<DateTime<Utc>>,
+}
+
+/// Where the current run's search is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Paging {
+    /// Statuses not read yet.
+    Statuses,
+    /// Searching: Cloud's token or Server's offset of the next page.
+    Search {
+        token: Option<String>,
+        start_at: u64,
+    },
+    /// Nothing left.
+    Done,
+}
+
+/// Issues of a Jira Cloud or Server/Data Center instance.
+pub struct JiraSource {
+    config: JiraConfig,
+    flavor: Flavor,
+    client: BlockingClient,
+    token_error: Option<String>,
+    paging: Paging,
+    cursor: Cursor,
+    /// JQL of this run (fixed at its start).
+    jql: String,
+    /// Status name → category, from `/status`.
+    known: BTreeMap<String, StatusCategory>,
+}
+
+impl std::fmt::Debug for JiraSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JiraSource")
+            .field("name", &self.config.name)
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+fn api(e: impl std::fmt::Display) -> SourceError {
+    SourceError::Api(e.to_string())
+}
+
+/// A JQL string literal.
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `%`-encodes a query parameter value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl JiraSource {
+    /// A source for `config`; no request is made until the first page.
+    pub fn new(
+        config: JiraConfig,
+        tape: Tape,
+        observer: Arc<dyn HttpObserver>,
+    ) -> Result<Self, SourceError> {
+        config
+            .validate()
+            .map_err(|m| SourceError::Config(format!("{}.{m}", config.name)))?;
+        let (token, token_error) = match config.token() {
+            Ok(t) => (t, None),
+            Err(m) => (None, Some(format!("{}.{m}", config.name))),
+        };
+        let client = BlockingClient::new(config.http(token, tape), observer)?;
+        Ok(Self {
+            flavor: config.flavor(),
+            config,
+            client,
+            token_error,
+            paging: Paging::Statuses,
+            cursor: Cursor::default(),
+            jql: String::new(),
+            known: BTreeMap::new(),
+        })
+    }
+
+    fn api_path(&self, rest: &str) -> String {
+        let v = if self.flavor == Flavor::Cloud { 3 } else { 2 };
+        format!("rest/api/{v}/{rest}")
+    }
+
+    /// The time zone JQL dates are read in.
+    fn time_zone(&self) -> Result<chrono_tz::Tz, SourceError> {
+        let name = match &self.config.time_zone {
+            Some(tz) => tz.clone(),
+            None => {
+                let me: Value = self
+                    .client
+                    .send(Request::get("myself", self.api_path("myself")))?
+                    .json()?;
+                me["timeZone"].as_str().unwrap_or("UTC").to_string()
+            }
+        };
+        name.parse()
+            .map_err(|_| api(format!("Jira time zone `{name}` is not an IANA time zone")))
+    }
+
+    /// The run's JQL: the filter, the cursor in the user's time zone, oldest update first.
+    fn build_jql(&self) -> Result<String, SourceError> {
+        let filter = match &self.config.jql {
+            Some(j) => format!("({j})"),
+            None => format!(
+                "project in ({})",
+                self.config
+                    .projects
+                    .iter()
+                    .map(|p| quoted(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let since = self
+            .cursor
+            .updated
+            .map(|u| u - Duration::minutes(self.config.lookback_minutes as i64));
+        Ok(match since {
+            None => format!("{filter} ORDER BY updated ASC, key ASC"),
+            Some(t) => {
+                let local = t.with_timezone(&self.time_zone()?);
+                format!(
+                    "{filter} AND updated >= {} ORDER BY updated ASC, key ASC",
+                    quoted(&local.format("%Y/%m/%d %H:%M").to_string())
+                )
+            }
+        })
+    }
+
+    fn statuses_page(&mut self) -> Result<Page, SourceError> {
+        let all: Vec<Value> = self
+            .client
+            .send(Request::get("statuses", self.api_path("status")))?
+            .json()?;
+        let fetched_at = Utc::now();
+        let records: Vec<RawRecord> = all
+            .into_iter()
+            .filter_map(|s| {
+                let id = s.get("id")?.as_str()?.to_string();
+                Some(RawRecord {
+                    source: self.config.name.clone(),
+                    stream: STATUSES.into(),
+                    key: id,
+                    updated_at: None,
+                    fetched_at,
+                    payload: s,
+                })
+            })
+            .collect();
+        for r in &records {
+            self.absorb(r)?;
+        }
+        self.jql = self.build_jql()?;
+        self.paging = Paging::Search {
+            token: None,
+            start_at: 0,
+        };
+        Ok(Page {
+            records,
+            cursor: serde_json::to_string(&self.cursor).map_err(api)?,
+            remaining_hint: None,
+        })
+    }
+
+    /// The next search page: issues (changelogs completed) and the paging after it.
+    fn search(
+        &self,
+        token: Option<&str>,
+        start_at: u64,
+    ) -> Result<(Vec<Value>, Paging), SourceError> {
+        let n = self.config.page_size;
+        let jql = encode(&self.jql);
+        let (url, cloud) = if self.flavor == Flavor::Cloud {
+            let mut u = format!(
+                "{}?jql={jql}&maxResults={n}&fields=*navigable&expand=changelog",
+                self.api_path("search/jql")
+            );
+            if let Some(t) = token {
+                u.push_str(&format!("&nextPageToken={}", encode(t)));
+            }
+            (u, true)
+        } else {
+            (
+                format!(
+                    "{}?jql={jql}&startAt={start_at}&maxResults={n}&fields=*navigable&expand=changelog",
+                    self.api_path("search")
+                ),
+                false,
+            )
+        };
+        let page: Value = self.client.send(Request::get("search", url))?.json()?;
+        let mut issues = page["issues"].as_array().cloned().unwrap_or_default();
+        let next = if cloud {
+            match page["nextPageToken"].as_str() {
+                Some(t) if page["isLast"] != Value::Bool(true) && !issues.is_empty() => {
+                    Paging::Search {
+                        token: Some(t.to_string()),
+                        start_at: 0,
+                    }
+                }
+                _ => Paging::Done,
+            }
+        } else {
+            let total = page["total"].as_u64().unwrap_or(0);
+            let after = start_at + issues.len() as u64;
+            if issues.is_empty() || after >= total {
+                Paging::Done
+            } else {
+                Paging::Search {
+                    token: None,
+                    start_at: after,
+                }
+            }
+        };
+        self.complete_changelogs(&mut issues)?;
+        Ok((issues, next))
+    }
+
+    /// Replaces every cut embedded changelog with the whole one, fetched concurrently.
+    fn complete_changelogs(&self, issues: &mut [Value]) -> Result<(), SourceError> {
+        let cut: Vec<usize> = issues
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                let have = i
+                    .pointer("/changelog/histories")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len) as u64;
+                i.pointer("/changelog/total")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|t| t > have)
+            })
+            .map(|(n, _)| n)
+            .collect();
+        if cut.is_empty() {
+            return Ok(());
+        }
+        if self.flavor == Flavor::Server {
+            // Server's issue endpoint returns the whole changelog.
+            let requests = cut
+                .iter()
+                .map(|&n| {
+                    let key = issues[n]["key"].as_str().unwrap_or_default();
+                    Request::get(
+                        "changelog",
+                        format!(
+                            "{}?fields=none&expand=changelog",
+                            self.api_path(&format!("issue/{}", encode(key)))
+                        ),
+                    )
+                })
+                .collect();
+            for (&n, r) in cut.iter().zip(self.client.send_all(requests)) {
+                let whole: Value = r?.json()?;
+                issues[n]["changelog"] = whole["changelog"].clone();
+            }
+            return Ok(());
+        }
+        // Cloud: the changelog endpoint, paged by startAt; every cut issue's pages run concurrently.
+        let mut all: Vec<Vec<Value>> = vec![Vec::new(); cut.len()];
+        let mut open: Vec<(usize, u64)> = (0..cut.len()).map(|i| (i, 0)).collect();
+        while !open.is_empty() {
+            let requests = open
+                .iter()
+                .map(|&(i, start)| {
+                    let key = issues[cut[i]]["key"].as_str().unwrap_or_default();
+                    Request::get(
+                        "changelog",
+                        format!(
+                            "{}?startAt={start}&maxResults=100",
+                            self.api_path(&format!("issue/{}/changelog", encode(key)))
+                        ),
+                    )
+                })
+                .collect();
+            let mut still = Vec::new();
+            for (&(i, start), r) in open.iter().zip(self.client.send_all(requests)) {
+                let page: Value = r?.json()?;
+                let values = page["values"].as_array().cloned().unwrap_or_default();
+                let got = values.len() as u64;
+                all[i].extend(values);
+                let total = page["total"].as_u64().unwrap_or(0);
+                let last = page["isLast"].as_bool().unwrap_or(start + got >= total);
+                if !last && got > 0 {
+                    still.push((i, start + got));
+                }
+            }
+            open = still;
+        }
+        for (i, histories) in all.into_iter().enumerate() {
+            let total = histories.len();
+            issues[cut[i]]["changelog"] =
+                json!({"startAt": 0, "maxResults": total, "total": total, "histories": histories});
+        }
+        Ok(())
+    }
+
+    fn record(&self, issue: Value, fetched_at: DateTime<Utc>) -> Option<RawRecord> {
+        Some(RawRecord {
+            source: self.config.name.clone(),
+            stream: STREAM.into(),
+            key: issue.get("key")?.as_str()?.to_string(),
+            updated_at: issue
+                .pointer("/fields/updated")
+                .and_then(Value::as_str)
+                .and_then(parse_time),
+            fetched_at,
+            payload: issue,
+        })
+    }
+}
+
+impl Source for JiraSource {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn stream(&self) -> &str {
+        STREAM
+    }
+
+    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+        None
+    }
+
+    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+        if let Some(e) = &self.token_error {
+            return Err(SourceError::Config(e.clone()));
+        }
+        match self.paging.clone() {
+            Paging::Statuses => {
+                self.cursor = match cursor {
+                    None => Cursor::default(),
+                    Some(c) => serde_json::from_str(c)
+                        .map_err(|e| SourceError::BadCursor(format!("{c}: {e}")))?,
+                };
+                self.statuses_page().map(Some)
+            }
+            Paging::Done => Ok(None),
+            Paging::Search { token, start_at } => {
+                let (issues, next) = self.search(token.as_deref(), start_at)?;
+                self.paging = next;
+                let fetched_at = Utc::now();
+                let records: Vec<RawRecord> = issues
+                    .into_iter()
+                    .filter_map(|i| self.record(i, fetched_at))
+                    .collect();
+                if let Some(high) = records.iter().filter_map(|r| r.updated_at).max() {
+                    self.cursor.updated = self.cursor.updated.max(Some(high));
+                }
+                Ok(Some(Page {
+                    records,
+                    cursor: serde_json::to_string(&self.cursor).map_err(api)?,
+                    remaining_hint: None,
+                }))
+            }
+        }
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
+        if raw.stream == STATUSES {
+            return Ok(Normalized::default());
+        }
+        let issue: JiraIssue =
+            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
+                source_name: raw.source.clone(),
+                stream: raw.stream.clone(),
+                key: raw.key.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(normalize_issue(
+            &self.config.name,
+            &self.config.base_url,
+            &issue,
+            &raw.payload,
+            &self.config.custom_fields,
+        )
+        .into())
+    }
+
+    fn absorb(&mut self, raw: &RawRecord) -> Result<(), SourceError> {
+        if raw.stream == STATUSES {
+            let name = raw.payload["name"].as_str();
+            let category = raw
+                .payload
+                .pointer("/statusCategory/key")
+                .and_then(Value::as_str)
+                .and_then(category_of);
+            if let (Some(name), Some(category)) = (name, category) {
+                self.known.insert(name.to_string(), category);
+            }
+        }
+        Ok(())
+    }
+
+    fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
+        self.known.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
+        self.client.client().stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jql_literals_and_query_values_are_escaped() {
+        assert_eq!(quoted(r#"Team "A""#), r#""Team \"A\"""#);
+        assert_eq!(encode("a b/\"ü\""), "a%20b%2F%22%C3%BC%22");
+    }
+}

@@ -1,0 +1,232 @@
+//! `flowlake sync` against a fake Jira (Cloud and Server) on loopback: end to end with hand-computed time in
+//! status, incremental, moves, faults, crash.
+
+mod common;
+
+use std::path::Path;
+
+use common::{count, dump, ok, scalar};
+use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec, JiraFault};
+use flowlake_connect::jira::Flavor;
+
+const AS_OF: &str = "2027-12-31T00:00:00Z";
+const TOKEN: (&str, &str) = ("JIRA_API_TOKEN", "jira_fake_token_for_tests");
+
+fn write_config(dir: &Path, fake: &FakeJira, flavor: &str, page_size: u32) {
+    let email = if flavor == "cloud" {
+        "email = \"bot@acme.test\"\n"
+    } else {
+        ""
+    };
+    std::fs::write(
+        dir.join("flowlake.toml"),
+        format!(
+            "[[sources]]\nkind = \"jira\"\nname = \"jira\"\nbase_url = \"{}\"\nflavor = \"{flavor}\"\n{email}\
+             projects = [\"CORE\", \"WEB\"]\npage_size = {page_size}\nmax_attempts = 4\n\n\
+             [sources.custom_fields]\nstory_points = \"/fields/customfield_10016\"\n",
+            fake.uri()
+        ),
+    )
+    .unwrap();
+}
+
+fn sync(dir: &Path) -> String {
+    ok(dir, &["sync", "--as-of", AS_OF], &[TOKEN])
+}
+
+fn answered(fake: &FakeJira) -> Vec<String> {
+    fake.answered()
+        .into_iter()
+        .map(|((op, status), n)| format!("{op}:{status}={n}"))
+        .collect()
+}
+
+/// (status, calendar seconds) of the golden issue, which the fake writes with fixed times.
+fn golden_time_in_status(dir: &Path) -> String {
+    ok(
+        dir,
+        &[
+            "query",
+            "select status, category, calendar_seconds from item_status_time where item_id = 'jira:10000' and status <> 'Готово' order by calendar_seconds",
+            "--format",
+            "csv",
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn cloud_sync_completes_cut_changelogs_and_matches_hand_computed_time_in_status() {
+    let fake = FakeJira::start(&FakeJiraSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, "cloud", 50);
+    let out = sync(dir.path());
+    assert!(out.contains("API requests"), "{out}");
+    assert_eq!(count(dir.path(), "work_items"), 150);
+    // 150 issues at 50 a page; issues 10, 20, … 140 have changelogs longer than the 20 a search embeds.
+    assert_eq!(
+        answered(&fake),
+        ["changelog:200=14", "search:200=3", "status:200=1"],
+        "the changelog endpoint only for cut changelogs"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select min(n) from (select count(*) as n from field_changes where item_id in ('jira:10010', 'jira:10140') group by item_id)"
+        ),
+        24,
+        "the whole changelog of a cut issue is stored"
+    );
+    // Open 10:00 → В работе 12:00 → Review next day 12:00 → Готово 16:00 (Moscow): by hand 2 h, 24 h, 4 h.
+    assert_eq!(
+        golden_time_in_status(dir.path()),
+        "status,category,calendar_seconds\nOpen,todo,7200\nReview,in_progress,14400\nВ работе,in_progress,86400\n"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select lead_seconds * 10 + cycle_seconds // 3600 from item_metrics where item_id = 'jira:10000'"
+        ),
+        108_000 * 10 + 28,
+        "lead 30 h, cycle 28 h"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from work_items where custom_fields->>'story_points' is not null"
+        ),
+        150
+    );
+    let table = ok(
+        dir.path(),
+        &[
+            "metrics",
+            "--source",
+            "jira",
+            "--to",
+            "2027-12-30",
+            "--days",
+            "720",
+        ],
+        &[],
+    );
+    for needle in ["cycle time", "Time in status", "В работе"] {
+        assert!(table.contains(needle), "{needle} in\n{table}");
+    }
+}
+
+#[test]
+fn server_pages_by_start_at_and_reads_whole_changelogs_from_the_issue() {
+    let fake = FakeJira::start(&FakeJiraSpec {
+        flavor: Flavor::Server,
+        ..FakeJiraSpec::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, "server", 40);
+    sync(dir.path());
+    assert_eq!(count(dir.path(), "work_items"), 150);
+    assert_eq!(
+        answered(&fake),
+        ["changelog:200=14", "search:200=4", "status:200=1"]
+    );
+    assert_eq!(
+        golden_time_in_status(dir.path()),
+        "status,category,calendar_seconds\nOpen,todo,7200\nReview,in_progress,14400\nВ работе,in_progress,86400\n"
+    );
+}
+
+#[test]
+fn a_second_sync_reads_only_changes_and_a_moved_issue_keeps_its_row() {
+    let fake = FakeJira::start(&FakeJiraSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, "cloud", 50);
+    sync(dir.path());
+    let before = dump(dir.path());
+
+    fake.reset_counts();
+    sync(dir.path());
+    let seen: Vec<String> = answered(&fake)
+        .into_iter()
+        .filter(|s| !s.starts_with("changelog"))
+        .collect();
+    assert_eq!(
+        seen,
+        ["myself:200=1", "search:200=1", "status:200=1"],
+        "one search page from the cursor (its time zone asked once)"
+    );
+    assert!(
+        dump(dir.path()) == before,
+        "a sync with no change changes no row"
+    );
+
+    fake.reopen("CORE-3");
+    let moved = fake.move_issue("CORE-5", "WEB").unwrap();
+    fake.reset_counts();
+    sync(dir.path());
+    assert_eq!(
+        count(dir.path(), "work_items"),
+        150,
+        "the moved issue is the same row"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            &format!("select count(*) from work_items where key = '{moved}' and project = 'WEB'")
+        ),
+        1
+    );
+    // CORE-3 was done; moving it back to В работе is a reopening.
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select reopen_count * 10 + (current_category = 'in_progress')::int from item_metrics m join work_items w on w.id = m.item_id where w.key = 'CORE-3'"
+        ),
+        11
+    );
+}
+
+#[test]
+fn faults_are_retried_and_a_killed_sync_ends_with_the_same_tables() {
+    let twin = FakeJira::start(&FakeJiraSpec::default());
+    let clean = tempfile::tempdir().unwrap();
+    write_config(clean.path(), &twin, "cloud", 30);
+    sync(clean.path());
+
+    let fake = FakeJira::start(&FakeJiraSpec::default());
+    for (op, nth, status) in [
+        ("search", 1, 429),
+        ("search", 2, 0),
+        ("changelog", 0, 503),
+        ("status", 0, 502),
+    ] {
+        fake.inject(JiraFault {
+            op: op.into(),
+            nth,
+            status,
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, "cloud", 30);
+    let killed = common::flowlake(
+        dir.path(),
+        &["sync", "--as-of", AS_OF],
+        &[TOKEN, ("FLOWLAKE_FAIL_AFTER_PAGES", "3")],
+    );
+    assert!(!killed.status.success());
+    assert_eq!(
+        count(dir.path(), "work_items"),
+        60,
+        "two pages of 30 committed"
+    );
+    sync(dir.path());
+    let seen = answered(&fake);
+    for needle in ["search:429=1", "changelog:503=1", "status:502=1"] {
+        assert!(seen.iter().any(|s| s == needle), "{needle} in {seen:?}");
+    }
+    let same = dump(dir.path()).replace(&fake.uri(), "URL")
+        == dump(clean.path()).replace(&twin.uri(), "URL");
+    assert!(
+        same,
+        "the resumed sync's tables differ from an uninterrupted one's"
+    );
+}
