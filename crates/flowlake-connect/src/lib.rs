@@ -8,6 +8,7 @@ pub mod generator;
 pub mod github;
 pub mod http;
 pub mod jira;
+pub mod yandex;
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use flowlake_connect::generator::GeneratorConfig;
 use flowlake_connect::github::GithubConfig;
 use flowlake_connect::jira::JiraConfig;
+use flowlake_connect::yandex::YandexTrackerConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::{BusinessCalendar, StandardType, StatusCategory, StatusMap};
 use flowlake_store::{
@@ -266,6 +267,8 @@ pub enum SourceConfig {
     Github(GithubConfig),
     /// Jira Cloud or Server/Data Center.
     Jira(JiraConfig),
+    /// Yandex Tracker.
+    YandexTracker(YandexTrackerConfig),
 }
 
 impl SourceConfig {
@@ -275,6 +278,7 @@ impl SourceConfig {
             Self::Generator(g) => &g.name,
             Self::Github(g) => &g.name,
             Self::Jira(j) => &j.name,
+            Self::YandexTracker(y) => &y.name,
         }
     }
 
@@ -283,7 +287,7 @@ impl SourceConfig {
     pub fn now(&self, wall_clock: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
         match self {
             Self::Generator(g) => g.now(),
-            Self::Github(_) | Self::Jira(_) => wall_clock,
+            Self::Github(_) | Self::Jira(_) | Self::YandexTracker(_) => wall_clock,
         }
     }
 }
@@ -388,6 +392,9 @@ impl Config {
                     .validate()
                     .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
                 SourceConfig::Jira(j) => j
+                    .validate()
+                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
+                SourceConfig::YandexTracker(y) => y
                     .validate()
                     .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
             }

@@ -8,6 +8,7 @@ use flowlake_connect::generator::GeneratorSource;
 use flowlake_connect::github::{Backfill, GithubSource};
 use flowlake_connect::http::{HttpObserver, LogObserver, RequestStats, Tape};
 use flowlake_connect::jira::JiraSource;
+use flowlake_connect::yandex::YandexTrackerSource;
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::{ItemHistory, RawRecord};
 use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey, StoreError};
@@ -81,6 +82,9 @@ pub fn build_source(
         SourceConfig::Generator(g) => Box::new(GeneratorSource::new(g.name.clone(), g.clone())),
         SourceConfig::Github(g) => Box::new(GithubSource::new(g.clone(), tape.clone(), observer)?),
         SourceConfig::Jira(j) => Box::new(JiraSource::new(j.clone(), tape.clone(), observer)?),
+        SourceConfig::YandexTracker(y) => {
+            Box::new(YandexTrackerSource::new(y.clone(), tape.clone(), observer)?)
+        }
     })
 }
 
@@ -96,7 +100,7 @@ pub fn build_backfill_source(
         SourceConfig::Github(g) => Ok(Box::new(
             GithubSource::new(g.clone(), tape.clone(), observer)?.with_backfill(backfill),
         )),
-        SourceConfig::Generator(_) | SourceConfig::Jira(_) => {
+        SourceConfig::Generator(_) | SourceConfig::Jira(_) | SourceConfig::YandexTracker(_) => {
             Err(EngineError::Source(SourceError::Config(format!(
                 "source `{}` has no windowed backfill; `sync --full-refresh` reads its whole history",
                 cfg.name()

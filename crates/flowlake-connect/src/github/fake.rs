@@ -140,6 +140,7 @@ impl FakeGithub {
         let handler = Handler {
             state: state.clone(),
             latency: spec.latency,
+            base: server.uri(),
         };
         runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
         Self {
@@ -483,6 +484,8 @@ fn key(item: &Item) -> String {
 struct Handler {
     state: Arc<Mutex<State>>,
     latency: Duration,
+    /// `http://127.0.0.1:PORT`, for Link headers.
+    base: String,
 }
 
 impl Handler {
@@ -825,7 +828,7 @@ impl Handler {
                         "link".into(),
                         format!(
                             "<{}/orgs/{org}/repos?per_page={per_page}&page={}>; rel=\"next\"",
-                            req.url.origin().ascii_serialization(),
+                            self.base,
                             page + 1
                         ),
                     ));

@@ -12,4 +12,5 @@ mod source;
 
 pub use config::{Flavor, JiraConfig};
 pub use normalize::{normalize_issue, parse_time, JiraIssue};
+pub(crate) use source::encode;
 pub use source::JiraSource;

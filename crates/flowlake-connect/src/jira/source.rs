@@ -80,7 +80,7 @@ fn quoted(s: &str) -> String {
 }
 
 /// `%`-encodes a query parameter value.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

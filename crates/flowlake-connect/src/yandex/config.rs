@@ -1,0 +1,208 @@
+//! `[[sources]] kind = "yandex_tracker"`: organization, token, which queues.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::http::{HttpConfig, Secret, Tape};
+
+/// A Yandex Tracker source. Holds no secret: the token is read from `token_env` or `token_file` when the
+/// source is built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct YandexTrackerConfig {
+    /// Source name: qualifies ids (`tracker:5f1a…`, Tracker's immutable issue id). Default `tracker`.
+    pub name: String,
+    /// API base URL. Default `https://api.tracker.yandex.net`.
+    pub base_url: String,
+    /// Web UI for links. Default `https://tracker.yandex.ru`.
+    pub web_url: String,
+    /// Yandex 360 organization id (sent as `X-Org-ID`).
+    pub org_id: Option<String>,
+    /// Yandex Cloud organization id (sent as `X-Cloud-Org-ID`).
+    pub cloud_org_id: Option<String>,
+    /// `OAuth` (an OAuth token, default) or `Bearer` (a Yandex Cloud IAM token).
+    pub auth_scheme: String,
+    /// Environment variable holding the token. Default `TRACKER_TOKEN`.
+    pub token_env: String,
+    /// File holding the token (wins over `token_env`).
+    pub token_file: Option<PathBuf>,
+    /// Queues to include and, prefixed with `!`, exclude: `"DEV,SRE,!TEST"`. Empty: every queue.
+    pub queues: String,
+    /// A query in Tracker's query language replacing the queue filter; flowlake adds the `Updated` bound.
+    pub query: Option<String>,
+    /// Without a cursor, read issues updated within this window (`2h`, `7d`); unset: all history.
+    pub initial_range: Option<String>,
+    /// Re-read this many minutes before the saved cursor. Default 10.
+    pub lookback_minutes: u64,
+    /// Issues per search page (1 to 1000). Default 100.
+    pub per_page: u32,
+    /// Above this many matching issues the search scrolls instead of paging (Tracker pages stop at 10,000).
+    /// Default 10000.
+    pub scroll_above: u64,
+    /// Changelog entries per request (1 to 100). Default 100.
+    pub changelog_per_page: u32,
+    /// Requests in flight at once (changelogs). Default 4.
+    pub max_concurrency: usize,
+    /// Client-side cap, requests per second. Default none.
+    pub requests_per_second: Option<f64>,
+    /// Attempts per request for 5xx, timeouts and cut bodies. Default 5.
+    pub max_attempts: u32,
+}
+
+impl Default for YandexTrackerConfig {
+    fn default() -> Self {
+        Self {
+            name: "tracker".into(),
+            base_url: "https://api.tracker.yandex.net".into(),
+            web_url: "https://tracker.yandex.ru".into(),
+            org_id: None,
+            cloud_org_id: None,
+            auth_scheme: "OAuth".into(),
+            token_env: "TRACKER_TOKEN".into(),
+            token_file: None,
+            queues: String::new(),
+            query: None,
+            initial_range: None,
+            lookback_minutes: 10,
+            per_page: 100,
+            scroll_above: 10_000,
+            changelog_per_page: 100,
+            max_concurrency: 4,
+            requests_per_second: None,
+            max_attempts: 5,
+        }
+    }
+}
+
+/// `2h`, `7d`, `1w`, `30m` → seconds.
+pub fn parse_range(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
+    Some(
+        n * match unit {
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 604_800,
+            _ => return None,
+        },
+    )
+}
+
+impl YandexTrackerConfig {
+    /// Checks values that parse but cannot work; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.org_id.is_none() == self.cloud_org_id.is_none() {
+            return Err("org_id or cloud_org_id: set exactly one (X-Org-ID for Yandex 360, X-Cloud-Org-ID for Yandex Cloud)".into());
+        }
+        if !matches!(self.auth_scheme.as_str(), "OAuth" | "Bearer") {
+            return Err(format!(
+                "auth_scheme: `{}` is neither OAuth nor Bearer",
+                self.auth_scheme
+            ));
+        }
+        if let Some(r) = &self.initial_range {
+            parse_range(r)
+                .ok_or_else(|| format!("initial_range: `{r}` is not like 2h, 7d or 1w"))?;
+        }
+        if !(1..=1000).contains(&self.per_page) {
+            return Err(format!("per_page: {} is outside 1 to 1000", self.per_page));
+        }
+        if !(1..=100).contains(&self.changelog_per_page) {
+            return Err(format!(
+                "changelog_per_page: {} is outside 1 to 100",
+                self.changelog_per_page
+            ));
+        }
+        Ok(())
+    }
+
+    /// The queue filter: `Queue: DEV, SRE AND Queue: !TEST`, or the configured query.
+    pub fn filter(&self) -> Option<String> {
+        if let Some(q) = &self.query {
+            return Some(format!("({q})"));
+        }
+        let (exclude, include): (Vec<&str>, Vec<&str>) = self
+            .queues
+            .split(',')
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .partition(|q| q.starts_with('!'));
+        let mut parts = Vec::new();
+        if !include.is_empty() {
+            parts.push(format!("Queue: {}", include.join(", ")));
+        }
+        if !exclude.is_empty() {
+            parts.push(format!("Queue: {}", exclude.join(", ")));
+        }
+        (!parts.is_empty()).then(|| parts.join(" AND "))
+    }
+
+    /// The token, `None` when unset.
+    pub fn token(&self) -> Result<Option<String>, String> {
+        if let Some(path) = &self.token_file {
+            let t = std::fs::read_to_string(path)
+                .map_err(|e| format!("token_file: {}: {e}", path.display()))?;
+            return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+        }
+        Ok(std::env::var(&self.token_env)
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()))
+    }
+
+    /// The HTTP client settings with the organization header.
+    pub fn http(&self, token: Option<String>, tape: Tape) -> HttpConfig {
+        let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+        if let Some(id) = &self.org_id {
+            headers.push(("X-Org-ID".into(), id.clone()));
+        }
+        if let Some(id) = &self.cloud_org_id {
+            headers.push(("X-Cloud-Org-ID".into(), id.clone()));
+        }
+        HttpConfig {
+            base_url: self.base_url.clone(),
+            token: token.map(Secret::new),
+            auth_scheme: self.auth_scheme.clone(),
+            headers,
+            max_attempts: self.max_attempts.max(1),
+            requests_per_second: self.requests_per_second,
+            max_concurrency: self.max_concurrency.max(1),
+            tape,
+            ..HttpConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_lists_ranges_and_organizations() {
+        let c = YandexTrackerConfig {
+            queues: "DEV, SRE,!TEST,!TRASH".into(),
+            org_id: Some("123".into()),
+            ..YandexTrackerConfig::default()
+        };
+        assert_eq!(
+            c.filter().as_deref(),
+            Some("Queue: DEV, SRE AND Queue: !TEST, !TRASH")
+        );
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(
+            (parse_range("2h"), parse_range("7d"), parse_range("x")),
+            (Some(7200), Some(604_800), None)
+        );
+        let both = YandexTrackerConfig {
+            cloud_org_id: Some("b1g".into()),
+            ..c
+        };
+        assert!(both
+            .validate()
+            .unwrap_err()
+            .starts_with("org_id or cloud_org_id"));
+    }
+}

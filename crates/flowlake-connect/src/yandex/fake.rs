@@ -1,0 +1,482 @@
+//! A fake Yandex Tracker for tests and benchmarks (feature `fakes`): generated queues served on loopback
+//! with the search (pages and scroll), Link-paged changelogs and status metadata, the organization header
+//! required, faults injected on demand, and an added latency per request. Issue `DEV-1` replays the worked
+//! example of tracker-exporter's per-status rows.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, NaiveDateTime, TimeZone, Utc};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct FakeTrackerSpec {
+    /// Queue keys.
+    pub queues: Vec<String>,
+    /// Issues over all queues (the first is the worked example).
+    pub issues: usize,
+    /// Changelog entries per issue, about.
+    pub entries_per_issue: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Latency added to every response.
+    pub latency: Duration,
+}
+
+impl Default for FakeTrackerSpec {
+    fn default() -> Self {
+        Self {
+            queues: vec!["DEV".into(), "SRE".into()],
+            issues: 120,
+            entries_per_issue: 8,
+            seed: 5,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// A fault for the `nth` (0-based) request of `op` (`search`, `changelog`, `statuses`): a status (429
+/// carries `Retry-After: 1`), or 0 for the normal body cut in half.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackerFault {
+    /// Operation.
+    pub op: String,
+    /// Which of its requests.
+    pub nth: usize,
+    /// Status, or 0.
+    pub status: u16,
+}
+
+/// (key, display, type).
+const STATUSES: [(&str, &str, &str); 4] = [
+    ("open", "Open", "new"),
+    ("inProgress", "In Progress", "inProgress"),
+    ("review", "Review", "paused"),
+    ("closed", "Closed", "done"),
+];
+
+#[derive(Debug, Clone)]
+struct Issue {
+    id: String,
+    key: String,
+    queue: String,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+    status: usize,
+    status_start: DateTime<Utc>,
+    changelog: Vec<Value>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    issues: Vec<Issue>,
+    faults: Vec<TrackerFault>,
+    served: BTreeMap<String, usize>,
+    answered: BTreeMap<(String, u16), u64>,
+    next_entry: u64,
+    clock: i64,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+        .map(|n| n.and_utc())
+        .unwrap_or_default()
+}
+
+const PEOPLE: [(&str, &str); 3] = [("11", "Алиса"), ("12", "Борис"), ("13", "Вера")];
+
+impl State {
+    fn workflow(&mut self, issue: &mut Issue, when: DateTime<Utc>, to: usize) {
+        self.next_entry += 1;
+        let (fk, fd, _) = STATUSES[issue.status];
+        let (tk, td, _) = STATUSES[to];
+        let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
+        issue.changelog.push(json!({
+            "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
+            "updatedBy": {"id": who.0, "display": who.1}, "type": "IssueWorkflow", "transport": "front",
+            "fields": [
+                {"field": {"id": "status", "display": "Статус"}, "from": {"key": fk, "display": fd}, "to": {"key": tk, "display": td}},
+                {"field": {"id": "statusStartTime", "display": "Начало статуса"}, "from": time(issue.status_start), "to": time(when)}
+            ]
+        }));
+        issue.status = to;
+        issue.status_start = when;
+        issue.updated = when;
+    }
+
+    fn update(
+        &mut self,
+        issue: &mut Issue,
+        when: DateTime<Utc>,
+        field: &str,
+        from: Value,
+        to: Value,
+    ) {
+        self.next_entry += 1;
+        let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
+        issue.changelog.push(json!({
+            "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
+            "updatedBy": {"id": who.0, "display": who.1}, "type": "IssueUpdated", "transport": "front",
+            "fields": [{"field": {"id": field}, "from": from, "to": to}]
+        }));
+        issue.updated = when;
+    }
+}
+
+fn generate(spec: &FakeTrackerSpec) -> State {
+    let mut rng = SmallRng::seed_from_u64(spec.seed);
+    let mut s = State::default();
+    let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
+    for n in 0..spec.issues {
+        let queue = spec.queues[n % spec.queues.len().max(1)].clone();
+        let number = numbers.entry(queue.clone()).or_insert(0);
+        *number += 1;
+        let created = if n == 0 {
+            at("2023-10-16 06:00")
+        } else {
+            Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0)
+                .single()
+                .unwrap_or_default()
+                + Span::minutes(n as i64 * 83)
+        };
+        let mut issue = Issue {
+            id: format!("6{n:07x}a1b2c3d4e5f6"),
+            key: format!("{queue}-{number}"),
+            queue,
+            created,
+            updated: created,
+            status: 0,
+            status_start: created,
+            changelog: Vec::new(),
+        };
+        if n == 0 {
+            // tracker-exporter's worked example.
+            for (when, to) in [
+                ("2023-10-16 08:30", 1),
+                ("2023-10-17 12:00", 2),
+                ("2023-10-18 10:00", 1),
+                ("2023-10-19 09:00", 3),
+            ] {
+                s.workflow(&mut issue, at(when), to);
+            }
+            s.issues.push(issue);
+            continue;
+        }
+        let mut when = created;
+        let long = n % 15 == 0;
+        let noise = if long {
+            130
+        } else {
+            spec.entries_per_issue.saturating_sub(3)
+        };
+        for k in 0..noise {
+            when += Span::minutes(rng.random_range(10..600));
+            let (a, b) = (PEOPLE[k % 3], PEOPLE[(k + 1) % 3]);
+            s.update(
+                &mut issue,
+                when,
+                "assignee",
+                json!({"id": a.0, "display": a.1}),
+                json!({"id": b.0, "display": b.1}),
+            );
+        }
+        let mut path = vec![1, 2];
+        if rng.random_bool(0.25) {
+            path.extend([1, 2]);
+        }
+        if rng.random_bool(0.75) {
+            path.push(3);
+        }
+        for to in path {
+            when += Span::minutes(rng.random_range(60..3000));
+            s.workflow(&mut issue, when, to);
+        }
+        s.issues.push(issue);
+    }
+    s
+}
+
+/// The running fake. Dropping it stops the server.
+pub struct FakeTracker {
+    _runtime: tokio::runtime::Runtime,
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeTracker {
+    /// Generates the organization and serves it on loopback.
+    pub fn start(spec: &FakeTrackerSpec) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the fake Tracker");
+        let server = runtime.block_on(MockServer::start());
+        let state = Arc::new(Mutex::new(generate(spec)));
+        let handler = Handler {
+            state: state.clone(),
+            latency: spec.latency,
+            base: server.uri(),
+        };
+        runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
+        Self {
+            _runtime: runtime,
+            server,
+            state,
+        }
+    }
+
+    /// The API base URL.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Adds a fault.
+    pub fn inject(&self, fault: TrackerFault) {
+        lock(&self.state).faults.push(fault);
+    }
+
+    /// Moves issue `key` to `queue` (a new key, the same id, a changelog entry); returns the new key.
+    pub fn move_issue(&self, key: &str, queue: &str) -> Option<String> {
+        let mut s = lock(&self.state);
+        s.clock += 60;
+        let when = at("2027-01-04 10:00") + Span::seconds(s.clock);
+        let count = s.issues.iter().filter(|i| i.queue == queue).count();
+        let n = s.issues.iter().position(|i| i.key == key)?;
+        let mut issue = s.issues[n].clone();
+        let new_key = format!("{queue}-{}", count + 1);
+        let old = json!({"key": issue.queue});
+        s.update(&mut issue, when, "queue", old, json!({"key": queue}));
+        issue.key.clone_from(&new_key);
+        issue.queue = queue.into();
+        s.issues[n] = issue;
+        Some(new_key)
+    }
+
+    /// Moves issue `key` to Review, now.
+    pub fn review(&self, key: &str) {
+        let mut s = lock(&self.state);
+        s.clock += 60;
+        let when = at("2027-01-04 10:00") + Span::seconds(s.clock);
+        if let Some(n) = s.issues.iter().position(|i| i.key == key) {
+            let mut issue = s.issues[n].clone();
+            s.workflow(&mut issue, when, 2);
+            s.issues[n] = issue;
+        }
+    }
+
+    /// Requests answered so far, by operation and status.
+    pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
+        lock(&self.state).answered.clone()
+    }
+
+    /// Forgets the counts.
+    pub fn reset_counts(&self) {
+        lock(&self.state).answered.clear();
+    }
+}
+
+struct Handler {
+    state: Arc<Mutex<State>>,
+    latency: Duration,
+    /// `http://127.0.0.1:PORT`, for Link headers.
+    base: String,
+}
+
+fn issue_json(i: &Issue) -> Value {
+    let (sk, sd, _) = STATUSES[i.status];
+    let who = PEOPLE[i.key.len() % PEOPLE.len()];
+    json!({
+        "self": format!("https://api.tracker.yandex.net/v2/issues/{}", i.key),
+        "id": i.id, "key": i.key, "version": i.changelog.len() + 1,
+        "summary": format!("Задача {}", i.key),
+        "statusStartTime": time(i.status_start),
+        "createdAt": time(i.created), "updatedAt": time(i.updated),
+        "resolvedAt": if i.status == 3 { json!(time(i.status_start)) } else { Value::Null },
+        "status": {"self": "…", "id": (i.status + 1).to_string(), "key": sk, "display": sd},
+        "type": {"id": "2", "key": if i.created.timestamp() % 3 == 0 { "bug" } else { "task" }, "display": "Задача"},
+        "priority": {"id": "3", "key": "normal", "display": "Средний"},
+        "queue": {"id": "1", "key": i.queue, "display": i.queue},
+        "createdBy": {"id": who.0, "display": who.1},
+        "assignee": {"id": PEOPLE[0].0, "display": PEOPLE[0].1},
+        "tags": ["flowlake"]
+    })
+}
+
+impl Handler {
+    /// Issues updated at or after the query's bound, oldest update first.
+    fn matching<'a>(s: &'a State, body: &Value) -> Vec<&'a Issue> {
+        let query = body["query"].as_str().unwrap_or_default();
+        let bound = query
+            .split("Updated: >= \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok())
+            .map(|n| n.and_utc());
+        let mut found: Vec<&Issue> = s
+            .issues
+            .iter()
+            .filter(|i| bound.is_none_or(|b| i.updated >= b))
+            .collect();
+        found.sort_by_key(|i| (i.updated, i.id.clone()));
+        found
+    }
+
+    fn answer(&self, s: &State, req: &Request) -> (String, u16, Vec<(String, String)>, Value) {
+        let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
+        let num = |k: &str, d: usize| q.get(k).and_then(|x| x.parse().ok()).unwrap_or(d);
+        let path = req.url.path().to_string();
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let org = req
+            .headers
+            .get("x-org-id")
+            .or(req.headers.get("x-cloud-org-id"));
+        if org.is_none() {
+            return (
+                "unknown".into(),
+                401,
+                vec![],
+                json!({"errors": {}, "errorMessages": ["Organization is not specified"], "statusCode": 401}),
+            );
+        }
+        match parts.as_slice() {
+            ["v2", "statuses"] => (
+                "statuses".into(),
+                200,
+                vec![],
+                Value::from(
+                    STATUSES
+                        .iter()
+                        .enumerate()
+                        .map(|(n, (k, d, t))| json!({"id": n + 1, "key": k, "name": d, "display": d, "type": t}))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            ["v2", "issues", "_search"] => {
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let found = Self::matching(s, &body);
+                if q.contains_key("scrollType") || q.contains_key("scrollId") {
+                    let from: usize = q
+                        .get("scrollId")
+                        .and_then(|id| id.strip_prefix("scroll-"))
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                    let n = num("perScroll", 100);
+                    let end = (from + n).min(found.len());
+                    let issues: Vec<Value> =
+                        found[from.min(end)..end].iter().map(|i| issue_json(i)).collect();
+                    let headers = vec![
+                        ("x-scroll-id".to_string(), format!("scroll-{end}")),
+                        ("x-scroll-token".to_string(), "c44356850f446b88e5b5cd65a34a1409".to_string()),
+                        ("x-total-count".to_string(), found.len().to_string()),
+                    ];
+                    return ("search".into(), 200, headers, Value::from(issues));
+                }
+                let per = num("perPage", 50);
+                let page = num("page", 1).max(1);
+                let from = (page - 1) * per;
+                let end = (from + per).min(found.len()).min(10_000);
+                let issues: Vec<Value> =
+                    found[from.min(end)..end].iter().map(|i| issue_json(i)).collect();
+                let pages = found.len().min(10_000).div_ceil(per.max(1));
+                (
+                    "search".into(),
+                    200,
+                    vec![
+                        ("x-total-count".into(), found.len().to_string()),
+                        ("x-total-pages".into(), pages.to_string()),
+                    ],
+                    Value::from(issues),
+                )
+            }
+            ["v2", "issues", key, "changelog"] => match s.issues.iter().find(|i| i.key == *key) {
+                None => (
+                    "changelog".into(),
+                    404,
+                    vec![],
+                    json!({"errors": {}, "errorMessages": ["Задача не существует."], "statusCode": 404}),
+                ),
+                Some(i) => {
+                    let per = num("perPage", 50);
+                    let after = q.get("id").cloned();
+                    let start = after
+                        .and_then(|a| i.changelog.iter().position(|e| e["id"] == a.as_str()).map(|p| p + 1))
+                        .unwrap_or(0);
+                    let end = (start + per).min(i.changelog.len());
+                    let page = i.changelog[start.min(end)..end].to_vec();
+                    let mut headers = Vec::new();
+                    if end < i.changelog.len() {
+                        let last = page.last().and_then(|e| e["id"].as_str()).unwrap_or_default();
+                        headers.push((
+                            "link".to_string(),
+                            format!(
+                                "<{}/v2/issues/{key}/changelog?id={last}&perPage={per}>; rel=\"next\"",
+                                self.base
+                            ),
+                        ));
+                    }
+                    ("changelog".into(), 200, headers, Value::from(page))
+                }
+            },
+            _ => (
+                "unknown".into(),
+                404,
+                vec![],
+                json!({"errors": {}, "errorMessages": ["Not found"], "statusCode": 404}),
+            ),
+        }
+    }
+}
+
+impl Respond for Handler {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = lock(&self.state);
+        let (op, mut status, headers, body) = self.answer(&s, req);
+        let nth = {
+            let n = s.served.entry(op.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        let fault = s
+            .faults
+            .iter()
+            .position(|f| f.op == op && f.nth == nth)
+            .map(|i| s.faults.remove(i));
+        let mut text = body.to_string();
+        let mut extra = headers;
+        match fault.map(|f| f.status) {
+            Some(0) => text.truncate(text.len() / 2),
+            Some(code) => {
+                status = code;
+                extra.clear();
+                if code == 429 {
+                    extra.push(("retry-after".into(), "1".into()));
+                }
+                text = json!({"errors": {}, "errorMessages": ["Too many requests or server error"], "statusCode": code}).to_string();
+            }
+            None => {}
+        }
+        *s.answered.entry((op, status)).or_insert(0) += 1;
+        let mut t = ResponseTemplate::new(status)
+            .set_body_raw(text.into_bytes(), "application/json; charset=utf-8")
+            .set_delay(self.latency);
+        for (k, v) in &extra {
+            t = t.insert_header(k.as_str(), v.as_str());
+        }
+        t
+    }
+}

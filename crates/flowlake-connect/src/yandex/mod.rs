@@ -1,0 +1,12 @@
+//! Yandex Tracker (Yandex 360 and Yandex Cloud organizations): issues with their whole changelogs, so time
+//! in status and tracker-exporter's per-status rows work.
+
+mod config;
+#[cfg(feature = "fakes")]
+pub mod fake;
+mod normalize;
+mod source;
+
+pub use config::{parse_range, YandexTrackerConfig};
+pub use normalize::{normalize_issue, IssueWithChangelog, TrackerIssue};
+pub use source::YandexTrackerSource;

@@ -1,0 +1,346 @@
+//! A Yandex Tracker issue and its changelog into an [`ItemHistory`].
+//!
+//! Status changes come from `IssueWorkflow` entries whose first field is `status`, exactly the entries
+//! tracker-exporter counts; their time is the entry's `statusStartTime.to` when present (the moment the new
+//! status began), else the entry's `updatedAt`. Every other changed field is a field change.
+
+use chrono::{DateTime, Utc};
+use flowlake_core::{
+    qualified_id, FieldChange, ItemHistory, Person, StandardType, StatusCategory, StatusChange,
+    WorkItem,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::jira::parse_time;
+
+/// Tracker's status types → categories: `new` → todo; `paused`, `inProgress` → in progress; `done`,
+/// `cancelled` → done.
+pub fn category_of(kind: &str) -> Option<StatusCategory> {
+    match kind {
+        "new" => Some(StatusCategory::Todo),
+        "paused" | "inProgress" => Some(StatusCategory::InProgress),
+        "done" | "cancelled" => Some(StatusCategory::Done),
+        _ => None,
+    }
+}
+
+/// A `{ key?, id?, display }` reference (status, type, queue, user, …).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Ref {
+    /// Key (statuses, types, queues).
+    pub key: Option<String>,
+    /// Id (users, issues).
+    pub id: Option<String>,
+    /// Shown name.
+    pub display: Option<String>,
+}
+
+impl Ref {
+    fn shown(&self) -> Option<String> {
+        self.display.clone().or_else(|| self.key.clone())
+    }
+}
+
+/// Times: Tracker writes `2024-01-15T10:30:00.000+0000`.
+fn time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_time(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a Tracker time")))
+}
+
+fn opt_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|s| {
+            parse_time(&s)
+                .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a Tracker time")))
+        })
+        .transpose()
+}
+
+/// An issue as `/v2/issues/_search` returns it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackerIssue {
+    /// Immutable id.
+    pub id: String,
+    /// Key; changes when the issue moves to another queue.
+    pub key: String,
+    /// Title.
+    pub summary: Option<String>,
+    /// Current status.
+    pub status: Ref,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: Option<Ref>,
+    /// Priority.
+    pub priority: Option<Ref>,
+    /// Queue.
+    pub queue: Ref,
+    /// Author.
+    pub created_by: Option<Ref>,
+    /// Assignee.
+    pub assignee: Option<Ref>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Components.
+    #[serde(default)]
+    pub components: Vec<Ref>,
+    /// Parent issue.
+    pub parent: Option<Ref>,
+    /// Creation time.
+    #[serde(deserialize_with = "time")]
+    pub created_at: DateTime<Utc>,
+    /// Last update.
+    #[serde(deserialize_with = "time")]
+    pub updated_at: DateTime<Utc>,
+    /// Resolution time.
+    #[serde(default, deserialize_with = "opt_time")]
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// One changed field of a changelog entry; values are references, strings or lists.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EntryField {
+    /// Which field: `{ id, display }`.
+    pub field: Ref,
+    /// Old value.
+    #[serde(default)]
+    pub from: Value,
+    /// New value.
+    #[serde(default)]
+    pub to: Value,
+}
+
+/// A changelog entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// Entry id.
+    pub id: String,
+    /// When.
+    #[serde(deserialize_with = "time")]
+    pub updated_at: DateTime<Utc>,
+    /// Who.
+    pub updated_by: Option<Ref>,
+    /// `IssueWorkflow`, `IssueUpdated`, `IssueCreated`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Changed fields.
+    #[serde(default)]
+    pub fields: Vec<EntryField>,
+}
+
+/// The landed record: the issue with its whole changelog.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IssueWithChangelog {
+    /// The issue.
+    pub issue: TrackerIssue,
+    /// Its changelog, oldest first.
+    #[serde(default)]
+    pub changelog: Vec<Entry>,
+}
+
+/// A changed value as text: a reference's display name, a string, or a list of them joined by `, `.
+fn shown(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(shown).collect();
+            (!parts.is_empty()).then(|| parts.join(", "))
+        }
+        Value::Object(_) => serde_json::from_value::<Ref>(v.clone())
+            .ok()
+            .and_then(|r| r.shown()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Normalizes one issue with its changelog. `web` is the base of links (`https://tracker.yandex.ru`).
+pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> ItemHistory {
+    let issue = &record.issue;
+    let id = qualified_id(source, &issue.id);
+    let mut people: Vec<Person> = Vec::new();
+    let mut person = |r: &Option<Ref>| -> Option<String> {
+        let r = r.as_ref()?;
+        let login = r.id.clone().or_else(|| r.key.clone())?;
+        if !people.iter().any(|p| p.login == login) {
+            people.push(Person {
+                id: qualified_id(source, &login),
+                source: source.to_string(),
+                login: login.clone(),
+                name: r.display.clone(),
+                email: None,
+            });
+        }
+        Some(qualified_id(source, &login))
+    };
+    let author = person(&issue.created_by);
+    let assignee = person(&issue.assignee);
+    let mut status_changes = Vec::new();
+    let mut field_changes = Vec::new();
+    for e in &record.changelog {
+        let who = person(&e.updated_by);
+        let workflow = e.kind == "IssueWorkflow"
+            && e.fields.first().and_then(|f| f.field.id.as_deref()) == Some("status");
+        if workflow {
+            let f = &e.fields[0];
+            let at = e
+                .fields
+                .iter()
+                .find(|f| f.field.id.as_deref() == Some("statusStartTime"))
+                .and_then(|f| f.to.as_str())
+                .and_then(parse_time)
+                .unwrap_or(e.updated_at);
+            if let Some(to) = shown(&f.to) {
+                status_changes.push(StatusChange {
+                    item_id: id.clone(),
+                    change_id: e.id.clone(),
+                    at,
+                    author: who.clone(),
+                    from_status: shown(&f.from),
+                    to_status: to,
+                });
+            }
+        }
+        for (n, f) in e.fields.iter().enumerate() {
+            let field = f.field.id.clone().unwrap_or_default();
+            if (workflow && n == 0) || field == "statusStartTime" || field.is_empty() {
+                continue;
+            }
+            field_changes.push(FieldChange {
+                item_id: id.clone(),
+                change_id: format!("{}.{n}", e.id),
+                at: e.updated_at,
+                author: who.clone(),
+                field,
+                from_value: shown(&f.from),
+                to_value: shown(&f.to),
+            });
+        }
+    }
+    let status = issue.status.shown().unwrap_or_default();
+    let item_type = issue
+        .kind
+        .as_ref()
+        .and_then(Ref::shown)
+        .unwrap_or_else(|| "Issue".into());
+    let queue = issue.queue.key.clone().unwrap_or_default();
+    let item = WorkItem {
+        id: id.clone(),
+        source: source.to_string(),
+        project: queue,
+        key: issue.key.clone(),
+        title: issue.summary.clone().unwrap_or_default(),
+        standard_type: StandardType::guess(
+            issue
+                .kind
+                .as_ref()
+                .and_then(|k| k.key.as_deref())
+                .unwrap_or(&item_type),
+        ),
+        item_type,
+        status_category: flowlake_core::status::guess_category(&status),
+        status,
+        priority: issue.priority.as_ref().and_then(Ref::shown),
+        author,
+        assignee,
+        labels: issue.tags.clone(),
+        components: issue.components.iter().filter_map(Ref::shown).collect(),
+        parent: issue
+            .parent
+            .as_ref()
+            .and_then(|p| p.id.clone().or_else(|| p.key.clone()))
+            .map(|p| qualified_id(source, &p)),
+        created_at: issue.created_at,
+        updated_at: issue.updated_at,
+        resolved_at: issue.resolved_at,
+        url: Some(format!("{}/{}", web.trim_end_matches('/'), issue.key)),
+        custom_fields: Value::Object(serde_json::Map::new()),
+    };
+    ItemHistory {
+        item,
+        status_changes,
+        field_changes,
+        people,
+        pull_request: None,
+        reviews: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_entries_are_status_changes_at_their_status_start_time() {
+        let record: IssueWithChangelog = serde_json::from_value(serde_json::json!({
+            "issue": {
+                "id": "5f1a", "key": "DEV-3", "summary": "Отчёт", "createdAt": "2023-10-16T06:00:00.000+0000",
+                "updatedAt": "2023-10-19T09:00:00.000+0000",
+                "status": {"id": "3", "key": "inProgress", "display": "In Progress"},
+                "type": {"key": "bug", "display": "Ошибка"}, "queue": {"key": "DEV", "display": "Dev"},
+                "createdBy": {"id": "11", "display": "Alice"}, "tags": ["backend"]
+            },
+            "changelog": [
+                {"id": "c1", "updatedAt": "2023-10-16T08:30:01.000+0000", "updatedBy": {"id": "12", "display": "Bob"},
+                 "type": "IssueWorkflow", "fields": [
+                    {"field": {"id": "status", "display": "Статус"}, "from": {"key": "open", "display": "Open"}, "to": {"key": "inProgress", "display": "In Progress"}},
+                    {"field": {"id": "statusStartTime"}, "from": "2023-10-16T06:00:00.000+0000", "to": "2023-10-16T08:30:00.000+0000"},
+                    {"field": {"id": "resolution"}, "from": null, "to": null}]},
+                {"id": "c2", "updatedAt": "2023-10-16T09:00:00.000+0000", "updatedBy": {"id": "12", "display": "Bob"},
+                 "type": "IssueUpdated", "fields": [
+                    {"field": {"id": "assignee", "display": "Исполнитель"}, "from": null, "to": {"id": "12", "display": "Bob"}},
+                    {"field": {"id": "tags"}, "from": [], "to": ["backend", "urgent"]}]},
+                {"id": "c3", "updatedAt": "2023-10-17T12:00:00.000+0000", "updatedBy": null,
+                 "type": "IssueUpdated", "fields": [
+                    {"field": {"id": "status", "display": "Статус"}, "from": {"display": "In Progress"}, "to": {"display": "Review"}}]}
+            ]
+        }))
+        .unwrap();
+        let h = normalize_issue("yt", "https://tracker.yandex.ru/", &record);
+        assert_eq!(h.item.id, "yt:5f1a");
+        assert_eq!(
+            h.item.url.as_deref(),
+            Some("https://tracker.yandex.ru/DEV-3")
+        );
+        assert_eq!(h.item.standard_type, StandardType::Bug);
+        let moves: Vec<(String, Option<&str>, &str)> = h
+            .status_changes
+            .iter()
+            .map(|c| {
+                (
+                    c.at.to_rfc3339(),
+                    c.from_status.as_deref(),
+                    c.to_status.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            moves,
+            [(
+                "2023-10-16T08:30:00+00:00".to_string(),
+                Some("Open"),
+                "In Progress"
+            )],
+            "only IssueWorkflow entries move the status, at statusStartTime.to"
+        );
+        let fields: Vec<(&str, Option<&str>)> = h
+            .field_changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.to_value.as_deref()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("resolution", None),
+                ("assignee", Some("Bob")),
+                ("tags", Some("backend, urgent")),
+                ("status", Some("Review"))
+            ]
+        );
+        let logins: Vec<&str> = h.people.iter().map(|p| p.login.as_str()).collect();
+        assert_eq!(logins, ["11", "12"]);
+    }
+}
