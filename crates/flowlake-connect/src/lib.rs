@@ -6,6 +6,7 @@
 
 pub mod generator;
 pub mod github;
+pub mod gitlab;
 pub mod http;
 pub mod jira;
 pub mod yandex;

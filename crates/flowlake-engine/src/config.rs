@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use flowlake_connect::generator::GeneratorConfig;
 use flowlake_connect::github::GithubConfig;
+use flowlake_connect::gitlab::GitlabConfig;
 use flowlake_connect::jira::JiraConfig;
 use flowlake_connect::yandex::YandexTrackerConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
@@ -269,6 +270,8 @@ pub enum SourceConfig {
     Jira(JiraConfig),
     /// Yandex Tracker.
     YandexTracker(YandexTrackerConfig),
+    /// GitLab.
+    Gitlab(GitlabConfig),
 }
 
 impl SourceConfig {
@@ -279,6 +282,7 @@ impl SourceConfig {
             Self::Github(g) => &g.name,
             Self::Jira(j) => &j.name,
             Self::YandexTracker(y) => &y.name,
+            Self::Gitlab(g) => &g.name,
         }
     }
 
@@ -287,7 +291,9 @@ impl SourceConfig {
     pub fn now(&self, wall_clock: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
         match self {
             Self::Generator(g) => g.now(),
-            Self::Github(_) | Self::Jira(_) | Self::YandexTracker(_) => wall_clock,
+            Self::Github(_) | Self::Jira(_) | Self::YandexTracker(_) | Self::Gitlab(_) => {
+                wall_clock
+            }
         }
     }
 }
@@ -395,6 +401,9 @@ impl Config {
                     .validate()
                     .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
                 SourceConfig::YandexTracker(y) => y
+                    .validate()
+                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
+                SourceConfig::Gitlab(g) => g
                     .validate()
                     .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
             }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use flowlake_connect::generator::GeneratorSource;
 use flowlake_connect::github::{Backfill, GithubSource};
+use flowlake_connect::gitlab::GitlabSource;
 use flowlake_connect::http::{HttpObserver, LogObserver, RequestStats, Tape};
 use flowlake_connect::jira::JiraSource;
 use flowlake_connect::yandex::YandexTrackerSource;
@@ -85,6 +86,7 @@ pub fn build_source(
         SourceConfig::YandexTracker(y) => {
             Box::new(YandexTrackerSource::new(y.clone(), tape.clone(), observer)?)
         }
+        SourceConfig::Gitlab(g) => Box::new(GitlabSource::new(g.clone(), tape.clone(), observer)?),
     })
 }
 
@@ -100,12 +102,13 @@ pub fn build_backfill_source(
         SourceConfig::Github(g) => Ok(Box::new(
             GithubSource::new(g.clone(), tape.clone(), observer)?.with_backfill(backfill),
         )),
-        SourceConfig::Generator(_) | SourceConfig::Jira(_) | SourceConfig::YandexTracker(_) => {
-            Err(EngineError::Source(SourceError::Config(format!(
-                "source `{}` has no windowed backfill; `sync --full-refresh` reads its whole history",
-                cfg.name()
-            ))))
-        }
+        SourceConfig::Generator(_)
+        | SourceConfig::Jira(_)
+        | SourceConfig::YandexTracker(_)
+        | SourceConfig::Gitlab(_) => Err(EngineError::Source(SourceError::Config(format!(
+            "source `{}` has no windowed backfill; `sync --full-refresh` reads its whole history",
+            cfg.name()
+        )))),
     }
 }
 

@@ -38,7 +38,8 @@ impl Default for StatusRules {
 }
 
 impl StatusRules {
-    fn mapped(&self, label: &str) -> Option<&str> {
+    /// The status a label maps to, if any (case-insensitive).
+    pub fn mapped(&self, label: &str) -> Option<&str> {
         self.labels
             .iter()
             .find(|(l, _)| l.eq_ignore_ascii_case(label))

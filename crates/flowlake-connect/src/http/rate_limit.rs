@@ -63,17 +63,22 @@ fn retry_after(value: &str, now: i64) -> Option<Duration> {
 }
 
 /// Whether the response says the request budget is spent.
+/// A rate-limit header under GitHub's name (`x-ratelimit-…`) or the IETF draft's that GitLab sends
+/// (`ratelimit-…`).
+fn limit_header<'a>(headers: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    headers
+        .get(&format!("x-ratelimit-{name}"))
+        .or_else(|| headers.get(&format!("ratelimit-{name}")))
+        .map(|v| v.trim())
+}
+
 fn spent(headers: &BTreeMap<String, String>) -> bool {
-    headers.get("x-ratelimit-remaining").map(String::as_str) == Some("0")
+    limit_header(headers, "remaining") == Some("0")
 }
 
 /// Time until `x-ratelimit-reset` (epoch seconds), plus a second for clock skew.
 fn until_reset(headers: &BTreeMap<String, String>, now: i64) -> Option<Duration> {
-    let reset = headers
-        .get("x-ratelimit-reset")?
-        .trim()
-        .parse::<i64>()
-        .ok()?;
+    let reset = limit_header(headers, "reset")?.parse::<i64>().ok()?;
     Some(Duration::from_secs(
         u64::try_from(reset - now).unwrap_or(0) + 1,
     ))
@@ -108,6 +113,18 @@ mod tests {
         let cases: &[Case] = &[
             (200, &[], "", Verdict::Done),
             (304, &[], "", Verdict::Done),
+            (
+                429,
+                &[
+                    ("ratelimit-remaining", "0"),
+                    ("ratelimit-reset", "1700000009"),
+                ],
+                "Retry later",
+                Verdict::Wait(
+                    Duration::from_secs(10),
+                    "rate limit exhausted (X-RateLimit-Reset)",
+                ),
+            ),
             (
                 200,
                 &[

@@ -1,0 +1,127 @@
+//! `[[sources]] kind = "gitlab"`: which projects, how to authenticate, how statuses come from labels.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::github::StatusRules;
+use crate::http::{HttpConfig, Secret, Tape};
+
+/// A GitLab source (gitlab.com or self-managed). Holds no secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GitlabConfig {
+    /// Source name: qualifies ids (`gitlab:group/project#12`, `!12` for merge requests). Default `gitlab`.
+    pub name: String,
+    /// The instance. Default `https://gitlab.com`.
+    pub base_url: String,
+    /// Every project of this group and its subgroups (archived ones skipped).
+    pub group: Option<String>,
+    /// Projects by path, `group/project`; added to the group's.
+    pub projects: Vec<String>,
+    /// Environment variable holding a personal, group or project access token (`read_api`). Default
+    /// `GITLAB_TOKEN`.
+    pub token_env: String,
+    /// File holding the token (wins over `token_env`).
+    pub token_file: Option<PathBuf>,
+    /// Label → status (scoped labels welcome: `"workflow::in progress" = "In Progress"`).
+    pub status_labels: BTreeMap<String, String>,
+    /// Sync issues. Default true.
+    pub issues: bool,
+    /// Sync merge requests. Default true.
+    pub merge_requests: bool,
+    /// Re-read this many minutes before the saved cursor. Default 10.
+    pub lookback_minutes: u64,
+    /// Items per page, 1 to 100. Default 100.
+    pub per_page: u32,
+    /// Requests in flight at once (events). Default 4.
+    pub max_concurrency: usize,
+    /// Client-side cap, requests per second. Default none (GitLab's RateLimit headers pace the client).
+    pub requests_per_second: Option<f64>,
+    /// Attempts per request for 5xx, timeouts and cut bodies. Default 5.
+    pub max_attempts: u32,
+}
+
+impl Default for GitlabConfig {
+    fn default() -> Self {
+        Self {
+            name: "gitlab".into(),
+            base_url: "https://gitlab.com".into(),
+            group: None,
+            projects: Vec::new(),
+            token_env: "GITLAB_TOKEN".into(),
+            token_file: None,
+            status_labels: BTreeMap::new(),
+            issues: true,
+            merge_requests: true,
+            lookback_minutes: 10,
+            per_page: 100,
+            max_concurrency: 4,
+            requests_per_second: None,
+            max_attempts: 5,
+        }
+    }
+}
+
+impl GitlabConfig {
+    /// Checks values that parse but cannot work; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.group.is_none() && self.projects.is_empty() {
+            return Err("group or projects: name at least one".into());
+        }
+        if let Some(p) = self.projects.iter().find(|p| !p.contains('/')) {
+            return Err(format!("projects: `{p}` is not a `group/project` path"));
+        }
+        if !(1..=100).contains(&self.per_page) {
+            return Err(format!("per_page: {} is outside 1 to 100", self.per_page));
+        }
+        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
+            return Err(format!(
+                "base_url: `{}` is not an http(s) URL",
+                self.base_url
+            ));
+        }
+        Ok(())
+    }
+
+    /// Label-to-status rules.
+    pub fn status_rules(&self) -> StatusRules {
+        StatusRules {
+            labels: self
+                .status_labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            ..StatusRules::default()
+        }
+    }
+
+    /// The token, `None` when unset.
+    pub fn token(&self) -> Result<Option<String>, String> {
+        if let Some(path) = &self.token_file {
+            let t = std::fs::read_to_string(path)
+                .map_err(|e| format!("token_file: {}: {e}", path.display()))?;
+            return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+        }
+        Ok(std::env::var(&self.token_env)
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()))
+    }
+
+    /// The HTTP client settings (`Authorization: Bearer`, which GitLab accepts for every token kind).
+    pub fn http(&self, token: Option<String>, tape: Tape) -> HttpConfig {
+        HttpConfig {
+            base_url: format!("{}/api/v4", self.base_url.trim_end_matches('/')),
+            token: token.map(Secret::new),
+            auth_scheme: "Bearer".into(),
+            headers: vec![("Accept".into(), "application/json".into())],
+            max_attempts: self.max_attempts.max(1),
+            requests_per_second: self.requests_per_second,
+            max_concurrency: self.max_concurrency.max(1),
+            tape,
+            ..HttpConfig::default()
+        }
+    }
+}

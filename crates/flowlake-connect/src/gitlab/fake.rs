@@ -1,0 +1,441 @@
+//! A fake GitLab for tests and benchmarks (feature `fakes`): a group of generated projects served on
+//! loopback under `/api/v4` — group projects, issues and merge requests filtered by `updated_after` and
+//! paged with `Link`/`X-Next-Page`, resource state and label events, `RateLimit-*` headers — with faults on
+//! demand. Issue `acme/api#1` has a fixed history for hand-computed time in status.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, TimeZone, Utc};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct FakeGitlabSpec {
+    /// Group path.
+    pub group: String,
+    /// Project names inside the group.
+    pub projects: Vec<String>,
+    /// Issues over all projects.
+    pub issues: usize,
+    /// Merge requests over all projects.
+    pub merge_requests: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Latency added to every response.
+    pub latency: Duration,
+}
+
+impl Default for FakeGitlabSpec {
+    fn default() -> Self {
+        Self {
+            group: "acme".into(),
+            projects: vec!["api".into(), "web".into()],
+            issues: 90,
+            merge_requests: 40,
+            seed: 3,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// A fault for the `nth` (0-based) request of `op` (`projects`, `issues`, `merge_requests`, `events`): a
+/// status (429 carries `Retry-After: 1`), or 0 for the normal body cut in half.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitlabFault {
+    /// Operation.
+    pub op: String,
+    /// Which of its requests.
+    pub nth: usize,
+    /// Status, or 0.
+    pub status: u16,
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    id: i64,
+    iid: i64,
+    mr: bool,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+    state: &'static str,
+    labels: Vec<String>,
+    states: Vec<Value>,
+    label_events: Vec<Value>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    group: String,
+    projects: BTreeMap<String, Vec<Item>>,
+    faults: Vec<GitlabFault>,
+    served: BTreeMap<String, usize>,
+    answered: BTreeMap<(String, u16), u64>,
+    next_event: i64,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const PEOPLE: [&str; 3] = ["alice", "bob", "carol"];
+
+fn user(n: usize) -> Value {
+    let u = PEOPLE[n % PEOPLE.len()];
+    json!({"id": n % 3 + 1, "username": u, "name": u.to_uppercase(), "state": "active"})
+}
+
+fn base() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+impl State {
+    fn label(&mut self, item: &mut Item, at: DateTime<Utc>, name: &str, add: bool) {
+        self.next_event += 1;
+        item.label_events.push(json!({
+            "id": self.next_event, "user": user(self.next_event as usize), "created_at": at,
+            "resource_type": if item.mr { "MergeRequest" } else { "Issue" }, "resource_id": item.id,
+            "label": {"id": 7, "name": name, "color": "#428BCA", "description": null}, "action": if add { "add" } else { "remove" }
+        }));
+        if add {
+            item.labels.push(name.into());
+        } else {
+            item.labels.retain(|l| l != name);
+        }
+        item.updated = at;
+    }
+
+    fn state(&mut self, item: &mut Item, at: DateTime<Utc>, state: &'static str) {
+        self.next_event += 1;
+        item.states.push(json!({
+            "id": self.next_event, "user": user(self.next_event as usize), "created_at": at,
+            "resource_type": if item.mr { "MergeRequest" } else { "Issue" }, "resource_id": item.id, "state": state
+        }));
+        item.state = match state {
+            "reopened" => "opened",
+            s => s,
+        };
+        item.updated = at;
+    }
+}
+
+fn generate(spec: &FakeGitlabSpec) -> State {
+    let mut rng = SmallRng::seed_from_u64(spec.seed);
+    let mut s = State {
+        group: spec.group.clone(),
+        ..State::default()
+    };
+    let paths: Vec<String> = spec
+        .projects
+        .iter()
+        .map(|p| format!("{}/{p}", spec.group))
+        .collect();
+    for p in &paths {
+        s.projects.insert(p.clone(), Vec::new());
+    }
+    let total = spec.issues + spec.merge_requests;
+    for n in 0..total {
+        let path = &paths[n % paths.len().max(1)];
+        let iid = s.projects[path].len() as i64 + 1;
+        let mr = n >= spec.issues;
+        let created = base() + Span::minutes(n as i64 * 71);
+        let mut item = Item {
+            id: 5000 + n as i64,
+            iid,
+            mr,
+            created,
+            updated: created,
+            state: "opened",
+            labels: Vec::new(),
+            states: Vec::new(),
+            label_events: Vec::new(),
+        };
+        if n == 0 {
+            s.label(
+                &mut item,
+                created + Span::hours(2),
+                "workflow::in progress",
+                true,
+            );
+            s.state(&mut item, created + Span::hours(30), "closed");
+        } else {
+            let mut at = created;
+            let mut step = |rng: &mut SmallRng| {
+                at += Span::minutes(rng.random_range(30..2000));
+                at
+            };
+            let t = step(&mut rng);
+            s.label(&mut item, t, "workflow::in progress", true);
+            let t = step(&mut rng);
+            s.label(&mut item, t, "workflow::review", true);
+            let t = step(&mut rng);
+            s.label(&mut item, t, "workflow::in progress", false);
+            if rng.random_bool(0.75) {
+                let t = step(&mut rng);
+                s.state(&mut item, t, if mr { "merged" } else { "closed" });
+            }
+        }
+        if let Some(list) = s.projects.get_mut(path) {
+            list.push(item);
+        }
+    }
+    s
+}
+
+/// The running fake. Dropping it stops the server.
+pub struct FakeGitlab {
+    _runtime: tokio::runtime::Runtime,
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGitlab {
+    /// Generates the group and serves it on loopback.
+    pub fn start(spec: &FakeGitlabSpec) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the fake GitLab");
+        let server = runtime.block_on(MockServer::start());
+        let state = Arc::new(Mutex::new(generate(spec)));
+        let handler = Handler {
+            state: state.clone(),
+            latency: spec.latency,
+            base: server.uri(),
+        };
+        runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
+        Self {
+            _runtime: runtime,
+            server,
+            state,
+        }
+    }
+
+    /// The instance URL (the API is under `/api/v4`).
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Adds a fault.
+    pub fn inject(&self, fault: GitlabFault) {
+        lock(&self.state).faults.push(fault);
+    }
+
+    /// Closes item `iid` of `project` now.
+    pub fn close(&self, project: &str, iid: i64) {
+        let mut s = lock(&self.state);
+        let at = base() + Span::days(400) + Span::minutes(s.next_event);
+        if let Some(n) = s
+            .projects
+            .get(project)
+            .and_then(|l| l.iter().position(|i| i.iid == iid))
+        {
+            let mut item = s.projects[project][n].clone();
+            s.state(&mut item, at, "closed");
+            if let Some(list) = s.projects.get_mut(project) {
+                list[n] = item;
+            }
+        }
+    }
+
+    /// Requests answered so far, by operation and status.
+    pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
+        lock(&self.state).answered.clone()
+    }
+
+    /// Forgets the counts.
+    pub fn reset_counts(&self) {
+        lock(&self.state).answered.clear();
+    }
+}
+
+struct Handler {
+    state: Arc<Mutex<State>>,
+    latency: Duration,
+    base: String,
+}
+
+fn item_json(path: &str, i: &Item) -> Value {
+    let mut v = json!({
+        "id": i.id, "iid": i.iid, "project_id": 1, "title": format!("Change {}", i.iid), "description": "",
+        "state": i.state, "created_at": i.created, "updated_at": i.updated,
+        "closed_at": if i.state == "closed" { json!(i.updated) } else { Value::Null },
+        "labels": i.labels, "author": user(i.iid as usize), "assignees": [user(i.iid as usize + 1)],
+        "web_url": format!("https://gitlab.example.com/{path}/-/{}/{}", if i.mr { "merge_requests" } else { "issues" }, i.iid),
+    });
+    if i.mr {
+        v["merged_at"] = if i.state == "merged" {
+            json!(i.updated)
+        } else {
+            Value::Null
+        };
+        v["draft"] = json!(false);
+        v["source_branch"] = json!(format!("change-{}", i.iid));
+        v["target_branch"] = json!("main");
+    } else {
+        v["issue_type"] = json!("issue");
+        v["type"] = json!("ISSUE");
+    }
+    v
+}
+
+impl Handler {
+    /// A page of `all` per `page`/`per_page`, with GitLab's paging headers.
+    fn paged(
+        &self,
+        path: &str,
+        q: &BTreeMap<String, String>,
+        all: Vec<Value>,
+    ) -> (Vec<(String, String)>, Value) {
+        let per: usize = q.get("per_page").and_then(|x| x.parse().ok()).unwrap_or(20);
+        let page: usize = q
+            .get("page")
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        let from = (page - 1) * per;
+        let end = (from + per).min(all.len());
+        let mut headers = vec![
+            ("x-page".to_string(), page.to_string()),
+            ("x-per-page".to_string(), per.to_string()),
+            ("x-total".to_string(), all.len().to_string()),
+        ];
+        if end < all.len() {
+            let mut next: Vec<String> = q
+                .iter()
+                .filter(|(k, _)| *k != "page")
+                .map(|(k, v)| format!("{k}={}", crate::jira::encode(v)))
+                .collect();
+            next.push(format!("page={}", page + 1));
+            headers.push(("x-next-page".into(), (page + 1).to_string()));
+            headers.push((
+                "link".into(),
+                format!("<{}{path}?{}>; rel=\"next\"", self.base, next.join("&")),
+            ));
+        }
+        (headers, Value::from(all[from.min(end)..end].to_vec()))
+    }
+
+    fn answer(&self, s: &State, req: &Request) -> (String, u16, Vec<(String, String)>, Value) {
+        let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
+        let raw_path = req.url.path().to_string();
+        let parts: Vec<String> = raw_path
+            .trim_matches('/')
+            .split('/')
+            .map(|p| p.replace("%2F", "/").replace("%2f", "/"))
+            .collect();
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let not_found = || json!({"message": "404 Project Not Found"});
+        match parts.as_slice() {
+            ["api", "v4", "groups", g, "projects"] if *g == s.group => {
+                let all: Vec<Value> = s
+                    .projects
+                    .keys()
+                    .enumerate()
+                    .map(|(n, p)| json!({"id": n + 1, "path_with_namespace": p, "archived": false}))
+                    .collect();
+                let (h, b) = self.paged(&raw_path, &q, all);
+                ("projects".into(), 200, h, b)
+            }
+            ["api", "v4", "projects", p, kind] if matches!(*kind, "issues" | "merge_requests") => {
+                let Some(items) = s.projects.get(*p) else {
+                    return ((*kind).into(), 404, vec![], not_found());
+                };
+                let after: Option<DateTime<Utc>> =
+                    q.get("updated_after").and_then(|t| t.parse().ok());
+                let mut chosen: Vec<&Item> = items
+                    .iter()
+                    .filter(|i| i.mr == (*kind == "merge_requests"))
+                    .filter(|i| after.is_none_or(|a| i.updated >= a))
+                    .collect();
+                chosen.sort_by_key(|i| (i.updated, i.id));
+                let all = chosen.iter().map(|i| item_json(p, i)).collect();
+                let (h, b) = self.paged(&raw_path, &q, all);
+                ((*kind).into(), 200, h, b)
+            }
+            ["api", "v4", "projects", p, kind, iid, events] => {
+                let item = s.projects.get(*p).and_then(|l| {
+                    l.iter()
+                        .find(|i| i.iid.to_string() == *iid && i.mr == (*kind == "merge_requests"))
+                });
+                match (item, *events) {
+                    (Some(i), "resource_state_events") => {
+                        let (h, b) = self.paged(&raw_path, &q, i.states.clone());
+                        ("events".into(), 200, h, b)
+                    }
+                    (Some(i), "resource_label_events") => {
+                        let (h, b) = self.paged(&raw_path, &q, i.label_events.clone());
+                        ("events".into(), 200, h, b)
+                    }
+                    _ => (
+                        "events".into(),
+                        404,
+                        vec![],
+                        json!({"message": "404 Not found"}),
+                    ),
+                }
+            }
+            _ => (
+                "unknown".into(),
+                404,
+                vec![],
+                json!({"error": "404 Not Found"}),
+            ),
+        }
+    }
+}
+
+impl Respond for Handler {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = lock(&self.state);
+        let (op, mut status, mut headers, body) = self.answer(&s, req);
+        let nth = {
+            let n = s.served.entry(op.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        let fault = s
+            .faults
+            .iter()
+            .position(|f| f.op == op && f.nth == nth)
+            .map(|i| s.faults.remove(i));
+        let mut text = body.to_string();
+        match fault.map(|f| f.status) {
+            Some(0) => text.truncate(text.len() / 2),
+            Some(code) => {
+                status = code;
+                headers.clear();
+                if code == 429 {
+                    headers.push(("retry-after".into(), "1".into()));
+                    headers.push(("ratelimit-remaining".into(), "0".into()));
+                }
+                text = if code == 429 {
+                    "Retry later".into()
+                } else {
+                    json!({"message": "500 Internal Server Error"}).to_string()
+                };
+            }
+            None => {}
+        }
+        *s.answered.entry((op, status)).or_insert(0) += 1;
+        let mut t = ResponseTemplate::new(status)
+            .set_body_raw(text.into_bytes(), "application/json")
+            .insert_header("ratelimit-limit", "2000")
+            .set_delay(self.latency);
+        if !headers.iter().any(|(k, _)| k == "ratelimit-remaining") {
+            t = t.insert_header("ratelimit-remaining", "1999");
+        }
+        for (k, v) in &headers {
+            t = t.insert_header(k.as_str(), v.as_str());
+        }
+        t
+    }
+}

@@ -1,0 +1,12 @@
+//! GitLab (gitlab.com or self-managed): issues and merge requests with their resource state and label
+//! events, statuses derived from labels as on GitHub.
+
+mod config;
+#[cfg(feature = "fakes")]
+pub mod fake;
+mod normalize;
+mod source;
+
+pub use config::GitlabConfig;
+pub use normalize::{normalize_item, GitlabRecord};
+pub use source::GitlabSource;

@@ -1,0 +1,384 @@
+//! The GitLab source: projects (of a group or listed), then per project issues and merge requests updated
+//! since its cursor, each with its resource state and label events.
+//!
+//! Lists are ordered by `updated_at` ascending and followed by their `Link: rel="next"` (GitLab sends it for
+//! offset and keyset pagination alike). The cursor is one JSON document: per project and stream the newest
+//! `updated_at` committed, plus the project and stream a stopped run was in; a resumed run asks again from
+//! that watermark (minus the look-back), so at most one page is read twice. Events of a page's items are
+//! read concurrently.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use flowlake_core::{Normalized, RawRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::config::GitlabConfig;
+use super::normalize::{normalize_item, record_payload, GitlabRecord};
+use crate::github::StatusRules;
+use crate::http::{next_link, BlockingClient, HttpObserver, Request, RequestStats, Tape};
+use crate::jira::encode;
+use crate::{Page, Source, SourceError};
+
+/// The state key's stream.
+pub const STREAM: &str = "projects";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Stream {
+    Issues,
+    MergeRequests,
+}
+
+impl Stream {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Issues => "issues",
+            Self::MergeRequests => "merge_requests",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Marks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issues: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    merge_requests: Option<DateTime<Utc>>,
+}
+
+impl Marks {
+    fn get(&mut self, s: Stream) -> &mut Option<DateTime<Utc>> {
+        match s {
+            Stream::Issues => &mut self.issues,
+            Stream::MergeRequests => &mut self.merge_requests,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    project: String,
+    stream: Stream,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cursor {
+    #[serde(default)]
+    projects: BTreeMap<String, Marks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<Position>,
+}
+
+struct Run {
+    cursor: Cursor,
+    projects: Vec<String>,
+    next_project: usize,
+    /// The next page of the stream being read.
+    next_url: Option<String>,
+}
+
+/// An item's state events and label events.
+type Events = (Vec<Value>, Vec<Value>);
+
+/// Issues and merge requests of GitLab projects.
+pub struct GitlabSource {
+    config: GitlabConfig,
+    rules: StatusRules,
+    client: BlockingClient,
+    token_error: Option<String>,
+    run: Option<Run>,
+}
+
+impl std::fmt::Debug for GitlabSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitlabSource")
+            .field("name", &self.config.name)
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+fn api(e: impl std::fmt::Display) -> SourceError {
+    SourceError::Api(e.to_string())
+}
+
+impl GitlabSource {
+    /// A source for `config`; no request is made until the first page.
+    pub fn new(
+        config: GitlabConfig,
+        tape: Tape,
+        observer: Arc<dyn HttpObserver>,
+    ) -> Result<Self, SourceError> {
+        config
+            .validate()
+            .map_err(|m| SourceError::Config(format!("{}.{m}", config.name)))?;
+        let (token, token_error) = match config.token() {
+            Ok(t) => (t, None),
+            Err(m) => (None, Some(format!("{}.{m}", config.name))),
+        };
+        let client = BlockingClient::new(config.http(token, tape), observer)?;
+        Ok(Self {
+            rules: config.status_rules(),
+            config,
+            client,
+            token_error,
+            run: None,
+        })
+    }
+
+    /// Every page of `url` (an array endpoint), following `Link: rel="next"`.
+    fn all_pages(&self, label: &str, url: String) -> Result<Vec<Value>, SourceError> {
+        let mut out = Vec::new();
+        let mut next = Some(url);
+        while let Some(u) = next.take() {
+            let r = self.client.send(Request::get(label, u))?;
+            let page: Vec<Value> = r.json()?;
+            let more = !page.is_empty();
+            out.extend(page);
+            next = r.header("link").and_then(next_link).filter(|_| more);
+        }
+        Ok(out)
+    }
+
+    fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
+        if let Some(e) = &self.token_error {
+            return Err(SourceError::Config(e.clone()));
+        }
+        let cursor: Cursor = match saved {
+            None => Cursor::default(),
+            Some(s) => {
+                serde_json::from_str(s).map_err(|e| SourceError::BadCursor(format!("{s}: {e}")))?
+            }
+        };
+        let mut projects = self.config.projects.clone();
+        if let Some(group) = &self.config.group {
+            let listed = self.all_pages(
+                "projects",
+                format!(
+                    "groups/{}/projects?include_subgroups=true&archived=false&order_by=path&sort=asc&per_page=100",
+                    encode(group)
+                ),
+            )?;
+            projects.extend(
+                listed
+                    .iter()
+                    .filter_map(|p| p["path_with_namespace"].as_str().map(str::to_string)),
+            );
+        }
+        projects.sort();
+        projects.dedup();
+        let next_project = match &cursor.at {
+            Some(p) => projects.iter().position(|x| *x == p.project).unwrap_or(0),
+            None => 0,
+        };
+        self.run = Some(Run {
+            cursor,
+            projects,
+            next_project,
+            next_url: None,
+        });
+        Ok(())
+    }
+
+    fn streams(&self) -> Vec<Stream> {
+        let mut v = Vec::new();
+        if self.config.issues {
+            v.push(Stream::Issues);
+        }
+        if self.config.merge_requests {
+            v.push(Stream::MergeRequests);
+        }
+        v
+    }
+
+    fn first_url(&self, pos: &Position, marks: &Marks) -> String {
+        let mark = match pos.stream {
+            Stream::Issues => marks.issues,
+            Stream::MergeRequests => marks.merge_requests,
+        };
+        let mut url = format!(
+            "projects/{}/{}?order_by=updated_at&sort=asc&per_page={}",
+            encode(&pos.project),
+            pos.stream.path(),
+            self.config.per_page
+        );
+        if let Some(m) = mark {
+            let since = m - Duration::minutes(self.config.lookback_minutes as i64);
+            url.push_str(&format!(
+                "&updated_after={}",
+                encode(&since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            ));
+        }
+        url
+    }
+
+    /// The state and label events of every item, concurrently.
+    fn events(
+        &self,
+        project: &str,
+        stream: Stream,
+        items: &[Value],
+    ) -> Result<Vec<Events>, SourceError> {
+        let mut requests = Vec::new();
+        for item in items {
+            let iid = item["iid"].as_i64().unwrap_or_default();
+            for kind in ["resource_state_events", "resource_label_events"] {
+                requests.push(Request::get(
+                    "events",
+                    format!(
+                        "projects/{}/{}/{iid}/{kind}?per_page=100",
+                        encode(project),
+                        stream.path()
+                    ),
+                ));
+            }
+        }
+        let mut answers = self.client.send_all(requests).into_iter();
+        let mut out = Vec::with_capacity(items.len());
+        for _ in items {
+            let mut pair = Vec::with_capacity(2);
+            for _ in 0..2 {
+                let r = answers
+                    .next()
+                    .ok_or_else(|| api("an events request went missing"))??;
+                let mut events: Vec<Value> = r.json()?;
+                if let Some(next) = r.header("link").and_then(next_link) {
+                    events.extend(self.all_pages("events", next)?);
+                }
+                pair.push(events);
+            }
+            let labels = pair.pop().unwrap_or_default();
+            let states = pair.pop().unwrap_or_default();
+            out.push((states, labels));
+        }
+        Ok(out)
+    }
+}
+
+impl Source for GitlabSource {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn stream(&self) -> &str {
+        STREAM
+    }
+
+    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+        None
+    }
+
+    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+        if self.run.is_none() {
+            self.start(cursor)?;
+        }
+        let streams = self.streams();
+        let run = self.run.as_mut().expect("started above");
+        let pos = match run.cursor.at.clone() {
+            Some(p) => p,
+            None => {
+                let (Some(project), Some(stream)) = (
+                    run.projects.get(run.next_project).cloned(),
+                    streams.first().copied(),
+                ) else {
+                    return Ok(None);
+                };
+                let p = Position { project, stream };
+                run.cursor.at = Some(p.clone());
+                p
+            }
+        };
+        let marks = run
+            .cursor
+            .projects
+            .get(&pos.project)
+            .cloned()
+            .unwrap_or_default();
+        let url = run
+            .next_url
+            .take()
+            .unwrap_or_else(|| self.first_url(&pos, &marks));
+        let response = self.client.send(Request::get(pos.stream.path(), url))?;
+        let items: Vec<Value> = response.json()?;
+        let next = response
+            .header("link")
+            .and_then(next_link)
+            .filter(|_| !items.is_empty());
+        let events = self.events(&pos.project, pos.stream, &items)?;
+        let kind = match pos.stream {
+            Stream::Issues => "issue",
+            Stream::MergeRequests => "merge_request",
+        };
+        let fetched_at = Utc::now();
+        let sep = if pos.stream == Stream::Issues {
+            "#"
+        } else {
+            "!"
+        };
+        let records: Vec<RawRecord> = items
+            .into_iter()
+            .zip(events)
+            .map(|(item, (states, labels))| {
+                let updated_at = item["updated_at"].as_str().and_then(|t| t.parse().ok());
+                let key = format!("{}{sep}{}", pos.project, item["iid"]);
+                RawRecord {
+                    source: self.config.name.clone(),
+                    stream: pos.stream.path().into(),
+                    key,
+                    updated_at,
+                    fetched_at,
+                    payload: record_payload(kind, &pos.project, item, states, labels),
+                }
+            })
+            .collect();
+        let high = records.iter().filter_map(|r| r.updated_at).max();
+        let run = self.run.as_mut().expect("started above");
+        let m = run
+            .cursor
+            .projects
+            .entry(pos.project.clone())
+            .or_default()
+            .get(pos.stream);
+        *m = high.max(*m);
+        match next {
+            Some(n) => run.next_url = Some(n),
+            None => {
+                let after = streams.iter().position(|s| *s == pos.stream).map(|i| i + 1);
+                run.cursor.at = match after.and_then(|i| streams.get(i)) {
+                    Some(s) => Some(Position {
+                        project: pos.project.clone(),
+                        stream: *s,
+                    }),
+                    None => {
+                        run.next_project += 1;
+                        None
+                    }
+                };
+            }
+        }
+        Ok(Some(Page {
+            records,
+            cursor: serde_json::to_string(&run.cursor).map_err(api)?,
+            remaining_hint: None,
+        }))
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
+        let record: GitlabRecord =
+            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
+                source_name: raw.source.clone(),
+                stream: raw.stream.clone(),
+                key: raw.key.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(normalize_item(&self.config.name, &record, &self.rules).into())
+    }
+
+    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
+        self.client.client().stats()
+    }
+}

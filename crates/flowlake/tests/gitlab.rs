@@ -1,0 +1,146 @@
+//! `flowlake sync` against a fake GitLab group on loopback: end to end with hand-computed time in status,
+//! incremental runs, faults and a crash.
+
+mod common;
+
+use std::path::Path;
+
+use common::{count, dump, ok, scalar};
+use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec, GitlabFault};
+
+const AS_OF: &str = "2027-12-31T00:00:00Z";
+const TOKEN: (&str, &str) = ("GITLAB_TOKEN", "glpat-fake-token-for-tests");
+
+fn write_config(dir: &Path, fake: &FakeGitlab, per_page: u32) {
+    std::fs::write(
+        dir.join("flowlake.toml"),
+        format!(
+            "[[sources]]\nkind = \"gitlab\"\nname = \"gitlab\"\nbase_url = \"{}\"\ngroup = \"acme\"\nper_page = {per_page}\nmax_attempts = 4\n\n\
+             [sources.status_labels]\n\"workflow::in progress\" = \"In Progress\"\n\"workflow::review\" = \"Review\"\n",
+            fake.uri()
+        ),
+    )
+    .unwrap();
+}
+
+fn sync(dir: &Path) -> String {
+    ok(dir, &["sync", "--as-of", AS_OF], &[TOKEN])
+}
+
+fn answered(fake: &FakeGitlab) -> Vec<String> {
+    fake.answered()
+        .into_iter()
+        .map(|((op, status), n)| format!("{op}:{status}={n}"))
+        .collect()
+}
+
+#[test]
+fn a_group_syncs_end_to_end_with_hand_computed_time_in_status() {
+    let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 30);
+    let out = sync(dir.path());
+    assert!(out.contains("API requests"), "{out}");
+    assert_eq!(count(dir.path(), "work_items"), 130);
+    assert_eq!(count(dir.path(), "pull_requests"), 40, "merge requests");
+    // Per project: 45 issues in 2 pages of 30, 20 merge requests in 1; two event lists per item.
+    assert_eq!(
+        answered(&fake),
+        [
+            "events:200=260",
+            "issues:200=4",
+            "merge_requests:200=2",
+            "projects:200=1"
+        ]
+    );
+    // acme/api#1: opened 09:00, labelled in progress 11:00, closed next day 15:00 → 2 h Open, 28 h In Progress.
+    assert_eq!(
+        ok(
+            dir.path(),
+            &[
+                "query",
+                "select status, calendar_seconds from item_status_time where item_id = 'gitlab:acme/api#1' and status <> 'Done' order by status",
+                "--format",
+                "csv",
+            ],
+            &[],
+        ),
+        "status,calendar_seconds\nIn Progress,100800\nOpen,7200\n"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select cycle_seconds from item_metrics where item_id = 'gitlab:acme/api#1'"
+        ),
+        100_800
+    );
+    let table = ok(
+        dir.path(),
+        &[
+            "metrics",
+            "--source",
+            "gitlab",
+            "--to",
+            "2027-12-30",
+            "--days",
+            "720",
+        ],
+        &[],
+    );
+    assert!(table.contains("cycle time"), "{table}");
+}
+
+#[test]
+fn incremental_faults_and_a_crash() {
+    let twin = FakeGitlab::start(&FakeGitlabSpec::default());
+    let clean = tempfile::tempdir().unwrap();
+    write_config(clean.path(), &twin, 30);
+    sync(clean.path());
+
+    let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+    for (op, nth, status) in [("issues", 1, 429), ("events", 5, 500), ("events", 9, 0)] {
+        fake.inject(GitlabFault {
+            op: op.into(),
+            nth,
+            status,
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 30);
+    let killed = common::flowlake(
+        dir.path(),
+        &["sync", "--as-of", AS_OF],
+        &[TOKEN, ("FLOWLAKE_FAIL_AFTER_PAGES", "2")],
+    );
+    assert!(!killed.status.success());
+    assert_eq!(
+        count(dir.path(), "work_items"),
+        45,
+        "acme/api's two issue pages committed"
+    );
+    sync(dir.path());
+    let seen = answered(&fake);
+    for needle in ["issues:429=1", "events:500=1"] {
+        assert!(seen.iter().any(|s| s == needle), "{needle} in {seen:?}");
+    }
+    let same = dump(dir.path()).replace(&fake.uri(), "URL")
+        == dump(clean.path()).replace(&twin.uri(), "URL");
+    assert!(same, "the resumed sync ends with the same tables");
+
+    let before = dump(dir.path());
+    fake.reset_counts();
+    sync(dir.path());
+    assert!(
+        dump(dir.path()) == before,
+        "a sync with nothing new changes no row"
+    );
+    fake.close("acme/web", 3);
+    sync(dir.path());
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from work_items where id = 'gitlab:acme/web#3' and status_category = 'done'"
+        ),
+        1
+    );
+}
