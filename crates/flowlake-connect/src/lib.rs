@@ -16,6 +16,36 @@ use std::collections::BTreeMap;
 use flowlake_core::{Normalized, RawRecord, StatusCategory};
 use http::RequestStats;
 
+/// Named values picked from a landed payload by JSON pointer (`story_points = "/fields/customfield_10016"`),
+/// `null` where the pointer finds nothing; the trackers' `custom_fields` config.
+pub fn pick_fields(
+    payload: &serde_json::Value,
+    pointers: &BTreeMap<String, String>,
+) -> serde_json::Map<String, serde_json::Value> {
+    pointers
+        .iter()
+        .map(|(name, pointer)| {
+            (
+                name.clone(),
+                payload
+                    .pointer(pointer)
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// Checks `custom_fields` pointers; the message names the key.
+pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String> {
+    match pointers.iter().find(|(_, p)| !p.starts_with('/')) {
+        Some((name, p)) => Err(format!(
+            "custom_fields.{name}: `{p}` is not a JSON pointer (it starts with `/`)"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// What a source failed at, with the record or request it was handling.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

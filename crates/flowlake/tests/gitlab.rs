@@ -16,7 +16,8 @@ fn write_config(dir: &Path, fake: &FakeGitlab, per_page: u32) {
         dir.join("flowlake.toml"),
         format!(
             "[[sources]]\nkind = \"gitlab\"\nname = \"gitlab\"\nbase_url = \"{}\"\ngroup = \"acme\"\nper_page = {per_page}\nmax_attempts = 4\n\n\
-             [sources.status_labels]\n\"workflow::in progress\" = \"In Progress\"\n\"workflow::review\" = \"Review\"\n",
+             [sources.status_labels]\n\"workflow::in progress\" = \"In Progress\"\n\"workflow::review\" = \"Review\"\n\n\
+             [sources.custom_fields]\nweb = \"/item/web_url\"\n",
             fake.uri()
         ),
     )
@@ -43,6 +44,13 @@ fn a_group_syncs_end_to_end_with_hand_computed_time_in_status() {
     assert!(out.contains("API requests"), "{out}");
     assert_eq!(count(dir.path(), "work_items"), 130);
     assert_eq!(count(dir.path(), "pull_requests"), 40, "merge requests");
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from work_items where custom_fields->>'web' like 'https://gitlab.example.com/%'"
+        ),
+        130
+    );
     // Per project: 45 issues in 2 pages of 30, 20 merge requests in 1; two event lists per item.
     assert_eq!(
         answered(&fake),

@@ -40,9 +40,21 @@ fn answered(fake: &FakeTracker) -> Vec<String> {
 fn the_worked_example_gives_tracker_exporters_rows_and_time_in_status() {
     let fake = FakeTracker::start(&FakeTrackerSpec::default());
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &fake, "");
+    write_config(
+        dir.path(),
+        &fake,
+        "[sources.custom_fields]\nqueue_name = \"/issue/queue/display\"\n",
+    );
     let out = sync(dir.path());
     assert!(out.contains("API requests"), "{out}");
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from work_items where custom_fields->>'queue_name' in ('DEV', 'SRE')"
+        ),
+        120,
+        "custom fields picked by JSON pointer"
+    );
     assert_eq!(count(dir.path(), "work_items"), 120);
     // 3 search pages; one changelog request per issue, two more for each of the 7 long changelogs.
     assert_eq!(

@@ -35,6 +35,9 @@ pub struct GitlabConfig {
     pub lookback_minutes: u64,
     /// Items per page, 1 to 100. Default 100.
     pub per_page: u32,
+    /// Column name → JSON pointer into the landed record (`/item/…`, the issue or merge request as listed), kept in
+    /// `work_items.custom_fields`, e.g. `weight = "/item/weight"`.
+    pub custom_fields: BTreeMap<String, String>,
     /// Requests in flight at once (events). Default 4.
     pub max_concurrency: usize,
     /// Client-side cap, requests per second. Default none (GitLab's RateLimit headers pace the client).
@@ -57,6 +60,7 @@ impl Default for GitlabConfig {
             merge_requests: true,
             lookback_minutes: 10,
             per_page: 100,
+            custom_fields: BTreeMap::new(),
             max_concurrency: 4,
             requests_per_second: None,
             max_attempts: 5,

@@ -375,7 +375,11 @@ impl Source for GitlabSource {
                 key: raw.key.clone(),
                 message: e.to_string(),
             })?;
-        Ok(normalize_item(&self.config.name, &record, &self.rules).into())
+        let mut h = normalize_item(&self.config.name, &record, &self.rules);
+        if let Value::Object(fields) = &mut h.item.custom_fields {
+            fields.extend(crate::pick_fields(&raw.payload, &self.config.custom_fields));
+        }
+        Ok(h.into())
     }
 
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {

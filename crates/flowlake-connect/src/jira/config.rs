@@ -102,14 +102,7 @@ impl JiraConfig {
             tz.parse::<chrono_tz::Tz>()
                 .map_err(|_| format!("time_zone: `{tz}` is not an IANA time zone"))?;
         }
-        for (name, pointer) in &self.custom_fields {
-            if !pointer.starts_with('/') {
-                return Err(format!(
-                    "custom_fields.{name}: `{pointer}` is not a JSON pointer (it starts with `/`)"
-                ));
-            }
-        }
-        Ok(())
+        crate::check_pointers(&self.custom_fields)
     }
 
     /// Cloud or Server, `auto` resolved by the host name.

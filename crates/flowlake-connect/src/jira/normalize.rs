@@ -251,15 +251,7 @@ pub fn normalize_issue(
         .issuetype
         .as_ref()
         .map_or_else(|| "Issue".to_string(), |t| t.name.clone());
-    let custom_fields: serde_json::Map<String, Value> = custom
-        .iter()
-        .map(|(name, pointer)| {
-            (
-                name.clone(),
-                raw.pointer(pointer).cloned().unwrap_or(Value::Null),
-            )
-        })
-        .collect();
+    let custom_fields = crate::pick_fields(raw, custom);
     let category = f
         .status
         .status_category

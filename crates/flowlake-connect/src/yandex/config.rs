@@ -1,5 +1,6 @@
 //! `[[sources]] kind = "yandex_tracker"`: organization, token, which queues.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,9 @@ pub struct YandexTrackerConfig {
     pub scroll_above: u64,
     /// Changelog entries per request (1 to 100). Default 100.
     pub changelog_per_page: u32,
+    /// Column name → JSON pointer into the landed record (`/issue/…`, the issue as the search returns it), kept in
+    /// `work_items.custom_fields`, e.g. `story_points = "/issue/storyPoints"`.
+    pub custom_fields: BTreeMap<String, String>,
     /// Requests in flight at once (changelogs). Default 4.
     pub max_concurrency: usize,
     /// Client-side cap, requests per second. Default none.
@@ -68,6 +72,7 @@ impl Default for YandexTrackerConfig {
             per_page: 100,
             scroll_above: 10_000,
             changelog_per_page: 100,
+            custom_fields: BTreeMap::new(),
             max_concurrency: 4,
             requests_per_second: None,
             max_attempts: 5,

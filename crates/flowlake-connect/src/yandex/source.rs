@@ -309,6 +309,8 @@ impl Source for YandexTrackerSource {
                 message: e.to_string(),
             })?;
         let mut h = normalize_issue(&self.config.name, &self.config.web_url, &record);
+        h.item.custom_fields =
+            Value::Object(crate::pick_fields(&raw.payload, &self.config.custom_fields));
         if let Some(c) = self.known.get(&h.item.status) {
             h.item.status_category = *c;
         }
