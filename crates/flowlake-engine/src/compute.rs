@@ -8,7 +8,7 @@ use flowlake_core::metrics::tracker_exporter::{exits_from_status_changes, issue_
 use flowlake_core::metrics::{
     item_metrics, pull_request_metrics, status_intervals, time_in_status,
 };
-use flowlake_core::{BusinessCalendar, ItemHistory, StandardType, StatusMap};
+use flowlake_core::{BusinessCalendar, ItemHistory, StandardType, StatusCategory, StatusMap};
 use flowlake_store::LoadBatch;
 
 /// tracker-exporter compatibility settings.
@@ -31,6 +31,58 @@ pub struct FlowSettings {
     pub standard_types: HashMap<String, StandardType>,
     /// tracker-exporter rows, when enabled.
     pub tracker_exporter: Option<TrackerExporterSettings>,
+    /// Per-project overrides (by project key or repository), layered over the mappings above.
+    pub projects: HashMap<String, ProjectSettings>,
+}
+
+/// One project's mappings: the global ones with the project's entries on top.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectSettings {
+    /// Status categories and the active set.
+    pub statuses: StatusMap,
+    /// Lower-cased type name → standard type.
+    pub standard_types: HashMap<String, StandardType>,
+}
+
+impl FlowSettings {
+    /// The status map items of `project` use.
+    pub fn statuses_for(&self, project: &str) -> &StatusMap {
+        self.projects
+            .get(project)
+            .map_or(&self.statuses, |p| &p.statuses)
+    }
+
+    /// The standard type configured for `item_type` in `project`, if any.
+    pub fn standard_type_for(&self, project: &str, item_type: &str) -> Option<StandardType> {
+        let t = item_type.to_lowercase();
+        self.projects
+            .get(project)
+            .and_then(|p| p.standard_types.get(&t))
+            .or_else(|| self.standard_types.get(&t))
+            .copied()
+    }
+
+    /// The same settings with a source's own status categories under every map's explicit entries.
+    pub fn with_known(&self, known: &[(String, StatusCategory)]) -> Self {
+        let layer = |m: &StatusMap| m.with_known(known.iter().map(|(k, v)| (k.as_str(), *v)));
+        Self {
+            statuses: layer(&self.statuses),
+            projects: self
+                .projects
+                .iter()
+                .map(|(k, p)| {
+                    (
+                        k.clone(),
+                        ProjectSettings {
+                            statuses: layer(&p.statuses),
+                            standard_types: p.standard_types.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
 }
 
 /// Adds an item, its changelog and all its metric rows to `batch`; returns the number of status changes.
@@ -41,11 +93,10 @@ pub fn add_history(
     now: DateTime<Utc>,
 ) -> usize {
     let mut item = history.item.clone();
-    item.status_category = s
-        .statuses
-        .category(&item.status, Some(item.status_category));
-    if let Some(t) = s.standard_types.get(&item.item_type.to_lowercase()) {
-        item.standard_type = *t;
+    let statuses = s.statuses_for(&item.project);
+    item.status_category = statuses.category(&item.status, Some(item.status_category));
+    if let Some(t) = s.standard_type_for(&item.project, &item.item_type) {
+        item.standard_type = t;
     }
     let item = &item;
 
@@ -65,12 +116,12 @@ pub fn add_history(
             batch.review(r);
         }
     }
-    let intervals = status_intervals(item, &history.status_changes, &s.statuses, &s.calendar, now);
+    let intervals = status_intervals(item, &history.status_changes, statuses, &s.calendar, now);
     let metrics = item_metrics(
         item,
         &history.field_changes,
         &intervals,
-        &s.statuses,
+        statuses,
         &s.calendar,
         now,
     );

@@ -19,7 +19,7 @@ use flowlake_store::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::compute::{FlowSettings, TrackerExporterSettings};
+use crate::compute::{FlowSettings, ProjectSettings, TrackerExporterSettings};
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +234,21 @@ pub struct MetricsConfig {
     pub active_statuses: Option<Vec<String>>,
     /// Tracker type name → standard type (`bug`, `feature`, `task`, `epic`, `subtask`, `incident`, `other`).
     pub standard_types: BTreeMap<String, StandardType>,
+    /// Per project (Jira project key, Tracker queue, `owner/repo`, GitLab project path): entries that override
+    /// the ones above for that project's items, e.g. `[metrics.projects.OPS.status_categories]`.
+    pub projects: BTreeMap<String, ProjectMetricsConfig>,
+}
+
+/// One project's mapping overrides.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectMetricsConfig {
+    /// Status name → category, over the global mapping.
+    pub status_categories: BTreeMap<String, StatusCategory>,
+    /// The project's active statuses; unset: the global setting.
+    pub active_statuses: Option<Vec<String>>,
+    /// Type name → standard type, over the global mapping.
+    pub standard_types: BTreeMap<String, StandardType>,
 }
 
 /// tracker-exporter compatible rows.
@@ -323,6 +338,35 @@ impl Config {
                     calendar: self.tracker_exporter.calendar.clone(),
                     closed_statuses: self.tracker_exporter.closed_statuses.clone(),
                 }),
+            projects: self
+                .metrics
+                .projects
+                .iter()
+                .map(|(name, p)| {
+                    let statuses = StatusMap::new(
+                        self.metrics
+                            .status_categories
+                            .iter()
+                            .chain(&p.status_categories)
+                            .map(|(k, v)| (k.as_str(), *v)),
+                        p.active_statuses
+                            .clone()
+                            .or_else(|| self.metrics.active_statuses.clone()),
+                    );
+                    let standard_types = p
+                        .standard_types
+                        .iter()
+                        .map(|(k, v)| (k.to_lowercase(), *v))
+                        .collect();
+                    (
+                        name.clone(),
+                        ProjectSettings {
+                            statuses,
+                            standard_types,
+                        },
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -650,6 +694,38 @@ mod tests {
             c.metrics.status_categories["Review"],
             StatusCategory::InProgress
         );
+    }
+
+    #[test]
+    fn project_mappings_override_the_global_ones_for_their_items_only() {
+        let c = parse(
+            "[metrics.status_categories]\n\"Review\" = \"in_progress\"\n\
+             [metrics.standard_types]\n\"Story\" = \"feature\"\n\
+             [metrics.projects.OPS]\nactive_statuses = [\"Fixing\"]\n\
+             [metrics.projects.OPS.status_categories]\n\"Review\" = \"todo\"\n\
+             [metrics.projects.OPS.standard_types]\n\"Story\" = \"incident\"\n",
+        )
+        .unwrap();
+        let s = c.flow_settings();
+        let ops = s.statuses_for("OPS");
+        assert_eq!(ops.category("review", None), StatusCategory::Todo);
+        assert_eq!(
+            s.statuses_for("CORE").category("Review", None),
+            StatusCategory::InProgress
+        );
+        assert!(ops.is_active("Fixing", StatusCategory::InProgress));
+        assert!(!ops.is_active("In Progress", StatusCategory::InProgress));
+        assert_eq!(
+            s.standard_type_for("OPS", "story"),
+            Some(StandardType::Incident)
+        );
+        assert_eq!(
+            s.standard_type_for("CORE", "Story"),
+            Some(StandardType::Feature)
+        );
+        assert_eq!(s.standard_type_for("CORE", "Epic"), None);
+        let bad = parse("[metrics.projects.OPS]\nstatus_categorys = {}\n").unwrap_err();
+        assert!(bad.to_string().contains("status_categorys"), "{bad}");
     }
 
     #[test]

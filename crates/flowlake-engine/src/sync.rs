@@ -129,10 +129,7 @@ fn page_batch(
     let settings = if known.is_empty() {
         settings
     } else {
-        with_known = FlowSettings {
-            statuses: settings.statuses.with_known(known),
-            ..settings.clone()
-        };
+        with_known = settings.with_known(&known);
         &with_known
     };
     let source: &dyn Source = source;
