@@ -351,6 +351,11 @@ pub struct ItemHistory {
     pub pull_request: Option<PullRequest>,
     /// Reviews of that pull request.
     pub reviews: Vec<Review>,
+    /// Set when the item moved under a new key-based id (a GitHub issue transferred to another repository):
+    /// the tracker's own id that survived the move, stored in `custom_fields.node_id`. A load removes every
+    /// other stored item of the source with this node id — the item under its old key — so it is counted
+    /// once.
+    pub moved_node_id: Option<String>,
 }
 
 /// What a normalizer makes of one record: work items with their histories, and what lies outside the

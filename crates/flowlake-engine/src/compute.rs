@@ -101,6 +101,9 @@ pub fn add_history(
     let item = &item;
 
     batch.work_item(item);
+    if let Some(node) = &history.moved_node_id {
+        batch.moved(&item.source, node, &item.id);
+    }
     for c in &history.status_changes {
         batch.status_change(c);
     }

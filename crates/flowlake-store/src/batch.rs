@@ -216,6 +216,8 @@ impl RowBatch {
 /// yet, the store appends them without looking for old rows to delete, which keeps first loads fast.
 pub struct LoadBatch {
     tables: BTreeMap<&'static str, RowBatch>,
+    /// (source, node id, id to keep): stored items of the source with the node id and another id go.
+    moved: Vec<(String, String, String)>,
     work_item_ids: HashSet<String>,
     person_ids: HashSet<String>,
     last_item: String,
@@ -236,6 +238,7 @@ impl LoadBatch {
                 .iter()
                 .map(|t| (t.name, RowBatch::new(t)))
                 .collect(),
+            moved: Vec::new(),
             work_item_ids: HashSet::new(),
             person_ids: HashSet::new(),
             last_item: String::new(),
@@ -375,6 +378,19 @@ impl LoadBatch {
             .text(p.name.as_deref())
             .text(p.email.as_deref())
             .end();
+    }
+
+    /// Marks `keep` as the item that moved: every other stored item of `source` whose
+    /// `custom_fields.node_id` is `node_id` (the same item under its old key) is removed by the load, with its
+    /// rows and raw records.
+    pub fn moved(&mut self, source: &str, node_id: &str, keep: &str) {
+        self.moved
+            .push((source.to_string(), node_id.to_string(), keep.to_string()));
+    }
+
+    /// The moves recorded by [`LoadBatch::moved`].
+    pub(crate) fn take_moves(&mut self) -> Vec<(String, String, String)> {
+        std::mem::take(&mut self.moved)
     }
 
     /// A pull request with its review metrics.

@@ -393,6 +393,9 @@ impl DuckDbStore {
                 "replaced"
             );
         }
+        for (source, node_id, keep) in batch.take_moves() {
+            retire_moved(&tx, &source, &node_id, &keep)?;
+        }
         if let Some((key, c)) = cursor {
             put_cursor(&tx, key, c)?;
         }
@@ -614,6 +617,50 @@ impl DuckDbStore {
         }
         Ok(())
     }
+}
+
+/// Removes the stored items of `source` that are `keep` under an older key (same `custom_fields.node_id`),
+/// with their item-level rows and raw records, inside the load's transaction.
+fn retire_moved(
+    tx: &duckdb::Transaction<'_>,
+    source: &str,
+    node_id: &str,
+    keep: &str,
+) -> Result<(), StoreError> {
+    let context = || format!("removing the old key of moved item {keep}");
+    let mut stmt = tx
+        .prepare(
+            "SELECT id, key FROM main.work_items WHERE source = ? AND id <> ? \
+             AND json_extract_string(custom_fields, '$.node_id') = ?",
+        )
+        .map_err(StoreError::sql(context()))?;
+    let old: Vec<(String, String)> = stmt
+        .query_map(duckdb::params![source, keep, node_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(StoreError::sql(context()))?
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::sql(context()))?;
+    for (id, key) in old {
+        for t in schema::DATA_TABLES {
+            if t.replace_key == ["item_id"] {
+                tx.execute(
+                    &format!("DELETE FROM main.{} WHERE item_id = ?", t.name),
+                    [&id],
+                )
+                .map_err(StoreError::sql(context()))?;
+            }
+        }
+        tx.execute("DELETE FROM main.work_items WHERE id = ?", [&id])
+            .map_err(StoreError::sql(context()))?;
+        tx.execute(
+            "DELETE FROM main.raw_records WHERE source = ? AND key = ?",
+            [source, key.as_str()],
+        )
+        .map_err(StoreError::sql(context()))?;
+        tracing::info!(old = %id, new = %keep, "moved item: its old key is removed");
+    }
+    Ok(())
 }
 
 fn put_cursor(conn: &Connection, key: &StateKey, cursor: &str) -> Result<(), StoreError> {

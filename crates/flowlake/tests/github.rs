@@ -482,3 +482,45 @@ fn demo_source_github_replays_offline_and_reports_metrics() {
     assert_eq!(count(dir.path(), "pull_requests"), 60);
     assert_eq!(count(dir.path(), "deployments"), 20);
 }
+
+#[test]
+fn a_transferred_issue_moves_its_row_instead_of_doubling_it() {
+    let fake = FakeGithub::start(&spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 100);
+    sync(dir.path(), &[]);
+    let new_number = fake.transfer("acme/repo-00", 5, "acme/repo-01").unwrap();
+    sync(dir.path(), &[]);
+    let new_id = format!("gh:acme/repo-01#{new_number}");
+    assert_eq!(
+        count(dir.path(), "work_items"),
+        230,
+        "the issue is counted once"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from work_items where id = 'gh:acme/repo-00#5'"
+        ),
+        0,
+        "its old key is gone"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            &format!("select count(*) from field_changes where item_id = '{new_id}' and field = 'repository' and from_value = 'acme/repo-00' and to_value = 'acme/repo-01'")
+        ),
+        1,
+        "the move is recorded"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from status_intervals where item_id = 'gh:acme/repo-00#5'"
+        ),
+        0
+    );
+    // A rebuild from the raw records agrees: the old record went with the old row.
+    ok(dir.path(), &["rebuild"], &[TOKEN]);
+    assert_eq!(count(dir.path(), "work_items"), 230);
+}

@@ -82,6 +82,7 @@ pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
         people,
         pull_request: None,
         reviews: Vec::new(),
+        moved_node_id: None,
     }
 }
 

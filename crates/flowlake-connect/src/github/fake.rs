@@ -90,6 +90,8 @@ struct Item {
     events: Vec<Value>,
     reviews: Vec<Value>,
     comments: Vec<Value>,
+    /// The node id it had before a transfer (GitHub keeps an issue's node id when it moves).
+    node: Option<String>,
 }
 
 /// A deployment: id, creation time, statuses `(state, at)` oldest first.
@@ -184,6 +186,27 @@ impl FakeGithub {
             item.updated = at;
             item.events.push(json!({"__typename": "LabeledEvent", "createdAt": at, "actor": {"login": "dora"}, "label": {"name": label}}));
         }
+    }
+
+    /// Transfers issue `number` of `from` to repository `to`, as GitHub does: a new number there, the same
+    /// node id, a `TransferredEvent`; `from` no longer lists it. Returns the new number.
+    pub fn transfer(&self, from: &str, number: i64, to: &str) -> Option<i64> {
+        let mut s = lock(&self.state);
+        s.clock += 60;
+        let at = base() + Span::days(540) + Span::seconds(s.clock);
+        let list = s.repos.get_mut(from)?;
+        let pos = list
+            .iter()
+            .position(|i| i.number == number && !i.pull_request)?;
+        let mut item = list.remove(pos);
+        item.node = Some(node_id(from, &item));
+        let target = s.repos.get_mut(to)?;
+        item.number = target.iter().map(|i| i.number).max().unwrap_or(0) + 1;
+        item.updated = at;
+        item.events.push(json!({"__typename": "TransferredEvent", "createdAt": at, "actor": {"login": "dora"}, "fromRepository": {"nameWithOwner": from}}));
+        let n = item.number;
+        target.push(item);
+        Some(n)
     }
 
     /// Records a new successful deployment of `repo`.
@@ -359,6 +382,7 @@ fn issue_item(rng: &mut SmallRng, number: i64, created: DateTime<Utc>, per_item:
         events,
         reviews: Vec::new(),
         comments: Vec::new(),
+        node: None,
     }
 }
 
@@ -409,18 +433,16 @@ fn pull_request_item(
         events,
         reviews,
         comments: Vec::new(),
+        node: None,
     }
 }
 
 fn node_id(repo: &str, item: &Item) -> String {
+    if let Some(n) = &item.node {
+        return n.clone();
+    }
     let kind = if item.pull_request { "PR" } else { "I" };
     format!("{kind}_{repo}_{}", item.number)
-}
-
-fn parse_node_id(id: &str) -> Option<(String, i64)> {
-    let rest = id.strip_prefix("PR_").or_else(|| id.strip_prefix("I_"))?;
-    let (repo, number) = rest.rsplit_once('_')?;
-    Some((repo.to_string(), number.parse().ok()?))
 }
 
 /// A connection page of `all`, from offset `from`, `first` long; the cursor is the offset, opaque to
@@ -660,11 +682,12 @@ impl Handler {
             "RestOfItem" => {
                 let id = vars["id"].as_str().unwrap_or_default();
                 let from = offset(&vars["after"]);
-                let item = parse_node_id(id).and_then(|(repo, n)| {
-                    s.repos
-                        .get(&repo)
-                        .and_then(|items| items.iter().find(|i| i.number == n))
-                });
+                let item = s
+                    .repos
+                    .iter()
+                    .flat_map(|(repo, items)| items.iter().map(move |i| (repo, i)))
+                    .find(|(repo, i)| node_id(repo, i) == id)
+                    .map(|(_, i)| i);
                 match item {
                     None => {
                         json!({"data": {"node": null}, "errors": [{"type": "NOT_FOUND", "message": format!("Could not resolve to a node with the global id of '{id}'")}]})

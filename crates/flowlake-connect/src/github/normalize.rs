@@ -650,6 +650,11 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
             "milestone": issue.milestone.as_ref().map(|m| &m.name),
         }),
     };
+    let transferred = issue
+        .timeline_items
+        .nodes
+        .iter()
+        .any(|i| matches!(i, TimelineItem::TransferredEvent { .. }));
     let (pull_request, reviews) = if pull_request {
         let pr = PullRequest {
             id: id.clone(),
@@ -711,6 +716,7 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
             .collect(),
         pull_request,
         reviews,
+        moved_node_id: transferred.then(|| issue.id.clone()),
     }
 }
 

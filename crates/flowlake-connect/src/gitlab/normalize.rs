@@ -321,6 +321,7 @@ pub fn normalize_item(source: &str, record: &GitlabRecord, rules: &StatusRules) 
         people,
         pull_request,
         reviews: Vec::new(),
+        moved_node_id: None,
     }
 }
 

@@ -303,6 +303,7 @@ pub fn normalize_issue(
             .collect(),
         pull_request: None,
         reviews: Vec::new(),
+        moved_node_id: None,
     }
 }
 

@@ -266,6 +266,7 @@ pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> 
         people,
         pull_request: None,
         reviews: Vec::new(),
+        moved_node_id: None,
     }
 }
 
