@@ -230,3 +230,39 @@ fn faults_are_retried_and_a_killed_sync_ends_with_the_same_tables() {
         "the resumed sync's tables differ from an uninterrupted one's"
     );
 }
+
+#[test]
+fn renamed_and_deleted_statuses_keep_their_history_and_can_be_mapped() {
+    let fake = FakeJira::start(&FakeJiraSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, "cloud", 50);
+    sync(dir.path());
+    let rows = || {
+        ok(
+            dir.path(),
+            &[
+                "query",
+                "select status, category, calendar_seconds from item_status_time where item_id = 'jira:10001' and status <> 'Готово' order by calendar_seconds",
+                "--format",
+                "csv",
+            ],
+            &[],
+        )
+    };
+    // Neither old name is in /status: `In Progress` is guessed in progress, `Testing` too.
+    assert_eq!(
+        rows(),
+        "status,category,calendar_seconds\nOpen,todo,3600\nIn Progress,in_progress,7200\nTesting,in_progress,10800\n"
+    );
+    // Mapping the deleted status and rebuilding changes its category without an API call.
+    let config = std::fs::read_to_string(dir.path().join("flowlake.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("flowlake.toml"),
+        format!("[metrics.status_categories]\n\"Testing\" = \"todo\"\n\n{config}"),
+    )
+    .unwrap();
+    fake.reset_counts();
+    ok(dir.path(), &["rebuild"], &[]);
+    assert!(fake.answered().is_empty(), "rebuild calls no API");
+    assert!(rows().contains("Testing,todo,10800"), "{}", rows());
+}

@@ -167,6 +167,27 @@ fn generate(spec: &FakeJiraSpec) -> State {
             s.issues.push(issue);
             continue;
         }
+        if n == 1 {
+            // History under names the instance no longer has: `In Progress` was renamed `В работе`, and
+            // `Testing` was deleted. Open 1 h, In Progress 2 h, Testing 3 h, then Готово.
+            for (hours, from, to) in [
+                (1, "Open", "In Progress"),
+                (3, "In Progress", "Testing"),
+                (6, "Testing", "Готово"),
+            ] {
+                push(
+                    &mut s,
+                    &mut issue,
+                    created + Span::hours(hours),
+                    "status",
+                    from.into(),
+                    to.into(),
+                );
+            }
+            issue.status = 3;
+            s.issues.push(issue);
+            continue;
+        }
         let mut moves = vec![1usize, 2];
         if rng.random_bool(0.3) {
             moves.extend([1, 2]);
