@@ -126,20 +126,8 @@ impl GithubConfig {
     /// The token from `token_file` or `token_env`; `None` when neither is set (public data only, 60 requests
     /// an hour).
     pub fn token(&self) -> Result<Option<Secret>, String> {
-        if let Some(path) = &self.token_file {
-            let t = std::fs::read_to_string(path)
-                .map_err(|e| format!("token_file: {}: {e}", path.display()))?;
-            let t = t.trim();
-            if t.is_empty() {
-                return Err(format!("token_file: {} is empty", path.display()));
-            }
-            return Ok(Some(Secret::new(t)));
-        }
-        Ok(std::env::var(&self.token_env)
-            .ok()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .map(Secret::new))
+        crate::http::read_token(self.token_file.as_deref(), &self.token_env)
+            .map(|t| t.map(Secret::new))
     }
 
     /// Label-to-status rules.

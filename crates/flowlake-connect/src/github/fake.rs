@@ -12,8 +12,7 @@ use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -132,19 +131,12 @@ impl FakeGithub {
     /// Generates the organization and starts serving it on loopback, on a runtime of its own so blocking
     /// callers (the CLI, the engine) can use it from any thread.
     pub fn start(spec: &FakeOrgSpec) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime for the fake GitHub");
-        let server = runtime.block_on(MockServer::start());
         let state = Arc::new(Mutex::new(generate(spec)));
-        let handler = Handler {
+        let (runtime, server) = crate::fakes::serve(|base| Handler {
             state: state.clone(),
             latency: spec.latency,
-            base: server.uri(),
-        };
-        runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
+            base,
+        });
         Self {
             runtime,
             server,

@@ -11,8 +11,7 @@ use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -44,17 +43,8 @@ impl Default for FakeGitlabSpec {
     }
 }
 
-/// A fault for the `nth` (0-based) request of `op` (`projects`, `issues`, `merge_requests`, `events`): a
-/// status (429 carries `Retry-After: 1`), or 0 for the normal body cut in half.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitlabFault {
-    /// Operation.
-    pub op: String,
-    /// Which of its requests.
-    pub nth: usize,
-    /// Status, or 0.
-    pub status: u16,
-}
+/// A fault for the `nth` request of an operation: see [`StatusFault`].
+pub type GitlabFault = crate::fakes::StatusFault;
 
 #[derive(Debug, Clone)]
 struct Item {
@@ -199,19 +189,12 @@ pub struct FakeGitlab {
 impl FakeGitlab {
     /// Generates the group and serves it on loopback.
     pub fn start(spec: &FakeGitlabSpec) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime for the fake GitLab");
-        let server = runtime.block_on(MockServer::start());
         let state = Arc::new(Mutex::new(generate(spec)));
-        let handler = Handler {
+        let (runtime, server) = crate::fakes::serve(|base| Handler {
             state: state.clone(),
             latency: spec.latency,
-            base: server.uri(),
-        };
-        runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
+            base,
+        });
         Self {
             _runtime: runtime,
             server,

@@ -44,6 +44,24 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A token from `file` when set (trimmed; an empty file is an error), else from the environment variable
+/// `env`; `None` when neither holds one. Errors name the config key.
+pub fn read_token(file: Option<&std::path::Path>, env: &str) -> Result<Option<String>, String> {
+    if let Some(path) = file {
+        let t = std::fs::read_to_string(path)
+            .map_err(|e| format!("token_file: {}: {e}", path.display()))?;
+        let t = t.trim();
+        if t.is_empty() {
+            return Err(format!("token_file: {} is empty", path.display()));
+        }
+        return Ok(Some(t.to_string()));
+    }
+    Ok(std::env::var(env)
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty()))
+}
+
 /// Recording or replaying exchanges.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Tape {

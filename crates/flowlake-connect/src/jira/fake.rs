@@ -11,8 +11,7 @@ use chrono::{DateTime, Duration as Span, NaiveDateTime, TimeZone, Utc};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use super::Flavor;
 
@@ -52,17 +51,8 @@ impl Default for FakeJiraSpec {
     }
 }
 
-/// A fault served instead of the normal answer to the `nth` (0-based) request of `op` (`search`,
-/// `changelog`, `status`, `myself`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JiraFault {
-    /// Operation.
-    pub op: String,
-    /// Which of its requests.
-    pub nth: usize,
-    /// Status to answer (429 carries `Retry-After: 1`), or 0 for the normal body cut in half.
-    pub status: u16,
-}
+/// A fault for the `nth` request of an operation: see [`StatusFault`].
+pub type JiraFault = crate::fakes::StatusFault;
 
 /// (id, name, category key) of the instance's statuses.
 const STATUSES: [(&str, &str, &str); 4] = [
@@ -227,18 +217,11 @@ fn generate(spec: &FakeJiraSpec) -> State {
 impl FakeJira {
     /// Generates the instance and serves it on loopback.
     pub fn start(spec: &FakeJiraSpec) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime for the fake Jira");
-        let server = runtime.block_on(MockServer::start());
         let state = Arc::new(Mutex::new(generate(spec)));
-        let handler = Handler {
+        let (runtime, server) = crate::fakes::serve(|_| Handler {
             state: state.clone(),
             spec: spec.clone(),
-        };
-        runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
+        });
         Self {
             _runtime: runtime,
             server,

@@ -147,15 +147,7 @@ impl YandexTrackerConfig {
 
     /// The token, `None` when unset.
     pub fn token(&self) -> Result<Option<String>, String> {
-        if let Some(path) = &self.token_file {
-            let t = std::fs::read_to_string(path)
-                .map_err(|e| format!("token_file: {}: {e}", path.display()))?;
-            return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
-        }
-        Ok(std::env::var(&self.token_env)
-            .ok()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty()))
+        crate::http::read_token(self.token_file.as_deref(), &self.token_env)
     }
 
     /// The HTTP client settings with the organization header.

@@ -11,8 +11,7 @@ use chrono::{DateTime, Duration as Span, NaiveDateTime, TimeZone, Utc};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -41,17 +40,8 @@ impl Default for FakeTrackerSpec {
     }
 }
 
-/// A fault for the `nth` (0-based) request of `op` (`search`, `changelog`, `statuses`): a status (429
-/// carries `Retry-After: 1`), or 0 for the normal body cut in half.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackerFault {
-    /// Operation.
-    pub op: String,
-    /// Which of its requests.
-    pub nth: usize,
-    /// Status, or 0.
-    pub status: u16,
-}
+/// A fault for the `nth` request of an operation: see [`StatusFault`].
+pub type TrackerFault = crate::fakes::StatusFault;
 
 /// (key, display, type).
 const STATUSES: [(&str, &str, &str); 4] = [
@@ -220,19 +210,12 @@ pub struct FakeTracker {
 impl FakeTracker {
     /// Generates the organization and serves it on loopback.
     pub fn start(spec: &FakeTrackerSpec) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime for the fake Tracker");
-        let server = runtime.block_on(MockServer::start());
         let state = Arc::new(Mutex::new(generate(spec)));
-        let handler = Handler {
+        let (runtime, server) = crate::fakes::serve(|base| Handler {
             state: state.clone(),
             latency: spec.latency,
-            base: server.uri(),
-        };
-        runtime.block_on(Mock::given(any()).respond_with(handler).mount(&server));
+            base,
+        });
         Self {
             _runtime: runtime,
             server,
