@@ -290,6 +290,73 @@ pub struct Release {
     pub url: Option<String>,
 }
 
+/// Time logged on a work item (Jira and Yandex Tracker worklogs), for effort next to flow time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Worklog {
+    /// The tracker's worklog id (unique within the item).
+    pub id: String,
+    /// Id of the work item.
+    pub item_id: String,
+    /// Person id of whoever logged it.
+    pub author: Option<String>,
+    /// When the work started.
+    pub started_at: DateTime<Utc>,
+    /// Time spent, in seconds.
+    pub seconds: i64,
+    /// When the entry was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the entry was last edited.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A sprint (Jira Software), as the issues in it describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sprint {
+    /// Source-qualified id.
+    pub id: String,
+    /// The source.
+    pub source: String,
+    /// The board it belongs to.
+    pub board_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// `future`, `active` or `closed`.
+    pub state: String,
+    /// Sprint goal.
+    pub goal: Option<String>,
+    /// Planned start.
+    pub start_at: Option<DateTime<Utc>>,
+    /// Planned end.
+    pub end_at: Option<DateTime<Utc>>,
+    /// When it was completed.
+    pub complete_at: Option<DateTime<Utc>>,
+}
+
+/// A CI pipeline run (GitLab pipelines), for build and DORA metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    /// Source-qualified id.
+    pub id: String,
+    /// The source.
+    pub source: String,
+    /// Project or repository.
+    pub project: String,
+    /// Branch or tag.
+    pub git_ref: Option<String>,
+    /// Commit.
+    pub commit_sha: Option<String>,
+    /// `success`, `failed`, `running`, `canceled`, …
+    pub status: String,
+    /// What started it (`push`, `merge_request_event`, `schedule`, …).
+    pub trigger: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (its finish, once finished).
+    pub updated_at: DateTime<Utc>,
+    /// Link to it.
+    pub url: Option<String>,
+}
+
 /// An operational incident, for time to detect, acknowledge, recover and RCA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
@@ -351,6 +418,10 @@ pub struct ItemHistory {
     pub pull_request: Option<PullRequest>,
     /// Reviews of that pull request.
     pub reviews: Vec<Review>,
+    /// Time logged on the item (when the source's worklogs are enabled).
+    pub worklogs: Vec<Worklog>,
+    /// The sprints the item is in now.
+    pub sprints: Vec<Sprint>,
     /// Set when the item moved under a new key-based id (a GitHub issue transferred to another repository):
     /// the tracker's own id that survived the move, stored in `custom_fields.node_id`. A load removes every
     /// other stored item of the source with this node id — the item under its old key — so it is counted
@@ -370,6 +441,8 @@ pub struct Normalized {
     pub releases: Vec<Release>,
     /// People known apart from any item (organization members).
     pub people: Vec<Person>,
+    /// CI pipeline runs.
+    pub pipelines: Vec<Pipeline>,
 }
 
 impl From<ItemHistory> for Normalized {

@@ -248,6 +248,8 @@ fn hand_computed_item_metrics() {
             pull_request: None,
             reviews: vec![],
             moved_node_id: None,
+            worklogs: vec![],
+            sprints: vec![],
         };
         let intervals =
             status_intervals(&history.item, &history.status_changes, &map, &cal, t(c.now));
@@ -295,6 +297,8 @@ fn business_time_across_a_dst_change_counts_full_working_days() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        worklogs: vec![],
+        sprints: vec![],
     };
     let map = StatusMap::default();
     let now = t("2024-05-01T00:00:00Z");
@@ -321,6 +325,8 @@ fn time_in_status_includes_the_current_stay_up_to_now() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        worklogs: vec![],
+        sprints: vec![],
     };
     let now = t("2024-01-08T14:00:00Z");
     let iv = status_intervals(&history.item, &history.status_changes, &map, &cal, now);
@@ -364,6 +370,8 @@ fn flow_efficiency_uses_the_active_set() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        worklogs: vec![],
+        sprints: vec![],
     };
     let now = t("2024-02-01T00:00:00Z");
     let iv = status_intervals(&history.item, &history.status_changes, &map, &cal, now);
@@ -384,6 +392,8 @@ fn first_response_is_the_earlier_of_a_status_change_and_someone_elses_edit() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        worklogs: vec![],
+        sprints: vec![],
     };
     let edit = |who: &str, at: &str| FieldChange {
         item_id: "test:T-1".into(),
@@ -523,7 +533,7 @@ proptest! {
             prop_assert!(i.calendar_seconds >= 0);
             prop_assert!(i.business_seconds >= 0 && i.business_seconds <= i.calendar_seconds);
         }
-        let history = ItemHistory { item: it, status_changes, field_changes: vec![], people: vec![], pull_request: None, reviews: vec![], moved_node_id: None };
+        let history = ItemHistory { item: it, status_changes, field_changes: vec![], people: vec![], pull_request: None, reviews: vec![], worklogs: vec![], sprints: vec![], moved_node_id: None };
         let m = item_metrics(&history.item, &history.field_changes, &iv, &map, &cal, now);
         if let (Some(c), Some(l)) = (m.cycle_seconds, m.lead_seconds) {
             prop_assert!(c <= l);

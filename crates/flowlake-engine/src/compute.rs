@@ -113,6 +113,12 @@ pub fn add_history(
     for p in &history.people {
         batch.person(p);
     }
+    for w in &history.worklogs {
+        batch.worklog(w);
+    }
+    for sprint in &history.sprints {
+        batch.item_sprint(&item.id, sprint);
+    }
     if let Some(pr) = &history.pull_request {
         batch.pull_request(pr, &pull_request_metrics(pr, &history.reviews));
         for r in &history.reviews {

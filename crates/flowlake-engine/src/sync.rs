@@ -157,6 +157,9 @@ fn page_batch(
         for p in &normalized.people {
             batch.person(p);
         }
+        for p in &normalized.pipelines {
+            batch.pipeline(p);
+        }
         for h in normalized.histories {
             match histories.get(&h.item.id) {
                 Some(old) if old.item.updated_at > h.item.updated_at => {}

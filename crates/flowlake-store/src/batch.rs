@@ -13,8 +13,8 @@ use duckdb::arrow::record_batch::RecordBatch;
 use flowlake_core::metrics::tracker_exporter::StatusRow;
 use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval, StatusTime};
 use flowlake_core::{
-    Deployment, FieldChange, Person, PullRequest, PullRequestState, RawRecord, Release, Review,
-    StatusChange, WorkItem,
+    Deployment, FieldChange, Person, Pipeline, PullRequest, PullRequestState, RawRecord, Release,
+    Review, Sprint, StatusChange, WorkItem, Worklog,
 };
 
 use crate::error::StoreError;
@@ -220,6 +220,7 @@ pub struct LoadBatch {
     moved: Vec<(String, String, String)>,
     work_item_ids: HashSet<String>,
     person_ids: HashSet<String>,
+    sprint_ids: HashSet<String>,
     last_item: String,
     orphans: bool,
 }
@@ -241,6 +242,7 @@ impl LoadBatch {
             moved: Vec::new(),
             work_item_ids: HashSet::new(),
             person_ids: HashSet::new(),
+            sprint_ids: HashSet::new(),
             last_item: String::new(),
             orphans: false,
         }
@@ -458,6 +460,63 @@ impl LoadBatch {
             .bool(Some(r.draft))
             .bool(Some(r.prerelease))
             .text(r.url.as_deref())
+            .end();
+    }
+
+    /// A worklog of an item.
+    pub fn worklog(&mut self, w: &Worklog) {
+        self.item_row(&w.item_id);
+        self.table(&schema::WORKLOGS)
+            .row()
+            .text(Some(&w.item_id))
+            .text(Some(&w.id))
+            .text(w.author.as_deref())
+            .ts(Some(w.started_at))
+            .int(Some(w.seconds))
+            .ts(w.created_at)
+            .ts(w.updated_at)
+            .end();
+    }
+
+    /// A sprint, and that `item_id` is in it.
+    pub fn item_sprint(&mut self, item_id: &str, s: &Sprint) {
+        self.item_row(item_id);
+        self.table(&schema::ITEM_SPRINTS)
+            .row()
+            .text(Some(item_id))
+            .text(Some(&s.id))
+            .end();
+        if !self.sprint_ids.insert(s.id.clone()) {
+            return;
+        }
+        self.table(&schema::SPRINTS)
+            .row()
+            .text(Some(&s.id))
+            .text(Some(&s.source))
+            .int(s.board_id)
+            .text(Some(&s.name))
+            .text(Some(&s.state))
+            .text(s.goal.as_deref())
+            .ts(s.start_at)
+            .ts(s.end_at)
+            .ts(s.complete_at)
+            .end();
+    }
+
+    /// A CI pipeline run.
+    pub fn pipeline(&mut self, p: &Pipeline) {
+        self.table(&schema::PIPELINES)
+            .row()
+            .text(Some(&p.id))
+            .text(Some(&p.source))
+            .text(Some(&p.project))
+            .text(p.git_ref.as_deref())
+            .text(p.commit_sha.as_deref())
+            .text(Some(&p.status))
+            .text(p.trigger.as_deref())
+            .ts(Some(p.created_at))
+            .ts(Some(p.updated_at))
+            .text(p.url.as_deref())
             .end();
     }
 

@@ -372,6 +372,71 @@ pub const RELEASES: TableDef = TableDef {
     replace_key: &["id"],
 };
 
+/// Worklogs.
+pub const WORKLOGS: TableDef = TableDef {
+    name: "worklogs",
+    doc: "Time logged on work items (Jira, Yandex Tracker worklogs)",
+    columns: &[
+        c("item_id", Text),
+        c("worklog_id", Text),
+        n("author", Text),
+        c("started_at", Timestamp),
+        c("seconds", Int),
+        n("created_at", Timestamp),
+        n("updated_at", Timestamp),
+    ],
+    primary_key: &["item_id", "worklog_id"],
+    replace_key: &["item_id"],
+};
+
+/// Sprints.
+pub const SPRINTS: TableDef = TableDef {
+    name: "sprints",
+    doc: "Sprints as the latest issue in them describes them",
+    columns: &[
+        c("id", Text),
+        c("source", Text),
+        n("board_id", Int),
+        c("name", Text),
+        c("state", Text),
+        n("goal", Text),
+        n("start_at", Timestamp),
+        n("end_at", Timestamp),
+        n("complete_at", Timestamp),
+    ],
+    primary_key: &["id"],
+    replace_key: &["id"],
+};
+
+/// Items in sprints.
+pub const ITEM_SPRINTS: TableDef = TableDef {
+    name: "item_sprints",
+    doc: "Which sprints each work item is in now (its sprint history is in field_changes, field `Sprint`)",
+    columns: &[c("item_id", Text), c("sprint_id", Text)],
+    primary_key: &["item_id", "sprint_id"],
+    replace_key: &["item_id"],
+};
+
+/// CI pipelines.
+pub const PIPELINES: TableDef = TableDef {
+    name: "pipelines",
+    doc: "CI pipeline runs (GitLab pipelines)",
+    columns: &[
+        c("id", Text),
+        c("source", Text),
+        c("project", Text),
+        n("ref", Text),
+        n("commit_sha", Text),
+        c("status", Text),
+        n("trigger", Text),
+        c("created_at", Timestamp),
+        c("updated_at", Timestamp),
+        n("url", Text),
+    ],
+    primary_key: &["id"],
+    replace_key: &["id"],
+};
+
 /// The tables of schema version 1. Frozen: later tables go in later migrations.
 const V1_TABLES: &[TableDef] = &[
     RAW_RECORDS,
@@ -400,6 +465,10 @@ pub const DATA_TABLES: &[TableDef] = &[
     PULL_REQUEST_REVIEWS,
     DEPLOYMENTS,
     RELEASES,
+    WORKLOGS,
+    SPRINTS,
+    ITEM_SPRINTS,
+    PIPELINES,
 ];
 
 /// Cursor per source and stream.
@@ -464,6 +533,16 @@ pub fn duckdb_migrations() -> Vec<Migration> {
             version: 4,
             description: "releases",
             statements: vec![RELEASES.duckdb_ddl()],
+        },
+        Migration {
+            version: 5,
+            description: "worklogs, sprints, items in sprints, CI pipelines",
+            statements: vec![
+                WORKLOGS.duckdb_ddl(),
+                SPRINTS.duckdb_ddl(),
+                ITEM_SPRINTS.duckdb_ddl(),
+                PIPELINES.duckdb_ddl(),
+            ],
         },
     ]
 }

@@ -13,17 +13,21 @@ const AS_OF: &str = "2027-12-31T00:00:00Z";
 const TOKEN: (&str, &str) = ("JIRA_API_TOKEN", "jira_fake_token_for_tests");
 
 fn write_config(dir: &Path, fake: &FakeJira, flavor: &str, page_size: u32) {
-    let email = if flavor == "cloud" {
-        "email = \"bot@acme.test\"\n"
+    // Cloud reads worklogs and names its custom field as Jira shows it; Server picks it by pointer.
+    let (email, story_points) = if flavor == "cloud" {
+        (
+            "email = \"bot@acme.test\"\nworklogs = true\n",
+            "Story Points",
+        )
     } else {
-        ""
+        ("", "/fields/customfield_10016")
     };
     std::fs::write(
         dir.join("flowlake.toml"),
         format!(
             "[[sources]]\nkind = \"jira\"\nname = \"jira\"\nbase_url = \"{}\"\nflavor = \"{flavor}\"\n{email}\
              projects = [\"CORE\", \"WEB\"]\npage_size = {page_size}\nmax_attempts = 4\n\n\
-             [sources.custom_fields]\nstory_points = \"/fields/customfield_10016\"\n",
+             [sources.custom_fields]\nstory_points = \"{story_points}\"\n",
             fake.uri()
         ),
     )
@@ -66,8 +70,46 @@ fn cloud_sync_completes_cut_changelogs_and_matches_hand_computed_time_in_status(
     // 150 issues at 50 a page; issues 10, 20, … 140 have changelogs longer than the 20 a search embeds.
     assert_eq!(
         answered(&fake),
-        ["changelog:200=14", "search:200=3", "status:200=1"],
-        "the changelog endpoint only for cut changelogs"
+        [
+            "changelog:200=14",
+            "field:200=1",
+            "search:200=3",
+            "status:200=1",
+            "worklog:200=15"
+        ],
+        "the changelog and worklog endpoints only for cut lists (ids ending in 5 have 25 worklogs)"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) * 100000 + sum(seconds) from worklogs where item_id = 'jira:10000'"
+        ),
+        2 * 100_000 + 12_600,
+        "the golden issue's 1 h and 2.5 h"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from worklogs where item_id = 'jira:10005'"
+        ),
+        25,
+        "a cut worklog list is completed"
+    );
+    assert_eq!(
+        ok(
+            dir.path(),
+            &[
+                "query",
+                "select s.id, s.name, s.state, s.board_id, s.complete_at, (select count(*) from item_sprints i where i.sprint_id = s.id) as items from sprints s order by id",
+                "--format",
+                "csv"
+            ],
+            &[]
+        ),
+        "id,name,state,board_id,complete_at,items\n\
+         jira:sprint:10,Спринт 10,closed,7,2026-02-16T07:00:00,100\n\
+         jira:sprint:11,Спринт 11,active,7,,50\n",
+        "sprints found by the field's schema, whatever its name"
     );
     assert_eq!(
         scalar(
@@ -127,7 +169,26 @@ fn server_pages_by_start_at_and_reads_whole_changelogs_from_the_issue() {
     assert_eq!(count(dir.path(), "work_items"), 150);
     assert_eq!(
         answered(&fake),
-        ["changelog:200=14", "search:200=4", "status:200=1"]
+        [
+            "changelog:200=14",
+            "field:200=1",
+            "search:200=4",
+            "status:200=1"
+        ]
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from sprints where name = 'Спринт 10' and state = 'closed' and board_id = 7 and complete_at is not null"
+        ),
+        1,
+        "Server's Sprint@…[…] text is parsed"
+    );
+    assert_eq!(count(dir.path(), "item_sprints"), 150);
+    assert_eq!(
+        count(dir.path(), "worklogs"),
+        0,
+        "worklogs are off by default"
     );
     assert_eq!(
         golden_time_in_status(dir.path()),
@@ -147,11 +208,16 @@ fn a_second_sync_reads_only_changes_and_a_moved_issue_keeps_its_row() {
     sync(dir.path());
     let seen: Vec<String> = answered(&fake)
         .into_iter()
-        .filter(|s| !s.starts_with("changelog"))
+        .filter(|s| !s.starts_with("changelog") && !s.starts_with("worklog"))
         .collect();
     assert_eq!(
         seen,
-        ["myself:200=1", "search:200=1", "status:200=1"],
+        [
+            "field:200=1",
+            "myself:200=1",
+            "search:200=1",
+            "status:200=1"
+        ],
         "one search page from the cursor (its time zone asked once)"
     );
     assert!(

@@ -83,6 +83,8 @@ pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
         pull_request: None,
         reviews: Vec::new(),
         moved_node_id: None,
+        worklogs: vec![],
+        sprints: vec![],
     }
 }
 

@@ -717,6 +717,8 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
         pull_request,
         reviews,
         moved_node_id: transferred.then(|| issue.id.clone()),
+        worklogs: vec![],
+        sprints: vec![],
     }
 }
 

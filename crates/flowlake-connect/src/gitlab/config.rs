@@ -86,7 +86,7 @@ impl GitlabConfig {
                 self.base_url
             ));
         }
-        Ok(())
+        crate::check_pointers(&self.custom_fields)
     }
 
     /// Label-to-status rules.

@@ -322,6 +322,8 @@ pub fn normalize_item(source: &str, record: &GitlabRecord, rules: &StatusRules) 
         pull_request,
         reviews: Vec::new(),
         moved_node_id: None,
+        worklogs: vec![],
+        sprints: vec![],
     }
 }
 

@@ -50,9 +50,13 @@ pub struct JiraConfig {
     pub time_zone: Option<String>,
     /// Issues per search page, 1 to 100. Default 100.
     pub page_size: u32,
-    /// Column name → JSON pointer into the raw issue, kept in `work_items.custom_fields`, e.g.
-    /// `story_points = "/fields/customfield_10016"`.
+    /// Column name → JSON pointer into the raw issue (`story_points = "/fields/customfield_10016"`) or a
+    /// field's name as Jira shows it (`story_points = "Story Points"`, resolved through `/field`), kept in
+    /// `work_items.custom_fields`.
     pub custom_fields: BTreeMap<String, String>,
+    /// Read every issue's worklogs (embedded in the search; the worklog endpoint only for issues with more
+    /// than the search embeds). Default false.
+    pub worklogs: bool,
     /// Requests in flight at once (changelog pages). Default 4.
     pub max_concurrency: usize,
     /// Client-side cap, requests per second. Default none.
@@ -76,6 +80,7 @@ impl Default for JiraConfig {
             time_zone: None,
             page_size: 100,
             custom_fields: BTreeMap::new(),
+            worklogs: false,
             max_concurrency: 4,
             requests_per_second: None,
             max_attempts: 5,
@@ -102,7 +107,12 @@ impl JiraConfig {
             tz.parse::<chrono_tz::Tz>()
                 .map_err(|_| format!("time_zone: `{tz}` is not an IANA time zone"))?;
         }
-        crate::check_pointers(&self.custom_fields)
+        match self.custom_fields.iter().find(|(_, v)| v.trim().is_empty()) {
+            Some((k, _)) => Err(format!(
+                "custom_fields.{k}: empty; give a JSON pointer (`/fields/customfield_10016`) or a field name"
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Cloud or Server, `auto` resolved by the host name.

@@ -311,7 +311,71 @@ impl Handler {
         })
     }
 
-    fn issue(&self, i: &Issue, embed: usize) -> Value {
+    /// The worklogs of `i`, derived from its id: the golden issue has 1 h and 2.5 h, every tenth issue
+    /// (ids ending in 5) 25 half-hours (more than a search embeds), the others 0 to 3 half-hours.
+    fn worklogs(&self, i: &Issue) -> Vec<Value> {
+        let spent: Vec<i64> = match i.id {
+            10_000 => vec![3600, 9000],
+            id if id % 10 == 5 => vec![1800; 25],
+            id => vec![1800; (id % 4) as usize],
+        };
+        spent
+            .iter()
+            .enumerate()
+            .map(|(k, secs)| {
+                let started = i.created + Span::hours(k as i64 + 1);
+                json!({
+                    "id": format!("{}", i.id * 100 + k as u64), "issueId": i.id.to_string(),
+                    "author": self.user(PEOPLE[k % 4]), "updateAuthor": self.user(PEOPLE[k % 4]),
+                    "started": self.time(started), "timeSpent": format!("{}m", secs / 60),
+                    "timeSpentSeconds": secs, "created": self.time(started + Span::minutes(5)),
+                    "updated": self.time(started + Span::minutes(5)),
+                })
+            })
+            .collect()
+    }
+
+    /// The sprint field of `i`: ids ending in 2, 5 or 8 are in no sprint; the others in sprint 10
+    /// (closed) and, for odd ids, also sprint 11 (active). Cloud writes objects, Server its `Sprint@…` text.
+    fn sprints(&self, i: &Issue) -> Value {
+        if i.id % 3 == 2 {
+            return Value::Null;
+        }
+        let mut ids = vec![10];
+        if i.id % 2 == 1 {
+            ids.push(11);
+        }
+        let sprint = |id: u64| {
+            let (state, start, end, complete) = if id == 10 {
+                (
+                    "closed",
+                    base(),
+                    base() + Span::days(14),
+                    Some(base() + Span::days(14)),
+                )
+            } else {
+                (
+                    "active",
+                    base() + Span::days(14),
+                    base() + Span::days(28),
+                    None,
+                )
+            };
+            match self.spec.flavor {
+                Flavor::Server => json!(format!(
+                    "com.atlassian.greenhopper.service.sprint.Sprint@3f{id}[id={id},rapidViewId=7,state={},name=Спринт {id},startDate={},endDate={},completeDate={},sequence={id},goal=]",
+                    state.to_uppercase(), self.time(start), self.time(end),
+                    complete.map_or_else(|| "<null>".to_string(), |c| self.time(c))
+                )),
+                _ => json!({"id": id, "name": format!("Спринт {id}"), "state": state, "boardId": 7,
+                    "goal": "", "startDate": self.time(start), "endDate": self.time(end),
+                    "completeDate": complete.map(|c| self.time(c))}),
+            }
+        };
+        Value::from(ids.into_iter().map(sprint).collect::<Vec<_>>())
+    }
+
+    fn issue(&self, i: &Issue, embed: usize, with_worklogs: bool) -> Value {
         let (sid, sname, cat) = STATUSES[i.status];
         let shown: Vec<Value> = i
             .histories
@@ -321,7 +385,7 @@ impl Handler {
             .rev()
             .map(|h| self.history(h))
             .collect();
-        json!({
+        let mut issue = json!({
             "id": i.id.to_string(), "key": i.key, "self": format!("/rest/api/2/issue/{}", i.id),
             "fields": {
                 "summary": format!("Задача {}", i.key),
@@ -333,11 +397,20 @@ impl Handler {
                 "labels": [], "components": [],
                 "project": {"id": "1", "key": i.project},
                 "customfield_10016": (i.id % 8) as f64,
+                "customfield_10020": self.sprints(i),
                 "created": self.time(i.created), "updated": self.time(i.updated),
                 "resolutiondate": if i.status == 3 { json!(self.time(i.updated)) } else { Value::Null },
             },
             "changelog": {"startAt": 0, "maxResults": shown.len(), "total": i.histories.len(), "histories": shown}
-        })
+        });
+        if with_worklogs {
+            let all = self.worklogs(i);
+            let total = all.len();
+            let shown: Vec<Value> = all.into_iter().take(20).collect();
+            issue["fields"]["worklog"] =
+                json!({"startAt": 0, "maxResults": 20, "total": total, "worklogs": shown});
+        }
+        issue
     }
 
     /// Issues matching the JQL's `updated >=` bound, oldest update first.
@@ -367,6 +440,9 @@ impl Handler {
         let v = if cloud { "3" } else { "2" };
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         let num = |k: &str, d: usize| q.get(k).and_then(|x| x.parse().ok()).unwrap_or(d);
+        let with_worklogs = q
+            .get("fields")
+            .is_some_and(|f| f.split(',').any(|f| f == "worklog" || f == "*all"));
         match parts.as_slice() {
             ["rest", "api", ver, "status"] if *ver == v => (
                 "status".into(),
@@ -378,6 +454,32 @@ impl Handler {
                         .collect::<Vec<_>>(),
                 ),
             ),
+            ["rest", "api", ver, "field"] if *ver == v => (
+                "field".into(),
+                200,
+                json!([
+                    {"id": "summary", "key": "summary", "name": "Summary", "custom": false, "navigable": true,
+                     "schema": {"type": "string", "system": "summary"}},
+                    {"id": "status", "key": "status", "name": "Status", "custom": false, "navigable": true,
+                     "schema": {"type": "status", "system": "status"}},
+                    {"id": "customfield_10016", "key": "customfield_10016", "name": "Story Points", "custom": true,
+                     "navigable": true, "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float", "customId": 10016}},
+                    {"id": "customfield_10020", "key": "customfield_10020", "name": "Спринт", "custom": true,
+                     "navigable": true, "schema": {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020}},
+                ]),
+            ),
+            ["rest", "api", ver, "issue", key, "worklog"] if *ver == v => {
+                match s.issues.iter().find(|i| i.key == *key) {
+                    None => ("worklog".into(), 404, json!({"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}})),
+                    Some(i) => {
+                        let all = self.worklogs(i);
+                        let from = num("startAt", 0);
+                        let n = num("maxResults", 5000).min(5000);
+                        let values: Vec<Value> = all.iter().skip(from).take(n).cloned().collect();
+                        ("worklog".into(), 200, json!({"startAt": from, "maxResults": n, "total": all.len(), "worklogs": values}))
+                    }
+                }
+            }
             ["rest", "api", ver, "myself"] if *ver == v => (
                 "myself".into(),
                 200,
@@ -394,7 +496,7 @@ impl Handler {
                 let end = (from + n).min(found.len());
                 let issues: Vec<Value> = found[from.min(end)..end]
                     .iter()
-                    .map(|i| self.issue(i, self.spec.embed_limit))
+                    .map(|i| self.issue(i, self.spec.embed_limit, with_worklogs))
                     .collect();
                 let mut page = json!({"issues": issues, "isLast": end >= found.len()});
                 if end < found.len() {
@@ -409,7 +511,7 @@ impl Handler {
                 let end = (from + n).min(found.len());
                 let issues: Vec<Value> = found[from.min(end)..end]
                     .iter()
-                    .map(|i| self.issue(i, self.spec.embed_limit))
+                    .map(|i| self.issue(i, self.spec.embed_limit, with_worklogs))
                     .collect();
                 (
                     "search".into(),
@@ -436,7 +538,7 @@ impl Handler {
             }
             ["rest", "api", "2", "issue", key] if !cloud => match s.issues.iter().find(|i| i.key == *key) {
                 None => ("changelog".into(), 404, json!({"errorMessages": ["Issue Does Not Exist"], "errors": {}})),
-                Some(i) => ("changelog".into(), 200, self.issue(i, usize::MAX)),
+                Some(i) => ("changelog".into(), 200, self.issue(i, usize::MAX, false)),
             },
             _ => (
                 "unknown".into(),

@@ -2,15 +2,18 @@
 //!
 //! `source` searches issues updated since the cursor with the changelog embedded (and completes cut
 //! changelogs from the changelog endpoint); `normalize` turns an issue into a work item with its status
-//! and field history.
+//! and field history, its sprints and worklogs; `fields` reads the instance's field list (custom field names,
+//! the sprint field).
 
 mod config;
 #[cfg(feature = "fakes")]
 pub mod fake;
+mod fields;
 mod normalize;
 mod source;
 
 pub use config::{Flavor, JiraConfig};
+pub use fields::{parse_sprint, FieldIndex};
 pub use normalize::{normalize_issue, parse_time, JiraIssue};
 pub(crate) use source::encode;
 pub use source::JiraSource;

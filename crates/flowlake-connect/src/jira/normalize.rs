@@ -12,6 +12,8 @@ use flowlake_core::{
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::fields::{issue_sprints, worklogs, FieldIndex, WorklogPage};
+
 /// Jira writes times as `2024-01-15T10:30:00.000+0300`; RFC 3339 (`+03:00`) is accepted too.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
@@ -135,6 +137,9 @@ pub struct JiraFields {
     /// Resolution time.
     #[serde(default, deserialize_with = "opt_time")]
     pub resolutiondate: Option<DateTime<Utc>>,
+    /// Worklogs, when asked for (`fields=…,worklog`).
+    #[serde(default)]
+    pub worklog: Option<WorklogPage>,
 }
 
 /// One changed field of a history entry.
@@ -191,13 +196,14 @@ pub struct JiraIssue {
 
 /// Normalizes one issue. Its identity is Jira's numeric id, which survives a move to another project (the
 /// key changes; `work_items.key` follows). `browse` is the base for links (`https://acme.atlassian.net`); `custom` maps a
-/// column name to a JSON pointer into `raw` (the issue as landed).
+/// column name to a JSON pointer into `raw` (the issue as landed) or to a field name `index` resolves.
 pub fn normalize_issue(
     source: &str,
     browse: &str,
     issue: &JiraIssue,
     raw: &Value,
     custom: &BTreeMap<String, String>,
+    index: &FieldIndex,
 ) -> ItemHistory {
     let id = qualified_id(source, &issue.id);
     let f = &issue.fields;
@@ -251,7 +257,20 @@ pub fn normalize_issue(
         .issuetype
         .as_ref()
         .map_or_else(|| "Issue".to_string(), |t| t.name.clone());
-    let custom_fields = crate::pick_fields(raw, custom);
+    let worklogs = f
+        .worklog
+        .as_ref()
+        .map(|page| worklogs(&id, page, &mut person))
+        .unwrap_or_default();
+    let resolved: BTreeMap<String, String> = custom
+        .iter()
+        .map(|(name, spec)| {
+            // A name the instance does not know picks nothing (an empty pointer would pick the whole issue).
+            let pointer = index.pointer(spec).unwrap_or_else(|| "/-".into());
+            (name.clone(), pointer)
+        })
+        .collect();
+    let custom_fields = crate::pick_fields(raw, &resolved);
     let category = f
         .status
         .status_category
@@ -304,6 +323,8 @@ pub fn normalize_issue(
         pull_request: None,
         reviews: Vec::new(),
         moved_node_id: None,
+        worklogs,
+        sprints: issue_sprints(source, raw, index),
     }
 }
 
@@ -350,6 +371,7 @@ mod tests {
             &parsed,
             &raw,
             &custom,
+            &FieldIndex::default(),
         );
         let moves: Vec<(String, &str, &str)> = h
             .status_changes

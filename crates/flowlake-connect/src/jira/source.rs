@@ -1,7 +1,8 @@
 //! The Jira source: statuses once per run, then issues updated since the cursor with their changelogs.
 //!
 //! A run first reads the instance's statuses (`/status`, landed as `_statuses` records so rebuilds know
-//! every status's category) and, unless configured, the API user's time zone (`/myself`: JQL dates are
+//! every status's category) and fields (`/field`, landed as `_fields`: custom field names, the sprint
+//! field) and, unless configured, the API user's time zone (`/myself`: JQL dates are
 //! read in it). Then it searches `<filter> AND updated >= "<cursor − look-back>" ORDER BY updated ASC, key
 //! ASC` with the changelog embedded — Cloud's `/rest/api/3/search/jql` paged by `nextPageToken`, Server's
 //! `/rest/api/2/search` by `startAt` — and only for issues whose embedded changelog was cut asks the
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::config::{Flavor, JiraConfig};
+use super::fields::FieldIndex;
 use super::normalize::{category_of, normalize_issue, parse_time, JiraIssue};
 use crate::http::{BlockingClient, HttpObserver, Request, RequestStats, Tape};
 use crate::{Page, Source, SourceError};
@@ -25,6 +27,8 @@ use crate::{Page, Source, SourceError};
 pub const STREAM: &str = "issues";
 /// Lookup stream of the instance's statuses.
 const STATUSES: &str = "_statuses";
+/// Lookup stream of the instance's fields.
+const FIELDS: &str = "_fields";
 
 /// The cursor: the newest `updated` of the issues committed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +63,8 @@ pub struct JiraSource {
     jql: String,
     /// Status name → category, from `/status`.
     known: BTreeMap<String, StatusCategory>,
+    /// Field names and the sprint field, from `/field`.
+    fields: FieldIndex,
 }
 
 impl std::fmt::Debug for JiraSource {
@@ -115,6 +121,7 @@ impl JiraSource {
             cursor: Cursor::default(),
             jql: String::new(),
             known: BTreeMap::new(),
+            fields: FieldIndex::default(),
         })
     }
 
@@ -169,26 +176,30 @@ impl JiraSource {
         })
     }
 
-    fn statuses_page(&mut self) -> Result<Page, SourceError> {
-        let all: Vec<Value> = self
-            .client
-            .send(Request::get("statuses", self.api_path("status")))?
-            .json()?;
+    /// The statuses and fields of the instance, as lookup records.
+    fn lookups_page(&mut self) -> Result<Page, SourceError> {
         let fetched_at = Utc::now();
-        let records: Vec<RawRecord> = all
-            .into_iter()
-            .filter_map(|s| {
-                let id = s.get("id")?.as_str()?.to_string();
+        let mut records = Vec::new();
+        for (label, path, stream) in [
+            ("statuses", "status", STATUSES),
+            ("fields", "field", FIELDS),
+        ] {
+            let all: Vec<Value> = self
+                .client
+                .send(Request::get(label, self.api_path(path)))?
+                .json()?;
+            records.extend(all.into_iter().filter_map(|v| {
+                let id = v.get("id")?.as_str()?.to_string();
                 Some(RawRecord {
                     source: self.config.name.clone(),
-                    stream: STATUSES.into(),
+                    stream: stream.into(),
                     key: id,
                     updated_at: None,
                     fetched_at,
-                    payload: s,
+                    payload: v,
                 })
-            })
-            .collect();
+            }));
+        }
         for r in &records {
             self.absorb(r)?;
         }
@@ -212,9 +223,14 @@ impl JiraSource {
     ) -> Result<(Vec<Value>, Paging), SourceError> {
         let n = self.config.page_size;
         let jql = encode(&self.jql);
+        let fields = if self.config.worklogs {
+            "*navigable,worklog"
+        } else {
+            "*navigable"
+        };
         let (url, cloud) = if self.flavor == Flavor::Cloud {
             let mut u = format!(
-                "{}?jql={jql}&maxResults={n}&fields=*navigable&expand=changelog",
+                "{}?jql={jql}&maxResults={n}&fields={fields}&expand=changelog",
                 self.api_path("search/jql")
             );
             if let Some(t) = token {
@@ -224,7 +240,7 @@ impl JiraSource {
         } else {
             (
                 format!(
-                    "{}?jql={jql}&startAt={start_at}&maxResults={n}&fields=*navigable&expand=changelog",
+                    "{}?jql={jql}&startAt={start_at}&maxResults={n}&fields={fields}&expand=changelog",
                     self.api_path("search")
                 ),
                 false,
@@ -255,6 +271,7 @@ impl JiraSource {
             }
         };
         self.complete_changelogs(&mut issues)?;
+        self.complete_worklogs(&mut issues)?;
         Ok((issues, next))
     }
 
@@ -337,6 +354,59 @@ impl JiraSource {
         Ok(())
     }
 
+    /// Replaces every cut embedded worklog list with the whole one from the worklog endpoint (paged by
+    /// `startAt`, up to 5,000 a page), fetched concurrently.
+    fn complete_worklogs(&self, issues: &mut [Value]) -> Result<(), SourceError> {
+        let mut open: Vec<(usize, u64)> = issues
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                let have = i
+                    .pointer("/fields/worklog/worklogs")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len) as u64;
+                i.pointer("/fields/worklog/total")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|t| t > have)
+            })
+            .map(|(n, _)| (n, 0))
+            .collect();
+        let mut all: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+        while !open.is_empty() {
+            let requests = open
+                .iter()
+                .map(|&(n, start)| {
+                    let key = issues[n]["key"].as_str().unwrap_or_default();
+                    Request::get(
+                        "worklog",
+                        format!(
+                            "{}?startAt={start}&maxResults=5000",
+                            self.api_path(&format!("issue/{}/worklog", encode(key)))
+                        ),
+                    )
+                })
+                .collect();
+            let mut still = Vec::new();
+            for (&(n, start), r) in open.iter().zip(self.client.send_all(requests)) {
+                let page: Value = r?.json()?;
+                let values = page["worklogs"].as_array().cloned().unwrap_or_default();
+                let got = values.len() as u64;
+                all.entry(n).or_default().extend(values);
+                let total = page["total"].as_u64().unwrap_or(0);
+                if got > 0 && start + got < total {
+                    still.push((n, start + got));
+                }
+            }
+            open = still;
+        }
+        for (n, worklogs) in all {
+            let total = worklogs.len();
+            issues[n]["fields"]["worklog"] =
+                json!({"startAt": 0, "maxResults": total, "total": total, "worklogs": worklogs});
+        }
+        Ok(())
+    }
+
     fn record(&self, issue: Value, fetched_at: DateTime<Utc>) -> Option<RawRecord> {
         Some(RawRecord {
             source: self.config.name.clone(),
@@ -376,7 +446,7 @@ impl Source for JiraSource {
                     Some(c) => serde_json::from_str(c)
                         .map_err(|e| SourceError::BadCursor(format!("{c}: {e}")))?,
                 };
-                self.statuses_page().map(Some)
+                self.lookups_page().map(Some)
             }
             Paging::Done => Ok(None),
             Paging::Search { token, start_at } => {
@@ -400,7 +470,7 @@ impl Source for JiraSource {
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        if raw.stream == STATUSES {
+        if raw.stream.starts_with('_') {
             return Ok(Normalized::default());
         }
         let issue: JiraIssue =
@@ -416,6 +486,7 @@ impl Source for JiraSource {
             &issue,
             &raw.payload,
             &self.config.custom_fields,
+            &self.fields,
         )
         .into())
     }
@@ -431,6 +502,9 @@ impl Source for JiraSource {
             if let (Some(name), Some(category)) = (name, category) {
                 self.known.insert(name.to_string(), category);
             }
+        }
+        if raw.stream == FIELDS {
+            self.fields.absorb(&raw.payload);
         }
         Ok(())
     }

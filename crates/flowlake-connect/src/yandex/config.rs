@@ -121,7 +121,7 @@ impl YandexTrackerConfig {
                 self.changelog_per_page
             ));
         }
-        Ok(())
+        crate::check_pointers(&self.custom_fields)
     }
 
     /// The queue filter: `Queue: DEV, SRE AND Queue: !TEST`, or the configured query.

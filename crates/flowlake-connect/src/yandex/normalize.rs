@@ -267,6 +267,8 @@ pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> 
         pull_request: None,
         reviews: Vec::new(),
         moved_node_id: None,
+        worklogs: vec![],
+        sprints: vec![],
     }
 }
 

@@ -60,6 +60,10 @@ pub fn dump(dir: &Path) -> String {
         "pull_request_reviews",
         "deployments",
         "releases",
+        "worklogs",
+        "sprints",
+        "item_sprints",
+        "pipelines",
     ] {
         out += &ok(
             dir,
