@@ -11,11 +11,12 @@ use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec, GitlabFault};
 const AS_OF: &str = "2027-12-31T00:00:00Z";
 const TOKEN: (&str, &str) = ("GITLAB_TOKEN", "glpat-fake-token-for-tests");
 
-fn write_config(dir: &Path, fake: &FakeGitlab, per_page: u32) {
+/// `extra` adds keys to the source block.
+fn write_config(dir: &Path, fake: &FakeGitlab, per_page: u32, extra: &str) {
     std::fs::write(
         dir.join("flowlake.toml"),
         format!(
-            "[[sources]]\nkind = \"gitlab\"\nname = \"gitlab\"\nbase_url = \"{}\"\ngroup = \"acme\"\nper_page = {per_page}\nmax_attempts = 4\n\n\
+            "[[sources]]\nkind = \"gitlab\"\nname = \"gitlab\"\nbase_url = \"{}\"\ngroup = \"acme\"\nper_page = {per_page}\nmax_attempts = 4\n{extra}\n\
              [sources.status_labels]\n\"workflow::in progress\" = \"In Progress\"\n\"workflow::review\" = \"Review\"\n\n\
              [sources.custom_fields]\nweb = \"/item/web_url\"\n",
             fake.uri()
@@ -39,7 +40,7 @@ fn answered(fake: &FakeGitlab) -> Vec<String> {
 fn a_group_syncs_end_to_end_with_hand_computed_time_in_status() {
     let fake = FakeGitlab::start(&FakeGitlabSpec::default());
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &fake, 30);
+    write_config(dir.path(), &fake, 30, "notes = true\npipelines = true\n");
     let out = sync(dir.path());
     assert!(out.contains("API requests"), "{out}");
     assert_eq!(count(dir.path(), "work_items"), 130);
@@ -51,15 +52,57 @@ fn a_group_syncs_end_to_end_with_hand_computed_time_in_status() {
         ),
         130
     );
-    // Per project: 45 issues in 2 pages of 30, 20 merge requests in 1; two event lists per item.
+    // Per project: 45 issues in 2 keyset pages of 30, 20 merge requests in 1, 12 deployments and 20
+    // pipelines in 1 each; two event lists and the notes per item.
     assert_eq!(
         answered(&fake),
         [
+            "deployments:200=2",
             "events:200=260",
             "issues:200=4",
             "merge_requests:200=2",
+            "notes:200=130",
+            "pipelines:200=2",
             "projects:200=1"
         ]
+    );
+    assert_eq!(
+        fake.keyset_pages(),
+        2,
+        "each project's second issue page came by keyset cursor"
+    );
+    assert_eq!(
+        ok(
+            dir.path(),
+            &[
+                "query",
+                "select environment, status, count(*) as n, count(finished_at) as finished from deployments group by all order by all",
+                "--format",
+                "csv",
+            ],
+            &[],
+        ),
+        "environment,status,n,finished\n\
+         production,success,12,12\n\
+         staging,failure,4,4\n\
+         staging,in_progress,2,0\n\
+         staging,success,6,6\n",
+        "GitLab's failed/running read as failure/in_progress, as on GitHub"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) * 100 + count(*) filter (where status = 'failed') from pipelines where trigger is not null"
+        ),
+        40 * 100 + 8
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select first_response_seconds from item_metrics where item_id = 'gitlab:acme/api#1'"
+        ),
+        3600,
+        "carol's comment an hour after bob opened it (system notes are no response)"
     );
     // acme/api#1: opened 09:00, labelled in progress 11:00, closed next day 15:00 → 2 h Open, 28 h In Progress.
     assert_eq!(
@@ -102,7 +145,7 @@ fn a_group_syncs_end_to_end_with_hand_computed_time_in_status() {
 fn incremental_faults_and_a_crash() {
     let twin = FakeGitlab::start(&FakeGitlabSpec::default());
     let clean = tempfile::tempdir().unwrap();
-    write_config(clean.path(), &twin, 30);
+    write_config(clean.path(), &twin, 30, "");
     sync(clean.path());
 
     let fake = FakeGitlab::start(&FakeGitlabSpec::default());
@@ -114,7 +157,7 @@ fn incremental_faults_and_a_crash() {
         });
     }
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &fake, 30);
+    write_config(dir.path(), &fake, 30, "");
     let killed = common::flowlake(
         dir.path(),
         &["sync", "--as-of", AS_OF],

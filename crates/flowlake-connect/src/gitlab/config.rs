@@ -31,6 +31,13 @@ pub struct GitlabConfig {
     pub issues: bool,
     /// Sync merge requests. Default true.
     pub merge_requests: bool,
+    /// Read each issue's and merge request's notes (one more request per item): comments become changes by
+    /// their authors, so first response works. Default false.
+    pub notes: bool,
+    /// Sync deployments (for DORA metrics). Default true.
+    pub deployments: bool,
+    /// Sync CI pipelines. Default false (busy projects run many).
+    pub pipelines: bool,
     /// Re-read this many minutes before the saved cursor. Default 10.
     pub lookback_minutes: u64,
     /// Items per page, 1 to 100. Default 100.
@@ -58,6 +65,9 @@ impl Default for GitlabConfig {
             status_labels: BTreeMap::new(),
             issues: true,
             merge_requests: true,
+            notes: false,
+            deployments: true,
+            pipelines: false,
             lookback_minutes: 10,
             per_page: 100,
             custom_fields: BTreeMap::new(),

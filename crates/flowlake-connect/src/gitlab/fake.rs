@@ -1,9 +1,11 @@
 //! A fake GitLab for tests and benchmarks (feature `fakes`): a group of generated projects served on
 //! loopback under `/api/v4` — group projects, issues and merge requests filtered by `updated_after` and
-//! paged with `Link`/`X-Next-Page`, resource state and label events, `RateLimit-*` headers — with faults on
+//! paged with `Link`/`X-Next-Page` (issues by keyset `cursor` when asked `pagination=keyset`), resource
+//! state and label events, notes, deployments and pipelines, `RateLimit-*` headers — with faults on
 //! demand. Issue `acme/api#1` has a fixed history for hand-computed time in status.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -63,6 +65,9 @@ struct Item {
 struct State {
     group: String,
     projects: BTreeMap<String, Vec<Item>>,
+    /// Deployments and pipelines per project, oldest first.
+    deployments: BTreeMap<String, Vec<Value>>,
+    pipelines: BTreeMap<String, Vec<Value>>,
     faults: Vec<GitlabFault>,
     served: BTreeMap<String, usize>,
     answered: BTreeMap<(String, u16), u64>,
@@ -176,7 +181,76 @@ fn generate(spec: &FakeGitlabSpec) -> State {
             list.push(item);
         }
     }
+    for (p, path) in paths.iter().enumerate() {
+        let (deployments, pipelines) = delivery(p as i64, path);
+        s.deployments.insert(path.clone(), deployments);
+        s.pipelines.insert(path.clone(), pipelines);
+    }
     s
+}
+
+/// Project `p`'s 12 deployments (every fourth failed; the last one still running, to production and
+/// staging by turns) and 20 pipelines (every fifth failed), a day apart.
+fn delivery(p: i64, path: &str) -> (Vec<Value>, Vec<Value>) {
+    let deployments = (0..12)
+        .map(|k| {
+            let at = base() + Span::days(k) + Span::minutes(p * 7);
+            let status = match k {
+                11 => "running",
+                k if k % 4 == 3 => "failed",
+                _ => "success",
+            };
+            let done = (status != "running").then(|| at + Span::minutes(6));
+            json!({
+                "id": 700 + p * 100 + k, "iid": k + 1, "ref": "main", "sha": format!("{:040x}", p * 1000 + k),
+                "created_at": at, "updated_at": done.unwrap_or(at), "finished_at": done, "status": status,
+                "user": user(k as usize),
+                "environment": {"id": 1 + k % 2, "name": if k % 2 == 0 { "production" } else { "staging" },
+                                "external_url": format!("https://{path}.example.com")},
+                "deployable": {"id": 9000 + p * 100 + k, "status": status, "stage": "deploy", "name": "deploy",
+                               "finished_at": done}
+            })
+        })
+        .collect();
+    let pipelines = (0..20)
+        .map(|k| {
+            let at = base() + Span::hours(k * 20) + Span::minutes(p * 5);
+            json!({
+                "id": 3000 + p * 100 + k, "iid": k + 1, "project_id": p + 1, "sha": format!("{:040x}", p * 1000 + k),
+                "ref": if k % 3 == 0 { "main".to_string() } else { format!("change-{k}") },
+                "status": if k % 5 == 4 { "failed" } else { "success" },
+                "source": if k % 3 == 0 { "push" } else { "merge_request_event" },
+                "created_at": at, "updated_at": at + Span::minutes(12),
+                "web_url": format!("https://gitlab.example.com/{path}/-/pipelines/{}", 3000 + p * 100 + k)
+            })
+        })
+        .collect();
+    (deployments, pipelines)
+}
+
+/// The notes of an item: a system note a minute after creation, and for even iids a comment 90 minutes
+/// after it; the golden item (`acme/api#1`, by bob) has carol's comment an hour after creation.
+fn notes(i: &Item) -> Vec<Value> {
+    let mut v = vec![json!({
+        "id": i.id * 10, "body": "changed the description", "author": user(i.iid as usize),
+        "created_at": i.created + Span::minutes(1), "updated_at": i.created + Span::minutes(1),
+        "system": true, "noteable_id": i.id, "noteable_type": if i.mr { "MergeRequest" } else { "Issue" },
+        "noteable_iid": i.iid, "resolvable": false, "confidential": false, "internal": false
+    })];
+    let comment = if i.id == 5000 {
+        Some((Span::minutes(60), 2))
+    } else {
+        (i.iid % 2 == 0).then_some((Span::minutes(90), i.iid as usize + 2))
+    };
+    if let Some((after, who)) = comment {
+        v.push(json!({
+            "id": i.id * 10 + 1, "body": "Looks right to me", "author": user(who),
+            "created_at": i.created + after, "updated_at": i.created + after, "system": false,
+            "noteable_id": i.id, "noteable_type": if i.mr { "MergeRequest" } else { "Issue" },
+            "noteable_iid": i.iid, "resolvable": false, "confidential": false, "internal": false
+        }));
+    }
+    v
 }
 
 /// The running fake. Dropping it stops the server.
@@ -184,21 +258,25 @@ pub struct FakeGitlab {
     _runtime: tokio::runtime::Runtime,
     server: MockServer,
     state: Arc<Mutex<State>>,
+    keyset_pages: Arc<AtomicU64>,
 }
 
 impl FakeGitlab {
     /// Generates the group and serves it on loopback.
     pub fn start(spec: &FakeGitlabSpec) -> Self {
         let state = Arc::new(Mutex::new(generate(spec)));
+        let keyset_pages = Arc::new(AtomicU64::new(0));
         let (runtime, server) = crate::fakes::serve(|base| Handler {
             state: state.clone(),
             latency: spec.latency,
             base,
+            keyset_pages: keyset_pages.clone(),
         });
         Self {
             _runtime: runtime,
             server,
             state,
+            keyset_pages,
         }
     }
 
@@ -237,6 +315,12 @@ impl FakeGitlab {
     /// Forgets the counts.
     pub fn reset_counts(&self) {
         lock(&self.state).answered.clear();
+        self.keyset_pages.store(0, Ordering::Relaxed);
+    }
+
+    /// Pages served by keyset `cursor` (the second and later pages of a keyset listing).
+    pub fn keyset_pages(&self) -> u64 {
+        self.keyset_pages.load(Ordering::Relaxed)
     }
 }
 
@@ -244,6 +328,7 @@ struct Handler {
     state: Arc<Mutex<State>>,
     latency: Duration,
     base: String,
+    keyset_pages: Arc<AtomicU64>,
 }
 
 fn item_json(path: &str, i: &Item) -> Value {
@@ -279,6 +364,9 @@ impl Handler {
         all: Vec<Value>,
     ) -> (Vec<(String, String)>, Value) {
         let per: usize = q.get("per_page").and_then(|x| x.parse().ok()).unwrap_or(20);
+        if q.get("pagination").map(String::as_str) == Some("keyset") {
+            return self.keyset(path, q, all, per);
+        }
         let page: usize = q
             .get("page")
             .and_then(|x| x.parse().ok())
@@ -299,6 +387,44 @@ impl Handler {
                 .collect();
             next.push(format!("page={}", page + 1));
             headers.push(("x-next-page".into(), (page + 1).to_string()));
+            headers.push((
+                "link".into(),
+                format!("<{}{path}?{}>; rel=\"next\"", self.base, next.join("&")),
+            ));
+        }
+        (headers, Value::from(all[from.min(end)..end].to_vec()))
+    }
+
+    /// A keyset page: the `cursor` names where the page starts (GitLab's is opaque base64; so is this
+    /// one), the next page comes only as `Link: rel="next"`, and there is no total.
+    fn keyset(
+        &self,
+        path: &str,
+        q: &BTreeMap<String, String>,
+        all: Vec<Value>,
+        per: usize,
+    ) -> (Vec<(String, String)>, Value) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        if q.contains_key("cursor") {
+            self.keyset_pages.fetch_add(1, Ordering::Relaxed);
+        }
+        let from: usize = q
+            .get("cursor")
+            .and_then(|c| b64.decode(c).ok())
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v["offset"].as_u64())
+            .unwrap_or(0) as usize;
+        let end = (from + per).min(all.len());
+        let mut headers = vec![];
+        if end < all.len() {
+            let cursor = b64.encode(json!({"offset": end, "_kd": "n"}).to_string());
+            let mut next: Vec<String> = q
+                .iter()
+                .filter(|(k, _)| *k != "cursor")
+                .map(|(k, v)| format!("{k}={}", crate::jira::encode(v)))
+                .collect();
+            next.push(format!("cursor={cursor}"));
             headers.push((
                 "link".into(),
                 format!("<{}{path}?{}>; rel=\"next\"", self.base, next.join("&")),
@@ -344,12 +470,45 @@ impl Handler {
                 let (h, b) = self.paged(&raw_path, &q, all);
                 ((*kind).into(), 200, h, b)
             }
+            ["api", "v4", "projects", p, kind] if matches!(*kind, "deployments" | "pipelines") => {
+                let lists = if *kind == "deployments" {
+                    &s.deployments
+                } else {
+                    &s.pipelines
+                };
+                let Some(list) = lists.get(*p) else {
+                    return ((*kind).into(), 404, vec![], not_found());
+                };
+                let after: Option<DateTime<Utc>> =
+                    q.get("updated_after").and_then(|t| t.parse().ok());
+                let mut chosen: Vec<Value> = list
+                    .iter()
+                    .filter(|d| {
+                        let updated: Option<DateTime<Utc>> =
+                            d["updated_at"].as_str().and_then(|t| t.parse().ok());
+                        after.is_none_or(|a| updated.is_some_and(|u| u > a))
+                    })
+                    .cloned()
+                    .collect();
+                chosen.sort_by_key(|d| {
+                    (
+                        d["updated_at"].as_str().map(str::to_string),
+                        d["id"].as_i64(),
+                    )
+                });
+                let (h, b) = self.paged(&raw_path, &q, chosen);
+                ((*kind).into(), 200, h, b)
+            }
             ["api", "v4", "projects", p, kind, iid, events] => {
                 let item = s.projects.get(*p).and_then(|l| {
                     l.iter()
                         .find(|i| i.iid.to_string() == *iid && i.mr == (*kind == "merge_requests"))
                 });
                 match (item, *events) {
+                    (Some(i), "notes") => {
+                        let (h, b) = self.paged(&raw_path, &q, notes(i));
+                        ("notes".into(), 200, h, b)
+                    }
                     (Some(i), "resource_state_events") => {
                         let (h, b) = self.paged(&raw_path, &q, i.states.clone());
                         ("events".into(), 200, h, b)

@@ -1,7 +1,8 @@
 //! GitLab (gitlab.com or self-managed): issues and merge requests with their resource state and label
-//! events, statuses derived from labels as on GitHub.
+//! events (and notes), statuses derived from labels as on GitHub; deployments and pipelines for DORA.
 
 mod config;
+mod delivery;
 #[cfg(feature = "fakes")]
 pub mod fake;
 mod normalize;

@@ -102,6 +102,20 @@ pub struct LabelRef {
     pub name: String,
 }
 
+/// A note (comment) on an issue or merge request; its body is not read.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Note {
+    /// Note id.
+    pub id: i64,
+    /// Who wrote it.
+    pub author: Option<User>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Written by GitLab itself (`changed the description`, `added ~bug`): not a comment.
+    #[serde(default)]
+    pub system: bool,
+}
+
 /// The landed record: the item and its events.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct GitlabRecord {
@@ -117,6 +131,9 @@ pub struct GitlabRecord {
     /// Its label events.
     #[serde(default)]
     pub label_events: Vec<LabelEvent>,
+    /// Its notes (when the source reads them).
+    #[serde(default)]
+    pub notes: Vec<Note>,
 }
 
 /// Normalizes one issue or merge request.
@@ -237,6 +254,18 @@ pub fn normalize_item(source: &str, record: &GitlabRecord, rules: &StatusRules) 
             });
         }
     }
+    for n in record.notes.iter().filter(|n| !n.system) {
+        let author = person(&n.author);
+        field_changes.push(FieldChange {
+            item_id: id.clone(),
+            change_id: format!("note:{}", n.id),
+            at: n.created_at,
+            author,
+            field: "comment".into(),
+            from_value: None,
+            to_value: None,
+        });
+    }
     let finished = matches!(it.state.as_str(), "closed" | "merged");
     if finished && closed.is_none() {
         let last = match (it.state.as_str(), mr) {
@@ -327,15 +356,25 @@ pub fn normalize_item(source: &str, record: &GitlabRecord, rules: &StatusRules) 
     }
 }
 
+/// What a source reads about an item besides the item: its events and, when enabled, its notes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemExtras {
+    /// Resource state events.
+    pub states: Vec<Value>,
+    /// Resource label events.
+    pub labels: Vec<Value>,
+    /// Notes, when read.
+    pub notes: Option<Vec<Value>>,
+}
+
 /// The record a source lands for one item.
-pub fn record_payload(
-    kind: &str,
-    project: &str,
-    item: Value,
-    states: Vec<Value>,
-    labels: Vec<Value>,
-) -> Value {
-    serde_json::json!({"kind": kind, "project": project, "item": item, "state_events": states, "label_events": labels})
+pub fn record_payload(kind: &str, project: &str, item: Value, extras: ItemExtras) -> Value {
+    let mut v = serde_json::json!({"kind": kind, "project": project, "item": item,
+        "state_events": extras.states, "label_events": extras.labels});
+    if let Some(notes) = extras.notes {
+        v["notes"] = Value::from(notes);
+    }
+    v
 }
 
 #[cfg(test)]
@@ -384,5 +423,32 @@ mod tests {
         assert_eq!(h.item.id, "gl:acme/api#6");
         assert_eq!(h.item.standard_type, StandardType::Bug);
         assert_eq!(h.item.assignee.as_deref(), Some("gl:bob"));
+    }
+
+    #[test]
+    fn comments_are_changes_by_their_authors_and_system_notes_are_not() {
+        let record: GitlabRecord = serde_json::from_value(serde_json::json!({
+            "kind": "merge_request", "project": "acme/api",
+            "item": {"id": 901, "iid": 7, "title": "Fix", "state": "opened",
+                     "created_at": "2026-03-02T09:00:00Z", "updated_at": "2026-03-02T12:00:00Z", "closed_at": null,
+                     "author": {"username": "alice"}},
+            "notes": [
+                {"id": 10, "author": {"username": "alice"}, "created_at": "2026-03-02T09:01:00Z", "system": true},
+                {"id": 11, "author": {"username": "dmitry", "name": "Дмитрий"}, "created_at": "2026-03-02T10:30:00Z", "system": false}
+            ]
+        }))
+        .unwrap();
+        let h = normalize_item("gl", &record, &StatusRules::default());
+        let comments: Vec<(&str, Option<&str>)> = h
+            .field_changes
+            .iter()
+            .filter(|c| c.field == "comment")
+            .map(|c| (c.change_id.as_str(), c.author.as_deref()))
+            .collect();
+        assert_eq!(comments, [("note:11", Some("gl:dmitry"))]);
+        assert!(h
+            .people
+            .iter()
+            .any(|p| p.name.as_deref() == Some("Дмитрий")));
     }
 }

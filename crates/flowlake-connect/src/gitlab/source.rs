@@ -1,8 +1,10 @@
 //! The GitLab source: projects (of a group or listed), then per project issues and merge requests updated
-//! since its cursor, each with its resource state and label events.
+//! since its cursor, each with its resource state and label events (and notes when enabled), then the
+//! project's deployments and pipelines updated since theirs.
 //!
 //! Lists are ordered by `updated_at` ascending and followed by their `Link: rel="next"` (GitLab sends it for
-//! offset and keyset pagination alike). The cursor is one JSON document: per project and stream the newest
+//! offset and keyset pagination alike). Issues ask for keyset pagination (`pagination=keyset`, which GitLab
+//! offers for project issues ordered by `updated_at`; an instance without it pages by offset instead). The cursor is one JSON document: per project and stream the newest
 //! `updated_at` committed, plus the project and stream a stopped run was in; a resumed run asks again from
 //! that watermark (minus the look-back), so at most one page is read twice. Events of a page's items are
 //! read concurrently.
@@ -16,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::config::GitlabConfig;
-use super::normalize::{normalize_item, record_payload, GitlabRecord};
+use super::delivery::{delivery_payload, normalize_deployment, normalize_pipeline, DeliveryRecord};
+use super::normalize::{normalize_item, record_payload, GitlabRecord, ItemExtras};
 use crate::github::StatusRules;
 use crate::http::{next_link, BlockingClient, HttpObserver, Request, RequestStats, Tape};
 use crate::jira::encode;
@@ -30,6 +33,8 @@ pub const STREAM: &str = "projects";
 enum Stream {
     Issues,
     MergeRequests,
+    Deployments,
+    Pipelines,
 }
 
 impl Stream {
@@ -37,7 +42,14 @@ impl Stream {
         match self {
             Self::Issues => "issues",
             Self::MergeRequests => "merge_requests",
+            Self::Deployments => "deployments",
+            Self::Pipelines => "pipelines",
         }
+    }
+
+    /// Issues and merge requests: work items with events.
+    fn has_events(self) -> bool {
+        matches!(self, Self::Issues | Self::MergeRequests)
     }
 }
 
@@ -47,6 +59,10 @@ struct Marks {
     issues: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     merge_requests: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deployments: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pipelines: Option<DateTime<Utc>>,
 }
 
 impl Marks {
@@ -54,6 +70,8 @@ impl Marks {
         match s {
             Stream::Issues => &mut self.issues,
             Stream::MergeRequests => &mut self.merge_requests,
+            Stream::Deployments => &mut self.deployments,
+            Stream::Pipelines => &mut self.pipelines,
         }
     }
 }
@@ -80,9 +98,6 @@ struct Run {
     /// The next page of the stream being read.
     next_url: Option<String>,
 }
-
-/// An item's state events and label events.
-type Events = (Vec<Value>, Vec<Value>);
 
 /// Issues and merge requests of GitLab projects.
 pub struct GitlabSource {
@@ -192,20 +207,26 @@ impl GitlabSource {
         if self.config.merge_requests {
             v.push(Stream::MergeRequests);
         }
+        if self.config.deployments {
+            v.push(Stream::Deployments);
+        }
+        if self.config.pipelines {
+            v.push(Stream::Pipelines);
+        }
         v
     }
 
     fn first_url(&self, pos: &Position, marks: &Marks) -> String {
-        let mark = match pos.stream {
-            Stream::Issues => marks.issues,
-            Stream::MergeRequests => marks.merge_requests,
-        };
+        let mark = *marks.clone().get(pos.stream);
         let mut url = format!(
             "projects/{}/{}?order_by=updated_at&sort=asc&per_page={}",
             encode(&pos.project),
             pos.stream.path(),
             self.config.per_page
         );
+        if pos.stream == Stream::Issues {
+            url.push_str("&pagination=keyset");
+        }
         if let Some(m) = mark {
             let since = m - Duration::minutes(self.config.lookback_minutes as i64);
             url.push_str(&format!(
@@ -216,21 +237,30 @@ impl GitlabSource {
         url
     }
 
-    /// The state and label events of every item, concurrently.
-    fn events(
+    /// The state and label events of every item, and its notes when enabled, concurrently.
+    fn extras(
         &self,
         project: &str,
         stream: Stream,
         items: &[Value],
-    ) -> Result<Vec<Events>, SourceError> {
+    ) -> Result<Vec<ItemExtras>, SourceError> {
+        let mut kinds = vec!["resource_state_events", "resource_label_events"];
+        if self.config.notes {
+            kinds.push("notes");
+        }
         let mut requests = Vec::new();
         for item in items {
             let iid = item["iid"].as_i64().unwrap_or_default();
-            for kind in ["resource_state_events", "resource_label_events"] {
+            for kind in &kinds {
+                let (label, order) = if *kind == "notes" {
+                    ("notes", "&sort=asc&order_by=created_at")
+                } else {
+                    ("events", "")
+                };
                 requests.push(Request::get(
-                    "events",
+                    label,
                     format!(
-                        "projects/{}/{}/{iid}/{kind}?per_page=100",
+                        "projects/{}/{}/{iid}/{kind}?per_page=100{order}",
                         encode(project),
                         stream.path()
                     ),
@@ -240,22 +270,68 @@ impl GitlabSource {
         let mut answers = self.client.send_all(requests).into_iter();
         let mut out = Vec::with_capacity(items.len());
         for _ in items {
-            let mut pair = Vec::with_capacity(2);
-            for _ in 0..2 {
+            let mut lists = Vec::with_capacity(kinds.len());
+            for kind in &kinds {
                 let r = answers
                     .next()
                     .ok_or_else(|| api("an events request went missing"))??;
-                let mut events: Vec<Value> = r.json()?;
+                let mut list: Vec<Value> = r.json()?;
                 if let Some(next) = r.header("link").and_then(next_link) {
-                    events.extend(self.all_pages("events", next)?);
+                    let label = if *kind == "notes" { "notes" } else { "events" };
+                    list.extend(self.all_pages(label, next)?);
                 }
-                pair.push(events);
+                lists.push(list);
             }
-            let labels = pair.pop().unwrap_or_default();
-            let states = pair.pop().unwrap_or_default();
-            out.push((states, labels));
+            let mut lists = lists.into_iter();
+            out.push(ItemExtras {
+                states: lists.next().unwrap_or_default(),
+                labels: lists.next().unwrap_or_default(),
+                notes: lists.next(),
+            });
         }
         Ok(out)
+    }
+
+    /// The landed records of one page of `stream`.
+    fn records(
+        &self,
+        project: &str,
+        stream: Stream,
+        items: Vec<Value>,
+    ) -> Result<Vec<RawRecord>, SourceError> {
+        let fetched_at = Utc::now();
+        let record = |key: String, updated: &Value, payload: Value| RawRecord {
+            source: self.config.name.clone(),
+            stream: stream.path().into(),
+            key,
+            updated_at: updated.as_str().and_then(|t| t.parse().ok()),
+            fetched_at,
+            payload,
+        };
+        if !stream.has_events() {
+            return Ok(items
+                .into_iter()
+                .map(|item| {
+                    let key = format!("{project}/{}/{}", stream.path(), item["id"]);
+                    let updated = item["updated_at"].clone();
+                    record(key, &updated, delivery_payload(project, item))
+                })
+                .collect());
+        }
+        let extras = self.extras(project, stream, &items)?;
+        let (kind, sep) = match stream {
+            Stream::Issues => ("issue", "#"),
+            _ => ("merge_request", "!"),
+        };
+        Ok(items
+            .into_iter()
+            .zip(extras)
+            .map(|(item, extras)| {
+                let key = format!("{project}{sep}{}", item["iid"]);
+                let updated = item["updated_at"].clone();
+                record(key, &updated, record_payload(kind, project, item, extras))
+            })
+            .collect())
     }
 }
 
@@ -308,33 +384,7 @@ impl Source for GitlabSource {
             .header("link")
             .and_then(next_link)
             .filter(|_| !items.is_empty());
-        let events = self.events(&pos.project, pos.stream, &items)?;
-        let kind = match pos.stream {
-            Stream::Issues => "issue",
-            Stream::MergeRequests => "merge_request",
-        };
-        let fetched_at = Utc::now();
-        let sep = if pos.stream == Stream::Issues {
-            "#"
-        } else {
-            "!"
-        };
-        let records: Vec<RawRecord> = items
-            .into_iter()
-            .zip(events)
-            .map(|(item, (states, labels))| {
-                let updated_at = item["updated_at"].as_str().and_then(|t| t.parse().ok());
-                let key = format!("{}{sep}{}", pos.project, item["iid"]);
-                RawRecord {
-                    source: self.config.name.clone(),
-                    stream: pos.stream.path().into(),
-                    key,
-                    updated_at,
-                    fetched_at,
-                    payload: record_payload(kind, &pos.project, item, states, labels),
-                }
-            })
-            .collect();
+        let records = self.records(&pos.project, pos.stream, items)?;
         let high = records.iter().filter_map(|r| r.updated_at).max();
         let run = self.run.as_mut().expect("started above");
         let m = run
@@ -368,13 +418,32 @@ impl Source for GitlabSource {
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let record: GitlabRecord =
-            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
-                source_name: raw.source.clone(),
-                stream: raw.stream.clone(),
-                key: raw.key.clone(),
-                message: e.to_string(),
-            })?;
+        let bad = |e: serde_json::Error| SourceError::BadRecord {
+            source_name: raw.source.clone(),
+            stream: raw.stream.clone(),
+            key: raw.key.clone(),
+            message: e.to_string(),
+        };
+        match raw.stream.as_str() {
+            "deployments" => {
+                let r: DeliveryRecord<_> =
+                    serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                return Ok(Normalized {
+                    deployments: vec![normalize_deployment(&self.config.name, &r)],
+                    ..Normalized::default()
+                });
+            }
+            "pipelines" => {
+                let r: DeliveryRecord<_> =
+                    serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                return Ok(Normalized {
+                    pipelines: vec![normalize_pipeline(&self.config.name, &r)],
+                    ..Normalized::default()
+                });
+            }
+            _ => {}
+        }
+        let record: GitlabRecord = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
         let mut h = normalize_item(&self.config.name, &record, &self.rules);
         if let Value::Object(fields) = &mut h.item.custom_fields {
             fields.extend(crate::pick_fields(&raw.payload, &self.config.custom_fields));
