@@ -43,7 +43,7 @@ fn the_worked_example_gives_tracker_exporters_rows_and_time_in_status() {
     write_config(
         dir.path(),
         &fake,
-        "[sources.custom_fields]\nqueue_name = \"/issue/queue/display\"\n",
+        "comments = true\nworklogs = true\n[sources.custom_fields]\nqueue_name = \"/issue/queue/display\"\n",
     );
     let out = sync(dir.path());
     assert!(out.contains("API requests"), "{out}");
@@ -56,10 +56,53 @@ fn the_worked_example_gives_tracker_exporters_rows_and_time_in_status() {
         "custom fields picked by JSON pointer"
     );
     assert_eq!(count(dir.path(), "work_items"), 120);
-    // 3 search pages; one changelog request per issue, two more for each of the 7 long changelogs.
+    // 3 search pages; one changelog request per issue, two more for each of the 7 long changelogs; one
+    // comments and one worklog request per issue; statuses and users once.
     assert_eq!(
         answered(&fake),
-        ["changelog:200=134", "search:200=3", "statuses:200=1"]
+        [
+            "changelog:200=134",
+            "comments:200=120",
+            "search:200=3",
+            "statuses:200=1",
+            "users:200=1",
+            "worklog:200=120"
+        ]
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            &format!(
+                "select count(*) * 100000 + sum(seconds) from worklogs where item_id = '{EXAMPLE}'"
+            )
+        ),
+        2 * 100_000 + 5_400 + 28_800,
+        "PT1H30M and P1D, a business day of 8 h"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            &format!("select first_response_seconds from item_metrics where item_id = '{EXAMPLE}'")
+        ),
+        3600,
+        "Борис's comment an hour after Вера created the issue"
+    );
+    assert_eq!(
+        ok(
+            dir.path(),
+            &[
+                "query",
+                "select id, login, name, email from people where source = 'tracker' order by id",
+                "--format",
+                "csv"
+            ],
+            &[]
+        ),
+        "id,login,name,email\n\
+         tracker:11,user11,Алиса,user11@example.ru\n\
+         tracker:12,user12,Борис,user12@example.ru\n\
+         tracker:13,user13,Вера,user13@example.ru\n",
+        "people carry the users lookup's login and e-mail, not just the issues' display names"
     );
     let rows = ok(
         dir.path(),

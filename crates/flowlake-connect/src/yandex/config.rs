@@ -46,6 +46,14 @@ pub struct YandexTrackerConfig {
     /// Column name → JSON pointer into the landed record (`/issue/…`, the issue as the search returns it), kept in
     /// `work_items.custom_fields`, e.g. `story_points = "/issue/storyPoints"`.
     pub custom_fields: BTreeMap<String, String>,
+    /// Read each issue's comments (one more request per issue): comments become changes by their authors,
+    /// so first response works. Default false.
+    pub comments: bool,
+    /// Read each issue's worklog (one more request per issue) into `worklogs`. Default false.
+    pub worklogs: bool,
+    /// Read the organization's users once per run (`/v2/users`), so people carry logins and e-mails.
+    /// Default true.
+    pub users: bool,
     /// Requests in flight at once (changelogs). Default 4.
     pub max_concurrency: usize,
     /// Client-side cap, requests per second. Default none.
@@ -73,6 +81,9 @@ impl Default for YandexTrackerConfig {
             scroll_above: 10_000,
             changelog_per_page: 100,
             custom_fields: BTreeMap::new(),
+            comments: false,
+            worklogs: false,
+            users: true,
             max_concurrency: 4,
             requests_per_second: None,
             max_attempts: 5,

@@ -300,6 +300,63 @@ fn issue_json(i: &Issue) -> Value {
     })
 }
 
+/// The number in an issue key (`DEV-12` → 12).
+fn number(i: &Issue) -> u64 {
+    i.key
+        .rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The comments of an issue: the worked example has Борис's comment an hour after Вера created it; issues
+/// with even numbers one comment two hours after creation.
+fn comments(i: &Issue) -> Vec<Value> {
+    let first = i.created.format("%Y").to_string() == "2023";
+    let (after, who) = if first {
+        (Span::hours(1), PEOPLE[1])
+    } else if number(i) % 2 == 0 {
+        (Span::hours(2), PEOPLE[(number(i) % 3) as usize])
+    } else {
+        return Vec::new();
+    };
+    let at = time(i.created + after);
+    vec![json!({
+        "self": format!("https://api.tracker.yandex.net/v2/issues/{}/comments/{}", i.key, number(i) * 10 + 1),
+        "id": number(i) * 10 + 1, "longId": format!("65{:022x}", number(i)), "text": "Посмотрю сегодня",
+        "createdBy": {"id": who.0, "display": who.1}, "updatedBy": {"id": who.0, "display": who.1},
+        "createdAt": at, "updatedAt": at, "version": 1, "type": "standard", "transport": "internal"
+    })]
+}
+
+/// The worklog of an issue: the worked example has `PT1H30M` and `P1D` (a business day, 8 h); issues with
+/// numbers divisible by 3 one `PT45M`.
+fn worklog(i: &Issue) -> Vec<Value> {
+    let first = i.created.format("%Y").to_string() == "2023";
+    let durations: Vec<&str> = if first {
+        vec!["PT1H30M", "P1D"]
+    } else if number(i) % 3 == 0 {
+        vec!["PT45M"]
+    } else {
+        Vec::new()
+    };
+    durations
+        .into_iter()
+        .enumerate()
+        .map(|(k, d)| {
+            let who = PEOPLE[k % PEOPLE.len()];
+            let start = time(i.created + Span::hours(3 + k as i64));
+            json!({
+                "self": format!("https://api.tracker.yandex.net/v2/issues/{}/worklog/{}", i.key, number(i) * 10 + k as u64),
+                "id": number(i) * 10 + k as u64, "version": 1,
+                "issue": {"id": i.id, "key": i.key, "display": format!("Задача {}", i.key)},
+                "comment": "", "createdBy": {"id": who.0, "display": who.1}, "updatedBy": {"id": who.0, "display": who.1},
+                "createdAt": start, "updatedAt": start, "start": start, "duration": d
+            })
+        })
+        .collect()
+}
+
 impl Handler {
     /// Issues updated at or after the query's bound, oldest update first.
     fn matching<'a>(s: &'a State, body: &Value) -> Vec<&'a Issue> {
@@ -385,6 +442,45 @@ impl Handler {
                     ],
                     Value::from(issues),
                 )
+            }
+            ["v2", "users"] => {
+                let users: Vec<Value> = PEOPLE
+                    .iter()
+                    .map(|(id, name)| {
+                        let login = format!("user{id}");
+                        json!({"self": format!("https://api.tracker.yandex.net/v2/users/{id}"), "uid": id.parse::<u64>().unwrap_or(0),
+                               "login": login, "trackerUid": id.parse::<u64>().unwrap_or(0), "passportUid": id.parse::<u64>().unwrap_or(0),
+                               "firstName": name, "lastName": "", "display": name, "email": format!("{login}@Example.ru"),
+                               "external": false, "hasLicense": true, "dismissed": false})
+                    })
+                    .collect();
+                let per = num("perPage", 50).max(1);
+                let page = num("page", 1).max(1);
+                let from = ((page - 1) * per).min(users.len());
+                let end = (from + per).min(users.len());
+                (
+                    "users".into(),
+                    200,
+                    vec![
+                        ("x-total-count".into(), users.len().to_string()),
+                        ("x-total-pages".into(), users.len().div_ceil(per).to_string()),
+                    ],
+                    Value::from(users[from..end].to_vec()),
+                )
+            }
+            ["v2", "issues", key, what @ ("comments" | "worklog")] => {
+                match s.issues.iter().find(|i| i.key == *key) {
+                    None => (
+                        (*what).into(),
+                        404,
+                        vec![],
+                        json!({"errors": {}, "errorMessages": ["Задача не существует."], "statusCode": 404}),
+                    ),
+                    Some(i) => {
+                        let list = if *what == "comments" { comments(i) } else { worklog(i) };
+                        ((*what).into(), 200, vec![], Value::from(list))
+                    }
+                }
             }
             ["v2", "issues", key, "changelog"] => match s.issues.iter().find(|i| i.key == *key) {
                 None => (

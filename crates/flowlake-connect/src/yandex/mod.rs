@@ -1,6 +1,7 @@
 //! Yandex Tracker (Yandex 360 and Yandex Cloud organizations): issues with their whole changelogs, so time
-//! in status and tracker-exporter's per-status rows work.
+//! in status and tracker-exporter's per-status rows work; comments, worklogs and the organization's users.
 
+mod activity;
 mod config;
 #[cfg(feature = "fakes")]
 pub mod fake;

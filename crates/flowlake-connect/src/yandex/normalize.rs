@@ -12,6 +12,7 @@ use flowlake_core::{
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::activity::{parse_duration, time as activity_time, TrackerComment, TrackerWorklog};
 use crate::jira::parse_time;
 
 /// Tracker's status types → categories: `new` → todo; `paused`, `inProgress` → in progress; `done`,
@@ -131,7 +132,7 @@ pub struct Entry {
     pub fields: Vec<EntryField>,
 }
 
-/// The landed record: the issue with its whole changelog.
+/// The landed record: the issue with its whole changelog, and its comments and worklogs when read.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct IssueWithChangelog {
     /// The issue.
@@ -139,6 +140,12 @@ pub struct IssueWithChangelog {
     /// Its changelog, oldest first.
     #[serde(default)]
     pub changelog: Vec<Entry>,
+    /// Its comments.
+    #[serde(default)]
+    pub comments: Vec<TrackerComment>,
+    /// Its worklog.
+    #[serde(default)]
+    pub worklogs: Vec<TrackerWorklog>,
 }
 
 /// A changed value as text: a reference's display name, a string, or a list of them joined by `, `.
@@ -220,6 +227,39 @@ pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> 
             });
         }
     }
+    for c in &record.comments {
+        let Some(at) = activity_time(&c.created_at) else {
+            continue;
+        };
+        let author = person(&c.created_by);
+        field_changes.push(FieldChange {
+            item_id: id.clone(),
+            change_id: format!("comment:{}", c.id),
+            at,
+            author,
+            field: "comment".into(),
+            from_value: None,
+            to_value: None,
+        });
+    }
+    let mut worklogs = Vec::new();
+    for w in &record.worklogs {
+        let (Some(started_at), Some(seconds)) =
+            (activity_time(&w.start), parse_duration(&w.duration))
+        else {
+            continue;
+        };
+        let author = person(&w.created_by);
+        worklogs.push(flowlake_core::Worklog {
+            id: w.id.clone(),
+            item_id: id.clone(),
+            author,
+            started_at,
+            seconds,
+            created_at: w.created_at.as_deref().and_then(activity_time),
+            updated_at: w.updated_at.as_deref().and_then(activity_time),
+        });
+    }
     let status = issue.status.shown().unwrap_or_default();
     let item_type = issue
         .kind
@@ -267,7 +307,7 @@ pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> 
         pull_request: None,
         reviews: Vec::new(),
         moved_node_id: None,
-        worklogs: vec![],
+        worklogs,
         sprints: vec![],
     }
 }

@@ -5,17 +5,20 @@
 //! (`perPage`/`page`, `X-Total-Pages`) or, above `scroll_above` matches, scrolled (`scrollType=sorted`,
 //! then `scrollId` from `X-Scroll-Id`) since pages stop at 10,000 issues. Each issue's changelog follows
 //! `Link: rel="next"` (an entry-id cursor); the changelogs of a page are read concurrently. The landed record
-//! is the issue and its changelog together. Statuses are read once per run and kept as `_statuses` lookup
-//! records: their types give each status its category.
+//! is the issue and its changelog together (with its comments and worklog when enabled, read the same way).
+//! Statuses and users are read once per run and kept as `_statuses` and `_users` lookup records: status types
+//! give each status its category, users give people their logins and e-mails; queues, types and priorities
+//! come embedded in the issues with their names, so they cost no request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use flowlake_core::{Normalized, RawRecord, StatusCategory};
+use flowlake_core::{Normalized, Person, RawRecord, StatusCategory};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::activity::user_person;
 use super::config::{parse_range, YandexTrackerConfig};
 use super::normalize::{category_of, normalize_issue, IssueWithChangelog};
 use crate::http::{next_link, BlockingClient, HttpObserver, Request, RequestStats, Tape};
@@ -25,6 +28,7 @@ use crate::{Page, Source, SourceError};
 /// The state key's stream.
 pub const STREAM: &str = "issues";
 const STATUSES: &str = "_statuses";
+const USERS: &str = "_users";
 /// How long Tracker keeps a scroll open between requests.
 const SCROLL_TTL_MS: u64 = 60_000;
 
@@ -53,6 +57,8 @@ pub struct YandexTrackerSource {
     cursor: Cursor,
     body: String,
     known: BTreeMap<String, StatusCategory>,
+    /// People by id, from `_users`.
+    users: BTreeMap<String, Person>,
 }
 
 impl std::fmt::Debug for YandexTrackerSource {
@@ -91,6 +97,7 @@ impl YandexTrackerSource {
             cursor: Cursor::default(),
             body: String::new(),
             known: BTreeMap::new(),
+            users: BTreeMap::new(),
         })
     }
 
@@ -113,26 +120,57 @@ impl YandexTrackerSource {
         json!({ "query": query.trim() }).to_string()
     }
 
-    fn statuses_page(&mut self) -> Result<Page, SourceError> {
-        let all: Vec<Value> = self
+    /// Every user of the organization, page by page (`perPage`/`page`, `X-Total-Pages`).
+    fn all_users(&self) -> Result<Vec<Value>, SourceError> {
+        let mut out = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let r = self.client.send(Request::get(
+                "users",
+                format!("v2/users?perPage=100&page={page}"),
+            ))?;
+            let users: Vec<Value> = r.json()?;
+            let pages = r
+                .header("x-total-pages")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(1);
+            let more = !users.is_empty();
+            out.extend(users);
+            if !more || page >= pages {
+                return Ok(out);
+            }
+            page += 1;
+        }
+    }
+
+    /// The run's lookups: statuses, and users when enabled.
+    fn lookups_page(&mut self) -> Result<Page, SourceError> {
+        let fetched_at = Utc::now();
+        let lookup = |stream: &str, key: String, payload: Value| RawRecord {
+            source: self.config.name.clone(),
+            stream: stream.into(),
+            key,
+            updated_at: None,
+            fetched_at,
+            payload,
+        };
+        let statuses: Vec<Value> = self
             .client
             .send(Request::get("statuses", "v2/statuses"))?
             .json()?;
-        let fetched_at = Utc::now();
-        let records: Vec<RawRecord> = all
+        let mut records: Vec<RawRecord> = statuses
             .into_iter()
             .filter_map(|s| {
                 let key = s.get("key")?.as_str()?.to_string();
-                Some(RawRecord {
-                    source: self.config.name.clone(),
-                    stream: STATUSES.into(),
-                    key,
-                    updated_at: None,
-                    fetched_at,
-                    payload: s,
-                })
+                Some(lookup(STATUSES, key, s))
             })
             .collect();
+        if self.config.users {
+            records.extend(self.all_users()?.into_iter().filter_map(|u| {
+                let key = user_person(&self.config.name, &u)?.id;
+                Some(lookup(USERS, key, u))
+            }));
+        }
         for r in &records {
             self.absorb(r)?;
         }
@@ -188,8 +226,14 @@ impl YandexTrackerSource {
         Ok((issues, next))
     }
 
-    /// The whole changelog of every issue, fetched concurrently, following `Link: rel="next"`.
-    fn changelogs(&self, issues: &[Value]) -> Result<Vec<Vec<Value>>, SourceError> {
+    /// One list per issue (`v2/issues/{key}/{what}?…`), whole: the lists of all issues are fetched
+    /// concurrently, each following `Link: rel="next"` (Tracker's entry-id cursor).
+    fn per_issue(
+        &self,
+        label: &str,
+        what: &str,
+        issues: &[Value],
+    ) -> Result<Vec<Vec<Value>>, SourceError> {
         let mut all: Vec<Vec<Value>> = vec![Vec::new(); issues.len()];
         let mut open: Vec<(usize, String)> = issues
             .iter()
@@ -199,7 +243,7 @@ impl YandexTrackerSource {
                 Some((
                     i,
                     format!(
-                        "v2/issues/{}/changelog?perPage={}",
+                        "v2/issues/{}/{what}?perPage={}",
                         crate::jira::encode(key),
                         self.config.changelog_per_page
                     ),
@@ -209,7 +253,7 @@ impl YandexTrackerSource {
         while !open.is_empty() {
             let requests = open
                 .iter()
-                .map(|(_, url)| Request::get("changelog", url.clone()))
+                .map(|(_, url)| Request::get(label, url.clone()))
                 .collect();
             let mut still = Vec::new();
             for ((i, _), r) in open.iter().zip(self.client.send_all(requests)) {
@@ -226,6 +270,49 @@ impl YandexTrackerSource {
             open = still;
         }
         Ok(all)
+    }
+
+    /// The landed records of a search page: each issue with its changelog, and its comments and worklog when
+    /// enabled.
+    fn records(&self, issues: Vec<Value>) -> Result<Vec<RawRecord>, SourceError> {
+        let changelogs = self.per_issue("changelog", "changelog", &issues)?;
+        let mut comments = if self.config.comments {
+            Some(self.per_issue("comments", "comments", &issues)?.into_iter())
+        } else {
+            None
+        };
+        let mut worklogs = if self.config.worklogs {
+            Some(self.per_issue("worklog", "worklog", &issues)?.into_iter())
+        } else {
+            None
+        };
+        let fetched_at = Utc::now();
+        Ok(issues
+            .into_iter()
+            .zip(changelogs)
+            .filter_map(|(issue, changelog)| {
+                let id = issue.get("id")?.as_str()?.to_string();
+                let updated_at = issue
+                    .get("updatedAt")
+                    .and_then(Value::as_str)
+                    .and_then(parse_time);
+                let mut payload = json!({"issue": issue, "changelog": changelog});
+                if let Some(c) = comments.as_mut().and_then(Iterator::next) {
+                    payload["comments"] = Value::from(c);
+                }
+                if let Some(w) = worklogs.as_mut().and_then(Iterator::next) {
+                    payload["worklogs"] = Value::from(w);
+                }
+                Some(RawRecord {
+                    source: self.config.name.clone(),
+                    stream: STREAM.into(),
+                    key: id,
+                    updated_at,
+                    fetched_at,
+                    payload,
+                })
+            })
+            .collect())
     }
 }
 
@@ -254,7 +341,7 @@ impl Source for YandexTrackerSource {
                         Some(c) => serde_json::from_str(c)
                             .map_err(|e| SourceError::BadCursor(format!("{c}: {e}")))?,
                     };
-                    return self.statuses_page().map(Some);
+                    return self.lookups_page().map(Some);
                 }
                 Paging::Done => return Ok(None),
                 paging => {
@@ -263,27 +350,7 @@ impl Source for YandexTrackerSource {
                     if issues.is_empty() {
                         continue;
                     }
-                    let changelogs = self.changelogs(&issues)?;
-                    let fetched_at = Utc::now();
-                    let records: Vec<RawRecord> = issues
-                        .into_iter()
-                        .zip(changelogs)
-                        .filter_map(|(issue, changelog)| {
-                            let id = issue.get("id")?.as_str()?.to_string();
-                            let updated_at = issue
-                                .get("updatedAt")
-                                .and_then(Value::as_str)
-                                .and_then(parse_time);
-                            Some(RawRecord {
-                                source: self.config.name.clone(),
-                                stream: STREAM.into(),
-                                key: id,
-                                updated_at,
-                                fetched_at,
-                                payload: json!({"issue": issue, "changelog": changelog}),
-                            })
-                        })
-                        .collect();
+                    let records = self.records(issues)?;
                     if let Some(high) = records.iter().filter_map(|r| r.updated_at).max() {
                         self.cursor.updated = self.cursor.updated.max(Some(high));
                     }
@@ -298,7 +365,15 @@ impl Source for YandexTrackerSource {
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        if raw.stream == STATUSES {
+        if raw.stream == USERS {
+            return Ok(Normalized {
+                people: user_person(&self.config.name, &raw.payload)
+                    .into_iter()
+                    .collect(),
+                ..Normalized::default()
+            });
+        }
+        if raw.stream.starts_with('_') {
             return Ok(Normalized::default());
         }
         let record: IssueWithChangelog =
@@ -314,6 +389,12 @@ impl Source for YandexTrackerSource {
         if let Some(c) = self.known.get(&h.item.status) {
             h.item.status_category = *c;
         }
+        // An issue names people by id and display name only; the users lookup knows their login and e-mail.
+        for p in &mut h.people {
+            if let Some(known) = self.users.get(&p.id) {
+                p.clone_from(known);
+            }
+        }
         Ok(h.into())
     }
 
@@ -325,6 +406,11 @@ impl Source for YandexTrackerSource {
             let category = raw.payload["type"].as_str().and_then(category_of);
             if let (Some(name), Some(category)) = (name, category) {
                 self.known.insert(name.to_string(), category);
+            }
+        }
+        if raw.stream == USERS {
+            if let Some(p) = user_person(&self.config.name, &raw.payload) {
+                self.users.insert(p.id.clone(), p);
             }
         }
         Ok(())
