@@ -64,6 +64,31 @@ pub struct Named {
     pub name: String,
 }
 
+/// An issue type: its name, and where it sits in the hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JiraIssueType {
+    /// Name (`Story`, `Ошибка`, `Sub-task`).
+    pub name: String,
+    /// A sub-task type.
+    #[serde(default)]
+    pub subtask: bool,
+    /// Cloud: `-1` sub-task, `0` standard, `1` epic, higher for levels above (Premium plans).
+    pub hierarchy_level: Option<i64>,
+}
+
+impl JiraIssueType {
+    /// The standard type: sub-task and epic levels by the hierarchy (whatever the type is called), others by
+    /// name.
+    pub fn standard(&self) -> StandardType {
+        match (self.subtask, self.hierarchy_level) {
+            (true, _) | (_, Some(-1)) => StandardType::Subtask,
+            (_, Some(l)) if l >= 1 => StandardType::Epic,
+            _ => StandardType::guess(&self.name),
+        }
+    }
+}
+
 /// `{ id, key }` objects: project, parent.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Keyed {
@@ -109,7 +134,7 @@ pub struct JiraFields {
     /// Current status.
     pub status: JiraStatus,
     /// Issue type.
-    pub issuetype: Option<Named>,
+    pub issuetype: Option<JiraIssueType>,
     /// Priority.
     pub priority: Option<Named>,
     /// Reporter.
@@ -283,7 +308,10 @@ pub fn normalize_issue(
         project: f.project.key.clone(),
         key: issue.key.clone(),
         title: f.summary.clone().unwrap_or_default(),
-        standard_type: StandardType::guess(&item_type),
+        standard_type: f
+            .issuetype
+            .as_ref()
+            .map_or(StandardType::Other, JiraIssueType::standard),
         item_type,
         status: f.status.name.clone(),
         status_category: category,
@@ -331,6 +359,7 @@ pub fn normalize_issue(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// An issue shaped like Jira Cloud's search answer, with offsets other than UTC.
     fn issue() -> Value {
@@ -412,6 +441,34 @@ mod tests {
         assert_eq!(h.item.custom_fields["story_points"], 5.0);
         let names: Vec<Option<&str>> = h.people.iter().map(|p| p.name.as_deref()).collect();
         assert_eq!(names, [Some("Alice"), Some("Bob")]);
+    }
+
+    #[test]
+    fn issue_types_map_by_hierarchy_before_name() {
+        let cases = [
+            (
+                json!({"name": "Техническая задача", "subtask": true, "hierarchyLevel": -1}),
+                StandardType::Subtask,
+            ),
+            (
+                json!({"name": "Initiative", "subtask": false, "hierarchyLevel": 2}),
+                StandardType::Epic,
+            ),
+            (
+                json!({"name": "Эпик", "subtask": false, "hierarchyLevel": 1}),
+                StandardType::Epic,
+            ),
+            (
+                json!({"name": "Ошибка", "subtask": false, "hierarchyLevel": 0}),
+                StandardType::Bug,
+            ),
+            (json!({"name": "Story"}), StandardType::Feature),
+            (json!({"name": "Sub-task"}), StandardType::Subtask),
+        ];
+        for (t, want) in cases {
+            let parsed: JiraIssueType = serde_json::from_value(t.clone()).unwrap();
+            assert_eq!(parsed.standard(), want, "{t}");
+        }
     }
 
     #[test]
