@@ -1,6 +1,8 @@
 //! What the fake servers (feature `fakes`) share: a loopback server on a runtime of its own, and faults
 //! keyed by operation and request number.
 
+use std::collections::BTreeMap;
+
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Respond};
 
@@ -30,4 +32,79 @@ pub struct StatusFault {
     pub nth: usize,
     /// Status, or 0.
     pub status: u16,
+}
+
+/// A fault that names the operation and the request number it replaces.
+pub trait KeyedFault {
+    /// Operation, as the fake names it.
+    fn op(&self) -> &str;
+    /// Which of its requests (0-based).
+    fn nth(&self) -> usize;
+}
+
+impl KeyedFault for StatusFault {
+    fn op(&self) -> &str {
+        &self.op
+    }
+    fn nth(&self) -> usize {
+        self.nth
+    }
+}
+
+/// A fake's book of requests: the faults waiting for their request, how many requests each operation has
+/// had, and what was answered (by operation and status), which the tests read.
+#[derive(Debug)]
+pub struct Ledger<F> {
+    faults: Vec<F>,
+    served: BTreeMap<String, usize>,
+    answered: BTreeMap<(String, u16), u64>,
+}
+
+impl<F> Default for Ledger<F> {
+    fn default() -> Self {
+        Self {
+            faults: Vec::new(),
+            served: BTreeMap::new(),
+            answered: BTreeMap::new(),
+        }
+    }
+}
+
+impl<F: KeyedFault> Ledger<F> {
+    /// Queues a fault.
+    pub fn inject(&mut self, fault: F) {
+        self.faults.push(fault);
+    }
+
+    /// Counts a request of `op` and takes the fault waiting for it, if any.
+    pub fn take(&mut self, op: &str) -> Option<F> {
+        let n = self.served.entry(op.to_string()).or_insert(0);
+        let nth = *n;
+        *n += 1;
+        let i = self
+            .faults
+            .iter()
+            .position(|f| f.op() == op && f.nth() == nth)?;
+        Some(self.faults.remove(i))
+    }
+
+    /// Records the status an `op` request was answered with.
+    pub fn count(&mut self, op: String, status: u16) {
+        *self.answered.entry((op, status)).or_insert(0) += 1;
+    }
+
+    /// Requests answered so far, by operation and status.
+    pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
+        self.answered.clone()
+    }
+
+    /// Requests answered so far, all together.
+    pub fn total(&self) -> u64 {
+        self.answered.values().sum()
+    }
+
+    /// Forgets the answers (faults and request numbers stay).
+    pub fn reset(&mut self) {
+        self.answered.clear();
+    }
 }

@@ -16,7 +16,7 @@ pub mod yandex;
 use std::collections::BTreeMap;
 
 use flowlake_core::{Normalized, RawRecord, StatusCategory};
-use http::RequestStats;
+use http::{BlockingClient, HttpConfig, HttpObserver, RequestStats};
 
 /// Named values picked from a landed payload by JSON pointer (`story_points = "/fields/customfield_10016"`),
 /// `null` where the pointer finds nothing; the trackers' `custom_fields` config.
@@ -75,6 +75,39 @@ pub enum SourceError {
     /// The source's configuration cannot work (a missing token file, a bad repository name).
     #[error("{0}")]
     Config(String),
+}
+
+impl SourceError {
+    /// An answer that is not what was asked for, in the API's or the parser's words.
+    pub fn api(e: impl std::fmt::Display) -> Self {
+        Self::Api(e.to_string())
+    }
+}
+
+/// The client of an API source named `name`, once its config is `valid`, and why its token could not be
+/// read, if so. A bad config fails here, naming the key (`jira.page_size: …`); an unreadable token fails only
+/// the first request (see [`token_ready`]), since rebuilds and replays need none.
+pub(crate) fn api_client<T>(
+    name: &str,
+    valid: Result<(), String>,
+    token: Result<Option<T>, String>,
+    http: impl FnOnce(Option<T>) -> HttpConfig,
+    observer: std::sync::Arc<dyn HttpObserver>,
+) -> Result<(BlockingClient, Option<String>), SourceError> {
+    valid.map_err(|m| SourceError::Config(format!("{name}.{m}")))?;
+    let (token, token_error) = match token {
+        Ok(t) => (t, None),
+        Err(m) => (None, Some(format!("{name}.{m}"))),
+    };
+    Ok((BlockingClient::new(http(token), observer)?, token_error))
+}
+
+/// Fails with the token error [`api_client`] kept, if any.
+pub(crate) fn token_ready(token_error: &Option<String>) -> Result<(), SourceError> {
+    match token_error {
+        Some(e) => Err(SourceError::Config(e.clone())),
+        None => Ok(()),
+    }
 }
 
 /// One page of records and the cursor to resume after it.

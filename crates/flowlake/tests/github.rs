@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{count, dump, ok, scalar};
+use common::{answered, count, dump, ok, scalar};
 use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
@@ -49,14 +49,6 @@ fn sync(dir: &Path, extra: &[&str]) -> String {
     ok(dir, &args, &[TOKEN])
 }
 
-/// Requests the fake answered, by operation, as `op:status` → count.
-fn answered(fake: &FakeGithub) -> Vec<String> {
-    fake.answered()
-        .into_iter()
-        .map(|((op, status), n)| format!("{op}:{status}={n}"))
-        .collect()
-}
-
 fn graphql_pages(fake: &FakeGithub) -> u64 {
     fake.answered()
         .into_iter()
@@ -88,7 +80,7 @@ fn sync_loads_the_org_and_metrics_show_its_lead_and_cycle_times() {
     // The repository and member lists; per repository three probes and a page each of issues, pull
     // requests, deployments and releases.
     let requests = fake.total_requests();
-    assert!(requests <= 16, "{:?}", answered(&fake));
+    assert!(requests <= 16, "{:?}", answered(fake.answered()));
     assert!(
         (requests as f64) / 272.0 < 0.07,
         "{requests} requests for 272 records"
@@ -145,7 +137,7 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
     fake.reset_counts();
     let out = sync(dir.path(), &[]);
     assert_eq!(
-        answered(&fake),
+        answered(fake.answered()),
         ["members:304=1", "probe:304=6", "repos:304=1"],
         "a no-change sync is conditional requests only"
     );
@@ -155,7 +147,7 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
     fake.reset_counts();
     fake.touch("acme/repo-01", 3, "status: in progress");
     sync(dir.path(), &[]);
-    let after = answered(&fake);
+    let after = answered(fake.answered());
     assert_eq!(
         after,
         [
@@ -181,7 +173,7 @@ fn a_second_sync_costs_only_304s_and_changes_nothing_then_picks_up_one_change() 
     fake.deploy("acme/repo-00");
     sync(dir.path(), &[]);
     assert_eq!(
-        answered(&fake),
+        answered(fake.answered()),
         [
             "DeploymentsPage:200=1",
             "members:304=1",
@@ -232,7 +224,7 @@ fn faults_are_retried_waited_out_and_survived() {
         });
     }
     let out = sync(dir.path(), &[]);
-    let seen = answered(&fake);
+    let seen = answered(fake.answered());
     for needle in ["IssuesPage:502=1", "PullRequestsPage:403=1", "probe:502=1"] {
         assert!(seen.iter().any(|s| s == needle), "{needle} in {seen:?}");
     }
@@ -285,7 +277,7 @@ fn a_sync_killed_after_page_3_resumes_with_only_the_pages_left() {
         graphql_pages(&fake),
         all_pages - 2,
         "the second run reads only the pages left: {:?}",
-        answered(&fake)
+        answered(fake.answered())
     );
     assert_eq!(count(dir.path(), "raw_records"), 272);
     assert_eq!(count(dir.path(), "work_items"), 230);
@@ -306,9 +298,9 @@ fn long_timelines_are_completed_item_by_item() {
     sync(dir.path(), &[]);
     // 9 items with over 200 events each: two more timeline pages per item, fetched concurrently.
     assert!(
-        answered(&fake).contains(&"RestOfItem:200=18".to_string()),
+        answered(fake.answered()).contains(&"RestOfItem:200=18".to_string()),
         "{:?}",
-        answered(&fake)
+        answered(fake.answered())
     );
     // Every label event of every item is in the changelog (230 events: ~225 label changes each).
     assert!(scalar(dir.path(), "select min(n) from (select count(*) as n from field_changes where field = 'labels' group by item_id)") > 220);
@@ -345,16 +337,16 @@ fn backfill_searches_windows_halves_crowded_ones_and_resumes() {
     assert_eq!(count(dir.path(), "raw_records"), 400);
     // 2,400 issues in one 365-day window: halved twice (182 days still hold ~1,470) before 4 pages are read.
     assert!(
-        answered(&fake).contains(&"SearchPage:200=6".to_string()),
+        answered(fake.answered()).contains(&"SearchPage:200=6".to_string()),
         "{:?}",
-        answered(&fake)
+        answered(fake.answered())
     );
     ok(dir.path(), &args, &[TOKEN]);
     assert_eq!(
         count(dir.path(), "work_items"),
         2500,
         "{:?}",
-        answered(&fake)
+        answered(fake.answered())
     );
     assert_eq!(count(dir.path(), "raw_records"), 2500);
     assert_eq!(
@@ -368,7 +360,7 @@ fn backfill_searches_windows_halves_crowded_ones_and_resumes() {
     // The backfill is done: running it again asks only for the repository list.
     fake.reset_counts();
     ok(dir.path(), &args, &[TOKEN]);
-    assert_eq!(answered(&fake), ["repos:200=1"]);
+    assert_eq!(answered(fake.answered()), ["repos:200=1"]);
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{count, dump, ok, scalar};
+use common::{answered, count, dump, ok, scalar};
 use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec, GitlabFault};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
@@ -29,13 +29,6 @@ fn sync(dir: &Path) -> String {
     ok(dir, &["sync", "--as-of", AS_OF], &[TOKEN])
 }
 
-fn answered(fake: &FakeGitlab) -> Vec<String> {
-    fake.answered()
-        .into_iter()
-        .map(|((op, status), n)| format!("{op}:{status}={n}"))
-        .collect()
-}
-
 #[test]
 fn a_group_syncs_end_to_end_with_hand_computed_time_in_status() {
     let fake = FakeGitlab::start(&FakeGitlabSpec::default());
@@ -55,7 +48,7 @@ fn a_group_syncs_end_to_end_with_hand_computed_time_in_status() {
     // Per project: 45 issues in 2 keyset pages of 30, 20 merge requests in 1, 12 deployments and 20
     // pipelines in 1 each; two event lists and the notes per item.
     assert_eq!(
-        answered(&fake),
+        answered(fake.answered()),
         [
             "deployments:200=2",
             "events:200=260",
@@ -170,7 +163,7 @@ fn incremental_faults_and_a_crash() {
         "acme/api's two issue pages committed"
     );
     sync(dir.path());
-    let seen = answered(&fake);
+    let seen = answered(fake.answered());
     for needle in ["issues:429=1", "events:500=1"] {
         assert!(seen.iter().any(|s| s == needle), "{needle} in {seen:?}");
     }

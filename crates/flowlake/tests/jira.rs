@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{count, dump, ok, scalar};
+use common::{answered, count, dump, ok, scalar};
 use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec, JiraFault};
 use flowlake_connect::jira::Flavor;
 
@@ -38,13 +38,6 @@ fn sync(dir: &Path) -> String {
     ok(dir, &["sync", "--as-of", AS_OF], &[TOKEN])
 }
 
-fn answered(fake: &FakeJira) -> Vec<String> {
-    fake.answered()
-        .into_iter()
-        .map(|((op, status), n)| format!("{op}:{status}={n}"))
-        .collect()
-}
-
 /// (status, calendar seconds) of the golden issue, which the fake writes with fixed times.
 fn golden_time_in_status(dir: &Path) -> String {
     ok(
@@ -69,7 +62,7 @@ fn cloud_sync_completes_cut_changelogs_and_matches_hand_computed_time_in_status(
     assert_eq!(count(dir.path(), "work_items"), 150);
     // 150 issues at 50 a page; issues 10, 20, … 140 have changelogs longer than the 20 a search embeds.
     assert_eq!(
-        answered(&fake),
+        answered(fake.answered()),
         [
             "changelog:200=14",
             "field:200=1",
@@ -168,7 +161,7 @@ fn server_pages_by_start_at_and_reads_whole_changelogs_from_the_issue() {
     sync(dir.path());
     assert_eq!(count(dir.path(), "work_items"), 150);
     assert_eq!(
-        answered(&fake),
+        answered(fake.answered()),
         [
             "changelog:200=14",
             "field:200=1",
@@ -206,7 +199,7 @@ fn a_second_sync_reads_only_changes_and_a_moved_issue_keeps_its_row() {
 
     fake.reset_counts();
     sync(dir.path());
-    let seen: Vec<String> = answered(&fake)
+    let seen: Vec<String> = answered(fake.answered())
         .into_iter()
         .filter(|s| !s.starts_with("changelog") && !s.starts_with("worklog"))
         .collect();
@@ -285,7 +278,7 @@ fn faults_are_retried_and_a_killed_sync_ends_with_the_same_tables() {
         "two pages of 30 committed"
     );
     sync(dir.path());
-    let seen = answered(&fake);
+    let seen = answered(fake.answered());
     for needle in ["search:429=1", "changelog:503=1", "status:502=1"] {
         assert!(seen.iter().any(|s| s == needle), "{needle} in {seen:?}");
     }

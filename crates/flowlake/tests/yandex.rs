@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{count, dump, ok, scalar};
+use common::{answered, count, dump, ok, scalar};
 use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec, TrackerFault};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
@@ -27,13 +27,6 @@ fn write_config(dir: &Path, fake: &FakeTracker, extra: &str) {
 
 fn sync(dir: &Path) -> String {
     ok(dir, &["sync", "--as-of", AS_OF], &[TOKEN])
-}
-
-fn answered(fake: &FakeTracker) -> Vec<String> {
-    fake.answered()
-        .into_iter()
-        .map(|((op, status), n)| format!("{op}:{status}={n}"))
-        .collect()
 }
 
 #[test]
@@ -59,7 +52,7 @@ fn the_worked_example_gives_tracker_exporters_rows_and_time_in_status() {
     // 3 search pages; one changelog request per issue, two more for each of the 7 long changelogs; one
     // comments and one worklog request per issue; statuses and users once.
     assert_eq!(
-        answered(&fake),
+        answered(fake.answered()),
         [
             "changelog:200=134",
             "comments:200=120",
@@ -164,9 +157,9 @@ fn above_the_page_limit_the_search_scrolls() {
     assert_eq!(count(dir.path(), "work_items"), 120);
     // The first page says 120 match: dropped; then scroll batches of 50, 50, 20 and an empty one.
     assert!(
-        answered(&fake).contains(&"search:200=5".to_string()),
+        answered(fake.answered()).contains(&"search:200=5".to_string()),
         "{:?}",
-        answered(&fake)
+        answered(fake.answered())
     );
 }
 
@@ -203,7 +196,7 @@ fn incremental_moves_faults_and_a_crash() {
         "one page of 50 committed"
     );
     sync(dir.path());
-    let seen = answered(&fake);
+    let seen = answered(fake.answered());
     for needle in ["search:429=1", "changelog:503=1"] {
         assert!(seen.iter().any(|s| s == needle), "{needle} in {seen:?}");
     }
@@ -215,7 +208,7 @@ fn incremental_moves_faults_and_a_crash() {
     let before = dump(dir.path());
     fake.reset_counts();
     sync(dir.path());
-    let search: Vec<String> = answered(&fake)
+    let search: Vec<String> = answered(fake.answered())
         .into_iter()
         .filter(|s| s.starts_with("search"))
         .collect();

@@ -78,6 +78,15 @@ pub struct Fault {
     pub kind: FaultKind,
 }
 
+impl crate::fakes::KeyedFault for Fault {
+    fn op(&self) -> &str {
+        &self.op
+    }
+    fn nth(&self) -> usize {
+        self.nth
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Item {
     number: i64,
@@ -108,10 +117,7 @@ struct State {
     deployments: BTreeMap<String, Vec<FakeDeployment>>,
     /// Per repository: (id, created) of each release.
     releases: BTreeMap<String, Vec<(i64, DateTime<Utc>)>>,
-    faults: Vec<Fault>,
-    served: BTreeMap<String, usize>,
-    /// (op, status) → count.
-    answered: BTreeMap<(String, u16), u64>,
+    ledger: crate::fakes::Ledger<Fault>,
     remaining: i64,
     clock: i64,
 }
@@ -161,7 +167,7 @@ impl FakeGithub {
 
     /// Adds a fault.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.state).faults.push(fault);
+        lock(&self.state).ledger.inject(fault);
     }
 
     /// Labels item `number` of `repo` (a new timeline event, a new `updatedAt`), as a user would.
@@ -218,17 +224,17 @@ impl FakeGithub {
 
     /// Requests answered so far, by operation and status.
     pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
-        lock(&self.state).answered.clone()
+        lock(&self.state).ledger.answered()
     }
 
     /// Requests answered so far with any status.
     pub fn total_requests(&self) -> u64 {
-        lock(&self.state).answered.values().sum()
+        lock(&self.state).ledger.total()
     }
 
     /// Forgets the counts.
     pub fn reset_counts(&self) {
-        lock(&self.state).answered.clear();
+        lock(&self.state).ledger.reset();
     }
 
     /// The runtime the server runs on.
@@ -870,16 +876,7 @@ impl Respond for Handler {
         } else {
             self.rest(&s, req)
         };
-        let nth = {
-            let n = s.served.entry(op.clone()).or_insert(0);
-            *n += 1;
-            *n - 1
-        };
-        let fault = s
-            .faults
-            .iter()
-            .position(|f| f.op == op && f.nth == nth)
-            .map(|i| s.faults.remove(i));
+        let fault = s.ledger.take(&op);
         let mut status = status;
         match fault.map(|f| f.kind) {
             Some(FaultKind::BadGateway) => {
@@ -900,7 +897,7 @@ impl Respond for Handler {
             }
             None => {}
         }
-        *s.answered.entry((op, status)).or_insert(0) += 1;
+        s.ledger.count(op, status);
         if status != 304 {
             s.remaining = (s.remaining - 1).max(1);
         }

@@ -182,10 +182,6 @@ impl std::fmt::Debug for GithubSource {
     }
 }
 
-fn api(e: impl std::fmt::Display) -> SourceError {
-    SourceError::Api(e.to_string())
-}
-
 impl GithubSource {
     /// A source for `config`, reading the token now; no request is made until the first page.
     pub fn new(
@@ -193,16 +189,14 @@ impl GithubSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        config
-            .validate()
-            .map_err(|m| SourceError::Config(format!("{}: {m}", config.name)))?;
-        // A token that cannot be read fails the first request, not the construction: rebuilds need none.
-        let (token, token_error) = match config.token() {
-            Ok(t) => (t, None),
-            Err(m) => (None, Some(format!("{}.{m}", config.name))),
-        };
         let replay = matches!(tape, Tape::Replay(_) | Tape::ReplayLines(_));
-        let client = BlockingClient::new(config.http(token, tape), observer)?;
+        let (client, token_error) = crate::api_client(
+            &config.name,
+            config.validate(),
+            config.token(),
+            |token| config.http(token, tape),
+            observer,
+        )?;
         Ok(Self {
             graphql_url: config.graphql_endpoint(),
             rules: config.status_rules(),
@@ -275,9 +269,7 @@ impl GithubSource {
 
     /// One backfill step: a page of records and the cursor after it, or `None` when the range is done.
     fn backfill_page(&mut self, saved: Option<&str>) -> Result<Option<Page>, SourceError> {
-        if let Some(e) = &self.token_error {
-            return Err(SourceError::Config(e.clone()));
-        }
+        crate::token_ready(&self.token_error)?;
         if self.run.is_none() {
             let mut scratch = Cursor::default();
             let repos = self.resolve_repos(&mut scratch)?;
@@ -316,7 +308,9 @@ impl GithubSource {
             let data = self.graphql("search", &query::search_page(), vars)?;
             let conn: Connection =
                 serde_json::from_value(data.pointer("/search").cloned().unwrap_or(Value::Null))
-                    .map_err(|e| api(format!("GraphQL search: unexpected shape: {e}")))?;
+                    .map_err(|e| {
+                        SourceError::api(format!("GraphQL search: unexpected shape: {e}"))
+                    })?;
             let found = conn.issue_count.unwrap_or(0);
             if found > SEARCH_CAP && w.after.is_none() && w.end - w.start > Duration::days(1) {
                 let half = w.start + Duration::days((w.end - w.start).num_days() / 2);
@@ -349,7 +343,7 @@ impl GithubSource {
             } else {
                 self.next_window(&repos, &w)
             };
-            let cursor = serde_json::to_string(&next).map_err(api)?;
+            let cursor = serde_json::to_string(&next).map_err(SourceError::api)?;
             if let Some((_, _, at)) = &mut self.backfill {
                 *at = next;
             }
@@ -415,7 +409,7 @@ impl GithubSource {
                 }
                 Ok(data)
             }
-            _ => Err(api(format!(
+            _ => Err(SourceError::api(format!(
                 "GraphQL {label}: {}",
                 if envelope.errors.is_empty() {
                     "no data and no error".to_string()
@@ -466,9 +460,7 @@ impl GithubSource {
     }
 
     fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
-        if let Some(e) = &self.token_error {
-            return Err(SourceError::Config(e.clone()));
-        }
+        crate::token_ready(&self.token_error)?;
         if !self.replay && self.config.token().ok().flatten().is_none() {
             tracing::warn!(
                 source = %self.config.name,
@@ -542,7 +534,7 @@ impl GithubSource {
                 status: 404,
                 message,
                 ..
-            }) => Err(api(format!(
+            }) => Err(SourceError::api(format!(
                 "repository {repo}: {message} (it does not exist, or the token cannot read it)"
             ))),
             Err(e) => Err(e.into()),
@@ -632,14 +624,14 @@ impl GithubSource {
         }
         let data = self.graphql(label, &query, vars)?;
         if data.pointer("/repository").is_none_or(Value::is_null) {
-            return Err(api(format!(
+            return Err(SourceError::api(format!(
                 "repository {}: not found, or the token cannot read it",
                 pos.repo
             )));
         }
         let conn: Connection =
             serde_json::from_value(data.pointer(pointer).cloned().unwrap_or(Value::Null))
-                .map_err(|e| api(format!("GraphQL {label}: unexpected shape: {e}")))?;
+                .map_err(|e| SourceError::api(format!("GraphQL {label}: unexpected shape: {e}")))?;
         let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
         let mut done = !conn.page_info.has_next_page;
         match (pos.stream, since) {
@@ -701,7 +693,7 @@ impl GithubSource {
                         .and_then(|d| d.pointer(&format!("/node/{connection}")))
                         .cloned()
                         .ok_or_else(|| {
-                            api(format!(
+                            SourceError::api(format!(
                                 "GraphQL {label} of {id}: {}",
                                 envelope.error_text()
                             ))
@@ -807,7 +799,7 @@ impl Source for GithubSource {
                         .collect();
                     let run = self.run.as_mut().expect("started above");
                     run.cursor.members_etag = etag;
-                    let text = serde_json::to_string(&run.cursor).map_err(api)?;
+                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
                     run.emitted.clone_from(&text);
                     return Ok(Some(Page {
                         records,
@@ -822,7 +814,7 @@ impl Source for GithubSource {
             let Some(pos) = run.cursor.at.clone() else {
                 let Some(repo) = run.repos.get(run.next_repo).cloned() else {
                     // Out of repositories: a last checkpoint if the cursor moved without a page.
-                    let text = serde_json::to_string(&run.cursor).map_err(api)?;
+                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
                     if text == run.emitted {
                         return Ok(None);
                     }
@@ -895,7 +887,7 @@ impl Source for GithubSource {
                     ..pos
                 });
             }
-            let text = serde_json::to_string(&run.cursor).map_err(api)?;
+            let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
             run.emitted.clone_from(&text);
             return Ok(Some(Page {
                 records,

@@ -68,9 +68,7 @@ struct State {
     /// Deployments and pipelines per project, oldest first.
     deployments: BTreeMap<String, Vec<Value>>,
     pipelines: BTreeMap<String, Vec<Value>>,
-    faults: Vec<GitlabFault>,
-    served: BTreeMap<String, usize>,
-    answered: BTreeMap<(String, u16), u64>,
+    ledger: crate::fakes::Ledger<GitlabFault>,
     next_event: i64,
 }
 
@@ -287,7 +285,7 @@ impl FakeGitlab {
 
     /// Adds a fault.
     pub fn inject(&self, fault: GitlabFault) {
-        lock(&self.state).faults.push(fault);
+        lock(&self.state).ledger.inject(fault);
     }
 
     /// Closes item `iid` of `project` now.
@@ -309,12 +307,12 @@ impl FakeGitlab {
 
     /// Requests answered so far, by operation and status.
     pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
-        lock(&self.state).answered.clone()
+        lock(&self.state).ledger.answered()
     }
 
     /// Forgets the counts.
     pub fn reset_counts(&self) {
-        lock(&self.state).answered.clear();
+        lock(&self.state).ledger.reset();
         self.keyset_pages.store(0, Ordering::Relaxed);
     }
 
@@ -539,16 +537,7 @@ impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
         let (op, mut status, mut headers, body) = self.answer(&s, req);
-        let nth = {
-            let n = s.served.entry(op.clone()).or_insert(0);
-            *n += 1;
-            *n - 1
-        };
-        let fault = s
-            .faults
-            .iter()
-            .position(|f| f.op == op && f.nth == nth)
-            .map(|i| s.faults.remove(i));
+        let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         match fault.map(|f| f.status) {
             Some(0) => text.truncate(text.len() / 2),
@@ -567,7 +556,7 @@ impl Respond for Handler {
             }
             None => {}
         }
-        *s.answered.entry((op, status)).or_insert(0) += 1;
+        s.ledger.count(op, status);
         let mut t = ResponseTemplate::new(status)
             .set_body_raw(text.into_bytes(), "application/json")
             .insert_header("ratelimit-limit", "2000")

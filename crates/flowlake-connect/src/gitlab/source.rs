@@ -66,7 +66,16 @@ struct Marks {
 }
 
 impl Marks {
-    fn get(&mut self, s: Stream) -> &mut Option<DateTime<Utc>> {
+    fn get(&self, s: Stream) -> Option<DateTime<Utc>> {
+        match s {
+            Stream::Issues => self.issues,
+            Stream::MergeRequests => self.merge_requests,
+            Stream::Deployments => self.deployments,
+            Stream::Pipelines => self.pipelines,
+        }
+    }
+
+    fn get_mut(&mut self, s: Stream) -> &mut Option<DateTime<Utc>> {
         match s {
             Stream::Issues => &mut self.issues,
             Stream::MergeRequests => &mut self.merge_requests,
@@ -117,10 +126,6 @@ impl std::fmt::Debug for GitlabSource {
     }
 }
 
-fn api(e: impl std::fmt::Display) -> SourceError {
-    SourceError::Api(e.to_string())
-}
-
 impl GitlabSource {
     /// A source for `config`; no request is made until the first page.
     pub fn new(
@@ -128,14 +133,13 @@ impl GitlabSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        config
-            .validate()
-            .map_err(|m| SourceError::Config(format!("{}.{m}", config.name)))?;
-        let (token, token_error) = match config.token() {
-            Ok(t) => (t, None),
-            Err(m) => (None, Some(format!("{}.{m}", config.name))),
-        };
-        let client = BlockingClient::new(config.http(token, tape), observer)?;
+        let (client, token_error) = crate::api_client(
+            &config.name,
+            config.validate(),
+            config.token(),
+            |token| config.http(token, tape),
+            observer,
+        )?;
         Ok(Self {
             rules: config.status_rules(),
             config,
@@ -160,9 +164,7 @@ impl GitlabSource {
     }
 
     fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
-        if let Some(e) = &self.token_error {
-            return Err(SourceError::Config(e.clone()));
-        }
+        crate::token_ready(&self.token_error)?;
         let cursor: Cursor = match saved {
             None => Cursor::default(),
             Some(s) => {
@@ -217,7 +219,7 @@ impl GitlabSource {
     }
 
     fn first_url(&self, pos: &Position, marks: &Marks) -> String {
-        let mark = *marks.clone().get(pos.stream);
+        let mark = marks.get(pos.stream);
         let mut url = format!(
             "projects/{}/{}?order_by=updated_at&sort=asc&per_page={}",
             encode(&pos.project),
@@ -244,19 +246,18 @@ impl GitlabSource {
         stream: Stream,
         items: &[Value],
     ) -> Result<Vec<ItemExtras>, SourceError> {
-        let mut kinds = vec!["resource_state_events", "resource_label_events"];
+        // (list, request label, ordering): the two event lists, then the notes when enabled.
+        let mut kinds = vec![
+            ("resource_state_events", "events", ""),
+            ("resource_label_events", "events", ""),
+        ];
         if self.config.notes {
-            kinds.push("notes");
+            kinds.push(("notes", "notes", "&sort=asc&order_by=created_at"));
         }
         let mut requests = Vec::new();
         for item in items {
             let iid = item["iid"].as_i64().unwrap_or_default();
-            for kind in &kinds {
-                let (label, order) = if *kind == "notes" {
-                    ("notes", "&sort=asc&order_by=created_at")
-                } else {
-                    ("events", "")
-                };
+            for (kind, label, order) in &kinds {
                 requests.push(Request::get(
                     label,
                     format!(
@@ -271,13 +272,12 @@ impl GitlabSource {
         let mut out = Vec::with_capacity(items.len());
         for _ in items {
             let mut lists = Vec::with_capacity(kinds.len());
-            for kind in &kinds {
+            for (_, label, _) in &kinds {
                 let r = answers
                     .next()
-                    .ok_or_else(|| api("an events request went missing"))??;
+                    .ok_or_else(|| SourceError::api("an events request went missing"))??;
                 let mut list: Vec<Value> = r.json()?;
                 if let Some(next) = r.header("link").and_then(next_link) {
-                    let label = if *kind == "notes" { "notes" } else { "events" };
                     list.extend(self.all_pages(label, next)?);
                 }
                 lists.push(list);
@@ -392,7 +392,7 @@ impl Source for GitlabSource {
             .projects
             .entry(pos.project.clone())
             .or_default()
-            .get(pos.stream);
+            .get_mut(pos.stream);
         *m = high.max(*m);
         match next {
             Some(n) => run.next_url = Some(n),
@@ -412,7 +412,7 @@ impl Source for GitlabSource {
         }
         Ok(Some(Page {
             records,
-            cursor: serde_json::to_string(&run.cursor).map_err(api)?,
+            cursor: serde_json::to_string(&run.cursor).map_err(SourceError::api)?,
             remaining_hint: None,
         }))
     }

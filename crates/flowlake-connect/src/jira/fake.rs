@@ -79,9 +79,7 @@ struct Issue {
 #[derive(Debug, Default)]
 struct State {
     issues: Vec<Issue>,
-    faults: Vec<JiraFault>,
-    served: BTreeMap<String, usize>,
-    answered: BTreeMap<(String, u16), u64>,
+    ledger: crate::fakes::Ledger<JiraFault>,
     next_history: u64,
     clock: i64,
 }
@@ -236,7 +234,7 @@ impl FakeJira {
 
     /// Adds a fault.
     pub fn inject(&self, fault: JiraFault) {
-        lock(&self.state).faults.push(fault);
+        lock(&self.state).ledger.inject(fault);
     }
 
     /// Sends issue `key` back from Review to В работе, now.
@@ -275,12 +273,12 @@ impl FakeJira {
 
     /// Requests answered so far, by operation and status.
     pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
-        lock(&self.state).answered.clone()
+        lock(&self.state).ledger.answered()
     }
 
     /// Forgets the counts.
     pub fn reset_counts(&self) {
-        lock(&self.state).answered.clear();
+        lock(&self.state).ledger.reset();
     }
 }
 
@@ -553,16 +551,7 @@ impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
         let (op, mut status, body) = self.answer(&s, req);
-        let nth = {
-            let n = s.served.entry(op.clone()).or_insert(0);
-            *n += 1;
-            *n - 1
-        };
-        let fault = s
-            .faults
-            .iter()
-            .position(|f| f.op == op && f.nth == nth)
-            .map(|i| s.faults.remove(i));
+        let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         let mut retry_after = false;
         match fault.map(|f| f.status) {
@@ -578,7 +567,7 @@ impl Respond for Handler {
             }
             None => {}
         }
-        *s.answered.entry((op, status)).or_insert(0) += 1;
+        s.ledger.count(op, status);
         let kind = if text.starts_with('<') {
             "text/html"
         } else {

@@ -76,13 +76,28 @@ impl std::fmt::Debug for JiraSource {
     }
 }
 
-fn api(e: impl std::fmt::Display) -> SourceError {
-    SourceError::Api(e.to_string())
-}
-
 /// A JQL string literal.
 fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Indexes of the issues whose embedded list at `at` (`{total, <list>: […]}`) holds fewer entries than its
+/// `total`: Jira cut it.
+fn cut_lists(issues: &[Value], at: &str, list: &str) -> Vec<usize> {
+    issues
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| {
+            let have = i
+                .pointer(&format!("{at}/{list}"))
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len) as u64;
+            i.pointer(&format!("{at}/total"))
+                .and_then(Value::as_u64)
+                .is_some_and(|t| t > have)
+        })
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// `%`-encodes a query parameter value.
@@ -104,14 +119,13 @@ impl JiraSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        config
-            .validate()
-            .map_err(|m| SourceError::Config(format!("{}.{m}", config.name)))?;
-        let (token, token_error) = match config.token() {
-            Ok(t) => (t, None),
-            Err(m) => (None, Some(format!("{}.{m}", config.name))),
-        };
-        let client = BlockingClient::new(config.http(token, tape), observer)?;
+        let (client, token_error) = crate::api_client(
+            &config.name,
+            config.validate(),
+            config.token(),
+            |token| config.http(token, tape),
+            observer,
+        )?;
         Ok(Self {
             flavor: config.flavor(),
             config,
@@ -142,8 +156,9 @@ impl JiraSource {
                 me["timeZone"].as_str().unwrap_or("UTC").to_string()
             }
         };
-        name.parse()
-            .map_err(|_| api(format!("Jira time zone `{name}` is not an IANA time zone")))
+        name.parse().map_err(|_| {
+            SourceError::api(format!("Jira time zone `{name}` is not an IANA time zone"))
+        })
     }
 
     /// The run's JQL: the filter, the cursor in the user's time zone, oldest update first.
@@ -210,7 +225,7 @@ impl JiraSource {
         };
         Ok(Page {
             records,
-            cursor: serde_json::to_string(&self.cursor).map_err(api)?,
+            cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
             remaining_hint: None,
         })
     }
@@ -277,20 +292,7 @@ impl JiraSource {
 
     /// Replaces every cut embedded changelog with the whole one, fetched concurrently.
     fn complete_changelogs(&self, issues: &mut [Value]) -> Result<(), SourceError> {
-        let cut: Vec<usize> = issues
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| {
-                let have = i
-                    .pointer("/changelog/histories")
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len) as u64;
-                i.pointer("/changelog/total")
-                    .and_then(Value::as_u64)
-                    .is_some_and(|t| t > have)
-            })
-            .map(|(n, _)| n)
-            .collect();
+        let cut = cut_lists(issues, "/changelog", "histories");
         if cut.is_empty() {
             return Ok(());
         }
@@ -316,18 +318,40 @@ impl JiraSource {
             return Ok(());
         }
         // Cloud: the changelog endpoint, paged by startAt; every cut issue's pages run concurrently.
-        let mut all: Vec<Vec<Value>> = vec![Vec::new(); cut.len()];
-        let mut open: Vec<(usize, u64)> = (0..cut.len()).map(|i| (i, 0)).collect();
+        let keys: Vec<&str> = cut
+            .iter()
+            .map(|&n| issues[n]["key"].as_str().unwrap_or_default())
+            .collect();
+        let all = self.paged_lists("changelog", &keys, "changelog", "values", 100)?;
+        for (i, histories) in all.into_iter().enumerate() {
+            let total = histories.len();
+            issues[cut[i]]["changelog"] =
+                json!({"startAt": 0, "maxResults": total, "total": total, "histories": histories});
+        }
+        Ok(())
+    }
+
+    /// The whole list `issue/{key}/{what}` of each issue (in `keys`' order), the `list` array of pages paged
+    /// by `startAt` (`max` a page, as the endpoint allows); the pages of all issues are read concurrently.
+    fn paged_lists(
+        &self,
+        label: &str,
+        keys: &[&str],
+        what: &str,
+        list: &str,
+        max: u64,
+    ) -> Result<Vec<Vec<Value>>, SourceError> {
+        let mut all: Vec<Vec<Value>> = vec![Vec::new(); keys.len()];
+        let mut open: Vec<(usize, u64)> = (0..keys.len()).map(|i| (i, 0)).collect();
         while !open.is_empty() {
             let requests = open
                 .iter()
                 .map(|&(i, start)| {
-                    let key = issues[cut[i]]["key"].as_str().unwrap_or_default();
                     Request::get(
-                        "changelog",
+                        label,
                         format!(
-                            "{}?startAt={start}&maxResults=100",
-                            self.api_path(&format!("issue/{}/changelog", encode(key)))
+                            "{}?startAt={start}&maxResults={max}",
+                            self.api_path(&format!("issue/{}/{what}", encode(keys[i])))
                         ),
                     )
                 })
@@ -335,7 +359,7 @@ impl JiraSource {
             let mut still = Vec::new();
             for (&(i, start), r) in open.iter().zip(self.client.send_all(requests)) {
                 let page: Value = r?.json()?;
-                let values = page["values"].as_array().cloned().unwrap_or_default();
+                let values = page[list].as_array().cloned().unwrap_or_default();
                 let got = values.len() as u64;
                 all[i].extend(values);
                 let total = page["total"].as_u64().unwrap_or(0);
@@ -346,60 +370,22 @@ impl JiraSource {
             }
             open = still;
         }
-        for (i, histories) in all.into_iter().enumerate() {
-            let total = histories.len();
-            issues[cut[i]]["changelog"] =
-                json!({"startAt": 0, "maxResults": total, "total": total, "histories": histories});
-        }
-        Ok(())
+        Ok(all)
     }
 
     /// Replaces every cut embedded worklog list with the whole one from the worklog endpoint (paged by
     /// `startAt`, up to 5,000 a page), fetched concurrently.
     fn complete_worklogs(&self, issues: &mut [Value]) -> Result<(), SourceError> {
-        let mut open: Vec<(usize, u64)> = issues
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| {
-                let have = i
-                    .pointer("/fields/worklog/worklogs")
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len) as u64;
-                i.pointer("/fields/worklog/total")
-                    .and_then(Value::as_u64)
-                    .is_some_and(|t| t > have)
-            })
-            .map(|(n, _)| (n, 0))
-            .collect();
-        let mut all: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
-        while !open.is_empty() {
-            let requests = open
-                .iter()
-                .map(|&(n, start)| {
-                    let key = issues[n]["key"].as_str().unwrap_or_default();
-                    Request::get(
-                        "worklog",
-                        format!(
-                            "{}?startAt={start}&maxResults=5000",
-                            self.api_path(&format!("issue/{}/worklog", encode(key)))
-                        ),
-                    )
-                })
-                .collect();
-            let mut still = Vec::new();
-            for (&(n, start), r) in open.iter().zip(self.client.send_all(requests)) {
-                let page: Value = r?.json()?;
-                let values = page["worklogs"].as_array().cloned().unwrap_or_default();
-                let got = values.len() as u64;
-                all.entry(n).or_default().extend(values);
-                let total = page["total"].as_u64().unwrap_or(0);
-                if got > 0 && start + got < total {
-                    still.push((n, start + got));
-                }
-            }
-            open = still;
+        let cut = cut_lists(issues, "/fields/worklog", "worklogs");
+        if cut.is_empty() {
+            return Ok(());
         }
-        for (n, worklogs) in all {
+        let keys: Vec<&str> = cut
+            .iter()
+            .map(|&n| issues[n]["key"].as_str().unwrap_or_default())
+            .collect();
+        let all = self.paged_lists("worklog", &keys, "worklog", "worklogs", 5000)?;
+        for (&n, worklogs) in cut.iter().zip(all) {
             let total = worklogs.len();
             issues[n]["fields"]["worklog"] =
                 json!({"startAt": 0, "maxResults": total, "total": total, "worklogs": worklogs});
@@ -436,9 +422,7 @@ impl Source for JiraSource {
     }
 
     fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
-        if let Some(e) = &self.token_error {
-            return Err(SourceError::Config(e.clone()));
-        }
+        crate::token_ready(&self.token_error)?;
         match self.paging.clone() {
             Paging::Statuses => {
                 self.cursor = match cursor {
@@ -462,7 +446,7 @@ impl Source for JiraSource {
                 }
                 Ok(Some(Page {
                     records,
-                    cursor: serde_json::to_string(&self.cursor).map_err(api)?,
+                    cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
                     remaining_hint: None,
                 }))
             }

@@ -66,9 +66,7 @@ struct Issue {
 #[derive(Debug, Default)]
 struct State {
     issues: Vec<Issue>,
-    faults: Vec<TrackerFault>,
-    served: BTreeMap<String, usize>,
-    answered: BTreeMap<(String, u16), u64>,
+    ledger: crate::fakes::Ledger<TrackerFault>,
     next_entry: u64,
     clock: i64,
 }
@@ -230,7 +228,7 @@ impl FakeTracker {
 
     /// Adds a fault.
     pub fn inject(&self, fault: TrackerFault) {
-        lock(&self.state).faults.push(fault);
+        lock(&self.state).ledger.inject(fault);
     }
 
     /// Moves issue `key` to `queue` (a new key, the same id, a changelog entry); returns the new key.
@@ -264,12 +262,12 @@ impl FakeTracker {
 
     /// Requests answered so far, by operation and status.
     pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
-        lock(&self.state).answered.clone()
+        lock(&self.state).ledger.answered()
     }
 
     /// Forgets the counts.
     pub fn reset_counts(&self) {
-        lock(&self.state).answered.clear();
+        lock(&self.state).ledger.reset();
     }
 }
 
@@ -525,16 +523,7 @@ impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
         let (op, mut status, headers, body) = self.answer(&s, req);
-        let nth = {
-            let n = s.served.entry(op.clone()).or_insert(0);
-            *n += 1;
-            *n - 1
-        };
-        let fault = s
-            .faults
-            .iter()
-            .position(|f| f.op == op && f.nth == nth)
-            .map(|i| s.faults.remove(i));
+        let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         let mut extra = headers;
         match fault.map(|f| f.status) {
@@ -549,7 +538,7 @@ impl Respond for Handler {
             }
             None => {}
         }
-        *s.answered.entry((op, status)).or_insert(0) += 1;
+        s.ledger.count(op, status);
         let mut t = ResponseTemplate::new(status)
             .set_body_raw(text.into_bytes(), "application/json; charset=utf-8")
             .set_delay(self.latency);

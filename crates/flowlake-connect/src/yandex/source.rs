@@ -70,10 +70,6 @@ impl std::fmt::Debug for YandexTrackerSource {
     }
 }
 
-fn api(e: impl std::fmt::Display) -> SourceError {
-    SourceError::Api(e.to_string())
-}
-
 impl YandexTrackerSource {
     /// A source for `config`; no request is made until the first page.
     pub fn new(
@@ -81,14 +77,13 @@ impl YandexTrackerSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        config
-            .validate()
-            .map_err(|m| SourceError::Config(format!("{}.{m}", config.name)))?;
-        let (token, token_error) = match config.token() {
-            Ok(t) => (t, None),
-            Err(m) => (None, Some(format!("{}.{m}", config.name))),
-        };
-        let client = BlockingClient::new(config.http(token, tape), observer)?;
+        let (client, token_error) = crate::api_client(
+            &config.name,
+            config.validate(),
+            config.token(),
+            |token| config.http(token, tape),
+            observer,
+        )?;
         Ok(Self {
             config,
             client,
@@ -178,7 +173,7 @@ impl YandexTrackerSource {
         self.paging = Paging::Pages(1);
         Ok(Page {
             records,
-            cursor: serde_json::to_string(&self.cursor).map_err(api)?,
+            cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
             remaining_hint: None,
         })
     }
@@ -330,9 +325,7 @@ impl Source for YandexTrackerSource {
     }
 
     fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
-        if let Some(e) = &self.token_error {
-            return Err(SourceError::Config(e.clone()));
-        }
+        crate::token_ready(&self.token_error)?;
         loop {
             match self.paging.clone() {
                 Paging::Statuses => {
@@ -356,7 +349,7 @@ impl Source for YandexTrackerSource {
                     }
                     return Ok(Some(Page {
                         records,
-                        cursor: serde_json::to_string(&self.cursor).map_err(api)?,
+                        cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
                         remaining_hint: None,
                     }));
                 }

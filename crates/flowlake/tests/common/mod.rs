@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -99,4 +100,12 @@ pub fn scalar(dir: &Path, sql: &str) -> i64 {
     v[0]["v"]
         .as_i64()
         .unwrap_or_else(|| panic!("{sql} gave {out}"))
+}
+
+/// Requests a fake API answered, by operation and status, as `op:status=count` in order.
+pub fn answered(counts: BTreeMap<(String, u16), u64>) -> Vec<String> {
+    counts
+        .into_iter()
+        .map(|((op, status), n)| format!("{op}:{status}={n}"))
+        .collect()
 }
