@@ -1,10 +1,13 @@
 //! `flowlake bench`: generated issues through computation and loading, measuring throughput and peak memory.
 //!
-//! Generation and metric computation run on one thread and loading on another, joined by a channel that holds
-//! one batch, so memory stays bounded by about two batches whatever the issue count.
+//! Generation and metric computation run on `workers` threads, each taking a share of every batch, and loading
+//! on another, joined by a channel that holds one share: memory stays bounded by about two batches whatever the
+//! issue count.
 
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 
 use flowlake_connect::generator::{GeneratorConfig, GeneratorSource};
 use flowlake_store::{DuckDbStore, LoadBatch, StoreError};
@@ -22,6 +25,8 @@ pub struct BenchOptions {
     pub batch_issues: u64,
     /// Generator settings (the rework rate sets the status changes per issue).
     pub generator: GeneratorConfig,
+    /// Threads generating and computing each batch, side by side (loading has its own thread).
+    pub workers: usize,
 }
 
 /// Measured figures.
@@ -33,9 +38,9 @@ pub struct BenchReport {
     pub status_changes: u64,
     /// Rows loaded into the store (every table).
     pub rows_loaded: u64,
-    /// Seconds spent generating histories.
+    /// Seconds spent generating histories (summed over the workers).
     pub generate_seconds: f64,
-    /// Seconds spent computing metrics and building rows.
+    /// Seconds spent computing metrics and building rows (summed over the workers).
     pub compute_seconds: f64,
     /// Seconds spent loading.
     pub load_seconds: f64,
@@ -62,6 +67,39 @@ pub fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// One worker's share of a batch: issues `[from, to)` generated, computed and turned into rows.
+struct Part {
+    batch: LoadBatch,
+    issues: u64,
+    changes: u64,
+    generate_seconds: f64,
+    compute_seconds: f64,
+}
+
+fn build_part(
+    source: &GeneratorSource,
+    from: u64,
+    to: u64,
+    settings: &FlowSettings,
+    now: DateTime<Utc>,
+) -> Part {
+    let t0 = Instant::now();
+    let histories: Vec<_> = source.histories(from, to).collect();
+    let t1 = Instant::now();
+    let mut batch = LoadBatch::new();
+    let changes = histories
+        .iter()
+        .map(|h| add_history(&mut batch, h, settings, now) as u64)
+        .sum();
+    Part {
+        batch,
+        issues: to - from,
+        changes,
+        generate_seconds: (t1 - t0).as_secs_f64(),
+        compute_seconds: t1.elapsed().as_secs_f64(),
+    }
+}
+
 /// Runs the benchmark into `store`.
 pub fn run(
     store: &mut DuckDbStore,
@@ -84,6 +122,7 @@ pub fn run(
     };
     progress.start("bench", Some(options.issues));
 
+    let workers = options.workers.max(1) as u64;
     let (generate_seconds, compute_seconds) =
         std::thread::scope(|scope| -> Result<(f64, f64), StoreError> {
             let producer = scope.spawn(|| {
@@ -91,25 +130,31 @@ pub fn run(
                 let mut from = 0;
                 while from < options.issues {
                     let to = (from + batch_issues).min(options.issues);
-                    let t0 = Instant::now();
-                    let histories: Vec<_> = source.histories(from, to).collect();
-                    let t1 = Instant::now();
-                    let mut batch = LoadBatch::new();
-                    let changes: u64 = histories
-                        .iter()
-                        .map(|h| add_history(&mut batch, h, settings, now) as u64)
-                        .sum();
-                    gen_s += (t1 - t0).as_secs_f64();
-                    comp_s += t1.elapsed().as_secs_f64();
-                    drop(histories);
-                    if tx.send((batch, to - from, changes)).is_err() {
-                        break;
+                    let share = (to - from).div_ceil(workers);
+                    let parts: Vec<Part> = std::thread::scope(|inner| {
+                        let handles: Vec<_> = (0..workers)
+                            .map(|w| (from + w * share, (from + (w + 1) * share).min(to)))
+                            .filter(|(a, b)| a < b)
+                            .map(|(a, b)| {
+                                let source = &source;
+                                inner.spawn(move || build_part(source, a, b, settings, now))
+                            })
+                            .collect();
+                        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+                    });
+                    for part in parts {
+                        gen_s += part.generate_seconds;
+                        comp_s += part.compute_seconds;
+                        if tx.send((part.batch, part.issues, part.changes)).is_err() {
+                            return (gen_s, comp_s);
+                        }
                     }
                     from = to;
                 }
                 drop(tx);
                 (gen_s, comp_s)
             });
+            store.set_bulk(true)?;
             for (mut batch, issues, changes) in rx.iter() {
                 let t0 = Instant::now();
                 report.rows_loaded += batch.total_rows() as u64;
@@ -118,6 +163,9 @@ pub fn run(
                 report.status_changes += changes;
                 progress.advance(issues);
             }
+            let t0 = Instant::now();
+            store.set_bulk(false)?;
+            report.load_seconds += t0.elapsed().as_secs_f64();
             Ok(producer.join().unwrap_or((0.0, 0.0)))
         })?;
     progress.finish();

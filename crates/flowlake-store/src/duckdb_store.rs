@@ -221,6 +221,21 @@ impl DuckDbStore {
             .map_err(StoreError::sql(format!("setting {name}")))
     }
 
+    /// Switches bulk-load mode on or off. DuckDB checkpoints whenever its write-ahead log passes
+    /// `checkpoint_threshold` (16 MB by default), and a checkpoint rewrites the last, partly filled row group and
+    /// the metadata of every table it touches: on a backfill of millions of rows that is one rewrite per batch,
+    /// growing with the table. In bulk mode the log may grow to 4 GB before a checkpoint; leaving bulk mode
+    /// checkpoints once. The log is durable either way: a crash in bulk mode loses nothing committed.
+    pub fn set_bulk(&self, on: bool) -> Result<(), StoreError> {
+        if on {
+            self.set("checkpoint_threshold", "4GB")
+        } else {
+            self.conn
+                .execute_batch("RESET checkpoint_threshold; CHECKPOINT;")
+                .map_err(StoreError::sql("checkpointing after a bulk load"))
+        }
+    }
+
     /// The applied schema version (0 for an empty file).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         let exists: i64 = self

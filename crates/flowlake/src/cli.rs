@@ -188,6 +188,9 @@ pub enum Command {
         /// Cap on DuckDB's memory.
         #[arg(long, default_value = "512MB")]
         memory_limit: String,
+        /// Threads generating and computing issues (loading has its own). Default: one per core.
+        #[arg(long)]
+        workers: Option<usize>,
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,

@@ -153,13 +153,16 @@ pub fn run(cli: Cli) -> Result<()> {
             rework_rate,
             db,
             memory_limit,
+            workers,
             format,
         } => {
             let config = Config::load(&config_path, false)?;
+            let workers = workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
             run_bench(
                 &config,
-                issues,
-                batch,
+                (issues, batch, workers),
                 rework_rate,
                 db.as_deref(),
                 &memory_limit,
@@ -488,8 +491,7 @@ fn export(
 #[allow(clippy::too_many_arguments)]
 fn run_bench(
     config: &Config,
-    issues: u64,
-    batch: u64,
+    (issues, batch, workers): (u64, u64, usize),
     rework_rate: f64,
     db: Option<&Path>,
     memory_limit: &str,
@@ -519,6 +521,7 @@ fn run_bench(
         issues,
         batch_issues: batch,
         generator,
+        workers,
     };
     let report = bench::run(
         &mut store,
