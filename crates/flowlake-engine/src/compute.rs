@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use flowlake_core::metrics::tracker_exporter::{exits_from_status_changes, issue_metrics};
-use flowlake_core::metrics::{
-    item_metrics, pull_request_metrics, status_intervals, time_in_status,
-};
+use flowlake_core::metrics::{item_metrics, pull_request_metrics, status_intervals};
 use flowlake_core::{BusinessCalendar, ItemHistory, StandardType, StatusCategory, StatusMap};
 use flowlake_store::LoadBatch;
 
@@ -137,9 +135,6 @@ pub fn add_history(
     batch.item_metrics(item, &metrics, now);
     for i in &intervals {
         batch.status_interval(&item.id, i);
-    }
-    for t in time_in_status(&intervals) {
-        batch.status_time(&item.id, &t);
     }
     if let Some(te) = &s.tracker_exporter {
         let exits = exits_from_status_changes(&history.status_changes);

@@ -11,7 +11,7 @@ use duckdb::arrow::array::{
 use duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use duckdb::arrow::record_batch::RecordBatch;
 use flowlake_core::metrics::tracker_exporter::StatusRow;
-use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval, StatusTime};
+use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval};
 use flowlake_core::{
     Deployment, FieldChange, Person, Pipeline, PullRequest, PullRequestState, RawRecord, Release,
     Review, Sprint, StatusChange, WorkItem, Worklog,
@@ -235,8 +235,7 @@ impl LoadBatch {
     /// An empty batch with every data table.
     pub fn new() -> Self {
         Self {
-            tables: schema::DATA_TABLES
-                .iter()
+            tables: schema::loaded_tables()
                 .map(|t| (t.name, RowBatch::new(t)))
                 .collect(),
             moved: Vec::new(),
@@ -578,20 +577,6 @@ impl LoadBatch {
             .ts(i.end)
             .int(Some(i.calendar_seconds))
             .int(Some(i.business_seconds))
-            .end();
-    }
-
-    /// An item's time in one status.
-    pub fn status_time(&mut self, item_id: &str, t: &StatusTime) {
-        self.item_row(item_id);
-        self.table(&schema::ITEM_STATUS_TIME)
-            .row()
-            .text(Some(item_id))
-            .text(Some(&t.status))
-            .text(Some(t.category.as_str()))
-            .int(Some(t.visits.into()))
-            .int(Some(t.calendar_seconds))
-            .int(Some(t.business_seconds))
             .end();
     }
 

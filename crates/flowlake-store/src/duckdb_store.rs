@@ -657,7 +657,7 @@ fn retire_moved(
         .collect::<Result<_, _>>()
         .map_err(StoreError::sql(context()))?;
     for (id, key) in old {
-        for t in schema::DATA_TABLES {
+        for t in schema::loaded_tables() {
             if t.replace_key == ["item_id"] {
                 tx.execute(
                     &format!("DELETE FROM main.{} WHERE item_id = ?", t.name),

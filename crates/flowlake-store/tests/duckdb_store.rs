@@ -77,6 +77,71 @@ fn loading_the_same_batch_twice_changes_nothing() {
     );
 }
 
+/// `item_status_time` is a view; it must say what `time_in_status` says, returns and the current stay included.
+#[test]
+fn the_time_in_status_view_matches_the_pure_definition() {
+    use flowlake_core::metrics::{status_intervals, time_in_status};
+    use flowlake_core::{BusinessCalendar, StatusMap};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DuckDbStore::open(dir.path().join("f.duckdb"), OpenMode::ReadWrite).unwrap();
+    let work = item("P-1", "Review");
+    let moves = [
+        ("2024-01-01T11:00:00Z", "Open", "In Progress"),
+        ("2024-01-01T15:00:00Z", "In Progress", "Review"),
+        ("2024-01-02T09:00:00Z", "Review", "In Progress"),
+        ("2024-01-02T09:00:00Z", "In Progress", "In Progress"),
+        ("2024-01-03T12:30:00Z", "In Progress", "Review"),
+    ];
+    let changes: Vec<StatusChange> = moves
+        .iter()
+        .enumerate()
+        .map(|(n, (at, from, to))| StatusChange {
+            item_id: work.id.clone(),
+            change_id: n.to_string(),
+            at: t(at),
+            author: None,
+            from_status: Some((*from).into()),
+            to_status: (*to).into(),
+        })
+        .collect();
+    let now = t("2024-01-05T10:00:00Z");
+    let calendar = BusinessCalendar::default();
+    let intervals = status_intervals(&work, &changes, &StatusMap::default(), &calendar, now);
+    let mut b = LoadBatch::new();
+    b.work_item(&work);
+    for i in &intervals {
+        b.status_interval(&work.id, i);
+    }
+    store.load(&mut b, None).unwrap();
+    let mut expected: Vec<Vec<Option<String>>> = time_in_status(&intervals)
+        .iter()
+        .map(|s| {
+            [
+                s.status.clone(),
+                s.category.as_str().to_string(),
+                s.visits.to_string(),
+                s.calendar_seconds.to_string(),
+                s.business_seconds.to_string(),
+            ]
+            .into_iter()
+            .map(Some)
+            .collect()
+        })
+        .collect();
+    expected.sort();
+    let got = store
+        .query("SELECT status, category, visits, calendar_seconds, business_seconds FROM item_status_time ORDER BY ALL")
+        .unwrap()
+        .rows_as_text()
+        .unwrap();
+    assert_eq!(got, expected);
+    assert_eq!(
+        got.len(),
+        3,
+        "Open, In Progress (twice), Review (twice, the last one current)"
+    );
+}
+
 #[test]
 fn the_cursor_commits_with_the_data() {
     let dir = tempfile::tempdir().unwrap();
