@@ -1,11 +1,12 @@
 //! `flowlake bench`: generated issues through computation and loading, measuring throughput and peak memory.
 //!
-//! Generation and metric computation run on `workers` threads, each taking a share of every batch, and loading
-//! on another, joined by a channel that holds one share: memory stays bounded by about two batches whatever the
-//! issue count.
+//! Generation and metric computation run on `workers` threads, each taking a share of every batch and turning
+//! one history at a time into rows, and loading on another. Shares are handed over without a queue slot (a
+//! rendezvous channel): while one share loads, the workers build the next batch, so memory stays bounded by
+//! about two batches of rows whatever the issue count.
 
 use std::sync::mpsc::sync_channel;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -83,20 +84,28 @@ fn build_part(
     settings: &FlowSettings,
     now: DateTime<Utc>,
 ) -> Part {
-    let t0 = Instant::now();
-    let histories: Vec<_> = source.histories(from, to).collect();
-    let t1 = Instant::now();
+    // One history at a time: holding a whole part's histories next to its rows would double the memory.
     let mut batch = LoadBatch::new();
-    let changes = histories
-        .iter()
-        .map(|h| add_history(&mut batch, h, settings, now) as u64)
-        .sum();
+    let (mut changes, mut generate, mut compute) = (0, Duration::ZERO, Duration::ZERO);
+    let mut histories = source.histories(from, to);
+    loop {
+        let t0 = Instant::now();
+        let Some(history) = histories.next() else {
+            generate += t0.elapsed();
+            break;
+        };
+        let t1 = Instant::now();
+        changes += add_history(&mut batch, &history, settings, now) as u64;
+        drop(history);
+        generate += t1 - t0;
+        compute += t1.elapsed();
+    }
     Part {
         batch,
         issues: to - from,
         changes,
-        generate_seconds: (t1 - t0).as_secs_f64(),
-        compute_seconds: t1.elapsed().as_secs_f64(),
+        generate_seconds: generate.as_secs_f64(),
+        compute_seconds: compute.as_secs_f64(),
     }
 }
 
@@ -115,7 +124,7 @@ pub fn run(
     let source = GeneratorSource::new(generator.name.clone(), generator);
     let started = Instant::now();
     let batch_issues = options.batch_issues.max(1);
-    let (tx, rx) = sync_channel::<(LoadBatch, u64, u64)>(1);
+    let (tx, rx) = sync_channel::<(LoadBatch, u64, u64)>(0);
     let mut report = BenchReport {
         issues: options.issues,
         ..BenchReport::default()
@@ -176,4 +185,50 @@ pub fn run(
     report.load_rows_per_second = report.rows_loaded as f64 / report.load_seconds.max(1e-9);
     report.peak_rss_bytes = peak_rss_bytes();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+    use flowlake_store::schema::loaded_tables;
+
+    fn bench_into_memory(workers: usize) -> (BenchReport, Vec<(&'static str, i64)>) {
+        let mut store = DuckDbStore::open_in_memory().unwrap();
+        let options = BenchOptions {
+            issues: 1_500,
+            batch_issues: 400,
+            generator: GeneratorConfig::default(),
+            workers,
+        };
+        let settings = FlowSettings::default();
+        let report = run(&mut store, &options, &settings, &NoProgress).unwrap();
+        let counts = loaded_tables()
+            .map(|t| (t.name, store.count(t.name).unwrap()))
+            .collect();
+        (report, counts)
+    }
+
+    #[test]
+    fn every_issue_and_row_reaches_the_store_whatever_the_workers() {
+        let (report, counts) = bench_into_memory(2);
+        let count = |name: &str| counts.iter().find(|(n, _)| *n == name).unwrap().1;
+        assert_eq!(report.issues, 1_500);
+        assert_eq!(count("work_items"), 1_500);
+        assert_eq!(count("item_metrics"), 1_500);
+        assert_eq!(count("status_changes") as u64, report.status_changes);
+        assert!(report.status_changes > 1_500);
+        // Each of the 8 shares (4 batches, 2 workers) reloads the people it mentions, replacing them: only
+        // people may be counted more than once.
+        let stored: i64 = counts.iter().map(|(_, c)| c).sum();
+        let people = count("people") as u64;
+        assert!(people > 0);
+        assert!(stored as u64 <= report.rows_loaded);
+        assert!(report.rows_loaded - stored as u64 <= people * 8);
+
+        // The split among workers changes nothing stored: same rows with one worker.
+        let (single, single_counts) = bench_into_memory(1);
+        assert_eq!(single_counts, counts);
+        assert_eq!(single.status_changes, report.status_changes);
+    }
 }

@@ -2,8 +2,10 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use duckdb::arrow::array::{ArrayRef, StringArray};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
@@ -331,21 +333,22 @@ impl DuckDbStore {
                 self.staged.insert(name);
             }
         }
-        let orphans = batch.has_orphans();
-        let has_items = !batch.work_item_ids().is_empty();
         let tx = self
             .conn
             .transaction()
             .map_err(StoreError::sql("starting a load"))?;
-        // Whether every item of the batch is new: then item-level rows need no delete.
-        let mut fresh_items = false;
+        // When every item of the batch is new (a first load, a backfill), the work items and their item-level
+        // rows are appended straight to their tables: nothing to replace, and no second copy through a stage.
+        let fresh_items = !batch.work_item_ids().is_empty()
+            && !batch.has_orphans()
+            && none_stored(&tx, batch.work_item_ids())?;
         for rb in batch.tables_mut() {
             if rb.is_empty() {
                 continue;
             }
             let def = rb.def();
             let name = def.name;
-            let item_level = def.replace_key == ["item_id"];
+            let item_level = def.replace_key == ["item_id"] || name == schema::WORK_ITEMS.name;
             let direct = fresh_items && item_level;
             let record = rb.take()?;
             let rows = record.num_rows();
@@ -372,31 +375,16 @@ impl DuckDbStore {
                 continue;
             }
             let stage = format!("temp.main._stage_{name}");
-            let mut skip_delete = false;
-            if name == schema::WORK_ITEMS.name && has_items && !orphans {
-                let existing: i64 = tx
-                    .query_row(
-                        &format!(
-                            "SELECT count(*) FROM main.{name} WHERE id IN (SELECT id FROM {stage})"
-                        ),
-                        [],
-                        |r| r.get(0),
-                    )
-                    .map_err(StoreError::sql("looking for stored items"))?;
-                fresh_items = existing == 0;
-                skip_delete = fresh_items;
-            }
             let keys = def.replace_key.join(", ");
             let on: Vec<String> = def
                 .replace_key
                 .iter()
                 .map(|k| format!("t.{k} = s.{k}"))
                 .collect();
-            let delete = if skip_delete {
-                String::new()
-            } else {
-                format!("DELETE FROM main.{name} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};", on.join(" AND "))
-            };
+            let delete = format!(
+                "DELETE FROM main.{name} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};",
+                on.join(" AND ")
+            );
             tx.execute_batch(&format!(
                 "{delete} INSERT INTO main.{name} SELECT * FROM {stage}; DELETE FROM {stage};"
             ))
@@ -632,6 +620,37 @@ impl DuckDbStore {
         }
         Ok(())
     }
+}
+
+/// Whether none of `ids` is a stored work item. The ids go through a one-column temporary table: cheaper than
+/// staging whole work items to find out.
+fn none_stored(tx: &duckdb::Transaction<'_>, ids: &HashSet<String>) -> Result<bool, StoreError> {
+    let context = "looking for stored items";
+    tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _stage_item_ids (id VARCHAR)")
+        .map_err(StoreError::sql(context))?;
+    let column: ArrayRef = Arc::new(StringArray::from_iter_values(ids.iter()));
+    let record = RecordBatch::try_from_iter([("id", column)]).map_err(|e| StoreError::Batch {
+        table: "work_items".into(),
+        message: e.to_string(),
+    })?;
+    {
+        let mut app = tx
+            .appender_to_catalog_and_db("_stage_item_ids", "temp", "main")
+            .map_err(StoreError::sql(context))?;
+        app.append_record_batch(record)
+            .map_err(StoreError::sql(context))?;
+        app.flush().map_err(StoreError::sql(context))?;
+    }
+    let stored: i64 = tx
+        .query_row(
+            "SELECT count(*) FROM main.work_items WHERE id IN (SELECT id FROM temp.main._stage_item_ids)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sql(context))?;
+    tx.execute_batch("DELETE FROM temp.main._stage_item_ids")
+        .map_err(StoreError::sql(context))?;
+    Ok(stored == 0)
 }
 
 /// Removes the stored items of `source` that are `keep` under an older key (same `custom_fields.node_id`),

@@ -188,6 +188,10 @@ pub enum Command {
         /// Cap on DuckDB's memory.
         #[arg(long, default_value = "512MB")]
         memory_limit: String,
+        /// A DuckDB setting for the load, as NAME=VALUE (repeatable), e.g.
+        /// `disabled_compression_methods=fsst` to trade file size for load speed.
+        #[arg(long = "duckdb-setting", value_name = "NAME=VALUE")]
+        duckdb_settings: Vec<String>,
         /// Threads generating and computing issues (loading has its own). Default: one per core.
         #[arg(long)]
         workers: Option<usize>,

@@ -153,6 +153,7 @@ pub fn run(cli: Cli) -> Result<()> {
             rework_rate,
             db,
             memory_limit,
+            duckdb_settings,
             workers,
             format,
         } => {
@@ -165,7 +166,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 (issues, batch, workers),
                 rework_rate,
                 db.as_deref(),
-                &memory_limit,
+                (&memory_limit, &duckdb_settings),
                 format,
                 quiet,
             )
@@ -494,7 +495,7 @@ fn run_bench(
     (issues, batch, workers): (u64, u64, usize),
     rework_rate: f64,
     db: Option<&Path>,
-    memory_limit: &str,
+    (memory_limit, duckdb_settings): (&str, &[String]),
     format: OutputFormat,
     quiet: bool,
 ) -> Result<()> {
@@ -517,6 +518,12 @@ fn run_bench(
     }
     let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite)?;
     store.set_memory_limit(memory_limit)?;
+    for setting in duckdb_settings {
+        let (name, value) = setting
+            .split_once('=')
+            .with_context(|| format!("--duckdb-setting {setting:?}: expected NAME=VALUE"))?;
+        store.set(name.trim(), value.trim())?;
+    }
     let options = bench::BenchOptions {
         issues,
         batch_issues: batch,

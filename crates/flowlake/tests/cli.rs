@@ -228,6 +228,29 @@ fn help_explains_every_command() {
     );
 }
 
+#[test]
+fn bench_runs_small_and_rejects_bad_duckdb_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(
+        dir.path(),
+        &[
+            "bench", "--issues", "300", "--batch", "100", "--format", "json",
+        ],
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["issues"], 300);
+    assert!(report["status_changes"].as_u64().unwrap() > 300);
+    let no_equals = fails(dir.path(), &["bench", "--duckdb-setting", "threads"], &[]);
+    assert!(no_equals.contains("expected NAME=VALUE"), "{no_equals}");
+    let unknown = fails(
+        dir.path(),
+        &["bench", "--duckdb-setting", "no_such_setting=1"],
+        &[],
+    );
+    assert!(unknown.contains("no_such_setting"), "{unknown}");
+}
+
 /// A throwaway `redis-server` on a free loopback port, stopped when dropped.
 struct Redis(std::process::Child, u16);
 
