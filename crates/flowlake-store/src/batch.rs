@@ -1,12 +1,12 @@
 //! Batches of rows on their way into a store, built column by column (Arrow) so loads are bulk appends.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use duckdb::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use duckdb::arrow::record_batch::RecordBatch;
@@ -27,6 +27,8 @@ enum ColumnBuilder {
     Bool(BooleanBuilder),
     Ts(TimestampMicrosecondBuilder),
     List(ListBuilder<StringBuilder>),
+    /// Codes into the batch's own [`RowBatch::labels`], turned into the store's codes at load.
+    Label(Int32Builder),
 }
 
 impl ColumnBuilder {
@@ -38,6 +40,7 @@ impl ColumnBuilder {
             ColType::Bool => Self::Bool(BooleanBuilder::new()),
             ColType::Timestamp => Self::Ts(TimestampMicrosecondBuilder::new()),
             ColType::TextList => Self::List(ListBuilder::new(StringBuilder::new())),
+            ColType::Label => Self::Label(Int32Builder::new()),
         }
     }
 
@@ -49,6 +52,7 @@ impl ColumnBuilder {
             Self::Bool(b) => Arc::new(b.finish()),
             Self::Ts(b) => Arc::new(b.finish()),
             Self::List(b) => Arc::new(b.finish()),
+            Self::Label(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -61,6 +65,7 @@ fn arrow_type(ty: ColType) -> DataType {
         ColType::Bool => DataType::Boolean,
         ColType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
         ColType::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        ColType::Label => DataType::Int32,
     }
 }
 
@@ -69,6 +74,35 @@ pub struct RowBatch {
     def: &'static TableDef,
     columns: Vec<ColumnBuilder>,
     rows: usize,
+    labels: Labels,
+}
+
+/// The labels of one batch, numbered from 0 in order of first use: the [`ColType::Label`] columns hold these
+/// numbers until the store maps them to its own codes.
+#[derive(Default)]
+struct Labels {
+    names: Vec<String>,
+    numbers: HashMap<String, i32>,
+}
+
+impl Labels {
+    fn number(&mut self, label: &str) -> i32 {
+        if let Some(n) = self.numbers.get(label) {
+            return *n;
+        }
+        let n = self.names.len() as i32;
+        self.names.push(label.to_string());
+        self.numbers.insert(label.to_string(), n);
+        n
+    }
+}
+
+/// The rows taken out of a [`RowBatch`]: label columns hold indexes into `labels`.
+pub struct TakenRows {
+    /// The rows.
+    pub record: RecordBatch,
+    /// The labels the label columns number from 0.
+    pub labels: Vec<String>,
 }
 
 /// One row being written: call one setter per column, in column order.
@@ -88,6 +122,16 @@ impl Row<'_> {
     pub fn text(mut self, v: Option<&str>) -> Self {
         match self.col() {
             ColumnBuilder::Text(b) => b.append_option(v),
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// A label column (text from a small set, stored as a code).
+    pub fn label(mut self, v: Option<&str>) -> Self {
+        let number = v.map(|l| self.batch.labels.number(l));
+        match self.col() {
+            ColumnBuilder::Label(b) => b.append_option(number),
             _ => panic!("column type mismatch in {}", self.batch.def.name),
         }
         self
@@ -166,6 +210,7 @@ impl RowBatch {
                 .map(|c| ColumnBuilder::new(c.ty))
                 .collect(),
             rows: 0,
+            labels: Labels::default(),
         }
     }
 
@@ -192,8 +237,9 @@ impl RowBatch {
         }
     }
 
-    /// Takes the rows as an Arrow record batch, leaving the batch empty.
-    pub fn take(&mut self) -> Result<RecordBatch, StoreError> {
+    /// Takes the rows as an Arrow record batch with the labels its label columns number, leaving the batch
+    /// empty.
+    pub fn take(&mut self) -> Result<TakenRows, StoreError> {
         let fields: Vec<Field> = self
             .def
             .columns
@@ -202,10 +248,14 @@ impl RowBatch {
             .collect();
         let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
         self.rows = 0;
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| StoreError::Batch {
-            table: self.def.name.to_string(),
-            message: e.to_string(),
-        })
+        let labels = std::mem::take(&mut self.labels).names;
+        let record = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| {
+            StoreError::Batch {
+                table: self.def.name.to_string(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(TakenRows { record, labels })
     }
 }
 
@@ -345,9 +395,9 @@ impl LoadBatch {
             .text(Some(&c.item_id))
             .text(Some(&c.change_id))
             .ts(Some(c.at))
-            .text(c.author.as_deref())
-            .text(c.from_status.as_deref())
-            .text(Some(&c.to_status))
+            .label(c.author.as_deref())
+            .label(c.from_status.as_deref())
+            .label(Some(&c.to_status))
             .end();
     }
 
@@ -571,8 +621,8 @@ impl LoadBatch {
             .row()
             .text(Some(item_id))
             .int(Some(i.seq.into()))
-            .text(Some(&i.status))
-            .text(Some(i.category.as_str()))
+            .label(Some(&i.status))
+            .label(Some(i.category.as_str()))
             .ts(Some(i.start))
             .ts(i.end)
             .int(Some(i.calendar_seconds))
@@ -588,7 +638,7 @@ impl LoadBatch {
             .text(Some(item_id))
             .ts(Some(r.last_seen))
             .text(Some(&r.issue_key))
-            .text(Some(&r.status_name))
+            .label(Some(&r.status_name))
             .int(Some(r.status_transitions_count.into()))
             .int(Some(r.duration))
             .text(Some(&r.human_readable_duration))

@@ -1,20 +1,21 @@
 //! The embedded default store: a single DuckDB file, nothing to set up.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use duckdb::arrow::array::{ArrayRef, StringArray};
+use duckdb::arrow::array::{ArrayRef, AsArray, StringArray};
+use duckdb::arrow::datatypes::Int32Type;
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
 use flowlake_core::metrics::ItemMetrics;
 use flowlake_core::{RawRecord, StatusCategory};
 
-use crate::batch::LoadBatch;
+use crate::batch::{LoadBatch, TakenRows};
 use crate::error::StoreError;
-use crate::schema::{self, duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
+use crate::schema::{self, duckdb_migrations, ColType, TableDef, SCHEMA_MIGRATIONS_DDL};
 use crate::state::{StateBackend, StateKey};
 
 /// How to open the file.
@@ -31,6 +32,8 @@ pub struct DuckDbStore {
     conn: Connection,
     path: PathBuf,
     staged: HashSet<&'static str>,
+    /// The `labels` table, read at the first load and extended as loads commit new labels.
+    labels: Option<HashMap<String, i32>>,
 }
 
 impl std::fmt::Debug for DuckDbStore {
@@ -177,6 +180,7 @@ impl DuckDbStore {
             conn,
             path,
             staged: HashSet::new(),
+            labels: None,
         };
         match mode {
             OpenMode::ReadWrite => store.migrate()?,
@@ -195,6 +199,7 @@ impl DuckDbStore {
             conn,
             path: ":memory:".into(),
             staged: HashSet::new(),
+            labels: None,
         };
         store.migrate()?;
         Ok(store)
@@ -325,14 +330,21 @@ impl DuckDbStore {
         for rb in batch.tables_mut() {
             let name = rb.def().name;
             if !rb.is_empty() && !self.staged.contains(name) {
+                let stored = rb.def().stored_name();
                 self.conn
                     .execute_batch(&format!(
-                        "CREATE TEMP TABLE IF NOT EXISTS _stage_{name} AS SELECT * FROM main.{name} LIMIT 0"
+                        "CREATE TEMP TABLE IF NOT EXISTS _stage_{name} AS SELECT * FROM main.{stored} LIMIT 0"
                     ))
                     .map_err(StoreError::sql(format!("staging {name}")))?;
                 self.staged.insert(name);
             }
         }
+        // Taken for the load and put back only when it commits: after a failed load it is read again.
+        let mut known = match self.labels.take() {
+            Some(labels) => labels,
+            None => read_labels(&self.conn)?,
+        };
+        let mut new_labels = NewLabels::after(&known);
         let tx = self
             .conn
             .transaction()
@@ -348,14 +360,15 @@ impl DuckDbStore {
             }
             let def = rb.def();
             let name = def.name;
+            let stored = def.stored_name();
             let item_level = def.replace_key == ["item_id"] || name == schema::WORK_ITEMS.name;
             let direct = fresh_items && item_level;
-            let record = rb.take()?;
+            let record = with_store_codes(def, rb.take()?, &known, &mut new_labels)?;
             let rows = record.num_rows();
             let started = std::time::Instant::now();
             {
                 let mut app = if direct {
-                    tx.appender(name)
+                    tx.appender(&stored)
                 } else {
                     tx.appender_to_catalog_and_db(&format!("_stage_{name}"), "temp", "main")
                 }
@@ -382,11 +395,11 @@ impl DuckDbStore {
                 .map(|k| format!("t.{k} = s.{k}"))
                 .collect();
             let delete = format!(
-                "DELETE FROM main.{name} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};",
+                "DELETE FROM main.{stored} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};",
                 on.join(" AND ")
             );
             tx.execute_batch(&format!(
-                "{delete} INSERT INTO main.{name} SELECT * FROM {stage}; DELETE FROM {stage};"
+                "{delete} INSERT INTO main.{stored} SELECT * FROM {stage}; DELETE FROM {stage};"
             ))
             .map_err(StoreError::sql(format!("replacing rows of {name}")))?;
             tracing::debug!(
@@ -399,12 +412,21 @@ impl DuckDbStore {
         for (source, node_id, keep) in batch.take_moves() {
             retire_moved(&tx, &source, &node_id, &keep)?;
         }
+        for (label, code) in &new_labels.codes {
+            tx.execute(
+                "INSERT INTO main.labels VALUES (?, ?)",
+                params![code, label],
+            )
+            .map_err(StoreError::sql("adding labels"))?;
+        }
         if let Some((key, c)) = cursor {
             put_cursor(&tx, key, c)?;
         }
         let started = std::time::Instant::now();
         tx.commit().map_err(StoreError::sql("committing a load"))?;
         tracing::debug!(micros = started.elapsed().as_micros() as u64, "committed");
+        known.extend(new_labels.codes);
+        self.labels = Some(known);
         Ok(())
     }
 
@@ -622,6 +644,75 @@ impl DuckDbStore {
     }
 }
 
+/// The stored labels and their codes.
+fn read_labels(conn: &Connection) -> Result<HashMap<String, i32>, StoreError> {
+    let context = "reading labels";
+    let mut stmt = conn
+        .prepare("SELECT label, code FROM main.labels")
+        .map_err(StoreError::sql(context))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(StoreError::sql(context))?;
+    rows.collect::<Result<_, _>>()
+        .map_err(StoreError::sql(context))
+}
+
+/// Labels a load brings that the store has not seen, with the codes they get.
+struct NewLabels {
+    codes: HashMap<String, i32>,
+    next: i32,
+}
+
+impl NewLabels {
+    fn after(known: &HashMap<String, i32>) -> Self {
+        Self {
+            codes: HashMap::new(),
+            next: known.values().copied().max().unwrap_or(0) + 1,
+        }
+    }
+}
+
+/// `rows` with its label columns turned from the batch's numbers into the store's codes. Labels the store has
+/// not seen get the next free codes, recorded in `new` for the load to insert with the rows.
+fn with_store_codes(
+    def: &TableDef,
+    rows: TakenRows,
+    known: &HashMap<String, i32>,
+    new: &mut NewLabels,
+) -> Result<RecordBatch, StoreError> {
+    let TakenRows { record, labels } = rows;
+    if !def.is_coded() {
+        return Ok(record);
+    }
+    let codes: Vec<i32> = labels
+        .into_iter()
+        .map(|label| match known.get(&label) {
+            Some(code) => *code,
+            None => *new.codes.entry(label).or_insert_with(|| {
+                new.next += 1;
+                new.next - 1
+            }),
+        })
+        .collect();
+    let columns: Vec<ArrayRef> = def
+        .columns
+        .iter()
+        .zip(record.columns())
+        .map(|(c, array)| -> ArrayRef {
+            match (c.ty, array.as_primitive_opt::<Int32Type>()) {
+                (ColType::Label, Some(numbers)) => Arc::new(
+                    numbers.unary::<_, Int32Type>(|n| codes.get(n as usize).copied().unwrap_or(0)),
+                ),
+                _ => Arc::clone(array),
+            }
+        })
+        .collect();
+    RecordBatch::try_new(record.schema(), columns).map_err(|e| StoreError::Batch {
+        table: def.name.to_string(),
+        message: e.to_string(),
+    })
+}
+
 /// Whether none of `ids` is a stored work item. The ids go through a one-column temporary table: cheaper than
 /// staging whole work items to find out.
 fn none_stored(tx: &duckdb::Transaction<'_>, ids: &HashSet<String>) -> Result<bool, StoreError> {
@@ -679,7 +770,7 @@ fn retire_moved(
         for t in schema::loaded_tables() {
             if t.replace_key == ["item_id"] {
                 tx.execute(
-                    &format!("DELETE FROM main.{} WHERE item_id = ?", t.name),
+                    &format!("DELETE FROM main.{} WHERE item_id = ?", t.stored_name()),
                     [&id],
                 )
                 .map_err(StoreError::sql(context()))?;

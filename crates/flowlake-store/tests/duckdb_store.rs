@@ -142,6 +142,174 @@ fn the_time_in_status_view_matches_the_pure_definition() {
     );
 }
 
+fn rows(store: &DuckDbStore, sql: &str) -> Vec<Vec<Option<String>>> {
+    store.query(sql).unwrap().rows_as_text().unwrap()
+}
+
+fn change(item: &str, n: usize, author: Option<&str>, from: &str, to: &str) -> StatusChange {
+    StatusChange {
+        item_id: item.into(),
+        change_id: n.to_string(),
+        at: t("2024-01-01T11:00:00Z"),
+        author: author.map(Into::into),
+        from_status: Some(from.into()),
+        to_status: to.into(),
+    }
+}
+
+/// A file written before schema 7 (labels as text in the status tables) reads the same after the upgrade,
+/// and later loads number new labels after the ones the upgrade gave out.
+#[test]
+fn a_schema_6_file_reads_the_same_once_its_labels_are_codes() {
+    use flowlake_store::schema::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.duckdb");
+    {
+        let conn = duckdb::Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA_MIGRATIONS_DDL).unwrap();
+        for m in duckdb_migrations().iter().filter(|m| m.version <= 6) {
+            for s in &m.statements {
+                conn.execute_batch(s).unwrap();
+            }
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+                duckdb::params![m.version, m.description],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO status_changes VALUES
+                ('demo:P-1', '1', '2024-01-01 11:00:00', 'demo:alice', 'Open', 'In Progress'),
+                ('demo:P-1', '2', '2024-01-01 12:00:00', NULL, 'In Progress', 'Готово');
+             INSERT INTO status_intervals VALUES
+                ('demo:P-1', 0, 'Open', 'todo', '2024-01-01 10:00:00', '2024-01-01 11:00:00', 3600, 3600),
+                ('demo:P-1', 1, 'In Progress', 'in_progress', '2024-01-01 11:00:00', '2024-01-01 12:00:00', 3600, 3600),
+                ('demo:P-1', 2, 'Готово', 'done', '2024-01-01 12:00:00', NULL, 0, 0);
+             INSERT INTO tracker_exporter_issue_metrics VALUES
+                ('demo:P-1', '2024-01-01 11:00:00', 'P-1', 'open', 1, 3600, '1h', 3600, '1h');",
+        )
+        .unwrap();
+    }
+    let as_json = |conn: &duckdb::Connection, table: &str| -> Vec<String> {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT to_json(t)::VARCHAR AS r FROM {table} t ORDER BY r"
+            ))
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    let tables = [
+        "status_changes",
+        "status_intervals",
+        "item_status_time",
+        "tracker_exporter_issue_metrics",
+        "changelog",
+    ];
+    let before: Vec<Vec<String>> = {
+        let conn = duckdb::Connection::open(&path).unwrap();
+        tables.iter().map(|t| as_json(&conn, t)).collect()
+    };
+    drop(DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap());
+    {
+        let conn = duckdb::Connection::open(&path).unwrap();
+        for (table, expected) in tables.iter().zip(&before) {
+            assert!(!expected.is_empty(), "{table}");
+            assert_eq!(&as_json(&conn, table), expected, "{table}");
+        }
+    }
+    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 7);
+    let text =
+        |v: &[&str]| -> Vec<Option<String>> { v.iter().map(|s| Some(s.to_string())).collect() };
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT string_agg(label, ',' ORDER BY code) FROM labels"
+        ),
+        [text(&[
+            "In Progress,Open,demo:alice,Готово,done,in_progress,todo,open"
+        ])],
+        "each table's new labels in order, after those of the tables before it"
+    );
+    let mut b = LoadBatch::new();
+    b.work_item(&item("P-2", "Blocked"));
+    b.status_change(&change("demo:P-2", 1, Some("demo:bob"), "Open", "Blocked"));
+    store.load(&mut b, None).unwrap();
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT code, label FROM labels WHERE code > 8 ORDER BY code"
+        ),
+        [
+            [Some("9".to_string()), Some("demo:bob".to_string())],
+            [Some("10".to_string()), Some("Blocked".to_string())],
+        ]
+    );
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT author, from_status, to_status FROM status_changes WHERE item_id = 'demo:P-2'"
+        ),
+        [[
+            Some("demo:bob".to_string()),
+            Some("Open".to_string()),
+            Some("Blocked".to_string())
+        ]]
+    );
+}
+
+/// Codes handed out by a load that rolls back were never stored: the next load must not use them as if
+/// they were.
+#[test]
+fn labels_of_a_load_that_rolled_back_are_given_again() {
+    use flowlake_core::Deployment;
+    use flowlake_store::schema::DEPLOYMENTS;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DuckDbStore::open(dir.path().join("f.duckdb"), OpenMode::ReadWrite).unwrap();
+    let deployment = Deployment {
+        id: "demo:d1".into(),
+        source: "demo".into(),
+        service: "api".into(),
+        environment: "production".into(),
+        commit_sha: None,
+        status: "success".into(),
+        created_at: t("2024-01-01T10:00:00Z"),
+        finished_at: None,
+    };
+    let mut first = LoadBatch::new();
+    first.deployment(&deployment);
+    store.load(&mut first, None).unwrap();
+    // The deployments table goes away, so the next load fails after its status changes were appended.
+    store.query("DROP TABLE deployments").unwrap();
+    let with_new_label = |key: &str| {
+        let mut b = LoadBatch::new();
+        b.work_item(&item(key, "Parked"));
+        b.status_change(&change(&format!("demo:{key}"), 1, None, "Open", "Parked"));
+        b.deployment(&deployment);
+        b
+    };
+    assert!(store.load(&mut with_new_label("P-1"), None).is_err());
+    assert_eq!(store.count("status_changes").unwrap(), 0);
+    store.query(&DEPLOYMENTS.duckdb_ddl()).unwrap();
+    store.load(&mut with_new_label("P-2"), None).unwrap();
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT item_id, from_status, to_status FROM status_changes"
+        ),
+        [[
+            Some("demo:P-2".to_string()),
+            Some("Open".to_string()),
+            Some("Parked".to_string())
+        ]]
+    );
+    assert_eq!(
+        rows(&store, "SELECT count(*) FROM labels"),
+        [[Some("2".to_string())]]
+    );
+}
+
 #[test]
 fn the_cursor_commits_with_the_data() {
     let dir = tempfile::tempdir().unwrap();
