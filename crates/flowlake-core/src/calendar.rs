@@ -107,7 +107,9 @@ impl PartialEq for BusinessCalendar {
 /// Working windows of every local date in a range, with prefix sums, for O(1) business time.
 #[derive(Debug)]
 struct DayTable {
-    first: NaiveDate,
+    /// First instant of each local date, UTC microseconds: finds an instant's local date without asking the
+    /// time zone, which cost more than the rest of the lookup.
+    midnight: Vec<i64>,
     /// Window start per date, UTC microseconds (meaningless where `len` is 0).
     start: Vec<i64>,
     /// Window length per date, microseconds.
@@ -286,7 +288,11 @@ impl BusinessCalendar {
             let days = (last - first).num_days() as usize + 1;
             let (mut start, mut len, mut prefix) =
                 (vec![0; days], vec![0; days], vec![0; days + 1]);
+            let mut midnight = vec![0; days];
             for (i, date) in first.iter_days().take(days).enumerate() {
+                midnight[i] = self
+                    .local_to_utc(date.and_hms_opt(0, 0, 0).unwrap_or_default())
+                    .timestamp_micros();
                 if let Some((s, e)) = self.working_window(date) {
                     start[i] = s.timestamp_micros();
                     len[i] = (e - s).num_microseconds().unwrap_or(0).max(0);
@@ -294,7 +300,7 @@ impl BusinessCalendar {
                 prefix[i + 1] = prefix[i] + len[i];
             }
             DayTable {
-                first,
+                midnight,
                 start,
                 len,
                 prefix,
@@ -304,13 +310,24 @@ impl BusinessCalendar {
 
     /// Working microseconds from the table's start to `t`, or `None` outside the table.
     fn working_micros_until(&self, t: DateTime<Utc>) -> Option<i64> {
+        const DAY: i64 = 86_400_000_000;
         let table = self.day_table();
-        let date = t.with_timezone(&self.tz).date_naive();
-        let i = usize::try_from((date - table.first).num_days()).ok()?;
-        if i >= table.len.len() {
+        let us = t.timestamp_micros();
+        let (first, last) = (*table.midnight.first()?, *table.midnight.last()?);
+        if us < first || us >= last + DAY {
             return None;
         }
-        let into = (t.timestamp_micros() - table.start[i]).clamp(0, table.len[i]);
+        // Local days are 23 to 25 hours long: the estimate is off by at most one day either way.
+        let mut i = usize::try_from((us - first) / DAY)
+            .ok()?
+            .min(table.midnight.len() - 1);
+        while i + 1 < table.midnight.len() && table.midnight[i + 1] <= us {
+            i += 1;
+        }
+        while i > 0 && table.midnight[i] > us {
+            i -= 1;
+        }
+        let into = (us - table.start[i]).clamp(0, table.len[i]);
         Some(table.prefix[i] + into)
     }
 
@@ -527,6 +544,34 @@ mod tests {
             utc.business_seconds(t("1980-01-14T09:00:00Z"), t("1980-01-14T10:00:00Z")),
             3600
         );
+    }
+
+    /// The table finds an instant's local date from the first instant of each day: check it where days are
+    /// not 24 hours long, in zones far from UTC and where the clocks change at midnight (Havana).
+    #[test]
+    fn the_day_table_finds_local_dates_across_clock_changes() {
+        for tz in [
+            "Pacific/Auckland",
+            "America/Havana",
+            "America/Los_Angeles",
+            "Asia/Kathmandu",
+        ] {
+            let whole_days = cal(tz, "00:00", "24:00", &[]);
+            let office = cal(tz, "08:00", "17:00", &[]);
+            for c in [&whole_days, &office] {
+                for base in [t("2024-03-01T00:00:00Z"), t("2024-10-20T00:00:00Z")] {
+                    for i in 0..1500i64 {
+                        let s = base + Duration::minutes(i * 37);
+                        let e = s + Duration::minutes(i % 97 * 31 + 1);
+                        assert_eq!(
+                            c.business_seconds(s, e),
+                            c.business_seconds_by_day(s, e),
+                            "{tz} {s} {e}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -87,7 +87,12 @@ struct Labels {
 
 impl Labels {
     fn number(&mut self, label: &str) -> i32 {
-        if let Some(n) = self.numbers.get(label) {
+        // Most label columns hold a handful of statuses: a scan beats hashing until there are dozens.
+        if self.names.len() <= 32 {
+            if let Some(n) = self.names.iter().position(|l| l == label) {
+                return n as i32;
+            }
+        } else if let Some(n) = self.numbers.get(label) {
             return *n;
         }
         let n = self.names.len() as i32;

@@ -237,9 +237,15 @@ impl DuckDbStore {
         if on {
             self.set("checkpoint_threshold", "4GB")
         } else {
+            let started = std::time::Instant::now();
             self.conn
                 .execute_batch("RESET checkpoint_threshold; CHECKPOINT;")
-                .map_err(StoreError::sql("checkpointing after a bulk load"))
+                .map_err(StoreError::sql("checkpointing after a bulk load"))?;
+            tracing::debug!(
+                micros = started.elapsed().as_micros() as u64,
+                "checkpointed"
+            );
+            Ok(())
         }
     }
 
@@ -351,9 +357,15 @@ impl DuckDbStore {
             .map_err(StoreError::sql("starting a load"))?;
         // When every item of the batch is new (a first load, a backfill), the work items and their item-level
         // rows are appended straight to their tables: nothing to replace, and no second copy through a stage.
+        let started = std::time::Instant::now();
         let fresh_items = !batch.work_item_ids().is_empty()
             && !batch.has_orphans()
             && none_stored(&tx, batch.work_item_ids())?;
+        tracing::debug!(
+            fresh_items,
+            micros = started.elapsed().as_micros() as u64,
+            "looked for stored items"
+        );
         for rb in batch.tables_mut() {
             if rb.is_empty() {
                 continue;

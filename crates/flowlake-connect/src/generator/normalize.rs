@@ -9,7 +9,7 @@ use super::simulate::DemoIssue;
 /// Normalizes one generated issue: status moves become [`StatusChange`]s, every other changed field a
 /// [`FieldChange`]. The generator's workflow uses common status names, so the default
 /// category guesses apply; config mappings are applied later by the engine.
-pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
+pub fn normalize_issue<'a>(source: &str, issue: &'a DemoIssue) -> ItemHistory {
     let id = qualified_id(source, &issue.key);
     let person = |login: &Option<String>| login.as_ref().map(|l| qualified_id(source, l));
     let item = WorkItem {
@@ -36,14 +36,24 @@ pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
     };
     let mut status_changes = Vec::new();
     let mut field_changes = Vec::with_capacity(issue.changelog.len());
+    // The few people of an issue make most of its changes: each id is formatted once.
+    let mut ids: Vec<(&str, String)> = Vec::new();
+    let mut author_id = |login: &'a str| -> String {
+        if let Some((_, id)) = ids.iter().find(|(l, _)| *l == login) {
+            return id.clone();
+        }
+        let id = qualified_id(source, login);
+        ids.push((login, id.clone()));
+        id
+    };
     for c in &issue.changelog {
         let change_id = c.id.to_string();
         if c.field == "status" {
             status_changes.push(StatusChange {
                 item_id: id.clone(),
-                change_id: change_id.clone(),
+                change_id,
                 at: c.at,
-                author: person(&Some(c.author.clone())),
+                author: Some(author_id(&c.author)),
                 from_status: c.from.clone(),
                 to_status: c.to.clone().unwrap_or_default(),
             });
@@ -53,7 +63,7 @@ pub fn normalize_issue(source: &str, issue: &DemoIssue) -> ItemHistory {
             item_id: id.clone(),
             change_id,
             at: c.at,
-            author: person(&Some(c.author.clone())),
+            author: Some(author_id(&c.author)),
             field: c.field.clone(),
             from_value: c.from.clone(),
             to_value: c.to.clone(),

@@ -1,5 +1,7 @@
 //! Human-readable durations.
 
+use std::fmt::Write;
+
 /// The first two non-zero units of y (360 days), mo (30 days), w, d, h, m and s, joined by a space;
 /// zero is `0s` and negative values get a leading `-`. `943200 → "1w 3d"`, `100800 → "1d 4h"`.
 pub fn human_duration(seconds: i64) -> String {
@@ -16,22 +18,25 @@ pub fn human_duration(seconds: i64) -> String {
         ("s", 1),
     ];
     let mut rest = seconds.unsigned_abs() as i64;
-    let mut parts = Vec::with_capacity(2);
+    let mut out = String::with_capacity(12);
+    if seconds < 0 {
+        out.push('-');
+    }
+    let mut parts = 0;
     for (name, size) in UNITS {
         let n = rest / size;
         if n > 0 {
             rest -= n * size;
-            if parts.len() < 2 {
-                parts.push(format!("{n}{name}"));
+            if parts < 2 {
+                if parts == 1 {
+                    out.push(' ');
+                }
+                let _ = write!(out, "{n}{name}");
+                parts += 1;
             }
         }
     }
-    let joined = parts.join(" ");
-    if seconds < 0 {
-        format!("-{joined}")
-    } else {
-        joined
-    }
+    out
 }
 
 /// Compact days for tables: `3.4d`, or hours below a day: `5.0h`.

@@ -58,11 +58,19 @@ pub fn status_intervals(
     });
     let life_end = now.max(item.created_at);
     let clamp = |t: DateTime<Utc>| t.clamp(item.created_at, life_end);
-    let category = |status: &str| {
+    // An item visits a few statuses many times; the map's answer (a lower-cased copy, lookups, a guess) is
+    // asked once per status name.
+    let mut known: Vec<(String, StatusCategory)> = Vec::new();
+    let mut category = |status: &str| {
+        if let Some((_, c)) = known.iter().find(|(s, _)| s == status) {
+            return *c;
+        }
         let reported = status
             .eq_ignore_ascii_case(&item.status)
             .then_some(item.status_category);
-        map.category(status, reported)
+        let c = map.category(status, reported);
+        known.push((status.to_string(), c));
+        c
     };
 
     let initial = match ordered.first() {

@@ -108,6 +108,9 @@ pub fn issue_metrics(
     calendar: &BusinessCalendar,
 ) -> Vec<StatusRow> {
     let mut rows: Vec<StatusRow> = Vec::new();
+    // Display names already met, with their row: an issue visits a few statuses many times, and snake-casing
+    // each exit again was most of this function's time.
+    let mut seen: Vec<(&str, usize)> = Vec::new();
     for exit in exits {
         let start = exit.started.unwrap_or(created_at);
         let (lo, hi) = if start <= exit.ended {
@@ -118,23 +121,33 @@ pub fn issue_metrics(
         // Whole seconds with the milliseconds truncated, as Python's int(total_seconds()) does.
         let duration = (hi - lo).num_milliseconds() / 1000;
         let busdays = calendar.business_seconds(lo, hi);
-        let name = to_snake_case(&exit.status_display);
-        match rows.iter_mut().find(|r| r.status_name == name) {
-            Some(row) => {
-                row.status_transitions_count += 1;
-                row.duration += duration;
-                row.busdays_duration += busdays;
+        let display = exit.status_display.as_str();
+        let row = match seen.iter().find(|(d, _)| *d == display) {
+            Some((_, row)) => *row,
+            None => {
+                let name = to_snake_case(display);
+                let row = rows.iter().position(|r| r.status_name == name);
+                let row = row.unwrap_or_else(|| {
+                    rows.push(StatusRow {
+                        issue_key: issue_key.to_string(),
+                        status_name: name,
+                        status_transitions_count: 0,
+                        duration: 0,
+                        human_readable_duration: String::new(),
+                        busdays_duration: 0,
+                        human_readable_busdays_duration: String::new(),
+                        last_seen: exit.ended,
+                    });
+                    rows.len() - 1
+                });
+                seen.push((display, row));
+                row
             }
-            None => rows.push(StatusRow {
-                issue_key: issue_key.to_string(),
-                status_name: name,
-                status_transitions_count: 1,
-                duration,
-                human_readable_duration: String::new(),
-                busdays_duration: busdays,
-                human_readable_busdays_duration: String::new(),
-                last_seen: exit.ended,
-            }),
+        };
+        if let Some(row) = rows.get_mut(row) {
+            row.status_transitions_count += 1;
+            row.duration += duration;
+            row.busdays_duration += busdays;
         }
     }
     for row in &mut rows {
