@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use duckdb::arrow::array::{ArrayRef, AsArray, StringArray};
@@ -32,9 +32,14 @@ pub struct DuckDbStore {
     conn: Connection,
     path: PathBuf,
     staged: HashSet<&'static str>,
-    /// The `labels` table, read at the first load and extended as loads commit new labels.
-    labels: Option<HashMap<String, i32>>,
+    /// The `labels` table, read at the first load and extended as new labels commit; shared with the
+    /// store's clones.
+    labels: SharedLabels,
 }
+
+/// The store's labels and their codes (`None` until read), one map for a store and all its clones, so that
+/// loads side by side on cloned connections give a new label one code.
+type SharedLabels = Arc<Mutex<Option<HashMap<String, i32>>>>;
 
 impl std::fmt::Debug for DuckDbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -180,7 +185,7 @@ impl DuckDbStore {
             conn,
             path,
             staged: HashSet::new(),
-            labels: None,
+            labels: SharedLabels::default(),
         };
         match mode {
             OpenMode::ReadWrite => store.migrate()?,
@@ -199,7 +204,7 @@ impl DuckDbStore {
             conn,
             path: ":memory:".into(),
             staged: HashSet::new(),
-            labels: None,
+            labels: SharedLabels::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -325,6 +330,22 @@ impl DuckDbStore {
         Ok(())
     }
 
+    /// Another connection to the same database, for loading batches side by side: DuckDB writes the row
+    /// groups of concurrent transactions in parallel. Loads on clones must not touch the same rows (their
+    /// transactions would conflict); batches of disjoint items do not.
+    pub fn try_clone(&self) -> Result<Self, StoreError> {
+        let conn = self.conn.try_clone().map_err(|e| StoreError::Open {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            conn,
+            path: self.path.clone(),
+            staged: HashSet::new(),
+            labels: Arc::clone(&self.labels),
+        })
+    }
+
     /// Loads a batch in one transaction: for each table, the rows sharing a replace key with the batch are
     /// deleted and the batch inserted, so a replay leaves the table as it was. When `cursor` is given it is
     /// saved in `sync_state` in the same transaction, so data and cursor commit together or not at all.
@@ -333,9 +354,13 @@ impl DuckDbStore {
         batch: &mut LoadBatch,
         cursor: Option<(&StateKey, &str)>,
     ) -> Result<(), StoreError> {
+        let mut taken = Vec::new();
         for rb in batch.tables_mut() {
+            if rb.is_empty() {
+                continue;
+            }
             let name = rb.def().name;
-            if !rb.is_empty() && !self.staged.contains(name) {
+            if !self.staged.contains(name) {
                 let stored = rb.def().stored_name();
                 self.conn
                     .execute_batch(&format!(
@@ -344,13 +369,9 @@ impl DuckDbStore {
                     .map_err(StoreError::sql(format!("staging {name}")))?;
                 self.staged.insert(name);
             }
+            taken.push((rb.def(), rb.take()?));
         }
-        // Taken for the load and put back only when it commits: after a failed load it is read again.
-        let mut known = match self.labels.take() {
-            Some(labels) => labels,
-            None => read_labels(&self.conn)?,
-        };
-        let mut new_labels = NewLabels::after(&known);
+        let codes = self.label_codes(&taken)?;
         let tx = self
             .conn
             .transaction()
@@ -366,16 +387,12 @@ impl DuckDbStore {
             micros = started.elapsed().as_micros() as u64,
             "looked for stored items"
         );
-        for rb in batch.tables_mut() {
-            if rb.is_empty() {
-                continue;
-            }
-            let def = rb.def();
+        for ((def, rows), codes) in taken.into_iter().zip(&codes) {
             let name = def.name;
             let stored = def.stored_name();
             let item_level = def.replace_key == ["item_id"] || name == schema::WORK_ITEMS.name;
             let direct = fresh_items && item_level;
-            let record = with_store_codes(def, rb.take()?, &known, &mut new_labels)?;
+            let record = with_store_codes(def, rows.record, codes)?;
             let rows = record.num_rows();
             let started = std::time::Instant::now();
             {
@@ -424,22 +441,70 @@ impl DuckDbStore {
         for (source, node_id, keep) in batch.take_moves() {
             retire_moved(&tx, &source, &node_id, &keep)?;
         }
-        for (label, code) in &new_labels.codes {
-            tx.execute(
-                "INSERT INTO main.labels VALUES (?, ?)",
-                params![code, label],
-            )
-            .map_err(StoreError::sql("adding labels"))?;
-        }
         if let Some((key, c)) = cursor {
             put_cursor(&tx, key, c)?;
         }
         let started = std::time::Instant::now();
         tx.commit().map_err(StoreError::sql("committing a load"))?;
         tracing::debug!(micros = started.elapsed().as_micros() as u64, "committed");
-        known.extend(new_labels.codes);
-        self.labels = Some(known);
         Ok(())
+    }
+
+    /// The store's codes for the labels of each taken table (empty for tables without label columns). Labels
+    /// the store lacks are added in a transaction of their own before the load's: a label no row uses is
+    /// harmless, and committing new labels first (under the shared map's lock) lets loads on cloned
+    /// connections run side by side without giving one label two codes.
+    fn label_codes(
+        &mut self,
+        taken: &[(&'static TableDef, TakenRows)],
+    ) -> Result<Vec<Vec<i32>>, StoreError> {
+        let wanted: Vec<&[String]> = taken
+            .iter()
+            .map(|(def, rows)| match def.is_coded() {
+                true => rows.labels.as_slice(),
+                false => &[],
+            })
+            .collect();
+        if wanted.iter().all(|labels| labels.is_empty()) {
+            return Ok(vec![Vec::new(); taken.len()]);
+        }
+        let mut guard = self.labels.lock().unwrap_or_else(PoisonError::into_inner);
+        let known = match guard.as_mut() {
+            Some(known) => known,
+            None => guard.insert(read_labels(&self.conn)?),
+        };
+        let mut new: Vec<(String, i32)> = Vec::new();
+        let mut next = known.values().copied().max().unwrap_or(0) + 1;
+        for label in wanted.iter().copied().flatten() {
+            if !known.contains_key(label) && !new.iter().any(|(l, _)| l == label) {
+                new.push((label.clone(), next));
+                next += 1;
+            }
+        }
+        if !new.is_empty() {
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(StoreError::sql("adding labels"))?;
+            for (label, code) in &new {
+                tx.execute(
+                    "INSERT INTO main.labels VALUES (?, ?)",
+                    params![code, label],
+                )
+                .map_err(StoreError::sql("adding labels"))?;
+            }
+            tx.commit().map_err(StoreError::sql("adding labels"))?;
+            known.extend(new);
+        }
+        Ok(wanted
+            .iter()
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|l| known.get(l).copied().unwrap_or(0))
+                    .collect()
+            })
+            .collect())
     }
 
     /// Runs any SQL and returns its rows.
@@ -669,43 +734,16 @@ fn read_labels(conn: &Connection) -> Result<HashMap<String, i32>, StoreError> {
         .map_err(StoreError::sql(context))
 }
 
-/// Labels a load brings that the store has not seen, with the codes they get.
-struct NewLabels {
-    codes: HashMap<String, i32>,
-    next: i32,
-}
-
-impl NewLabels {
-    fn after(known: &HashMap<String, i32>) -> Self {
-        Self {
-            codes: HashMap::new(),
-            next: known.values().copied().max().unwrap_or(0) + 1,
-        }
-    }
-}
-
-/// `rows` with its label columns turned from the batch's numbers into the store's codes. Labels the store has
-/// not seen get the next free codes, recorded in `new` for the load to insert with the rows.
+/// `record` with its label columns turned from the batch's numbers into the store's `codes` (indexed by those
+/// numbers).
 fn with_store_codes(
     def: &TableDef,
-    rows: TakenRows,
-    known: &HashMap<String, i32>,
-    new: &mut NewLabels,
+    record: RecordBatch,
+    codes: &[i32],
 ) -> Result<RecordBatch, StoreError> {
-    let TakenRows { record, labels } = rows;
     if !def.is_coded() {
         return Ok(record);
     }
-    let codes: Vec<i32> = labels
-        .into_iter()
-        .map(|label| match known.get(&label) {
-            Some(code) => *code,
-            None => *new.codes.entry(label).or_insert_with(|| {
-                new.next += 1;
-                new.next - 1
-            }),
-        })
-        .collect();
     let columns: Vec<ArrayRef> = def
         .columns
         .iter()

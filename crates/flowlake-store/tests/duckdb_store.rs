@@ -376,3 +376,67 @@ fn a_read_only_file_cannot_be_opened_for_writing() {
         .to_string();
     assert!(err.contains("ro.duckdb"), "{err}");
 }
+
+#[test]
+fn loads_side_by_side_on_clones_give_each_new_label_one_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.duckdb");
+    let store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
+    // Two loaders, each bringing the same statuses (new to the store) with items of its own.
+    let loads: Vec<_> = (0..2)
+        .map(|n| {
+            let mut clone = store.try_clone().unwrap();
+            std::thread::spawn(move || {
+                for round in 0..5 {
+                    let mut b = LoadBatch::new();
+                    for i in 0..20 {
+                        let key = format!("L{n}-{round}-{i}");
+                        b.work_item(&item(&key, "Parked"));
+                        b.status_change(&change(&format!("demo:{key}"), 1, None, "Open", "Parked"));
+                        b.status_change(&change(
+                            &format!("demo:{key}"),
+                            2,
+                            Some("demo:bob"),
+                            "Parked",
+                            &format!("Waiting {round}"),
+                        ));
+                    }
+                    clone.load(&mut b, None).unwrap();
+                }
+            })
+        })
+        .collect();
+    for l in loads {
+        l.join().unwrap();
+    }
+    assert_eq!(store.count("work_items").unwrap(), 200);
+    // Open, Parked, five "Waiting" statuses and one author, whichever loader brought them first.
+    assert_eq!(
+        rows(&store, "SELECT count(*), count(DISTINCT label) FROM labels"),
+        [[Some("8".to_string()), Some("8".to_string())]]
+    );
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT count(*) FROM status_changes WHERE to_status IS NULL OR from_status IS NULL"
+        ),
+        [[Some("0".to_string())]]
+    );
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT count(*) FROM status_changes WHERE author = 'demo:bob'"
+        ),
+        [[Some("200".to_string())]]
+    );
+    // A fresh handle on the file reads the same labels.
+    drop(store);
+    let reopened = DuckDbStore::open(&path, OpenMode::ReadOnly).unwrap();
+    assert_eq!(
+        rows(
+            &reopened,
+            "SELECT count(*) FROM status_changes WHERE to_status LIKE 'Waiting %'"
+        ),
+        [[Some("200".to_string())]]
+    );
+}

@@ -192,9 +192,13 @@ pub enum Command {
         /// `disabled_compression_methods=fsst` to trade file size for load speed.
         #[arg(long = "duckdb-setting", value_name = "NAME=VALUE")]
         duckdb_settings: Vec<String>,
-        /// Threads generating and computing issues (loading has its own). Default: one per core.
+        /// Threads generating and computing issues. Default: one per core.
         #[arg(long)]
         workers: Option<usize>,
+        /// Threads loading the computed shares side by side, each on its own DuckDB connection (DuckDB
+        /// writes concurrent transactions in parallel).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        loaders: u16,
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,

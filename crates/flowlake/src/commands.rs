@@ -155,6 +155,7 @@ pub fn run(cli: Cli) -> Result<()> {
             memory_limit,
             duckdb_settings,
             workers,
+            loaders,
             format,
         } => {
             let config = Config::load(&config_path, false)?;
@@ -163,7 +164,7 @@ pub fn run(cli: Cli) -> Result<()> {
             });
             run_bench(
                 &config,
-                (issues, batch, workers),
+                (issues, batch, workers, usize::from(loaders)),
                 rework_rate,
                 db.as_deref(),
                 (&memory_limit, &duckdb_settings),
@@ -492,7 +493,7 @@ fn export(
 #[allow(clippy::too_many_arguments)]
 fn run_bench(
     config: &Config,
-    (issues, batch, workers): (u64, u64, usize),
+    (issues, batch, workers, loaders): (u64, u64, usize, usize),
     rework_rate: f64,
     db: Option<&Path>,
     (memory_limit, duckdb_settings): (&str, &[String]),
@@ -529,6 +530,7 @@ fn run_bench(
         batch_issues: batch,
         generator,
         workers,
+        loaders,
     };
     let report = bench::run(
         &mut store,
