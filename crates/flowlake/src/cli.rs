@@ -195,9 +195,9 @@ pub enum Command {
         /// Threads generating and computing issues. Default: one per core.
         #[arg(long)]
         workers: Option<usize>,
-        /// Threads loading the computed shares side by side, each on its own DuckDB connection (DuckDB
-        /// writes concurrent transactions in parallel).
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        /// Threads loading the computed shares side by side, each on its own DuckDB connection. Two
+        /// shorten 100k-issue runs by about a tenth but cost CPU and memory at 1M (docs/performance.md).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
         loaders: u16,
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
