@@ -351,15 +351,15 @@ pub fn bench_report(r: &BenchReport, format: OutputFormat) -> Result<()> {
         ("status changes", r.status_changes.to_string()),
         ("rows loaded (all tables)", r.rows_loaded.to_string()),
         (
-            "generation, s (producer thread)",
+            "generation, s (summed over workers)",
             format!("{:.2}", r.generate_seconds),
         ),
         (
-            "metric computation, s (producer thread)",
+            "metric computation, s (summed over workers)",
             format!("{:.2}", r.compute_seconds),
         ),
         (
-            "loading, s (loader thread)",
+            "loading, s (summed over loaders)",
             format!("{:.2}", r.load_seconds),
         ),
         ("wall clock, s", format!("{:.2}", r.wall_seconds)),
