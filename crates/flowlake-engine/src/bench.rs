@@ -140,10 +140,6 @@ pub fn run(
     let started = Instant::now();
     let batch_issues = options.batch_issues.max(1);
     let (tx, rx) = sync_channel::<(LoadBatch, u64, u64)>(0);
-    let report = BenchReport {
-        issues: options.issues,
-        ..BenchReport::default()
-    };
     progress.start("bench", Some(options.issues));
 
     let workers = options.workers.max(1) as u64;
@@ -154,7 +150,10 @@ pub fn run(
         loaders.push(store.try_clone()?);
     }
     let rx = Mutex::new(Some(rx));
-    let report = Mutex::new(report);
+    let report = Mutex::new(BenchReport {
+        issues: options.issues,
+        ..BenchReport::default()
+    });
     let failed = AtomicBool::new(false);
     // One loader: takes the next share until the producer is done or some loader has failed.
     let load = |store: &mut DuckDbStore| -> Result<(), StoreError> {

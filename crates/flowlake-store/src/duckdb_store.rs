@@ -474,11 +474,13 @@ impl DuckDbStore {
             None => guard.insert(read_labels(&self.conn)?),
         };
         let mut new: Vec<(String, i32)> = Vec::new();
-        let mut next = known.values().copied().max().unwrap_or(0) + 1;
         for label in wanted.iter().copied().flatten() {
             if !known.contains_key(label) && !new.iter().any(|(l, _)| l == label) {
+                let next = match new.last() {
+                    Some((_, code)) => code + 1,
+                    None => known.values().copied().max().unwrap_or(0) + 1,
+                };
                 new.push((label.clone(), next));
-                next += 1;
             }
         }
         if !new.is_empty() {
