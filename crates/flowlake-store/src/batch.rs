@@ -29,6 +29,8 @@ enum ColumnBuilder {
     List(ListBuilder<StringBuilder>),
     /// Codes into the batch's own [`RowBatch::labels`], turned into the store's codes at load.
     Label(Int32Builder),
+    /// Numbers into the [`LoadBatch`]'s item ids, turned into the store's item codes at load.
+    Item(Int64Builder),
 }
 
 impl ColumnBuilder {
@@ -41,6 +43,7 @@ impl ColumnBuilder {
             ColType::Timestamp => Self::Ts(TimestampMicrosecondBuilder::new()),
             ColType::TextList => Self::List(ListBuilder::new(StringBuilder::new())),
             ColType::Label => Self::Label(Int32Builder::new()),
+            ColType::Item => Self::Item(Int64Builder::new()),
         }
     }
 
@@ -53,6 +56,7 @@ impl ColumnBuilder {
             Self::Ts(b) => Arc::new(b.finish()),
             Self::List(b) => Arc::new(b.finish()),
             Self::Label(b) => Arc::new(b.finish()),
+            Self::Item(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -66,6 +70,7 @@ fn arrow_type(ty: ColType) -> DataType {
         ColType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
         ColType::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
         ColType::Label => DataType::Int32,
+        ColType::Item => DataType::Int64,
     }
 }
 
@@ -137,6 +142,15 @@ impl Row<'_> {
         let number = v.map(|l| self.batch.labels.number(l));
         match self.col() {
             ColumnBuilder::Label(b) => b.append_option(number),
+            _ => panic!("column type mismatch in {}", self.batch.def.name),
+        }
+        self
+    }
+
+    /// An item id column, given as the [`LoadBatch`]'s number of the id.
+    fn item(mut self, number: i64) -> Self {
+        match self.col() {
+            ColumnBuilder::Item(b) => b.append_value(number),
             _ => panic!("column type mismatch in {}", self.batch.def.name),
         }
         self
@@ -273,11 +287,36 @@ pub struct LoadBatch {
     tables: BTreeMap<&'static str, RowBatch>,
     /// (source, node id, id to keep): stored items of the source with the node id and another id go.
     moved: Vec<(String, String, String)>,
-    work_item_ids: HashSet<String>,
+    items: ItemIds,
+    has_work_items: bool,
     person_ids: HashSet<String>,
     sprint_ids: HashSet<String>,
-    last_item: String,
     orphans: bool,
+}
+
+/// The item ids of one batch (its work items' and those its item-level rows name), numbered from 0 in order
+/// of first use: [`ColType::Item`] columns hold these numbers until the store maps them to its item codes.
+#[derive(Default)]
+struct ItemIds {
+    ids: Vec<String>,
+    numbers: HashMap<String, i64>,
+}
+
+impl ItemIds {
+    /// The number of `id`, and whether the batch had it before.
+    fn number(&mut self, id: &str) -> (i64, bool) {
+        // Rows mostly follow their own work item, so the last id answers before the map is asked.
+        if self.ids.last().is_some_and(|last| last == id) {
+            return (self.ids.len() as i64 - 1, true);
+        }
+        if let Some(n) = self.numbers.get(id) {
+            return (*n, true);
+        }
+        let n = self.ids.len() as i64;
+        self.ids.push(id.to_string());
+        self.numbers.insert(id.to_string(), n);
+        (n, false)
+    }
 }
 
 impl Default for LoadBatch {
@@ -294,19 +333,22 @@ impl LoadBatch {
                 .map(|t| (t.name, RowBatch::new(t)))
                 .collect(),
             moved: Vec::new(),
-            work_item_ids: HashSet::new(),
+            items: ItemIds::default(),
+            has_work_items: false,
             person_ids: HashSet::new(),
             sprint_ids: HashSet::new(),
-            last_item: String::new(),
             orphans: false,
         }
     }
 
-    fn item_row(&mut self, item_id: &str) {
-        // Rows mostly follow their own work item, so the last id answers before the set is asked.
-        if self.last_item != item_id && !self.work_item_ids.contains(item_id) {
+    /// The batch's number of the item of an item-level row; a row whose work item the batch lacks is an
+    /// orphan.
+    fn item_row(&mut self, item_id: &str) -> i64 {
+        let (number, known) = self.items.number(item_id);
+        if !known {
             self.orphans = true;
         }
+        number
     }
 
     /// Whether some item-level row came without its work item.
@@ -314,9 +356,15 @@ impl LoadBatch {
         self.orphans
     }
 
-    /// Ids of the work items in the batch.
-    pub fn work_item_ids(&self) -> &HashSet<String> {
-        &self.work_item_ids
+    /// Whether the batch holds work items.
+    pub fn has_work_items(&self) -> bool {
+        self.has_work_items
+    }
+
+    /// The batch's item ids, in the order of the numbers its [`ColType::Item`] columns hold; without
+    /// orphans, these are its work items' ids.
+    pub(crate) fn take_item_ids(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.items).ids
     }
 
     fn table(&mut self, def: &TableDef) -> &mut RowBatch {
@@ -364,8 +412,8 @@ impl LoadBatch {
 
     /// A work item.
     pub fn work_item(&mut self, w: &WorkItem) {
-        self.work_item_ids.insert(w.id.clone());
-        self.last_item.clone_from(&w.id);
+        self.items.number(&w.id);
+        self.has_work_items = true;
         let custom = w.custom_fields.to_string();
         self.table(&schema::WORK_ITEMS)
             .row()
@@ -394,10 +442,10 @@ impl LoadBatch {
 
     /// A status move.
     pub fn status_change(&mut self, c: &StatusChange) {
-        self.item_row(&c.item_id);
+        let item = self.item_row(&c.item_id);
         self.table(&schema::STATUS_CHANGES)
             .row()
-            .text(Some(&c.item_id))
+            .item(item)
             .text(Some(&c.change_id))
             .ts(Some(c.at))
             .label(c.author.as_deref())
@@ -621,10 +669,10 @@ impl LoadBatch {
 
     /// An item's status intervals.
     pub fn status_interval(&mut self, item_id: &str, i: &StatusInterval) {
-        self.item_row(item_id);
+        let item = self.item_row(item_id);
         self.table(&schema::STATUS_INTERVALS)
             .row()
-            .text(Some(item_id))
+            .item(item)
             .int(Some(i.seq.into()))
             .label(Some(&i.status))
             .label(Some(i.category.as_str()))
@@ -637,10 +685,10 @@ impl LoadBatch {
 
     /// A tracker-exporter compatible row.
     pub fn tracker_exporter_row(&mut self, item_id: &str, r: &StatusRow) {
-        self.item_row(item_id);
+        let item = self.item_row(item_id);
         self.table(&schema::TRACKER_EXPORTER_ISSUE_METRICS)
             .row()
-            .text(Some(item_id))
+            .item(item)
             .ts(Some(r.last_seen))
             .text(Some(&r.issue_key))
             .label(Some(&r.status_name))

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
-use duckdb::arrow::array::{ArrayRef, AsArray, StringArray};
-use duckdb::arrow::datatypes::Int32Type;
+use duckdb::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
+use duckdb::arrow::datatypes::{Int32Type, Int64Type};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
@@ -32,14 +32,20 @@ pub struct DuckDbStore {
     conn: Connection,
     path: PathBuf,
     staged: HashSet<&'static str>,
-    /// The `labels` table, read at the first load and extended as new labels commit; shared with the
-    /// store's clones.
-    labels: SharedLabels,
+    /// What the store knows of its codes, shared with its clones.
+    codes: Arc<SharedCodes>,
 }
 
-/// The store's labels and their codes (`None` until read), one map for a store and all its clones, so that
-/// loads side by side on cloned connections give a new label one code.
-type SharedLabels = Arc<Mutex<Option<HashMap<String, i32>>>>;
+/// What a store and all its clones know of the codes they give out, so that loads side by side on cloned
+/// connections never give a label or an item two codes, nor two of them one.
+#[derive(Default)]
+struct SharedCodes {
+    /// The `labels` table (`None` until read at the first load that needs it), extended as new labels commit.
+    labels: Mutex<Option<HashMap<String, i32>>>,
+    /// The last item code given out (`None` until read from `item_codes`), committed or not: a code of a
+    /// load that rolled back is never given again, which leaves a harmless gap.
+    last_item_code: Mutex<Option<i64>>,
+}
 
 impl std::fmt::Debug for DuckDbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -185,7 +191,7 @@ impl DuckDbStore {
             conn,
             path,
             staged: HashSet::new(),
-            labels: SharedLabels::default(),
+            codes: Arc::default(),
         };
         match mode {
             OpenMode::ReadWrite => store.migrate()?,
@@ -204,7 +210,7 @@ impl DuckDbStore {
             conn,
             path: ":memory:".into(),
             staged: HashSet::new(),
-            labels: SharedLabels::default(),
+            codes: Arc::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -342,7 +348,7 @@ impl DuckDbStore {
             conn,
             path: self.path.clone(),
             staged: HashSet::new(),
-            labels: Arc::clone(&self.labels),
+            codes: Arc::clone(&self.codes),
         })
     }
 
@@ -371,41 +377,33 @@ impl DuckDbStore {
             }
             taken.push((rb.def(), rb.take()?));
         }
-        let codes = self.label_codes(&taken)?;
+        let label_codes = self.label_codes(&taken)?;
+        let item_ids = batch.take_item_ids();
         let tx = self
             .conn
             .transaction()
             .map_err(StoreError::sql("starting a load"))?;
+        let started = std::time::Instant::now();
+        let (item_codes, any_stored) = item_codes(&tx, &self.codes, &item_ids)?;
         // When every item of the batch is new (a first load, a backfill), the work items and their item-level
         // rows are appended straight to their tables: nothing to replace, and no second copy through a stage.
-        let started = std::time::Instant::now();
-        let fresh_items = !batch.work_item_ids().is_empty()
-            && !batch.has_orphans()
-            && none_stored(&tx, batch.work_item_ids())?;
+        let fresh_items = batch.has_work_items() && !batch.has_orphans() && !any_stored;
         tracing::debug!(
             fresh_items,
             micros = started.elapsed().as_micros() as u64,
-            "looked for stored items"
+            "looked up item codes"
         );
-        for ((def, rows), codes) in taken.into_iter().zip(&codes) {
+        for ((def, rows), label_codes) in taken.into_iter().zip(&label_codes) {
             let name = def.name;
             let stored = def.stored_name();
             let item_level = def.replace_key == ["item_id"] || name == schema::WORK_ITEMS.name;
             let direct = fresh_items && item_level;
-            let record = with_store_codes(def, rows.record, codes)?;
+            let record = with_store_codes(def, rows.record, label_codes, &item_codes)?;
             let rows = record.num_rows();
             let started = std::time::Instant::now();
-            {
-                let mut app = if direct {
-                    tx.appender(&stored)
-                } else {
-                    tx.appender_to_catalog_and_db(&format!("_stage_{name}"), "temp", "main")
-                }
-                .map_err(StoreError::sql(format!("appending to {name}")))?;
-                app.append_record_batch(record)
-                    .map_err(StoreError::sql(format!("appending to {name}")))?;
-                app.flush()
-                    .map_err(StoreError::sql(format!("appending to {name}")))?;
+            match direct {
+                true => append(&tx, &stored, false, record)?,
+                false => append(&tx, &format!("_stage_{name}"), true, record)?,
             }
             if direct {
                 tracing::debug!(
@@ -468,7 +466,11 @@ impl DuckDbStore {
         if wanted.iter().all(|labels| labels.is_empty()) {
             return Ok(vec![Vec::new(); taken.len()]);
         }
-        let mut guard = self.labels.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self
+            .codes
+            .labels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let known = match guard.as_mut() {
             Some(known) => known,
             None => guard.insert(read_labels(&self.conn)?),
@@ -736,64 +738,150 @@ fn read_labels(conn: &Connection) -> Result<HashMap<String, i32>, StoreError> {
         .map_err(StoreError::sql(context))
 }
 
-/// `record` with its label columns turned from the batch's numbers into the store's `codes` (indexed by those
-/// numbers).
+/// `record` with its label and item columns turned from the batch's numbers into the store's codes
+/// (`labels` and `items`, indexed by those numbers).
 fn with_store_codes(
     def: &TableDef,
     record: RecordBatch,
-    codes: &[i32],
+    labels: &[i32],
+    items: &[i64],
 ) -> Result<RecordBatch, StoreError> {
     if !def.is_coded() {
         return Ok(record);
     }
-    let columns: Vec<ArrayRef> = def
-        .columns
-        .iter()
-        .zip(record.columns())
-        .map(|(c, array)| -> ArrayRef {
-            match (c.ty, array.as_primitive_opt::<Int32Type>()) {
-                (ColType::Label, Some(numbers)) => Arc::new(
-                    numbers.unary::<_, Int32Type>(|n| codes.get(n as usize).copied().unwrap_or(0)),
-                ),
-                _ => Arc::clone(array),
-            }
-        })
-        .collect();
+    let columns: Vec<ArrayRef> =
+        def.columns
+            .iter()
+            .zip(record.columns())
+            .map(|(c, array)| -> ArrayRef {
+                match c.ty {
+                    ColType::Label => match array.as_primitive_opt::<Int32Type>() {
+                        Some(numbers) => Arc::new(numbers.unary::<_, Int32Type>(|n| {
+                            labels.get(n as usize).copied().unwrap_or(0)
+                        })),
+                        None => Arc::clone(array),
+                    },
+                    ColType::Item => match array.as_primitive_opt::<Int64Type>() {
+                        Some(numbers) => Arc::new(numbers.unary::<_, Int64Type>(|n| {
+                            items.get(n as usize).copied().unwrap_or(0)
+                        })),
+                        None => Arc::clone(array),
+                    },
+                    _ => Arc::clone(array),
+                }
+            })
+            .collect();
     RecordBatch::try_new(record.schema(), columns).map_err(|e| StoreError::Batch {
         table: def.name.to_string(),
         message: e.to_string(),
     })
 }
 
-/// Whether none of `ids` is a stored work item. The ids go through a one-column temporary table: cheaper than
-/// staging whole work items to find out.
-fn none_stored(tx: &duckdb::Transaction<'_>, ids: &HashSet<String>) -> Result<bool, StoreError> {
-    let context = "looking for stored items";
-    tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _stage_item_ids (id VARCHAR)")
-        .map_err(StoreError::sql(context))?;
-    let column: ArrayRef = Arc::new(StringArray::from_iter_values(ids.iter()));
-    let record = RecordBatch::try_from_iter([("id", column)]).map_err(|e| StoreError::Batch {
-        table: "work_items".into(),
-        message: e.to_string(),
-    })?;
-    {
-        let mut app = tx
-            .appender_to_catalog_and_db("_stage_item_ids", "temp", "main")
-            .map_err(StoreError::sql(context))?;
-        app.append_record_batch(record)
-            .map_err(StoreError::sql(context))?;
-        app.flush().map_err(StoreError::sql(context))?;
+/// The store's codes of `ids` (a batch's item ids, in the order of its numbers), and whether any was known
+/// before. Ids the store lacks get new codes, appended to `item_codes` inside the load's transaction `tx`.
+/// The lookup is one hash join of the ids, staged in a temporary table, with `item_codes`: as cheap as
+/// asking `work_items` whether the items are stored, which it also answers, since every work item a load
+/// brings gets a code.
+fn item_codes(
+    tx: &duckdb::Transaction<'_>,
+    shared: &SharedCodes,
+    ids: &[String],
+) -> Result<(Vec<i64>, bool), StoreError> {
+    let context = "looking up item codes";
+    if ids.is_empty() {
+        return Ok((Vec::new(), false));
     }
-    let stored: i64 = tx
-        .query_row(
-            "SELECT count(*) FROM main.work_items WHERE id IN (SELECT id FROM temp.main._stage_item_ids)",
-            [],
-            |r| r.get(0),
-        )
+    tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _stage_item_ids (n BIGINT, item_id VARCHAR)")
         .map_err(StoreError::sql(context))?;
+    let numbers: ArrayRef = Arc::new(Int64Array::from_iter_values(0..ids.len() as i64));
+    let names: ArrayRef = Arc::new(StringArray::from_iter_values(ids));
+    let stage = record_of("_stage_item_ids", [("n", numbers), ("item_id", names)])?;
+    append(tx, "_stage_item_ids", true, stage)?;
+    let mut codes = vec![0_i64; ids.len()];
+    let mut any_known = false;
+    {
+        let mut stmt = tx
+            .prepare(
+                "SELECT s.n, c.code FROM temp.main._stage_item_ids s JOIN main.item_codes c USING (item_id)",
+            )
+            .map_err(StoreError::sql(context))?;
+        let mut rows = stmt.query([]).map_err(StoreError::sql(context))?;
+        while let Some(r) = rows.next().map_err(StoreError::sql(context))? {
+            let n: i64 = r.get(0).map_err(StoreError::sql(context))?;
+            if let Some(code) = codes.get_mut(n as usize) {
+                *code = r.get(1).map_err(StoreError::sql(context))?;
+                any_known = true;
+            }
+        }
+    }
     tx.execute_batch("DELETE FROM temp.main._stage_item_ids")
         .map_err(StoreError::sql(context))?;
-    Ok(stored == 0)
+    let new = codes.iter().filter(|c| **c == 0).count() as i64;
+    if new > 0 {
+        let first = {
+            let mut last = shared
+                .last_item_code
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let last = match last.as_mut() {
+                Some(last) => last,
+                None => last.insert(
+                    tx.query_row(
+                        "SELECT coalesce(max(code), 0) FROM main.item_codes",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(StoreError::sql(context))?,
+                ),
+            };
+            *last += new;
+            *last - new + 1
+        };
+        let mut new_codes = Vec::with_capacity(new as usize);
+        let mut new_ids = Vec::with_capacity(new as usize);
+        let unknown = codes.iter_mut().zip(ids).filter(|(c, _)| **c == 0);
+        for (next, (code, id)) in (first..).zip(unknown) {
+            *code = next;
+            new_codes.push(next);
+            new_ids.push(id.as_str());
+        }
+        let code_column: ArrayRef = Arc::new(Int64Array::from(new_codes));
+        let id_column: ArrayRef = Arc::new(StringArray::from(new_ids));
+        let new = record_of(
+            "item_codes",
+            [("code", code_column), ("item_id", id_column)],
+        )?;
+        append(tx, "item_codes", false, new)?;
+    }
+    Ok((codes, any_known))
+}
+
+/// Appends `record` to `table` inside `tx`: a temporary table (a stage) or one of the database's.
+fn append(
+    tx: &duckdb::Transaction<'_>,
+    table: &str,
+    temporary: bool,
+    record: RecordBatch,
+) -> Result<(), StoreError> {
+    let context = || StoreError::sql(format!("appending to {table}"));
+    let mut app = match temporary {
+        true => tx.appender_to_catalog_and_db(table, "temp", "main"),
+        false => tx.appender(table),
+    }
+    .map_err(context())?;
+    app.append_record_batch(record).map_err(context())?;
+    app.flush().map_err(context())
+}
+
+/// A record batch of `columns`, for the store's own bookkeeping tables.
+fn record_of<const N: usize>(
+    table: &str,
+    columns: [(&str, ArrayRef); N],
+) -> Result<RecordBatch, StoreError> {
+    RecordBatch::try_from_iter(columns).map_err(|e| StoreError::Batch {
+        table: table.to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// Removes the stored items of `source` that are `keep` under an older key (same `custom_fields.node_id`),
@@ -821,8 +909,12 @@ fn retire_moved(
     for (id, key) in old {
         for t in schema::loaded_tables() {
             if t.replace_key == ["item_id"] {
+                let rows_of_item = match t.has_item_codes() {
+                    true => "item_id IN (SELECT code FROM main.item_codes WHERE item_id = ?)",
+                    false => "item_id = ?",
+                };
                 tx.execute(
-                    &format!("DELETE FROM main.{} WHERE item_id = ?", t.stored_name()),
+                    &format!("DELETE FROM main.{} WHERE {rows_of_item}", t.stored_name()),
                     [&id],
                 )
                 .map_err(StoreError::sql(context()))?;

@@ -26,6 +26,10 @@ pub enum ColType {
     /// are most of what DuckDB spends loading the two 20M-row tables of a million issues, and a code costs a
     /// fraction of that.
     Label,
+    /// The id of a work item, stored as a `BIGINT` code into [`ITEM_CODES_DDL`]'s table; the table's view
+    /// gives the id back under the column's name. Only in the tables with a row per status move or stay,
+    /// where the same long id would otherwise be compressed again on twenty rows per item.
+    Item,
 }
 
 impl ColType {
@@ -39,6 +43,30 @@ impl ColType {
             Self::Timestamp => "TIMESTAMP",
             Self::TextList => "VARCHAR[]",
             Self::Label => "INTEGER",
+            Self::Item => "BIGINT",
+        }
+    }
+}
+
+/// How a schema version stores [`ColType::Label`] and [`ColType::Item`] columns: the DDL of a migration is
+/// rendered as of its version, so a released migration keeps doing what it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    /// Schema 1 to 6: both as text, in a table named like the table.
+    Text,
+    /// Schema 7: labels as codes, item ids as text, in `{name}_coded` behind a view.
+    Labels,
+    /// Schema 8 on: both as codes.
+    LabelsAndItems,
+}
+
+impl Coding {
+    fn sql_type(self, ty: ColType) -> &'static str {
+        match (self, ty) {
+            (Self::Text, ColType::Label | ColType::Item) | (Self::Labels, ColType::Item) => {
+                "VARCHAR"
+            }
+            (_, other) => other.duckdb(),
         }
     }
 }
@@ -70,10 +98,17 @@ pub struct TableDef {
 }
 
 impl TableDef {
-    /// Whether some column is a [`ColType::Label`]: the rows are then stored in [`TableDef::stored_name`] and
-    /// read through a view named [`TableDef::name`].
+    /// Whether some column is a [`ColType::Label`] or a [`ColType::Item`]: the rows are then stored in
+    /// [`TableDef::stored_name`] and read through a view named [`TableDef::name`].
     pub fn is_coded(&self) -> bool {
-        self.columns.iter().any(|c| c.ty == ColType::Label)
+        self.columns
+            .iter()
+            .any(|c| matches!(c.ty, ColType::Label | ColType::Item))
+    }
+
+    /// Whether `item_id` is a [`ColType::Item`] code: rows of an item are then found through `item_codes`.
+    pub fn has_item_codes(&self) -> bool {
+        self.columns.iter().any(|c| c.ty == ColType::Item)
     }
 
     /// The table that holds the rows: `name` itself, or `{name}_coded` behind the view of a coded table.
@@ -85,21 +120,18 @@ impl TableDef {
         }
     }
 
-    /// `CREATE TABLE IF NOT EXISTS` of the stored table in DuckDB's dialect (labels as codes).
+    /// `CREATE TABLE IF NOT EXISTS` of the stored table in DuckDB's dialect (labels and item ids as codes).
     pub fn duckdb_ddl(&self) -> String {
-        self.render_ddl(&self.stored_name(), |ty| ty.duckdb())
+        self.render_ddl(&self.stored_name(), Coding::LabelsAndItems)
     }
 
-    /// `CREATE TABLE IF NOT EXISTS` of the table as schema versions 1 to 6 had it: labels as text, under
-    /// `name`. Only for the migrations that predate coded columns.
+    /// `CREATE TABLE IF NOT EXISTS` of the table as schema versions 1 to 6 had it: labels and item ids as
+    /// text, under `name`. Only for the migrations that predate coded columns.
     pub fn duckdb_text_ddl(&self) -> String {
-        self.render_ddl(self.name, |ty| match ty {
-            ColType::Label => "VARCHAR",
-            other => other.duckdb(),
-        })
+        self.render_ddl(self.name, Coding::Text)
     }
 
-    fn render_ddl(&self, table: &str, ty: impl Fn(ColType) -> &'static str) -> String {
+    fn render_ddl(&self, table: &str, coding: Coding) -> String {
         let cols: Vec<String> = self
             .columns
             .iter()
@@ -107,7 +139,7 @@ impl TableDef {
                 format!(
                     "    {} {}{}",
                     c.name,
-                    ty(c.ty),
+                    coding.sql_type(c.ty),
                     if c.nullable { "" } else { " NOT NULL" }
                 )
             })
@@ -120,20 +152,32 @@ impl TableDef {
 
     /// The view that gives a coded table its columns as text, under `name`; `None` for other tables.
     pub fn duckdb_view(&self) -> Option<String> {
+        self.render_view(Coding::LabelsAndItems)
+    }
+
+    fn render_view(&self, coding: Coding) -> Option<String> {
         if !self.is_coded() {
             return None;
         }
         let mut select = Vec::new();
         let mut joins = String::new();
         for c in self.columns {
-            if c.ty == ColType::Label {
-                select.push(format!("l_{0}.label AS {0}", c.name));
-                joins.push_str(&format!(
-                    "\n    LEFT JOIN labels l_{0} ON l_{0}.code = t.{0}",
-                    c.name
-                ));
-            } else {
-                select.push(format!("t.{}", c.name));
+            match (c.ty, coding) {
+                (ColType::Label, _) => {
+                    select.push(format!("l_{0}.label AS {0}", c.name));
+                    joins.push_str(&format!(
+                        "\n    LEFT JOIN labels l_{0} ON l_{0}.code = t.{0}",
+                        c.name
+                    ));
+                }
+                (ColType::Item, Coding::LabelsAndItems) => {
+                    select.push(format!("i_{0}.item_id AS {0}", c.name));
+                    joins.push_str(&format!(
+                        "\n    JOIN item_codes i_{0} ON i_{0}.code = t.{0}",
+                        c.name
+                    ));
+                }
+                _ => select.push(format!("t.{}", c.name)),
             }
         }
         Some(format!(
@@ -144,9 +188,9 @@ impl TableDef {
         ))
     }
 
-    /// Statements that turn the text table `name` (schema 1 to 6) into its stored table and view, codes for
-    /// new labels included. Only for coded tables.
-    fn coding_statements(&self) -> Vec<String> {
+    /// Statements that turn the text table `name` (schema 1 to 6) into its stored table and view of schema 7,
+    /// codes for new labels included. Only for coded tables.
+    fn label_coding_statements(&self) -> Vec<String> {
         let labels: Vec<&str> = self
             .columns
             .iter()
@@ -177,7 +221,7 @@ impl TableDef {
                  FROM ({}) WHERE label IS NOT NULL AND label NOT IN (SELECT label FROM labels) GROUP BY label",
                 values.join(" UNION ")
             ),
-            self.duckdb_ddl(),
+            self.render_ddl(&self.stored_name(), Coding::Labels),
             format!(
                 "INSERT INTO {} SELECT {} FROM {} t",
                 self.stored_name(),
@@ -185,6 +229,36 @@ impl TableDef {
                 self.name
             ),
             format!("DROP TABLE {}", self.name),
+            self.render_view(Coding::Labels).unwrap_or_default(),
+        ]
+    }
+
+    /// Statements that rebuild the stored table of schema 7 with item ids as codes (given out beforehand into
+    /// `item_codes`), and its view. Only for tables with a [`ColType::Item`] column.
+    fn item_coding_statements(&self) -> Vec<String> {
+        let stored = self.stored_name();
+        let copy: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| match c.ty {
+                ColType::Item => format!("i_{0}.code AS {0}", c.name),
+                _ => format!("t.{}", c.name),
+            })
+            .collect();
+        let joins: String = self
+            .columns
+            .iter()
+            .filter(|c| c.ty == ColType::Item)
+            .map(|c| format!(" JOIN item_codes i_{0} ON i_{0}.item_id = t.{0}", c.name))
+            .collect();
+        vec![
+            format!("ALTER TABLE {stored} RENAME TO {stored}_v7"),
+            self.duckdb_ddl(),
+            format!(
+                "INSERT INTO {stored} SELECT {} FROM {stored}_v7 t{joins}",
+                copy.join(", ")
+            ),
+            format!("DROP TABLE {stored}_v7"),
             self.duckdb_view().unwrap_or_default(),
         ]
     }
@@ -259,7 +333,7 @@ pub const STATUS_CHANGES: TableDef = TableDef {
     name: "status_changes",
     doc: "Every status move of every work item",
     columns: &[
-        c("item_id", Text),
+        c("item_id", Item),
         c("change_id", Text),
         c("changed_at", Timestamp),
         n("author", Label),
@@ -341,7 +415,7 @@ pub const STATUS_INTERVALS: TableDef = TableDef {
     name: "status_intervals",
     doc: "Each stay of each item in one status; ended_at is NULL for the current status",
     columns: &[
-        c("item_id", Text),
+        c("item_id", Item),
         c("seq", Int),
         c("status", Label),
         c("category", Label),
@@ -377,7 +451,7 @@ pub const TRACKER_EXPORTER_ISSUE_METRICS: TableDef = TableDef {
     doc:
         "tracker-exporter 2.0.0 compatible issue_metrics rows (closed stays only, counted per exit)",
     columns: &[
-        c("item_id", Text),
+        c("item_id", Item),
         c("last_seen", Timestamp),
         c("issue_key", Text),
         c("status_name", Label),
@@ -622,6 +696,14 @@ pub const LABELS_DDL: &str = "CREATE TABLE IF NOT EXISTS labels (
     label VARCHAR NOT NULL UNIQUE
 )";
 
+/// The codes of [`ColType::Item`] columns: one per item id a load brought (work items included, so a load
+/// learns from one lookup both the codes of its items and whether any is stored), given out from 1 by the
+/// store, never reused or changed. No index: loads append to it and look codes up with one hash join.
+pub const ITEM_CODES_DDL: &str = "CREATE TABLE IF NOT EXISTS item_codes (
+    code BIGINT NOT NULL,
+    item_id VARCHAR NOT NULL
+)";
+
 /// One schema version: the statements that bring the previous version to it.
 #[derive(Debug, Clone)]
 pub struct Migration {
@@ -684,16 +766,47 @@ pub fn duckdb_migrations() -> Vec<Migration> {
             version: 7,
             description:
                 "status names, categories and people of the status tables as codes into labels",
-            statements: coding_migration(),
+            statements: label_coding_migration(),
+        },
+        Migration {
+            version: 8,
+            description: "work item ids of the status tables as codes into item_codes",
+            statements: item_coding_migration(),
         },
     ]
 }
 
 /// Schema 7: the labels table, then each coded table rebuilt from its text form, then the views that read it.
-fn coding_migration() -> Vec<String> {
+fn label_coding_migration() -> Vec<String> {
     let mut statements = vec![LABELS_DDL.to_string()];
     for t in loaded_tables().filter(|t| t.is_coded()) {
-        statements.extend(t.coding_statements());
+        statements.extend(t.label_coding_statements());
+    }
+    statements.push(ITEM_STATUS_TIME_VIEW.to_string());
+    statements.push(CHANGELOG_VIEW.to_string());
+    statements
+}
+
+/// Schema 8: codes for every stored item id (work items and the rows of the tables with item codes), then
+/// those tables rebuilt with the codes, then the views that read them.
+fn item_coding_migration() -> Vec<String> {
+    let coded: Vec<&TableDef> = loaded_tables().filter(|t| t.has_item_codes()).collect();
+    let ids: Vec<String> = std::iter::once("SELECT id AS item_id FROM work_items".to_string())
+        .chain(
+            coded
+                .iter()
+                .map(|t| format!("SELECT item_id FROM {}", t.stored_name())),
+        )
+        .collect();
+    let mut statements = vec![
+        ITEM_CODES_DDL.to_string(),
+        format!(
+            "INSERT INTO item_codes SELECT row_number() OVER (ORDER BY item_id), item_id FROM ({})",
+            ids.join(" UNION ")
+        ),
+    ];
+    for t in coded {
+        statements.extend(t.item_coding_statements());
     }
     statements.push(ITEM_STATUS_TIME_VIEW.to_string());
     statements.push(CHANGELOG_VIEW.to_string());
@@ -724,17 +837,20 @@ mod tests {
         assert!(ddl.starts_with("CREATE TABLE IF NOT EXISTS status_changes_coded ("));
         assert!(ddl.contains("changed_at TIMESTAMP NOT NULL"));
         assert!(ddl.contains("from_status INTEGER,"));
+        assert!(ddl.contains("item_id BIGINT NOT NULL"));
         let text = STATUS_CHANGES.duckdb_text_ddl();
         assert!(text.starts_with("CREATE TABLE IF NOT EXISTS status_changes ("));
         assert!(text.contains("from_status VARCHAR,"));
+        assert!(text.contains("item_id VARCHAR NOT NULL"));
         assert_eq!(WORK_ITEMS.duckdb_ddl(), WORK_ITEMS.duckdb_text_ddl());
     }
 
     #[test]
     fn coded_tables_read_through_a_view_with_their_columns() {
         let view = STATUS_INTERVALS.duckdb_view().unwrap();
-        assert!(view.starts_with("CREATE OR REPLACE VIEW status_intervals AS SELECT t.item_id, t.seq, l_status.label AS status"));
+        assert!(view.starts_with("CREATE OR REPLACE VIEW status_intervals AS SELECT i_item_id.item_id AS item_id, t.seq, l_status.label AS status"));
         assert!(view.contains("FROM status_intervals_coded t"));
+        assert!(view.contains("JOIN item_codes i_item_id ON i_item_id.code = t.item_id"));
         assert!(view.contains("LEFT JOIN labels l_category ON l_category.code = t.category"));
         assert!(WORK_ITEMS.duckdb_view().is_none());
     }

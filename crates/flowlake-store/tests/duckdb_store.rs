@@ -157,69 +157,82 @@ fn change(item: &str, n: usize, author: Option<&str>, from: &str, to: &str) -> S
     }
 }
 
-/// A file written before schema 7 (labels as text in the status tables) reads the same after the upgrade,
-/// and later loads number new labels after the ones the upgrade gave out.
-#[test]
-fn a_schema_6_file_reads_the_same_once_its_labels_are_codes() {
+/// A database file at schema `version`, holding the rows `inserts` adds.
+fn file_at_version(path: &std::path::Path, version: i64, inserts: &str) {
     use flowlake_store::schema::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("f.duckdb");
-    {
-        let conn = duckdb::Connection::open(&path).unwrap();
-        conn.execute_batch(SCHEMA_MIGRATIONS_DDL).unwrap();
-        for m in duckdb_migrations().iter().filter(|m| m.version <= 6) {
-            for s in &m.statements {
-                conn.execute_batch(s).unwrap();
-            }
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
-                duckdb::params![m.version, m.description],
-            )
-            .unwrap();
+    let conn = duckdb::Connection::open(path).unwrap();
+    conn.execute_batch(SCHEMA_MIGRATIONS_DDL).unwrap();
+    for m in duckdb_migrations().iter().filter(|m| m.version <= version) {
+        for s in &m.statements {
+            conn.execute_batch(s).unwrap();
         }
-        conn.execute_batch(
-            "INSERT INTO status_changes VALUES
-                ('demo:P-1', '1', '2024-01-01 11:00:00', 'demo:alice', 'Open', 'In Progress'),
-                ('demo:P-1', '2', '2024-01-01 12:00:00', NULL, 'In Progress', 'Готово');
-             INSERT INTO status_intervals VALUES
-                ('demo:P-1', 0, 'Open', 'todo', '2024-01-01 10:00:00', '2024-01-01 11:00:00', 3600, 3600),
-                ('demo:P-1', 1, 'In Progress', 'in_progress', '2024-01-01 11:00:00', '2024-01-01 12:00:00', 3600, 3600),
-                ('demo:P-1', 2, 'Готово', 'done', '2024-01-01 12:00:00', NULL, 0, 0);
-             INSERT INTO tracker_exporter_issue_metrics VALUES
-                ('demo:P-1', '2024-01-01 11:00:00', 'P-1', 'open', 1, 3600, '1h', 3600, '1h');",
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+            duckdb::params![m.version, m.description],
         )
         .unwrap();
     }
-    let as_json = |conn: &duckdb::Connection, table: &str| -> Vec<String> {
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT to_json(t)::VARCHAR AS r FROM {table} t ORDER BY r"
-            ))
-            .unwrap();
-        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
-        rows.collect::<Result<_, _>>().unwrap()
-    };
-    let tables = [
-        "status_changes",
-        "status_intervals",
-        "item_status_time",
-        "tracker_exporter_issue_metrics",
-        "changelog",
-    ];
-    let before: Vec<Vec<String>> = {
-        let conn = duckdb::Connection::open(&path).unwrap();
-        tables.iter().map(|t| as_json(&conn, t)).collect()
-    };
-    drop(DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap());
-    {
-        let conn = duckdb::Connection::open(&path).unwrap();
-        for (table, expected) in tables.iter().zip(&before) {
-            assert!(!expected.is_empty(), "{table}");
-            assert_eq!(&as_json(&conn, table), expected, "{table}");
-        }
+    conn.execute_batch(inserts).unwrap();
+}
+
+/// The tables and views whose rows an upgrade must leave as they read.
+const UPGRADED: [&str; 5] = [
+    "status_changes",
+    "status_intervals",
+    "item_status_time",
+    "tracker_exporter_issue_metrics",
+    "changelog",
+];
+
+/// Every row of each of [`UPGRADED`] as JSON, sorted.
+fn rows_as_json(path: &std::path::Path) -> Vec<Vec<String>> {
+    let conn = duckdb::Connection::open(path).unwrap();
+    UPGRADED
+        .iter()
+        .map(|table| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT to_json(t)::VARCHAR AS r FROM {table} t ORDER BY r"
+                ))
+                .unwrap();
+            let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+            rows.collect::<Result<_, _>>().unwrap()
+        })
+        .collect()
+}
+
+/// Opens the file at `path` for writing, which upgrades it, and checks every row reads as before.
+fn upgrade_reads_the_same(path: &std::path::Path) {
+    let before = rows_as_json(path);
+    drop(DuckDbStore::open(path, OpenMode::ReadWrite).unwrap());
+    for ((table, expected), found) in UPGRADED.iter().zip(&before).zip(rows_as_json(path)) {
+        assert!(!expected.is_empty(), "{table}");
+        assert_eq!(&found, expected, "{table}");
     }
+}
+
+/// A file written before schema 7 (labels and item ids as text in the status tables) reads the same after the
+/// upgrade, and later loads number new labels after the ones the upgrade gave out.
+#[test]
+fn a_schema_6_file_reads_the_same_once_its_labels_and_items_are_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.duckdb");
+    file_at_version(
+        &path,
+        6,
+        "INSERT INTO status_changes VALUES
+            ('demo:P-1', '1', '2024-01-01 11:00:00', 'demo:alice', 'Open', 'In Progress'),
+            ('demo:P-1', '2', '2024-01-01 12:00:00', NULL, 'In Progress', 'Готово');
+         INSERT INTO status_intervals VALUES
+            ('demo:P-1', 0, 'Open', 'todo', '2024-01-01 10:00:00', '2024-01-01 11:00:00', 3600, 3600),
+            ('demo:P-1', 1, 'In Progress', 'in_progress', '2024-01-01 11:00:00', '2024-01-01 12:00:00', 3600, 3600),
+            ('demo:P-1', 2, 'Готово', 'done', '2024-01-01 12:00:00', NULL, 0, 0);
+         INSERT INTO tracker_exporter_issue_metrics VALUES
+            ('demo:P-1', '2024-01-01 11:00:00', 'P-1', 'open', 1, 3600, '1h', 3600, '1h');",
+    );
+    upgrade_reads_the_same(&path);
     let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     let text =
         |v: &[&str]| -> Vec<Option<String>> { v.iter().map(|s| Some(s.to_string())).collect() };
     assert_eq!(
@@ -256,6 +269,69 @@ fn a_schema_6_file_reads_the_same_once_its_labels_are_codes() {
             Some("Open".to_string()),
             Some("Blocked".to_string())
         ]]
+    );
+}
+
+/// A file of schema 7 (item ids as text in the status tables) reads the same once its item ids are codes;
+/// a later load replaces an upgraded item's rows through its code and gives a new item the next code.
+#[test]
+fn a_schema_7_file_reads_the_same_once_its_item_ids_are_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.duckdb");
+    file_at_version(
+        &path,
+        7,
+        "INSERT INTO labels VALUES (1, 'Open'), (2, 'In Progress'), (3, 'todo'), (4, 'in_progress'), (5, 'open');
+         INSERT INTO work_items SELECT * FROM (VALUES
+            ('demo:P-1', 'demo', 'P', 'P-1', 'title', 'Bug', 'bug', 'In Progress', 'in_progress', NULL, NULL, NULL,
+             []::VARCHAR[], []::VARCHAR[], NULL, TIMESTAMP '2024-01-01 10:00:00', TIMESTAMP '2024-01-01 11:00:00',
+             NULL, NULL, '{}'));
+         INSERT INTO status_changes_coded VALUES
+            ('demo:P-1', '1', '2024-01-01 11:00:00', NULL, 1, 2),
+            ('demo:P-9', '1', '2024-01-01 11:00:00', NULL, 1, 2);
+         INSERT INTO status_intervals_coded VALUES
+            ('demo:P-1', 0, 1, 3, '2024-01-01 10:00:00', '2024-01-01 11:00:00', 3600, 3600),
+            ('demo:P-1', 1, 2, 4, '2024-01-01 11:00:00', NULL, 0, 0);
+         INSERT INTO tracker_exporter_issue_metrics_coded VALUES
+            ('demo:P-1', '2024-01-01 11:00:00', 'P-1', 5, 1, 3600, '1h', 3600, '1h');",
+    );
+    upgrade_reads_the_same(&path);
+    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(
+        rows(&store, "SELECT code, item_id FROM item_codes ORDER BY code"),
+        [
+            [Some("1".to_string()), Some("demo:P-1".to_string())],
+            [Some("2".to_string()), Some("demo:P-9".to_string())],
+        ],
+        "every stored item id, work items and rows without one alike"
+    );
+    store
+        .load(&mut batch(&[("P-1", 3), ("P-2", 1)]), None)
+        .unwrap();
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT item_id, count(*) FROM status_changes GROUP BY item_id ORDER BY item_id"
+        ),
+        [
+            [Some("demo:P-1".to_string()), Some("3".to_string())],
+            [Some("demo:P-2".to_string()), Some("1".to_string())],
+            [Some("demo:P-9".to_string()), Some("1".to_string())],
+        ],
+        "P-1's rows replaced, P-2's added"
+    );
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT max(code), count(*), count(DISTINCT item_id) FROM item_codes"
+        ),
+        [[
+            Some("3".to_string()),
+            Some("3".to_string()),
+            Some("3".to_string())
+        ]],
+        "one code per item id"
     );
 }
 
@@ -378,7 +454,7 @@ fn a_read_only_file_cannot_be_opened_for_writing() {
 }
 
 #[test]
-fn loads_side_by_side_on_clones_give_each_new_label_one_code() {
+fn loads_side_by_side_on_clones_give_each_new_label_and_item_one_code() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.duckdb");
     let store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
@@ -428,6 +504,25 @@ fn loads_side_by_side_on_clones_give_each_new_label_one_code() {
             "SELECT count(*) FROM status_changes WHERE author = 'demo:bob'"
         ),
         [[Some("200".to_string())]]
+    );
+    // Each item got a code of its own, and its rows read back under its id.
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT count(*), count(DISTINCT code), count(DISTINCT item_id) FROM item_codes"
+        ),
+        [[
+            Some("200".to_string()),
+            Some("200".to_string()),
+            Some("200".to_string())
+        ]]
+    );
+    assert_eq!(
+        rows(
+            &store,
+            "SELECT count(*) FROM status_changes s JOIN work_items w ON w.id = s.item_id"
+        ),
+        [[Some("400".to_string())]]
     );
     // A fresh handle on the file reads the same labels.
     drop(store);
