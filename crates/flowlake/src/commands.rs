@@ -124,7 +124,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 &Bar::new(quiet),
             )?;
             if !quiet {
-                println!("rebuilt {} items from {} raw records", r.items, r.records);
+                outln!("rebuilt {} items from {} raw records", r.items, r.records);
             }
             Ok(())
         }
@@ -190,7 +190,7 @@ fn init(path: &Path, force: bool, quiet: bool) -> Result<()> {
     std::fs::write(path, template(Utc::now().date_naive()))
         .with_context(|| format!("writing {}", path.display()))?;
     if !quiet {
-        println!(
+        outln!(
             "wrote {} — edit it, then run `flowlake sync`",
             path.display()
         );
@@ -316,7 +316,7 @@ fn demo(
     if !quiet {
         let store = open(&config, OpenMode::ReadOnly)?;
         render::sync_summary(&reports, &store)?;
-        println!();
+        outln!();
     }
     let args = MetricsArgs {
         from: None,
@@ -332,7 +332,7 @@ fn demo(
     };
     metrics(&config, &args)?;
     if !quiet {
-        println!(
+        outln!(
             "\nNext: flowlake metrics --project CORE --by day · flowlake query \"select * from item_metrics limit 5\" · flowlake export --format parquet"
         );
     }
@@ -391,7 +391,7 @@ fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
     if !quiet {
         let store = open(&config, OpenMode::ReadOnly)?;
         render::sync_summary(&reports, &store)?;
-        println!();
+        outln!();
     }
     let args = MetricsArgs {
         from: None,
@@ -407,7 +407,7 @@ fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
     };
     metrics(&config, &args)?;
     if !quiet {
-        println!(
+        outln!(
             "\nNext: flowlake query \"select repository, count(*), median(seconds_to_first_review)/3600 as h_to_review, median(seconds_to_merge)/3600 as h_to_merge from pull_requests group by 1\""
         );
     }
@@ -484,7 +484,7 @@ fn export(
         let path = out.join(format!("{name}.{ext}"));
         store.export(&sql, &path, ext)?;
         if !quiet {
-            println!("{}", path.display());
+            outln!("{}", path.display());
         }
     }
     Ok(())

@@ -1,5 +1,14 @@
 //! The `flowlake` command line: argument parsing, logging and error reporting around the engine.
 
+/// `println!` that returns an error instead of panicking when stdout is gone (`flowlake query … | head`): the
+/// error travels up to `main`, which ends the run quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
 mod cli;
 mod commands;
 mod progress_bar;
@@ -39,9 +48,19 @@ fn main() -> ExitCode {
     init_logging(&cli);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): what it wanted was printed.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

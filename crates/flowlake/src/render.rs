@@ -45,15 +45,15 @@ pub fn query_result(r: &QueryResult, format: OutputFormat) -> Result<()> {
                         .map(|v| Cell::new(v.as_deref().unwrap_or("NULL"))),
                 );
             }
-            println!("{t}");
-            println!(
+            outln!("{t}");
+            outln!(
                 "({} row{})",
                 rows.len(),
                 if rows.len() == 1 { "" } else { "s" }
             );
         }
         OutputFormat::Csv => {
-            println!(
+            outln!(
                 "{}",
                 r.columns
                     .iter()
@@ -62,7 +62,7 @@ pub fn query_result(r: &QueryResult, format: OutputFormat) -> Result<()> {
                     .join(",")
             );
             for row in &rows {
-                println!(
+                outln!(
                     "{}",
                     row.iter()
                         .map(|v| csv_field(v.as_deref().unwrap_or("")))
@@ -90,7 +90,7 @@ pub fn query_result(r: &QueryResult, format: OutputFormat) -> Result<()> {
                         .collect()
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&objects)?);
+            outln!("{}", serde_json::to_string_pretty(&objects)?);
         }
     }
     Ok(())
@@ -116,7 +116,7 @@ pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
             Cell::new(short_cursor(r.cursor.as_deref())),
         ]);
     }
-    println!("{t}");
+    outln!("{t}");
     if reports.iter().any(|r| !r.requests.is_empty()) {
         let mut req = table(&[
             "source",
@@ -140,13 +140,13 @@ pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
                 ]);
             }
         }
-        println!("API requests:\n{req}");
+        outln!("API requests:\n{req}");
     }
     let mut counts = table(&["table", "rows"]);
     for d in DATA_TABLES {
         counts.add_row(vec![Cell::new(d.name), right(store.count(d.name)?)]);
     }
-    println!("store {}:\n{counts}", store.path().display());
+    outln!("store {}:\n{counts}", store.path().display());
     Ok(())
 }
 
@@ -188,17 +188,20 @@ fn bar(value: u64, max: u64, width: usize) -> String {
 /// Prints the metrics report.
 pub fn metrics_report(r: &MetricsReport, format: OutputFormat, calendar: &str) -> Result<()> {
     match format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(r)?),
-        OutputFormat::Csv => metrics_csv(r),
-        OutputFormat::Table => metrics_table(r, calendar),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(r)?),
+        OutputFormat::Csv => metrics_csv(r)?,
+        OutputFormat::Table => metrics_table(r, calendar)?,
     }
     Ok(())
 }
 
-fn metrics_table(r: &MetricsReport, calendar: &str) {
-    println!(
+fn metrics_table(r: &MetricsReport, calendar: &str) -> Result<()> {
+    outln!(
         "Flow metrics {} … {} · {} items · {} completed in range · business time: {calendar}\n",
-        r.from, r.to, r.items, r.completed
+        r.from,
+        r.to,
+        r.items,
+        r.completed
     );
     let mut t = table(&[
         "time to done (completed in range)",
@@ -220,7 +223,7 @@ fn metrics_table(r: &MetricsReport, calendar: &str) {
         &r.cycle_time_business,
         work_hours,
     ));
-    println!("{t}");
+    outln!("{t}");
     let eff = r
         .flow_efficiency_mean
         .map_or_else(|| "-".into(), |e| format!("{:.0}%", e * 100.0));
@@ -229,7 +232,7 @@ fn metrics_table(r: &MetricsReport, calendar: &str) {
     } else {
         "-".into()
     };
-    println!(
+    outln!(
         "flow efficiency (mean): {eff} · reopened: {reopened} · WIP now: {}\n",
         r.wip_now
     );
@@ -255,7 +258,7 @@ fn metrics_table(r: &MetricsReport, calendar: &str) {
             Cell::new(bar(*count, max, 30)),
         ]);
     }
-    println!("Throughput and WIP\n{tp}\n");
+    outln!("Throughput and WIP\n{tp}\n");
 
     let mut ts = table(&[
         "status",
@@ -281,7 +284,7 @@ fn metrics_table(r: &MetricsReport, calendar: &str) {
             right(format!("{:.1}h", s.mean_business_seconds / 3600.0)),
         ]);
     }
-    println!("Time in status (statuses before done; all matching items, current stays up to now)\n{ts}\n");
+    outln!("Time in status (statuses before done; all matching items, current stays up to now)\n{ts}\n");
 
     let mut ag = table(&["oldest open items", "status", "age"]);
     for e in &r.oldest {
@@ -291,17 +294,18 @@ fn metrics_table(r: &MetricsReport, calendar: &str) {
             right(short_days(e.age_seconds as f64)),
         ]);
     }
-    println!(
+    outln!(
         "Aging of open work: {} items · p50 {} · p85 {} · p95 {}\n{ag}",
         r.aging.count,
         dur(r.aging.p50),
         dur(r.aging.p85),
         dur(r.aging.p95)
     );
+    Ok(())
 }
 
-fn metrics_csv(r: &MetricsReport) {
-    println!("section,key,metric,value");
+fn metrics_csv(r: &MetricsReport) -> Result<()> {
+    outln!("section,key,metric,value");
     let opt = |v: Option<i64>| v.map_or(String::new(), |v| v.to_string());
     for (name, p) in [
         ("lead_seconds", &r.lead_time),
@@ -310,39 +314,40 @@ fn metrics_csv(r: &MetricsReport) {
         ("cycle_business_seconds", &r.cycle_time_business),
         ("aging_seconds", &r.aging),
     ] {
-        println!("percentiles,{name},count,{}", p.count);
-        println!("percentiles,{name},p50,{}", opt(p.p50));
-        println!("percentiles,{name},p85,{}", opt(p.p85));
-        println!("percentiles,{name},p95,{}", opt(p.p95));
+        outln!("percentiles,{name},count,{}", p.count);
+        outln!("percentiles,{name},p50,{}", opt(p.p50));
+        outln!("percentiles,{name},p85,{}", opt(p.p85));
+        outln!("percentiles,{name},p95,{}", opt(p.p95));
     }
     for (d, c) in &r.throughput {
-        println!("throughput,{d},completed,{c}");
+        outln!("throughput,{d},completed,{c}");
     }
     for (d, w) in &r.wip {
-        println!("wip,{d},items,{w}");
+        outln!("wip,{d},items,{w}");
     }
     for s in &r.time_in_status {
         let key = csv_field(&s.status);
-        println!("time_in_status,{key},items,{}", s.items);
-        println!("time_in_status,{key},mean_seconds,{:.0}", s.mean_seconds);
-        println!("time_in_status,{key},p50_seconds,{}", opt(s.per_item.p50));
-        println!("time_in_status,{key},p85_seconds,{}", opt(s.per_item.p85));
-        println!(
+        outln!("time_in_status,{key},items,{}", s.items);
+        outln!("time_in_status,{key},mean_seconds,{:.0}", s.mean_seconds);
+        outln!("time_in_status,{key},p50_seconds,{}", opt(s.per_item.p50));
+        outln!("time_in_status,{key},p85_seconds,{}", opt(s.per_item.p85));
+        outln!(
             "time_in_status,{key},mean_business_seconds,{:.0}",
             s.mean_business_seconds
         );
     }
     for (status, (_, counts)) in &r.cumulative_flow {
         for (d, c) in r.cfd_days.iter().zip(counts) {
-            println!("cumulative_flow,{d},{},{c}", csv_field(status));
+            outln!("cumulative_flow,{d},{},{c}", csv_field(status));
         }
     }
+    Ok(())
 }
 
 /// Prints benchmark figures.
 pub fn bench_report(r: &BenchReport, format: OutputFormat) -> Result<()> {
     if format == OutputFormat::Json {
-        println!("{}", serde_json::to_string_pretty(r)?);
+        outln!("{}", serde_json::to_string_pretty(r)?);
         return Ok(());
     }
     let mut t = table(&["measure", "value"]);
@@ -377,13 +382,17 @@ pub fn bench_report(r: &BenchReport, format: OutputFormat) -> Result<()> {
         t.add_row(vec![Cell::new(k), right(v)]);
     }
     if format == OutputFormat::Csv {
-        println!("measure,value");
-        println!(
+        outln!("measure,value");
+        outln!(
             "issues,{}\nstatus_changes,{}\nrows_loaded,{}\nwall_seconds,{:.2}\npeak_rss_bytes,{}",
-            r.issues, r.status_changes, r.rows_loaded, r.wall_seconds, r.peak_rss_bytes
+            r.issues,
+            r.status_changes,
+            r.rows_loaded,
+            r.wall_seconds,
+            r.peak_rss_bytes
         );
         return Ok(());
     }
-    println!("{t}");
+    outln!("{t}");
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use common::{count, fails, ok};
 
@@ -57,6 +57,25 @@ fn demo_then_metrics_and_query_answer_from_the_duckdb_file() {
     );
     assert!(csv.starts_with("section,key,metric,value\n"));
     assert!(csv.contains("throughput,2026-06-29,completed,"));
+
+    // A reader that goes away early (`flowlake metrics | head`) ends the run quietly, not with a panic.
+    for args in [
+        &["metrics", "--to", "2026-06-30", "--by", "day", "-f", "csv"][..],
+        &["query", "select * from status_changes"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flowlake"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
 }
 
 #[test]
