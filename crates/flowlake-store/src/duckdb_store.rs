@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use duckdb::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
-use duckdb::arrow::datatypes::{Int32Type, Int64Type};
+use duckdb::arrow::datatypes::{ArrowNativeType, ArrowPrimitiveType, Int32Type, Int64Type};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
@@ -749,32 +749,30 @@ fn with_store_codes(
     if !def.is_coded() {
         return Ok(record);
     }
-    let columns: Vec<ArrayRef> =
-        def.columns
-            .iter()
-            .zip(record.columns())
-            .map(|(c, array)| -> ArrayRef {
-                match c.ty {
-                    ColType::Label => match array.as_primitive_opt::<Int32Type>() {
-                        Some(numbers) => Arc::new(numbers.unary::<_, Int32Type>(|n| {
-                            labels.get(n as usize).copied().unwrap_or(0)
-                        })),
-                        None => Arc::clone(array),
-                    },
-                    ColType::Item => match array.as_primitive_opt::<Int64Type>() {
-                        Some(numbers) => Arc::new(numbers.unary::<_, Int64Type>(|n| {
-                            items.get(n as usize).copied().unwrap_or(0)
-                        })),
-                        None => Arc::clone(array),
-                    },
-                    _ => Arc::clone(array),
-                }
-            })
-            .collect();
+    let columns: Vec<ArrayRef> = def
+        .columns
+        .iter()
+        .zip(record.columns())
+        .map(|(c, array)| match c.ty {
+            ColType::Label => recode::<Int32Type>(array, labels),
+            ColType::Item => recode::<Int64Type>(array, items),
+            _ => Arc::clone(array),
+        })
+        .collect();
     RecordBatch::try_new(record.schema(), columns).map_err(|e| StoreError::Batch {
         table: def.name.to_string(),
         message: e.to_string(),
     })
+}
+
+/// `array` of a batch's numbers as the store's `codes` (indexed by those numbers).
+fn recode<T: ArrowPrimitiveType>(array: &ArrayRef, codes: &[T::Native]) -> ArrayRef {
+    match array.as_primitive_opt::<T>() {
+        Some(numbers) => Arc::new(
+            numbers.unary::<_, T>(|n| codes.get(n.as_usize()).copied().unwrap_or_default()),
+        ),
+        None => Arc::clone(array),
+    }
 }
 
 /// The store's codes of `ids` (a batch's item ids, in the order of its numbers), and whether any was known

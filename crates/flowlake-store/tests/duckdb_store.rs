@@ -146,6 +146,11 @@ fn rows(store: &DuckDbStore, sql: &str) -> Vec<Vec<Option<String>>> {
     store.query(sql).unwrap().rows_as_text().unwrap()
 }
 
+/// One row of [`rows`] without NULLs.
+fn row(values: &[&str]) -> Vec<Option<String>> {
+    values.iter().map(|v| Some(v.to_string())).collect()
+}
+
 fn change(item: &str, n: usize, author: Option<&str>, from: &str, to: &str) -> StatusChange {
     StatusChange {
         item_id: item.into(),
@@ -233,14 +238,12 @@ fn a_schema_6_file_reads_the_same_once_its_labels_and_items_are_codes() {
     upgrade_reads_the_same(&path);
     let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
     assert_eq!(store.schema_version().unwrap(), 8);
-    let text =
-        |v: &[&str]| -> Vec<Option<String>> { v.iter().map(|s| Some(s.to_string())).collect() };
     assert_eq!(
         rows(
             &store,
             "SELECT string_agg(label, ',' ORDER BY code) FROM labels"
         ),
-        [text(&[
+        [row(&[
             "In Progress,Open,demo:alice,Готово,done,in_progress,todo,open"
         ])],
         "each table's new labels in order, after those of the tables before it"
@@ -300,10 +303,7 @@ fn a_schema_7_file_reads_the_same_once_its_item_ids_are_codes() {
     assert_eq!(store.schema_version().unwrap(), 8);
     assert_eq!(
         rows(&store, "SELECT code, item_id FROM item_codes ORDER BY code"),
-        [
-            [Some("1".to_string()), Some("demo:P-1".to_string())],
-            [Some("2".to_string()), Some("demo:P-9".to_string())],
-        ],
+        [row(&["1", "demo:P-1"]), row(&["2", "demo:P-9"])],
         "every stored item id, work items and rows without one alike"
     );
     store
@@ -315,9 +315,9 @@ fn a_schema_7_file_reads_the_same_once_its_item_ids_are_codes() {
             "SELECT item_id, count(*) FROM status_changes GROUP BY item_id ORDER BY item_id"
         ),
         [
-            [Some("demo:P-1".to_string()), Some("3".to_string())],
-            [Some("demo:P-2".to_string()), Some("1".to_string())],
-            [Some("demo:P-9".to_string()), Some("1".to_string())],
+            row(&["demo:P-1", "3"]),
+            row(&["demo:P-2", "1"]),
+            row(&["demo:P-9", "1"])
         ],
         "P-1's rows replaced, P-2's added"
     );
@@ -511,11 +511,7 @@ fn loads_side_by_side_on_clones_give_each_new_label_and_item_one_code() {
             &store,
             "SELECT count(*), count(DISTINCT code), count(DISTINCT item_id) FROM item_codes"
         ),
-        [[
-            Some("200".to_string()),
-            Some("200".to_string()),
-            Some("200".to_string())
-        ]]
+        [row(&["200", "200", "200"])]
     );
     assert_eq!(
         rows(
