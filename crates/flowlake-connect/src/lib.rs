@@ -5,6 +5,8 @@
 //! lands each page and only then saves that cursor, so a crash replays at most one page.
 
 #[cfg(feature = "fakes")]
+pub mod contracts;
+#[cfg(feature = "fakes")]
 pub mod fakes;
 pub mod generator;
 pub mod github;

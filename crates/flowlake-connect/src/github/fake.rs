@@ -182,7 +182,7 @@ impl FakeGithub {
             .and_then(|items| items.iter_mut().find(|i| i.number == number))
         {
             item.updated = at;
-            item.events.push(json!({"__typename": "LabeledEvent", "createdAt": at, "actor": {"login": "dora"}, "label": {"name": label}}));
+            item.events.push(json!({"__typename": "LabeledEvent", "createdAt": at, "actor": user("dora"), "label": {"name": label}}));
         }
     }
 
@@ -201,7 +201,7 @@ impl FakeGithub {
         let target = s.repos.get_mut(to)?;
         item.number = target.iter().map(|i| i.number).max().unwrap_or(0) + 1;
         item.updated = at;
-        item.events.push(json!({"__typename": "TransferredEvent", "createdAt": at, "actor": {"login": "dora"}, "fromRepository": {"nameWithOwner": from}}));
+        item.events.push(json!({"__typename": "TransferredEvent", "createdAt": at, "actor": user("dora"), "fromRepository": {"nameWithOwner": from}}));
         let n = item.number;
         target.push(item);
         Some(n)
@@ -327,8 +327,14 @@ fn generate(spec: &FakeOrgSpec) -> State {
     }
 }
 
+/// A user as an `Actor`, `Assignee` or `RequestedReviewer`: those are interfaces and unions, so GitHub's
+/// answer (and the fake's data, see [`as_github_answers`]) names the concrete type.
+fn user(login: &str) -> Value {
+    json!({"__typename": "User", "login": login})
+}
+
 fn who(rng: &mut SmallRng) -> Value {
-    json!({"login": PEOPLE[rng.random_range(0..PEOPLE.len())]})
+    user(PEOPLE[rng.random_range(0..PEOPLE.len())])
 }
 
 fn step(rng: &mut SmallRng, at: &mut DateTime<Utc>) -> DateTime<Utc> {
@@ -462,6 +468,15 @@ fn offset(after: &Value) -> usize {
         .unwrap_or(0)
 }
 
+/// The GraphQL type of an item.
+fn typename(item: &Item) -> &'static str {
+    if item.pull_request {
+        "PullRequest"
+    } else {
+        "Issue"
+    }
+}
+
 fn node_json(repo: &str, item: &Item) -> Value {
     let mut v = json!({
         "id": node_id(repo, item),
@@ -472,7 +487,8 @@ fn node_json(repo: &str, item: &Item) -> Value {
         "createdAt": item.created,
         "updatedAt": item.updated,
         "closedAt": if item.state == "OPEN" { Value::Null } else { json!(item.updated) },
-        "author": {"login": PEOPLE[item.number as usize % PEOPLE.len()]},
+        "__typename": typename(item),
+        "author": user(PEOPLE[item.number as usize % PEOPLE.len()]),
         "repository": {"nameWithOwner": repo},
         "assignees": {"nodes": [{"login": PEOPLE[(item.number as usize + 1) % PEOPLE.len()]}]},
         "labels": {"nodes": [{"name": if item.number % 3 == 0 { "bug" } else { "enhancement" }}]},
@@ -499,6 +515,23 @@ fn node_json(repo: &str, item: &Item) -> Value {
 /// Sort key of the GraphQL cursor: `(updatedAt, number)`, so deletions never shift a page.
 fn key(item: &Item) -> String {
     format!("{}|{:010}", item.updated.to_rfc3339(), item.number)
+}
+
+/// The fake's answer to a GraphQL request, held to GitHub's schema: a document GitHub refuses is refused,
+/// and the fake's data is executed against the document (see [`crate::contracts::graphql`]), so the answer
+/// carries exactly the selected fields under their aliases. Errors the fake answers on purpose (a missing
+/// repository) pass through once the document is valid.
+fn as_github_answers(request: &Value, answer: Value) -> Value {
+    use crate::contracts::graphql::{answer_github, check_github, refusal};
+    let query = request["query"].as_str().unwrap_or_default();
+    let vars = &request["variables"];
+    if answer.get("errors").is_some() {
+        return match check_github(query, vars) {
+            Ok(_) => answer,
+            Err(errors) => refusal(errors),
+        };
+    }
+    answer_github(query, vars, &answer["data"])
 }
 
 struct Handler {
@@ -592,7 +625,7 @@ impl Handler {
                         json!({
                             "id": format!("DE_{}", d.id), "databaseId": d.id, "environment": "production",
                             "commitOid": format!("{:040x}", d.id), "state": "ACTIVE", "task": "deploy",
-                            "createdAt": d.created, "updatedAt": updated, "creator": {"login": "deploy-bot"},
+                            "createdAt": d.created, "updatedAt": updated, "creator": {"__typename": "Bot", "login": "deploy-bot"},
                             "repository": {"nameWithOwner": repo},
                             "statuses": {"nodes": d.statuses.iter().rev().map(|(st, at)| json!({"state": st, "createdAt": at})).collect::<Vec<_>>()}
                         })
@@ -662,15 +695,7 @@ impl Handler {
                 let reachable: Vec<Value> = found
                     .iter()
                     .take(1000)
-                    .map(|i| {
-                        let mut n = node_json(&repo, i);
-                        n["__typename"] = json!(if i.pull_request {
-                            "PullRequest"
-                        } else {
-                            "Issue"
-                        });
-                        n
-                    })
+                    .map(|i| node_json(&repo, i))
                     .collect();
                 let first = vars["first"].as_u64().unwrap_or(100) as usize;
                 let mut conn = page_of(&reachable, offset(&vars["after"]), first);
@@ -691,13 +716,13 @@ impl Handler {
                         json!({"data": {"node": null}, "errors": [{"type": "NOT_FOUND", "message": format!("Could not resolve to a node with the global id of '{id}'")}]})
                     }
                     Some(item) if query.contains("reviews(") => {
-                        json!({"data": {"node": {"reviews": page_of(&item.reviews, from, 100)}}})
+                        json!({"data": {"node": {"__typename": typename(item), "reviews": page_of(&item.reviews, from, 100)}}})
                     }
                     Some(item) if query.contains("comments(") => {
-                        json!({"data": {"node": {"comments": page_of(&item.comments, from, 100)}}})
+                        json!({"data": {"node": {"__typename": typename(item), "comments": page_of(&item.comments, from, 100)}}})
                     }
                     Some(item) => {
-                        json!({"data": {"node": {"timelineItems": page_of(&item.events, from, 100)}}})
+                        json!({"data": {"node": {"__typename": typename(item), "timelineItems": page_of(&item.events, from, 100)}}})
                     }
                 }
             }
@@ -872,7 +897,12 @@ impl Respond for Handler {
         let (op, status, mut headers, mut body) = if req.url.path() == "/graphql" {
             let parsed: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
             let (op, answer) = self.graphql(&mut s, &parsed);
-            (op, 200, Vec::new(), answer.to_string())
+            (
+                op,
+                200,
+                Vec::new(),
+                as_github_answers(&parsed, answer).to_string(),
+            )
         } else {
             self.rest(&s, req)
         };

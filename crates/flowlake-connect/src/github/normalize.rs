@@ -295,7 +295,9 @@ pub struct GithubIssue {
     pub number: i64,
     /// Title.
     pub title: String,
-    /// `OPEN` or `CLOSED`; pull requests also `MERGED`.
+    /// `OPEN` or `CLOSED`; pull requests also `MERGED`. Search results name a pull request's state
+    /// `pullRequestState` (see the search query).
+    #[serde(alias = "pullRequestState")]
     pub state: String,
     /// Web URL.
     pub url: Option<String>,

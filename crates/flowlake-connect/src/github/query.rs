@@ -7,11 +7,21 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Timeline item types the normalizer uses; every other type is left out of the request.
-const ITEM_TYPES: &str =
+/// Issue timeline item types the normalizer uses (`IssueTimelineItemsItemType`); every other type is left
+/// out of the request. The pull-request-only types are not members of this enum, and GitHub refuses the
+/// whole query if one is named.
+const ISSUE_ITEM_TYPES: &str = "[LABELED_EVENT, UNLABELED_EVENT, CLOSED_EVENT, REOPENED_EVENT, \
+ASSIGNED_EVENT, UNASSIGNED_EVENT, TRANSFERRED_EVENT]";
+
+/// Pull request timeline item types the normalizer uses (`PullRequestTimelineItemsItemType`).
+const PULL_REQUEST_ITEM_TYPES: &str =
     "[LABELED_EVENT, UNLABELED_EVENT, CLOSED_EVENT, REOPENED_EVENT, ASSIGNED_EVENT, \
 UNASSIGNED_EVENT, TRANSFERRED_EVENT, READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT, MERGED_EVENT, \
 REVIEW_REQUESTED_EVENT]";
+
+/// The alias of a pull request's `state` in search results: an `Issue` and a `PullRequest` fragment of one
+/// selection set may not select one name with different types (`IssueState!`, `PullRequestState!`).
+pub const PULL_REQUEST_STATE_ALIAS: &str = "pullRequestState";
 
 // GraphQL rejects a document with an unused fragment, so each query appends exactly the ones it spreads.
 const WHO: &str = "fragment Who on Actor { login }\n";
@@ -64,17 +74,18 @@ fn issue_fields() -> String {
     format!(
         "id number title state url createdAt updatedAt closedAt author {{ ...Who }} repository {{ nameWithOwner }}
         assignees(first: 10) {{ nodes {{ login }} }} labels(first: 50) {{ nodes {{ name }} }} milestone {{ title }}
-        timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }} comments(first: 100) {{ ...Comments }}"
+        timelineItems(first: 100, itemTypes: {ISSUE_ITEM_TYPES}) {{ ...IssueEvents }} comments(first: 100) {{ ...Comments }}"
     )
 }
 
-/// The fields of a pull request node.
-fn pull_request_fields() -> String {
+/// The fields of a pull request node; `state` is selected as `state_name: state` (search results alias it,
+/// [`PULL_REQUEST_STATE_ALIAS`]).
+fn pull_request_fields(state_name: &str) -> String {
     format!(
-        "id number title state isDraft url createdAt updatedAt closedAt mergedAt baseRefName headRefName
+        "id number title {state_name} isDraft url createdAt updatedAt closedAt mergedAt baseRefName headRefName
         additions deletions author {{ ...Who }} repository {{ nameWithOwner }}
         assignees(first: 10) {{ nodes {{ login }} }} labels(first: 50) {{ nodes {{ name }} }} milestone {{ title }}
-        reviews(first: 50) {{ ...Reviews }} timelineItems(first: 100, itemTypes: {ITEM_TYPES}) {{ ...Events }}
+        reviews(first: 50) {{ ...Reviews }} timelineItems(first: 100, itemTypes: {PULL_REQUEST_ITEM_TYPES}) {{ ...Events }}
         comments(first: 100) {{ ...Comments }}"
     )
 }
@@ -111,7 +122,7 @@ pub fn pull_requests_page() -> String {
   }}
 }}
 {WHO}{COMMENTS}{REVIEWS}{events}"#,
-        fields = pull_request_fields(),
+        fields = pull_request_fields("state"),
         events = pull_request_events()
     )
 }
@@ -164,7 +175,7 @@ pub fn search_page() -> String {
 }}
 {WHO}{COMMENTS}{REVIEWS}{issue_events}{events}"#,
         issue = issue_fields(),
-        pull_request = pull_request_fields(),
+        pull_request = pull_request_fields(&format!("{PULL_REQUEST_STATE_ALIAS}: state")),
         issue_events = issue_events(),
         events = pull_request_events()
     )
@@ -190,8 +201,8 @@ pub fn rest_of_item(connection: &str) -> String {
     } else {
         (
             format!(
-                "... on Issue {{ timelineItems(first: 100, after: $after, itemTypes: {ITEM_TYPES}) {{ ...IssueEvents }} }} \
-                 ... on PullRequest {{ timelineItems(first: 100, after: $after, itemTypes: {ITEM_TYPES}) {{ ...Events }} }}"
+                "... on Issue {{ timelineItems(first: 100, after: $after, itemTypes: {ISSUE_ITEM_TYPES}) {{ ...IssueEvents }} }} \
+                 ... on PullRequest {{ timelineItems(first: 100, after: $after, itemTypes: {PULL_REQUEST_ITEM_TYPES}) {{ ...Events }} }}"
             ),
             format!("{WHO}{}{}", issue_events(), pull_request_events()),
         )
@@ -240,6 +251,9 @@ pub struct GraphQlError {
     pub message: String,
 }
 
+/// How many different errors [`Envelope::error_text`] shows.
+pub const SHOWN_ERRORS: usize = 3;
+
 /// The envelope of every GraphQL answer.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Envelope {
@@ -252,15 +266,131 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// The errors joined into one line, `TYPE: message; …`.
+    /// The errors in one line, `TYPE: message; …`: repeated messages once with their count, and at most
+    /// [`SHOWN_ERRORS`] different ones (an answer can carry one error per node).
     pub fn error_text(&self) -> String {
-        self.errors
-            .iter()
-            .map(|e| match &e.kind {
+        let mut distinct: Vec<(String, usize)> = Vec::new();
+        for e in &self.errors {
+            let text = match &e.kind {
                 Some(k) => format!("{k}: {}", e.message),
                 None => e.message.clone(),
+            };
+            match distinct.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, n)) => *n += 1,
+                None => distinct.push((text, 1)),
+            }
+        }
+        let mut parts: Vec<String> = distinct
+            .iter()
+            .take(SHOWN_ERRORS)
+            .map(|(t, n)| {
+                if *n > 1 {
+                    format!("{t} (×{n})")
+                } else {
+                    t.clone()
+                }
             })
-            .collect::<Vec<_>>()
-            .join("; ")
+            .collect();
+        if distinct.len() > SHOWN_ERRORS {
+            parts.push(format!("and {} more", distinct.len() - SHOWN_ERRORS));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Every document the connector sends, checked against GitHub's published schema (`@octokit/graphql-schema`)
+/// with the variables the source sends: GitHub refuses a whole query for one unknown enum value or one field
+/// conflict, so a document that fails here stores nothing against the real API.
+#[cfg(all(test, feature = "fakes"))]
+mod contract_tests {
+    use super::*;
+    use crate::contracts::graphql::check_github;
+    use serde_json::json;
+
+    fn valid(name: &str, document: &str, variables: Value) {
+        if let Err(errors) = check_github(document, &variables) {
+            panic!("GitHub refuses {name}:\n{}", errors.join("\n"));
+        }
+    }
+
+    fn repository_page() -> Value {
+        json!({"owner": "acme", "name": "app", "first": 100, "after": "Y3Vyc29y"})
+    }
+
+    #[test]
+    fn issues_page_asks_only_for_issue_timeline_item_types() {
+        let mut vars = repository_page();
+        vars["since"] = json!("2026-01-01T00:00:00Z");
+        valid("IssuesPage", &issues_page(), vars);
+    }
+
+    #[test]
+    fn search_page_aliases_the_pull_request_state_so_its_fields_do_not_conflict() {
+        let vars = json!({"q": "repo:acme/app is:pr created:2024-01-01..2024-01-30 sort:created-asc", "first": 100, "after": null});
+        valid("SearchPage", &search_page(), vars);
+    }
+
+    #[test]
+    fn repository_pages_of_pull_requests_deployments_and_releases_are_valid() {
+        valid("PullRequestsPage", &pull_requests_page(), repository_page());
+        valid("DeploymentsPage", &deployments_page(), repository_page());
+        valid("ReleasesPage", &releases_page(), repository_page());
+    }
+
+    #[test]
+    fn rest_of_item_is_valid_for_every_connection_it_pages() {
+        for connection in ["timelineItems", "reviews", "comments"] {
+            valid(
+                &format!("RestOfItem({connection})"),
+                &rest_of_item(connection),
+                json!({"id": "I_kwDOA1", "after": "Y3Vyc29y"}),
+            );
+        }
+    }
+
+    #[test]
+    fn error_text_counts_repeated_errors_and_shows_a_few() {
+        let e = |m: &str| GraphQlError {
+            kind: None,
+            message: m.into(),
+        };
+        let envelope = Envelope {
+            data: None,
+            errors: vec![e("a"), e("a"), e("b"), e("c"), e("d"), e("e")],
+        };
+        assert_eq!(envelope.error_text(), "a (×2); b; c; and 2 more");
+    }
+
+    #[test]
+    fn the_contract_refuses_what_github_refuses() {
+        // The documents of before the fix: pull-request-only item types on issues, `state` twice.
+        let old_issue_types = issues_page().replace(
+            ISSUE_ITEM_TYPES,
+            "[LABELED_EVENT, READY_FOR_REVIEW_EVENT, MERGED_EVENT]",
+        );
+        let errors = check_github(&old_issue_types, &repository_page()).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("READY_FOR_REVIEW_EVENT")
+                && e.contains("IssueTimelineItemsItemType")),
+            "{errors:?}"
+        );
+        let conflict =
+            search_page().replace(&format!("{PULL_REQUEST_STATE_ALIAS}: state"), "state");
+        let errors = check_github(&conflict, &json!({"q": "x", "first": 10})).unwrap_err();
+        assert!(errors.iter().any(|e| e.contains("`state`")), "{errors:?}");
+        let unbounded = "query { viewer { repositories { totalCount } } }";
+        let errors = check_github(unbounded, &Value::Null).unwrap_err();
+        assert!(
+            errors[0].contains("MISSING_PAGINATION_BOUNDARIES"),
+            "{errors:?}"
+        );
+        let errors = check_github(
+            &issues_page(),
+            &json!({"owner": "a", "name": "b", "first": 101}),
+        )
+        .unwrap_err();
+        assert!(errors[0].contains("EXCESSIVE_PAGINATION"), "{errors:?}");
+        let errors = check_github(&issues_page(), &json!({"owner": "a", "name": "b"})).unwrap_err();
+        assert!(errors[0].contains("first"), "{errors:?}");
     }
 }
