@@ -383,3 +383,112 @@ fn recorded_exchanges_replay_offline() {
     );
     assert_eq!(replay.client().stats()["issues"].retries, 1);
 }
+
+/// Epoch seconds `secs` from now, for `x-ratelimit-reset`.
+fn reset_in(secs: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    (now + secs).to_string()
+}
+
+#[test]
+fn a_spent_budget_resetting_later_than_the_maximum_wait_ends_the_run_with_the_wait() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(path("/first")).respond_with(
+            json("[]")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset_in(120).as_str()),
+        ),
+    );
+    s.mount(Mock::given(path("/second")).respond_with(json("[]")));
+    let waits = Arc::new(Waits::default());
+    let c = BlockingClient::new(
+        HttpConfig {
+            max_rate_limit_wait: Duration::from_secs(5),
+            ..config(&s.uri())
+        },
+        waits.clone(),
+    )
+    .unwrap();
+    c.send(Request::get("first", "/first")).unwrap();
+    let err = c.send(Request::get("second", "/second")).unwrap_err();
+    match &err {
+        HttpError::RateLimited {
+            wait_seconds,
+            max_seconds,
+            ..
+        } => {
+            assert!((100..=125).contains(wait_seconds), "{err}");
+            assert_eq!(*max_seconds, 5);
+        }
+        other => panic!("expected a rate-limit error, got {other}"),
+    }
+    assert!(
+        err.to_string().contains("max_rate_limit_wait_seconds = 5"),
+        "{err}"
+    );
+    assert!(
+        waits.0.lock().unwrap().is_empty(),
+        "it must not sleep first"
+    );
+    let requests = s.rt.block_on(s.mock.received_requests()).unwrap();
+    assert_eq!(requests.len(), 1, "the second request is never sent");
+}
+
+#[test]
+fn a_spent_budget_wait_is_counted_with_the_other_rate_limit_waits() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(path("/first")).respond_with(
+            json("[]")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset_in(0).as_str()),
+        ),
+    );
+    s.mount(Mock::given(path("/second")).respond_with(json("[]")));
+    let (c, waits) = client(&s.uri());
+    c.send(Request::get("first", "/first")).unwrap();
+    c.send(Request::get("second", "/second")).unwrap();
+    let stats = c.client().stats();
+    assert_eq!(stats["second"].rate_limit_waits, 1, "{stats:?}");
+    assert!(stats["second"].rate_limit_wait_seconds >= 1, "{stats:?}");
+    assert_eq!(waits.0.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_link_header_sent_twice_keeps_its_next_link() {
+    // Yandex Tracker sends `first` and `next` as two Link headers (yandex-cloud/docs,
+    // en/tracker/concepts/issues/get-changelog.md); keeping only one lost the next page.
+    let s = Server::start();
+    let base = s.uri();
+    s.mount(
+        Mock::given(path("/v2/issues/DEV-1/changelog")).respond_with(
+            json("[]")
+                .append_header(
+                    "link",
+                    format!("<{base}/v2/issues/DEV-1/changelog?perPage=50>; rel=\"first\"")
+                        .as_str(),
+                )
+                .append_header(
+                    "link",
+                    format!("<{base}/v2/issues/DEV-1/changelog?id=5b9a&perPage=50>; rel=\"next\"")
+                        .as_str(),
+                ),
+        ),
+    );
+    let (c, _) = client(&base);
+    let r = c
+        .send(Request::get("changelog", "/v2/issues/DEV-1/changelog"))
+        .unwrap();
+    let link = r.header("link").unwrap();
+    assert_eq!(
+        flowlake_connect::http::next_link(link),
+        Some(format!(
+            "{base}/v2/issues/DEV-1/changelog?id=5b9a&perPage=50"
+        )),
+        "{link}"
+    );
+}

@@ -156,18 +156,47 @@ impl HttpClient {
         }
     }
 
-    async fn wait_for_pause(&self) {
+    /// Waits out a rate-limit budget an earlier answer said is spent (`remaining: 0`) before sending a
+    /// request of `label`: counted like any other rate-limit wait, and refused like one when it is longer
+    /// than `max_rate_limit_wait`.
+    async fn wait_for_pause(&self, label: &str, shown: &str) -> Result<(), HttpError> {
         let until = self.inner.paused_until.lock().ok().and_then(|p| *p);
-        if let Some(until) = until {
-            let now = Instant::now();
-            if until > now {
-                self.inner.observer.waiting(
-                    "rate limit budget spent; waiting for the reset",
-                    until - now,
-                );
-                tokio::time::sleep(until - now).await;
-            }
+        let Some(wait) = until.and_then(|u| u.checked_duration_since(Instant::now())) else {
+            return Ok(());
+        };
+        self.wait_for_limit(
+            label,
+            shown,
+            wait,
+            "rate limit budget spent; waiting for the reset",
+        )
+        .await
+    }
+
+    /// One rate-limit wait: refused when longer than `max_rate_limit_wait`, else counted, reported and slept.
+    async fn wait_for_limit(
+        &self,
+        label: &str,
+        shown: &str,
+        wait: Duration,
+        reason: &'static str,
+    ) -> Result<(), HttpError> {
+        let seconds = wait.as_secs_f64().ceil() as u64;
+        if wait > self.inner.config.max_rate_limit_wait {
+            return Err(HttpError::RateLimited {
+                url: shown.to_string(),
+                wait_seconds: seconds,
+                max_seconds: self.inner.config.max_rate_limit_wait.as_secs(),
+            });
         }
+        self.count(label, |s| {
+            s.rate_limit_waits += 1;
+            s.rate_limit_wait_seconds += seconds;
+        });
+        tracing::warn!(url = %shown, seconds = wait.as_secs_f64(), "{reason}; waiting");
+        self.inner.observer.waiting(reason, wait);
+        tokio::time::sleep(wait).await;
+        Ok(())
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -189,7 +218,7 @@ impl HttpClient {
         let shown = redact_url(&request.url);
         let (mut attempts, mut waits) = (0u32, 0u32);
         loop {
-            self.wait_for_pause().await;
+            self.wait_for_pause(&request.label, &shown).await?;
             if let Some(l) = &self.inner.limiter {
                 l.until_ready().await;
             }
@@ -222,12 +251,6 @@ impl HttpClient {
                             Err(transient) => transient,
                         },
                         Verdict::Wait(wait, reason) => {
-                            if wait > self.inner.config.max_rate_limit_wait {
-                                return Err(HttpError::RateLimited {
-                                    url: shown,
-                                    wait_seconds: wait.as_secs(),
-                                });
-                            }
                             waits += 1;
                             if waits > MAX_RATE_LIMIT_WAITS {
                                 return Err(HttpError::Exhausted {
@@ -236,13 +259,8 @@ impl HttpClient {
                                     last: reason.into(),
                                 });
                             }
-                            self.count(&request.label, |s| {
-                                s.rate_limit_waits += 1;
-                                s.rate_limit_wait_seconds += wait.as_secs();
-                            });
-                            tracing::warn!(url = %shown, seconds = wait.as_secs_f64(), "{reason}; waiting");
-                            self.inner.observer.waiting(reason, wait);
-                            tokio::time::sleep(wait).await;
+                            self.wait_for_limit(&request.label, &shown, wait, reason)
+                                .await?;
                             continue;
                         }
                         Verdict::Retry(why) => why,
@@ -354,16 +372,7 @@ impl HttpClient {
         };
         let status = sent.status().as_u16();
         let final_url = sent.url().to_string();
-        let headers = sent
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.as_str().to_ascii_lowercase(),
-                    v.to_str().ok()?.to_string(),
-                ))
-            })
-            .collect();
+        let headers = joined_headers(sent.headers());
         let body = match sent.text().await {
             Ok(b) => b,
             Err(e) => return Ok(Err(format!("reading the body failed: {}", e.without_url()))),
@@ -376,6 +385,23 @@ impl HttpClient {
             body,
         }))
     }
+}
+
+/// Response headers by lower-case name. A header sent several times (Yandex Tracker sends `Link: <…>;
+/// rel="first"` and `Link: <…>; rel="next"` as two headers) keeps every value, joined by `, ` as HTTP allows
+/// for list-valued fields (RFC 9110 §5.3), instead of only the last one.
+fn joined_headers(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        let Ok(value) = value.to_str() else { continue };
+        out.entry(name.as_str().to_ascii_lowercase())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(value);
+            })
+            .or_insert_with(|| value.to_string());
+    }
+    out
 }
 
 /// The client at the synchronous engine's edge: its own single-threaded runtime, blocking calls.

@@ -231,13 +231,16 @@ pub enum HttpError {
     },
     /// The rate limit resets later than the longest wait configured.
     #[error(
-        "{url}: rate limited for {wait_seconds} s, more than max_rate_limit_wait; try again later"
+        "{url}: rate limited for {wait_seconds} s, longer than max_rate_limit_wait_seconds = {max_seconds}; \
+         try again later or raise it"
     )]
     RateLimited {
         /// URL without secrets.
         url: String,
         /// Seconds until the limit resets.
         wait_seconds: u64,
+        /// The longest wait configured.
+        max_seconds: u64,
     },
     /// A body that is not the JSON expected.
     #[error("{url}: unexpected response body: {message}")]
