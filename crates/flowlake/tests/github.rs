@@ -285,6 +285,28 @@ fn a_sync_killed_after_page_3_resumes_with_only_the_pages_left() {
 }
 
 #[test]
+fn a_sync_killed_inside_a_repository_keeps_its_probe_etags_for_the_next_run() {
+    let fake = FakeGithub::start(&spec());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 25);
+    let out = common::flowlake(
+        dir.path(),
+        &["sync", "--as-of", AS_OF],
+        &[TOKEN, ("FLOWLAKE_FAIL_AFTER_PAGES", "3")],
+    );
+    assert!(!out.status.success());
+    sync(dir.path(), &[]);
+
+    fake.reset_counts();
+    sync(dir.path(), &[]);
+    assert_eq!(
+        answered(fake.answered()),
+        ["members:304=1", "probe:304=6", "repos:304=1"],
+        "after a resumed run, a no-change sync is still conditional requests only"
+    );
+}
+
+#[test]
 fn long_timelines_are_completed_item_by_item() {
     let fake = FakeGithub::start(&FakeOrgSpec {
         repos: 1,

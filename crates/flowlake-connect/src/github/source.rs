@@ -97,6 +97,32 @@ struct Position {
     /// Streams of this repository still to read after this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     rest: Vec<Stream>,
+    /// The probes' ETags taken when the repository's read began: they become the repository's marks when
+    /// its last stream ends, so a run killed inside the repository and resumed (without probing again)
+    /// still keeps them. Cursors written before this field have none; their resumed runs keep what the
+    /// client holds.
+    #[serde(default, skip_serializing_if = "Probes::is_empty")]
+    probes: Probes,
+}
+
+/// ETags of a repository's three change probes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Probes {
+    /// Issues and pull requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+    /// Deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deployments_etag: Option<String>,
+    /// Releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    releases_etag: Option<String>,
+}
+
+impl Probes {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// The cursor document.
@@ -383,6 +409,15 @@ impl GithubSource {
         self.client.client().absolute(&format!(
             "orgs/{org}/repos?type=all&sort=created&direction=desc&per_page=100"
         ))
+    }
+
+    /// The ETags the client holds for `repo`'s probes.
+    fn probes(&self, repo: &str) -> Probes {
+        Probes {
+            etag: self.etag(&self.probe_url(repo)),
+            deployments_etag: self.etag(&self.deployments_probe_url(repo)),
+            releases_etag: self.etag(&self.releases_probe_url(repo)),
+        }
     }
 
     /// The ETag the client holds for `url`.
@@ -829,6 +864,7 @@ impl Source for GithubSource {
                 let mut plan = self.plan(&repo)?.into_iter();
                 match plan.next() {
                     Some(stream) => {
+                        let probes = self.probes(&repo);
                         let run = self.run.as_mut().expect("started above");
                         run.cursor.at = Some(Position {
                             repo,
@@ -836,6 +872,7 @@ impl Source for GithubSource {
                             after: None,
                             high: None,
                             rest: plan.collect(),
+                            probes,
                         });
                     }
                     None => {
@@ -852,11 +889,11 @@ impl Source for GithubSource {
                 .into_iter()
                 .map(|n| self.record(pos.stream, n, fetched_at))
                 .collect();
-            let probes = (
-                self.etag(&self.probe_url(&pos.repo)),
-                self.etag(&self.deployments_probe_url(&pos.repo)),
-                self.etag(&self.releases_probe_url(&pos.repo)),
-            );
+            let probes = if pos.probes.is_empty() {
+                self.probes(&pos.repo)
+            } else {
+                pos.probes.clone()
+            };
             let run = self.run.as_mut().expect("started above");
             if done {
                 let m = run.cursor.repos.entry(pos.repo.clone()).or_default();
@@ -874,9 +911,12 @@ impl Source for GithubSource {
                         after: None,
                         high: None,
                         rest: rest.collect(),
+                        probes,
                     }),
                     None => {
-                        (m.etag, m.deployments_etag, m.releases_etag) = probes;
+                        m.etag = probes.etag;
+                        m.deployments_etag = probes.deployments_etag;
+                        m.releases_etag = probes.releases_etag;
                         None
                     }
                 };
