@@ -256,6 +256,46 @@ fn pipelines_without_updated_at_and_deployments_without_a_job_are_stored() {
     );
 }
 
+/// `/groups/:id/projects` lists the projects other groups share with the group unless asked
+/// `with_shared=false`, and those of subgroups only when asked `include_subgroups=true`.
+#[test]
+fn group_projects_leave_out_shared_projects_unless_include_shared() {
+    let spec = FakeGitlabSpec {
+        projects: vec!["api".into(), "tools/cli".into()],
+        shared_projects: vec!["partner/lib".into()],
+        ..FakeGitlabSpec::default()
+    };
+    let fake = FakeGitlab::start(&spec);
+    let projects = |extra: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), &fake, 100, extra);
+        sync(dir.path());
+        ok(
+            dir.path(),
+            &[
+                "query",
+                "select distinct project from work_items order by project",
+                "--format",
+                "csv",
+            ],
+            &[],
+        )
+    };
+    assert_eq!(
+        projects(""),
+        "project\nacme/api\nacme/tools/cli\n",
+        "the group's own projects, subgroups included"
+    );
+    assert_eq!(
+        projects("include_shared = true\n"),
+        "project\nacme/api\nacme/tools/cli\npartner/lib\n"
+    );
+    assert_eq!(
+        projects("include_subgroups = false\n"),
+        "project\nacme/api\n"
+    );
+}
+
 /// One record flowlake cannot read used to fail its page and stop the run, losing the page's other records
 /// and every later stream and project. It is kept raw, listed in `bad_records` with its error and in the
 /// summary, and everything else is stored.

@@ -1,8 +1,10 @@
 //! A fake GitLab for tests and benchmarks (feature `fakes`): a group of generated projects served on
-//! loopback under `/api/v4` — group projects, issues and merge requests filtered by `updated_after` and
-//! paged with `Link`/`X-Next-Page` (issues by keyset `cursor` when asked `pagination=keyset`), resource
-//! state and label events, notes, deployments and pipelines (ordered by `order_by`/`sort`), `RateLimit-*`
-//! headers — with faults on demand. Issue `acme/api#1` has a fixed history for hand-computed time in status.
+//! loopback under `/api/v4` — group projects (those of subgroups only with `include_subgroups=true`, those
+//! other groups share with it unless `with_shared=false`: the defaults gitlabhq/gitlabhq `doc/api/groups.md`
+//! gives), issues and merge requests filtered by `updated_after` and paged with `Link`/`X-Next-Page` (issues
+//! by keyset `cursor` when asked `pagination=keyset`), resource state and label events, notes, deployments
+//! and pipelines (ordered by `order_by`/`sort`), `RateLimit-*` headers — with faults on demand. Issue
+//! `acme/api#1` has a fixed history for hand-computed time in status.
 //!
 //! Payloads follow GitLab's real shapes, `null`s included: deployments as `API::Entities::Deployment`
 //! exposes them (no top-level `finished_at`; `deployable: null` for one created through the API; a job that
@@ -27,8 +29,10 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 pub struct FakeGitlabSpec {
     /// Group path.
     pub group: String,
-    /// Project names inside the group.
+    /// Project names inside the group; a name with a `/` (`tools/cli`) is in a subgroup.
     pub projects: Vec<String>,
+    /// Paths of projects of other namespaces shared with the group (`partner/lib`).
+    pub shared_projects: Vec<String>,
     /// Issues over all projects.
     pub issues: usize,
     /// Merge requests over all projects.
@@ -44,6 +48,7 @@ impl Default for FakeGitlabSpec {
         Self {
             group: "acme".into(),
             projects: vec!["api".into(), "web".into()],
+            shared_projects: Vec::new(),
             issues: 90,
             merge_requests: 40,
             seed: 3,
@@ -72,6 +77,8 @@ struct Item {
 struct State {
     group: String,
     projects: BTreeMap<String, Vec<Item>>,
+    /// Projects of other namespaces shared with the group.
+    shared: Vec<String>,
     /// Deployments and pipelines per project, oldest first.
     deployments: BTreeMap<String, Vec<Value>>,
     pipelines: BTreeMap<String, Vec<Value>>,
@@ -130,12 +137,14 @@ fn generate(spec: &FakeGitlabSpec) -> State {
     let mut rng = SmallRng::seed_from_u64(spec.seed);
     let mut s = State {
         group: spec.group.clone(),
+        shared: spec.shared_projects.clone(),
         ..State::default()
     };
     let paths: Vec<String> = spec
         .projects
         .iter()
         .map(|p| format!("{}/{p}", spec.group))
+        .chain(spec.shared_projects.iter().cloned())
         .collect();
     for p in &paths {
         s.projects.insert(p.clone(), Vec::new());
@@ -523,10 +532,18 @@ impl Handler {
         let not_found = || json!({"message": "404 Project Not Found"});
         match parts.as_slice() {
             ["api", "v4", "groups", g, "projects"] if *g == s.group => {
+                // GitLab's defaults: `include_subgroups` false, `with_shared` true.
+                let subgroups = q.get("include_subgroups").map(String::as_str) == Some("true");
+                let shared = q.get("with_shared").map(String::as_str) != Some("false");
+                let own = format!("{}/", s.group);
                 let all: Vec<Value> = s
                     .projects
                     .keys()
                     .enumerate()
+                    .filter(|(_, p)| match p.strip_prefix(&own) {
+                        Some(name) => subgroups || !name.contains('/'),
+                        None => shared && s.shared.contains(p),
+                    })
                     .map(|(n, p)| json!({"id": n + 1, "path_with_namespace": p, "archived": false}))
                     .collect();
                 let (h, b) = self.paged(&raw_path, &q, all);

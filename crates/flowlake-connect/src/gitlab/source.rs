@@ -198,8 +198,10 @@ impl GitlabSource {
             let listed = self.all_pages(
                 "projects",
                 format!(
-                    "groups/{}/projects?include_subgroups=true&archived=false&order_by=path&sort=asc&per_page=100",
-                    encode(group)
+                    "groups/{}/projects?include_subgroups={}&with_shared={}&archived=false&order_by=path&sort=asc&per_page=100",
+                    encode(group),
+                    self.config.include_subgroups,
+                    self.config.include_shared
                 ),
             )?;
             projects.extend(
