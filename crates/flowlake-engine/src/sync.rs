@@ -65,6 +65,9 @@ pub struct SyncReport {
     pub items: u64,
     /// Status changes loaded.
     pub status_changes: u64,
+    /// Records landed raw that could not be normalized (each one listed in `bad_records`, with its error); the
+    /// run went on without them.
+    pub bad_records: u64,
     /// Cursor after the run.
     pub cursor: Option<String>,
     /// API requests per stream (API sources only).
@@ -112,17 +115,67 @@ pub fn build_backfill_source(
     }
 }
 
+/// The rows of one page, and what went into them.
+struct PageRows {
+    batch: LoadBatch,
+    /// Work items.
+    items: u64,
+    /// Status changes.
+    changes: u64,
+    /// Records that could not be normalized.
+    bad: u64,
+}
+
 /// Normalizes records and computes every row of them into one batch. Records repeated in a page (an item
 /// updated while paging) are kept once, the latest.
-fn page_batch(
+///
+/// A record the source cannot normalize (`SourceError::BadRecord`) costs only itself: it is landed raw like the
+/// others (when `land_raw`), recorded in `bad_records` with the source's message, seen failing at `seen_at`,
+/// and the page goes on. A record that normalizes clears its `bad_records` row, so a rebuild after a fix
+/// empties the table. Any other error stops the page.
+fn page_batch<'r>(
     source: &mut dyn Source,
-    records: &[RawRecord],
+    records: &'r [RawRecord],
     land_raw: bool,
     settings: &FlowSettings,
     now: DateTime<Utc>,
-) -> Result<(LoadBatch, u64, u64), EngineError> {
-    for r in records.iter().filter(|r| r.stream.starts_with('_')) {
-        source.absorb(r)?;
+    seen_at: DateTime<Utc>,
+) -> Result<PageRows, EngineError> {
+    let mut latest_raw: HashMap<(&str, &str), &RawRecord> = HashMap::new();
+    for r in records {
+        latest_raw.insert((r.stream.as_str(), r.key.as_str()), r);
+    }
+    let is_latest = |r: &RawRecord| {
+        latest_raw
+            .get(&(r.stream.as_str(), r.key.as_str()))
+            .is_some_and(|l| std::ptr::eq(*l, r))
+    };
+    // (record, message) of the records that failed and are the ones landed for their key.
+    let mut bad: Vec<(&RawRecord, String)> = Vec::new();
+    let mut failed = |r: &'r RawRecord, e: SourceError| -> Result<(), EngineError> {
+        match e {
+            SourceError::BadRecord { message, .. } => {
+                if is_latest(r) {
+                    bad.push((r, message));
+                } else {
+                    tracing::debug!(source = %r.source, stream = %r.stream, key = %r.key, error = %message,
+                        "a record that could not be normalized was replaced by a later copy in its page");
+                }
+                Ok(())
+            }
+            other => Err(other.into()),
+        }
+    };
+    // Indexes of the lookup records that could not be absorbed: they are not normalized either.
+    let mut absorbed_bad: Vec<usize> = Vec::new();
+    for (n, r) in records.iter().enumerate() {
+        if !r.stream.starts_with('_') {
+            continue;
+        }
+        if let Err(e) = source.absorb(r) {
+            failed(r, e)?;
+            absorbed_bad.push(n);
+        }
     }
     let known = source.known_statuses();
     let with_known;
@@ -134,20 +187,24 @@ fn page_batch(
     };
     let source: &dyn Source = source;
     let mut batch = LoadBatch::new();
-    let mut latest_raw: HashMap<(&str, &str), &RawRecord> = HashMap::new();
-    for r in records {
-        latest_raw.insert((r.stream.as_str(), r.key.as_str()), r);
-    }
     let mut histories: HashMap<String, ItemHistory> = HashMap::new();
-    for r in records {
-        if land_raw
-            && latest_raw
-                .get(&(r.stream.as_str(), r.key.as_str()))
-                .is_some_and(|l| std::ptr::eq(*l, r))
-        {
+    for (n, r) in records.iter().enumerate() {
+        if land_raw && is_latest(r) {
             batch.raw(r);
         }
-        let normalized = source.normalize(r)?;
+        if absorbed_bad.contains(&n) {
+            continue;
+        }
+        let normalized = match source.normalize(r) {
+            Ok(n) => n,
+            Err(e) => {
+                failed(r, e)?;
+                continue;
+            }
+        };
+        if is_latest(r) {
+            batch.normalized(r);
+        }
         for d in &normalized.deployments {
             batch.deployment(d);
         }
@@ -169,11 +226,28 @@ fn page_batch(
             }
         }
     }
+    for (r, message) in &bad {
+        batch.bad_record(r, message, seen_at);
+    }
+    if let Some((r, message)) = bad.first() {
+        tracing::warn!(
+            source = %r.source,
+            records = bad.len(),
+            first = %format!("{}/{}", r.stream, r.key),
+            error = %message,
+            "records could not be normalized; they are landed raw and listed in bad_records"
+        );
+    }
     let mut changes = 0;
     for h in histories.values() {
         changes += add_history(&mut batch, h, settings, now) as u64;
     }
-    Ok((batch, histories.len() as u64, changes))
+    Ok(PageRows {
+        batch,
+        items: histories.len() as u64,
+        changes,
+        bad: bad.len() as u64,
+    })
 }
 
 /// Syncs one source: each page lands raw, is normalized, has its metrics computed and is loaded in one
@@ -237,8 +311,12 @@ fn sync_pages(
         source.size_hint(cursor.as_deref()),
     );
     while let Some(page) = source.next_page(cursor.as_deref())? {
-        let (mut batch, items, changes) =
-            page_batch(&mut *source, &page.records, true, settings, now)?;
+        let PageRows {
+            mut batch,
+            items,
+            changes,
+            bad,
+        } = page_batch(&mut *source, &page.records, true, settings, now, Utc::now())?;
         match state {
             StateTarget::Store => store.load(&mut batch, Some((&key, &page.cursor)))?,
             StateTarget::External(b) => {
@@ -250,6 +328,7 @@ fn sync_pages(
         report.records += page.records.len() as u64;
         report.items += items;
         report.status_changes += changes;
+        report.bad_records += bad;
         progress.advance(page.records.len() as u64);
         tracing::debug!(source = source.name(), cursor = %page.cursor, records = page.records.len(), "page committed");
         cursor = Some(page.cursor);
@@ -270,6 +349,8 @@ pub struct RebuildReport {
     pub records: u64,
     /// Items recomputed.
     pub items: u64,
+    /// Raw records that still could not be normalized (listed in `bad_records`).
+    pub bad_records: u64,
 }
 
 /// Re-normalizes every landed raw record and recomputes every metric with the current config, without
@@ -288,25 +369,44 @@ pub fn rebuild(
             .find(|s| s.name() == name)
             .ok_or_else(|| EngineError::UnknownSource(name.clone()))?;
         let mut source = build_source(cfg, &Tape::Off, Arc::new(LogObserver))?;
-        let total = store.count_raw(&name)?;
-        progress.start(&format!("rebuild {name}"), Some(total));
-        let mut after: Option<(String, String)> = None;
-        loop {
-            let page = store.raw_page(
-                &name,
-                after.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
-                2000,
-            )?;
-            let Some(last) = page.last() else { break };
-            after = Some((last.stream.clone(), last.key.clone()));
-            let (mut batch, items, _) =
-                page_batch(source.as_mut(), &page, false, settings, cfg.now(now))?;
-            store.load(&mut batch, None)?;
-            report.records += page.len() as u64;
-            report.items += items;
-            progress.advance(page.len() as u64);
-        }
-        progress.finish();
+        let one = rebuild_source(store, source.as_mut(), settings, cfg.now(now), progress)?;
+        report.records += one.records;
+        report.items += one.items;
+        report.bad_records += one.bad_records;
     }
+    Ok(report)
+}
+
+/// Re-normalizes the landed raw records of `source` (those stored under its name) with `source` and loads
+/// their rows again: what [`rebuild`] does for each configured source. Records that normalize now leave
+/// `bad_records`; those that still fail stay there with their new message.
+pub fn rebuild_source(
+    store: &mut DuckDbStore,
+    source: &mut dyn Source,
+    settings: &FlowSettings,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<RebuildReport, EngineError> {
+    let name = source.name().to_string();
+    let mut report = RebuildReport::default();
+    let total = store.count_raw(&name)?;
+    progress.start(&format!("rebuild {name}"), Some(total));
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let page = store.raw_page(
+            &name,
+            after.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
+            2000,
+        )?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.stream.clone(), last.key.clone()));
+        let mut rows = page_batch(&mut *source, &page, false, settings, now, Utc::now())?;
+        store.load(&mut rows.batch, None)?;
+        report.records += page.len() as u64;
+        report.items += rows.items;
+        report.bad_records += rows.bad;
+        progress.advance(page.len() as u64);
+    }
+    progress.finish();
     Ok(report)
 }

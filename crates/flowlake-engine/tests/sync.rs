@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use flowlake_connect::http::{LogObserver, Tape};
+use flowlake_connect::{Page, Source, SourceError};
+use flowlake_core::{Normalized, RawRecord};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -11,7 +13,8 @@ use flowlake_connect::generator::GeneratorConfig;
 use flowlake_core::StatusCategory;
 use flowlake_engine::config::SourceConfig;
 use flowlake_engine::sync::{
-    build_source, rebuild, sync_source, EngineError, StateTarget, SyncOptions, SyncReport,
+    build_source, rebuild, rebuild_source, sync_source, EngineError, StateTarget, SyncOptions,
+    SyncReport,
 };
 use flowlake_engine::{FlowSettings, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
@@ -223,4 +226,204 @@ fn rebuild_refuses_raw_records_of_an_unconfigured_source() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("`demo`"), "{err}");
+}
+
+/// The generator with a normalizer that fails on one record: with a `BadRecord` (a payload it cannot read) or,
+/// with `hard`, another error. `reject: None` is the fixed normalizer that reads every record.
+struct Picky {
+    inner: Box<dyn Source>,
+    reject: Option<String>,
+    hard: bool,
+}
+
+impl Picky {
+    fn new(reject: Option<&str>) -> Self {
+        Self {
+            inner: build_source(&generator(), &Tape::Off, Arc::new(LogObserver)).unwrap(),
+            reject: reject.map(str::to_string),
+            hard: false,
+        }
+    }
+}
+
+impl Source for Picky {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn stream(&self) -> &str {
+        self.inner.stream()
+    }
+    fn size_hint(&self, cursor: Option<&str>) -> Option<u64> {
+        self.inner.size_hint(cursor)
+    }
+    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+        self.inner.next_page(cursor)
+    }
+    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
+        if self.reject.as_deref() != Some(raw.key.as_str()) {
+            return self.inner.normalize(raw);
+        }
+        Err(match self.hard {
+            true => SourceError::Api("the normalizer lost its lookup table".into()),
+            false => SourceError::BadRecord {
+                source_name: raw.source.clone(),
+                stream: raw.stream.clone(),
+                key: raw.key.clone(),
+                message: "created: `yesterday` is not a date".into(),
+            },
+        })
+    }
+}
+
+fn sync_with(store: &mut DuckDbStore, source: &mut dyn Source) -> Result<SyncReport, EngineError> {
+    sync_source(
+        source,
+        store,
+        &mut StateTarget::Store,
+        &FlowSettings::default(),
+        generator().now(chrono::Utc::now()),
+        &NoProgress,
+        SyncOptions::default(),
+    )
+}
+
+fn rebuild_with(store: &mut DuckDbStore, source: &mut dyn Source) -> u64 {
+    rebuild_source(
+        store,
+        source,
+        &FlowSettings::default(),
+        generator().now(chrono::Utc::now()),
+        &NoProgress,
+    )
+    .unwrap()
+    .bad_records
+}
+
+fn text(store: &DuckDbStore, sql: &str) -> Vec<Vec<Option<String>>> {
+    store.query(sql).unwrap().rows_as_text().unwrap()
+}
+
+/// The key of the 150th record: in the second of five pages.
+fn second_page_key() -> String {
+    let mut s = build_source(&generator(), &Tape::Off, Arc::new(LogObserver)).unwrap();
+    s.next_page(Some("100")).unwrap().unwrap().records[49]
+        .key
+        .clone()
+}
+
+#[test]
+fn a_record_that_cannot_be_normalized_is_kept_and_the_page_and_the_run_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("a.duckdb"));
+    let key = second_page_key();
+    let report = sync_with(&mut store, &mut Picky::new(Some(&key))).unwrap();
+    assert_eq!(
+        (
+            report.pages,
+            report.records,
+            report.items,
+            report.bad_records
+        ),
+        (5, 450, 449, 1),
+        "every page committed; only the bad record is missing from the rows"
+    );
+    assert_eq!(report.cursor.as_deref(), Some("450"));
+    assert_eq!(
+        store
+            .get(&StateKey::new("demo", "issues"))
+            .unwrap()
+            .as_deref(),
+        Some("450"),
+        "the cursor moved past the bad record's page"
+    );
+    assert_eq!(
+        store.count("raw_records").unwrap(),
+        450,
+        "landed raw all the same"
+    );
+    assert_eq!(
+        text(
+            &store,
+            &format!("SELECT count(*) FROM work_items WHERE key = '{key}'")
+        ),
+        [[Some("0".to_string())]]
+    );
+    assert_eq!(
+        text(
+            &store,
+            "SELECT source, stream, key, error, first_seen = last_seen FROM bad_records"
+        ),
+        [[
+            Some("demo".to_string()),
+            Some("issues".to_string()),
+            Some(key.clone()),
+            Some("created: `yesterday` is not a date".to_string()),
+            Some("true".to_string())
+        ]]
+    );
+    let first_seen = text(&store, "SELECT first_seen FROM bad_records");
+
+    // A rebuild with the same normalizer fails it again: the row stays, first seen when it first failed.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(rebuild_with(&mut store, &mut Picky::new(Some(&key))), 1);
+    assert_eq!(
+        text(&store, "SELECT first_seen FROM bad_records"),
+        first_seen
+    );
+    assert_eq!(
+        text(&store, "SELECT last_seen > first_seen FROM bad_records"),
+        [[Some("true".to_string())]]
+    );
+
+    // Once the normalizer reads it (a new binary or config), a rebuild loads it and clears its row.
+    assert_eq!(rebuild_with(&mut store, &mut Picky::new(None)), 0);
+    assert_eq!(store.count("bad_records").unwrap(), 0);
+    assert_eq!(store.count("work_items").unwrap(), 450);
+}
+
+#[test]
+fn a_record_that_normalizes_on_a_later_sync_leaves_bad_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("a.duckdb"));
+    let key = second_page_key();
+    sync_with(&mut store, &mut Picky::new(Some(&key))).unwrap();
+    let full = SyncOptions {
+        full_refresh: true,
+        ..SyncOptions::default()
+    };
+    let report = sync_source(
+        &mut Picky::new(None),
+        &mut store,
+        &mut StateTarget::Store,
+        &FlowSettings::default(),
+        generator().now(chrono::Utc::now()),
+        &NoProgress,
+        full,
+    )
+    .unwrap();
+    assert_eq!(report.bad_records, 0);
+    assert_eq!(store.count("bad_records").unwrap(), 0);
+    assert_eq!(store.count("work_items").unwrap(), 450);
+}
+
+#[test]
+fn a_normalizer_error_other_than_a_bad_record_still_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("a.duckdb"));
+    let mut source = Picky {
+        hard: true,
+        ..Picky::new(Some(&second_page_key()))
+    };
+    let err = sync_with(&mut store, &mut source).unwrap_err();
+    assert!(err.to_string().contains("lookup table"), "{err}");
+    assert_eq!(
+        store
+            .get(&StateKey::new("demo", "issues"))
+            .unwrap()
+            .as_deref(),
+        Some("100"),
+        "the failing page did not commit"
+    );
+    assert_eq!(store.count("raw_records").unwrap(), 100);
+    assert_eq!(store.count("bad_records").unwrap(), 0);
 }

@@ -292,6 +292,8 @@ pub struct LoadBatch {
     person_ids: HashSet<String>,
     sprint_ids: HashSet<String>,
     orphans: bool,
+    /// (source, stream, key) of records that normalized: their `bad_records` rows, if any, go.
+    normalized: Vec<(String, String, String)>,
 }
 
 /// The item ids of one batch (its work items' and those its item-level rows name), numbered from 0 in order
@@ -338,6 +340,7 @@ impl LoadBatch {
             person_ids: HashSet::new(),
             sprint_ids: HashSet::new(),
             orphans: false,
+            normalized: Vec::new(),
         }
     }
 
@@ -408,6 +411,32 @@ impl LoadBatch {
             .ts(Some(r.fetched_at))
             .text(Some(&payload))
             .end();
+    }
+
+    /// A landed record its source could not normalize, with the source's message, seen failing at `seen_at`.
+    /// The load replaces the record's `bad_records` row and keeps the `first_seen` of the row it replaces.
+    pub fn bad_record(&mut self, r: &RawRecord, error: &str, seen_at: DateTime<Utc>) {
+        self.table(&schema::BAD_RECORDS)
+            .row()
+            .text(Some(&r.source))
+            .text(Some(&r.stream))
+            .text(Some(&r.key))
+            .text(Some(error))
+            .ts(Some(seen_at))
+            .ts(Some(seen_at))
+            .end();
+    }
+
+    /// A record that normalized: the load removes its `bad_records` row, if an earlier load left one, so a
+    /// record fixed by a later sync or a rebuild leaves the table.
+    pub fn normalized(&mut self, r: &RawRecord) {
+        self.normalized
+            .push((r.source.clone(), r.stream.clone(), r.key.clone()));
+    }
+
+    /// The records marked by [`LoadBatch::normalized`].
+    pub(crate) fn take_normalized(&mut self) -> Vec<(String, String, String)> {
+        std::mem::take(&mut self.normalized)
     }
 
     /// A work item.

@@ -393,6 +393,7 @@ impl DuckDbStore {
             micros = started.elapsed().as_micros() as u64,
             "looked up item codes"
         );
+        clear_bad_records(&tx, &batch.take_normalized())?;
         for ((def, rows), label_codes) in taken.into_iter().zip(&label_codes) {
             let name = def.name;
             let stored = def.stored_name();
@@ -421,6 +422,15 @@ impl DuckDbStore {
                 .iter()
                 .map(|k| format!("t.{k} = s.{k}"))
                 .collect();
+            if name == schema::BAD_RECORDS.name {
+                // A record that fails again keeps the time it was first seen failing.
+                tx.execute_batch(&format!(
+                    "UPDATE {stage} s SET first_seen = t.first_seen FROM main.{stored} t \
+                     WHERE {} AND t.first_seen < s.first_seen",
+                    on.join(" AND ")
+                ))
+                .map_err(StoreError::sql("keeping first_seen of bad_records"))?;
+            }
             let delete = format!(
                 "DELETE FROM main.{stored} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};",
                 on.join(" AND ")
@@ -882,6 +892,48 @@ fn record_of<const N: usize>(
     })
 }
 
+/// Removes the `bad_records` rows of `keys` (source, stream, key: records that normalized), inside the load's
+/// transaction. The table is empty unless something failed, so a load asks first whether it has rows at all.
+fn clear_bad_records(
+    tx: &duckdb::Transaction<'_>,
+    keys: &[(String, String, String)],
+) -> Result<(), StoreError> {
+    let context = "clearing bad_records of records that normalized";
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let any: bool = tx
+        .query_row("SELECT EXISTS (SELECT 1 FROM main.bad_records)", [], |r| {
+            r.get(0)
+        })
+        .map_err(StoreError::sql(context))?;
+    if !any {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS _stage_normalized (source VARCHAR, stream VARCHAR, key VARCHAR)",
+    )
+    .map_err(StoreError::sql(context))?;
+    let column = |pick: fn(&(String, String, String)) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(keys.iter().map(pick)))
+    };
+    let stage = record_of(
+        "_stage_normalized",
+        [
+            ("source", column(|k| &k.0)),
+            ("stream", column(|k| &k.1)),
+            ("key", column(|k| &k.2)),
+        ],
+    )?;
+    append(tx, "_stage_normalized", true, stage)?;
+    tx.execute_batch(
+        "DELETE FROM main.bad_records t USING temp.main._stage_normalized s \
+         WHERE t.source = s.source AND t.stream = s.stream AND t.key = s.key; \
+         DELETE FROM temp.main._stage_normalized;",
+    )
+    .map_err(StoreError::sql(context))
+}
+
 /// Removes the stored items of `source` that are `keep` under an older key (same `custom_fields.node_id`),
 /// with their item-level rows and raw records, inside the load's transaction.
 fn retire_moved(
@@ -920,11 +972,13 @@ fn retire_moved(
         }
         tx.execute("DELETE FROM main.work_items WHERE id = ?", [&id])
             .map_err(StoreError::sql(context()))?;
-        tx.execute(
-            "DELETE FROM main.raw_records WHERE source = ? AND key = ?",
-            [source, key.as_str()],
-        )
-        .map_err(StoreError::sql(context()))?;
+        for table in ["raw_records", "bad_records"] {
+            tx.execute(
+                &format!("DELETE FROM main.{table} WHERE source = ? AND key = ?"),
+                [source, key.as_str()],
+            )
+            .map_err(StoreError::sql(context()))?;
+        }
         tracing::info!(old = %id, new = %keep, "moved item: its old key is removed");
     }
     Ok(())

@@ -616,6 +616,24 @@ pub const PIPELINES: TableDef = TableDef {
     replace_key: &["id"],
 };
 
+/// Landed records their source could not normalize. A record that fails is never dropped: it is in
+/// `raw_records` and here, with the error, until a load normalizes it (a later sync, or a `rebuild` with a fixed
+/// binary or config), which removes its row.
+pub const BAD_RECORDS: TableDef = TableDef {
+    name: "bad_records",
+    doc: "Landed records the source could not normalize, with the error; a row goes once its record normalizes",
+    columns: &[
+        c("source", Text),
+        c("stream", Text),
+        c("key", Text),
+        c("error", Text),
+        c("first_seen", Timestamp),
+        c("last_seen", Timestamp),
+    ],
+    primary_key: &["source", "stream", "key"],
+    replace_key: &["source", "stream", "key"],
+};
+
 /// The tables of schema version 1. Frozen: later tables go in later migrations.
 const V1_TABLES: &[TableDef] = &[
     RAW_RECORDS,
@@ -664,6 +682,7 @@ pub const DATA_TABLES: &[TableDef] = &[
     SPRINTS,
     ITEM_SPRINTS,
     PIPELINES,
+    BAD_RECORDS,
 ];
 
 /// Cursor per source and stream.
@@ -772,6 +791,11 @@ pub fn duckdb_migrations() -> Vec<Migration> {
             version: 8,
             description: "work item ids of the status tables as codes into item_codes",
             statements: item_coding_migration(),
+        },
+        Migration {
+            version: 9,
+            description: "records that could not be normalized, with their error",
+            statements: vec![BAD_RECORDS.duckdb_ddl()],
         },
     ]
 }

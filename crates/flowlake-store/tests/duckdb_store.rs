@@ -237,7 +237,7 @@ fn a_schema_6_file_reads_the_same_once_its_labels_and_items_are_codes() {
     );
     upgrade_reads_the_same(&path);
     let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), 9);
     assert_eq!(
         rows(
             &store,
@@ -300,7 +300,7 @@ fn a_schema_7_file_reads_the_same_once_its_item_ids_are_codes() {
     );
     upgrade_reads_the_same(&path);
     let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), 9);
     assert_eq!(
         rows(&store, "SELECT code, item_id FROM item_codes ORDER BY code"),
         [row(&["1", "demo:P-1"]), row(&["2", "demo:P-9"])],

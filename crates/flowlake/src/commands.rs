@@ -125,6 +125,9 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
             if !quiet {
                 outln!("rebuilt {} items from {} raw records", r.items, r.records);
+                if r.bad_records > 0 {
+                    outln!("{}", render::bad_records_hint(r.bad_records));
+                }
             }
             Ok(())
         }

@@ -104,6 +104,7 @@ pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
         "records",
         "items",
         "status changes",
+        "bad records",
         "cursor",
     ]);
     for r in reports {
@@ -113,10 +114,15 @@ pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
             right(r.records),
             right(r.items),
             right(r.status_changes),
+            right(r.bad_records),
             Cell::new(short_cursor(r.cursor.as_deref())),
         ]);
     }
     outln!("{t}");
+    let bad: u64 = reports.iter().map(|r| r.bad_records).sum();
+    if bad > 0 {
+        outln!("{}", bad_records_hint(bad));
+    }
     if reports.iter().any(|r| !r.requests.is_empty()) {
         let mut req = table(&[
             "source",
@@ -148,6 +154,15 @@ pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
     }
     outln!("store {}:\n{counts}", store.path().display());
     Ok(())
+}
+
+/// What to say when `n` records could not be normalized: they are kept, and where to look.
+pub fn bad_records_hint(n: u64) -> String {
+    format!(
+        "{n} record(s) could not be normalized; they are kept in raw_records, and their errors in bad_records:\n  \
+         flowlake query \"select source, stream, key, error from bad_records order by last_seen desc\"\n\
+         After a fix (a new flowlake or a config change), `flowlake rebuild` retries them."
+    )
 }
 
 /// A cursor cut to fit a table cell (API cursors are JSON documents).

@@ -16,8 +16,13 @@ pub struct GitlabConfig {
     pub name: String,
     /// The instance. Default `https://gitlab.com`.
     pub base_url: String,
-    /// Every project of this group and its subgroups (archived ones skipped).
+    /// Every project of this group and (with `include_subgroups`) its subgroups, archived ones skipped.
     pub group: Option<String>,
+    /// With `group`: the projects of its subgroups too. Default true.
+    pub include_subgroups: bool,
+    /// With `group`: the projects other groups share with it too (GitLab lists them unless told
+    /// `with_shared=false`). Default false: a group's own projects only.
+    pub include_shared: bool,
     /// Projects by path, `group/project`; added to the group's.
     pub projects: Vec<String>,
     /// Environment variable holding a personal, group or project access token (`read_api`). Default
@@ -59,6 +64,8 @@ impl Default for GitlabConfig {
             name: "gitlab".into(),
             base_url: "https://gitlab.com".into(),
             group: None,
+            include_subgroups: true,
+            include_shared: false,
             projects: Vec::new(),
             token_env: "GITLAB_TOKEN".into(),
             token_file: None,

@@ -1,8 +1,17 @@
 //! A fake GitLab for tests and benchmarks (feature `fakes`): a group of generated projects served on
-//! loopback under `/api/v4` — group projects, issues and merge requests filtered by `updated_after` and
-//! paged with `Link`/`X-Next-Page` (issues by keyset `cursor` when asked `pagination=keyset`), resource
-//! state and label events, notes, deployments and pipelines, `RateLimit-*` headers — with faults on
-//! demand. Issue `acme/api#1` has a fixed history for hand-computed time in status.
+//! loopback under `/api/v4` — group projects (those of subgroups only with `include_subgroups=true`, those
+//! other groups share with it unless `with_shared=false`: the defaults gitlabhq/gitlabhq `doc/api/groups.md`
+//! gives), issues and merge requests filtered by `updated_after` and paged with `Link`/`X-Next-Page` (issues
+//! by keyset `cursor` when asked `pagination=keyset`), resource state and label events, notes, deployments
+//! and pipelines (ordered by `order_by`/`sort`), `RateLimit-*` headers — with faults on demand. Issue
+//! `acme/api#1` has a fixed history for hand-computed time in status.
+//!
+//! Payloads follow GitLab's real shapes, `null`s included: deployments as `API::Entities::Deployment`
+//! exposes them (no top-level `finished_at`; `deployable: null` for one created through the API; a job that
+//! never ran has `finished_at: null`), a pipeline with `updated_at: null` as recorded by
+//! apache/incubator-devlake (`backend/plugins/gitlab/e2e/raw_tables/_raw_gitlab_api_pipeline.csv`), issues
+//! and merge requests with the `null` fields airbytehq/airbyte records
+//! (`airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,8 +29,10 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 pub struct FakeGitlabSpec {
     /// Group path.
     pub group: String,
-    /// Project names inside the group.
+    /// Project names inside the group; a name with a `/` (`tools/cli`) is in a subgroup.
     pub projects: Vec<String>,
+    /// Paths of projects of other namespaces shared with the group (`partner/lib`).
+    pub shared_projects: Vec<String>,
     /// Issues over all projects.
     pub issues: usize,
     /// Merge requests over all projects.
@@ -37,6 +48,7 @@ impl Default for FakeGitlabSpec {
         Self {
             group: "acme".into(),
             projects: vec!["api".into(), "web".into()],
+            shared_projects: Vec::new(),
             issues: 90,
             merge_requests: 40,
             seed: 3,
@@ -65,6 +77,8 @@ struct Item {
 struct State {
     group: String,
     projects: BTreeMap<String, Vec<Item>>,
+    /// Projects of other namespaces shared with the group.
+    shared: Vec<String>,
     /// Deployments and pipelines per project, oldest first.
     deployments: BTreeMap<String, Vec<Value>>,
     pipelines: BTreeMap<String, Vec<Value>>,
@@ -123,12 +137,14 @@ fn generate(spec: &FakeGitlabSpec) -> State {
     let mut rng = SmallRng::seed_from_u64(spec.seed);
     let mut s = State {
         group: spec.group.clone(),
+        shared: spec.shared_projects.clone(),
         ..State::default()
     };
     let paths: Vec<String> = spec
         .projects
         .iter()
         .map(|p| format!("{}/{p}", spec.group))
+        .chain(spec.shared_projects.iter().cloned())
         .collect();
     for p in &paths {
         s.projects.insert(p.clone(), Vec::new());
@@ -187,43 +203,67 @@ fn generate(spec: &FakeGitlabSpec) -> State {
     s
 }
 
-/// Project `p`'s 12 deployments (every fourth failed; the last one still running, to production and
-/// staging by turns) and 20 pipelines (every fifth failed), a day apart.
+/// Project `p`'s 12 deployments (every fourth failed; the tenth canceled before its job ran; the fifth created
+/// through the API, without a job; the last one still running; to production and staging by turns) and 20
+/// pipelines (every fifth failed; the eighth an `external` one still running, with `updated_at: null`), a day
+/// apart.
+///
+/// Shapes: gitlabhq/gitlabhq `lib/api/entities/deployment.rb` (no top-level `finished_at`), `doc/api/deployments.md`
+/// (`deployable: null` for a deployment created through the API), apache/incubator-devlake
+/// `backend/plugins/gitlab/e2e/raw_tables/_raw_gitlab_api_deployments.csv` (a job that never ran:
+/// `started_at`, `finished_at` and `duration` `null`) and `_raw_gitlab_api_pipeline.csv` (pipeline 457474837:
+/// `running`, source `external`, `updated_at: null`).
 fn delivery(p: i64, path: &str) -> (Vec<Value>, Vec<Value>) {
     let deployments = (0..12)
         .map(|k| {
             let at = base() + Span::days(k) + Span::minutes(p * 7);
             let status = match k {
                 11 => "running",
+                9 => "canceled",
                 k if k % 4 == 3 => "failed",
                 _ => "success",
             };
-            let done = (status != "running").then(|| at + Span::minutes(6));
+            let done = matches!(status, "success" | "failed").then(|| at + Span::minutes(6));
+            let updated = match status {
+                "running" => at,
+                "canceled" => at + Span::minutes(2),
+                _ => at + Span::minutes(6),
+            };
+            let deployable = match k {
+                4 => Value::Null,
+                _ => json!({"id": 9000 + p * 100 + k, "status": status, "stage": "deploy", "name": "deploy",
+                            "ref": "main", "tag": false, "coverage": null, "allow_failure": false,
+                            "created_at": at - Span::minutes(1),
+                            "started_at": done.map(|_| at), "finished_at": done,
+                            "duration": done.map(|_| 360.0), "erased_at": null, "user": user(k as usize)}),
+            };
             json!({
                 "id": 700 + p * 100 + k, "iid": k + 1, "ref": "main", "sha": format!("{:040x}", p * 1000 + k),
-                "created_at": at, "updated_at": done.unwrap_or(at), "finished_at": done, "status": status,
+                "created_at": at, "updated_at": updated, "status": status,
                 "user": user(k as usize),
                 "environment": {"id": 1 + k % 2, "name": if k % 2 == 0 { "production" } else { "staging" },
                                 "external_url": format!("https://{path}.example.com")},
-                "deployable": {"id": 9000 + p * 100 + k, "status": status, "stage": "deploy", "name": "deploy",
-                               "finished_at": done}
+                "deployable": deployable
             })
         })
         .collect();
-    let pipelines = (0..20)
-        .map(|k| {
-            let at = base() + Span::hours(k * 20) + Span::minutes(p * 5);
-            json!({
-                "id": 3000 + p * 100 + k, "iid": k + 1, "project_id": p + 1, "sha": format!("{:040x}", p * 1000 + k),
-                "ref": if k % 3 == 0 { "main".to_string() } else { format!("change-{k}") },
-                "status": if k % 5 == 4 { "failed" } else { "success" },
-                "source": if k % 3 == 0 { "push" } else { "merge_request_event" },
-                "created_at": at, "updated_at": at + Span::minutes(12),
-                "web_url": format!("https://gitlab.example.com/{path}/-/pipelines/{}", 3000 + p * 100 + k)
-            })
-        })
-        .collect();
+    let pipelines = (0..20).map(|k| pipeline(p, path, k)).collect();
     (deployments, pipelines)
+}
+
+/// Pipeline `k` of project `p` (see [`delivery`]).
+fn pipeline(p: i64, path: &str, k: i64) -> Value {
+    let at = base() + Span::hours(k * 20) + Span::minutes(p * 5);
+    let id = 3000 + p * 100 + k;
+    let external = k == 7;
+    json!({
+        "id": id, "iid": k + 1, "project_id": p + 1, "sha": format!("{:040x}", p * 1000 + k),
+        "ref": if k % 3 == 0 { "main".to_string() } else { format!("change-{k}") },
+        "status": if external { "running" } else if k % 5 == 4 { "failed" } else { "success" },
+        "source": if external { "external" } else if k % 3 == 0 { "push" } else { "merge_request_event" },
+        "created_at": at, "updated_at": if external { Value::Null } else { json!(at + Span::minutes(12)) },
+        "web_url": format!("https://gitlab.example.com/{path}/-/pipelines/{id}")
+    })
 }
 
 /// The notes of an item: a system note a minute after creation, and for even iids a comment 90 minutes
@@ -305,6 +345,44 @@ impl FakeGitlab {
         }
     }
 
+    /// Adds a pipeline to `project` created now, as an `external` one still running with `updated_at: null`
+    /// (which `updated_after` never matches), and returns its id: the highest yet, as GitLab's ids grow.
+    pub fn add_pipeline_without_updated_at(&self, project: &str) -> i64 {
+        let mut s = lock(&self.state);
+        let id = s
+            .pipelines
+            .values()
+            .flatten()
+            .filter_map(|p| p["id"].as_i64())
+            .max()
+            .unwrap_or(3000)
+            + 1;
+        let at = base() + Span::days(400) + Span::minutes(s.next_event);
+        s.next_event += 1;
+        if let Some(list) = s.pipelines.get_mut(project) {
+            list.push(json!({
+                "id": id, "iid": list.len() + 1, "project_id": 1, "sha": format!("{id:040x}"), "ref": "main",
+                "status": "running", "source": "external", "created_at": at, "updated_at": null,
+                "web_url": format!("https://gitlab.example.com/{project}/-/pipelines/{id}")
+            }));
+        }
+        id
+    }
+
+    /// A fault: pipeline `id` of `project` loses both its times (`created_at` and `updated_at` `null`, which no
+    /// GitLab sends), so flowlake cannot read it; for tests of what happens to such a record.
+    pub fn break_pipeline(&self, project: &str, id: i64) {
+        let mut s = lock(&self.state);
+        if let Some(p) = s
+            .pipelines
+            .get_mut(project)
+            .and_then(|l| l.iter_mut().find(|p| p["id"] == id))
+        {
+            p["created_at"] = Value::Null;
+            p["updated_at"] = Value::Null;
+        }
+    }
+
     /// Requests answered so far, by operation and status.
     pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
         lock(&self.state).ledger.answered()
@@ -330,10 +408,15 @@ struct Handler {
 }
 
 fn item_json(path: &str, i: &Item) -> Value {
+    // The `null`s of real items: airbytehq/airbyte
+    // `airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`.
     let mut v = json!({
-        "id": i.id, "iid": i.iid, "project_id": 1, "title": format!("Change {}", i.iid), "description": "",
+        "id": i.id, "iid": i.iid, "project_id": 1, "title": format!("Change {}", i.iid),
+        "description": if i.iid % 2 == 0 { json!("") } else { Value::Null },
         "state": i.state, "created_at": i.created, "updated_at": i.updated,
         "closed_at": if i.state == "closed" { json!(i.updated) } else { Value::Null },
+        "closed_by": if i.state == "closed" { user(i.iid as usize) } else { Value::Null },
+        "milestone": null, "due_date": null, "assignee": user(i.iid as usize + 1),
         "labels": i.labels, "author": user(i.iid as usize), "assignees": [user(i.iid as usize + 1)],
         "web_url": format!("https://gitlab.example.com/{path}/-/{}/{}", if i.mr { "merge_requests" } else { "issues" }, i.iid),
     });
@@ -343,6 +426,12 @@ fn item_json(path: &str, i: &Item) -> Value {
         } else {
             Value::Null
         };
+        v["merged_by"] = if i.state == "merged" {
+            user(i.iid as usize)
+        } else {
+            Value::Null
+        };
+        v["merge_user"] = v["merged_by"].clone();
         v["draft"] = json!(false);
         v["source_branch"] = json!(format!("change-{}", i.iid));
         v["target_branch"] = json!("main");
@@ -443,10 +532,18 @@ impl Handler {
         let not_found = || json!({"message": "404 Project Not Found"});
         match parts.as_slice() {
             ["api", "v4", "groups", g, "projects"] if *g == s.group => {
+                // GitLab's defaults: `include_subgroups` false, `with_shared` true.
+                let subgroups = q.get("include_subgroups").map(String::as_str) == Some("true");
+                let shared = q.get("with_shared").map(String::as_str) != Some("false");
+                let own = format!("{}/", s.group);
                 let all: Vec<Value> = s
                     .projects
                     .keys()
                     .enumerate()
+                    .filter(|(_, p)| match p.strip_prefix(&own) {
+                        Some(name) => subgroups || !name.contains('/'),
+                        None => shared && s.shared.contains(p),
+                    })
                     .map(|(n, p)| json!({"id": n + 1, "path_with_namespace": p, "archived": false}))
                     .collect();
                 let (h, b) = self.paged(&raw_path, &q, all);
@@ -488,12 +585,21 @@ impl Handler {
                     })
                     .cloned()
                     .collect();
+                // `order_by` `updated_at` (as flowlake asks; PostgreSQL puts `null`s last) or `id`, the default
+                // of pipelines; `sort` `desc` reverses.
                 chosen.sort_by_key(|d| {
-                    (
-                        d["updated_at"].as_str().map(str::to_string),
-                        d["id"].as_i64(),
-                    )
+                    let id = d["id"].as_i64();
+                    match q.get("order_by").map(String::as_str) {
+                        Some("updated_at") => {
+                            let t = d["updated_at"].as_str().map(str::to_string);
+                            (t.is_none(), t, id)
+                        }
+                        _ => (false, None, id),
+                    }
                 });
+                if q.get("sort").map(String::as_str) == Some("desc") {
+                    chosen.reverse();
+                }
                 let (h, b) = self.paged(&raw_path, &q, chosen);
                 ((*kind).into(), 200, h, b)
             }

@@ -9,7 +9,7 @@ use flowlake_core::{
     qualified_id, FieldChange, ItemHistory, Person, PullRequest, PullRequestState, StandardType,
     StatusChange, WorkItem,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::github::{pr_status, StatusRules};
@@ -23,7 +23,17 @@ pub struct User {
     pub name: Option<String>,
 }
 
+/// A list that may come as `null`: empty then.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
 /// An issue or merge request as the list endpoints return it.
+///
+/// Only `id`, `iid`, `title`, `state` and `created_at` are required. What GitLab sends as `null` on real items
+/// (airbytehq/airbyte `airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`:
+/// `description`, `closed_at`, `closed_by`, `milestone`, `assignee`, `due_date`, `merged_by`, `merged_at`,
+/// `merge_user`, …) is either optional here or not read.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct GitlabItem {
     /// Global id.
@@ -36,20 +46,23 @@ pub struct GitlabItem {
     pub state: String,
     /// Creation.
     pub created_at: DateTime<Utc>,
-    /// Last update.
-    pub updated_at: DateTime<Utc>,
+    /// Last update (the creation when missing).
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
     /// Close time.
+    #[serde(default)]
     pub closed_at: Option<DateTime<Utc>>,
     /// Merge time (merge requests).
     #[serde(default)]
     pub merged_at: Option<DateTime<Utc>>,
     /// Labels now.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub labels: Vec<String>,
     /// Author.
+    #[serde(default)]
     pub author: Option<User>,
     /// Assignees.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub assignees: Vec<User>,
     /// `issue`, `incident`, `test_case` (issues).
     #[serde(default)]
@@ -64,7 +77,15 @@ pub struct GitlabItem {
     #[serde(default)]
     pub source_branch: Option<String>,
     /// Web URL.
+    #[serde(default)]
     pub web_url: Option<String>,
+}
+
+impl GitlabItem {
+    /// The last update, else the creation.
+    fn updated(&self) -> DateTime<Utc> {
+        self.updated_at.unwrap_or(self.created_at)
+    }
 }
 
 /// A resource state event.
@@ -276,7 +297,10 @@ pub fn normalize_item(source: &str, record: &GitlabRecord, rules: &StatusRules) 
         status_changes.push(StatusChange {
             item_id: id.clone(),
             change_id: "closed".into(),
-            at: it.merged_at.or(it.closed_at).unwrap_or(it.updated_at),
+            at: it
+                .merged_at
+                .or(it.closed_at)
+                .unwrap_or_else(|| it.updated()),
             author: None,
             from_status: Some(std::mem::replace(&mut status, last.clone())),
             to_status: last,
@@ -311,7 +335,7 @@ pub fn normalize_item(source: &str, record: &GitlabRecord, rules: &StatusRules) 
         components: Vec::new(),
         parent: None,
         created_at: it.created_at,
-        updated_at: it.updated_at,
+        updated_at: it.updated(),
         resolved_at: if finished {
             it.merged_at.or(it.closed_at)
         } else {
@@ -450,5 +474,45 @@ mod tests {
             .people
             .iter()
             .any(|p| p.name.as_deref() == Some("Дмитрий")));
+    }
+
+    /// Merge request !30 as airbytehq/airbyte records it
+    /// (`airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`), trimmed:
+    /// every `null` it carries is read as absent.
+    #[test]
+    fn a_recorded_merge_request_with_its_nulls_normalizes() {
+        let record: GitlabRecord = serde_json::from_value(serde_json::json!({
+            "kind": "merge_request", "project": "airbyte.io/ci-test-project",
+            "item": {"id": 92098762, "iid": 30, "project_id": 25156633, "title": "Id blanditiis consequatur ut.",
+                     "description": null, "state": "opened", "created_at": "2021-02-15T15:55:38.117Z",
+                     "updated_at": "2021-02-15T15:55:38.117Z", "merged_by": null, "merge_user": null,
+                     "merged_at": null, "closed_by": null, "closed_at": null, "target_branch": "master",
+                     "source_branch": "laudantium-unde-et-iste-et",
+                     "author": {"id": 8375961, "username": "airbyte", "name": "Airbyte Team", "state": "active"},
+                     "assignees": [], "assignee": null, "reviewers": [],
+                     "labels": ["asperiores-ex", "quidem-labore", "sed-consequuntur"], "draft": false,
+                     "milestone": null, "merge_commit_sha": null, "squash_commit_sha": null,
+                     "discussion_locked": null, "web_url": "https://gitlab.com/airbyte.io/ci-test-project/-/merge_requests/30",
+                     "closed_by_id": null, "milestone_id": null, "merged_by_id": null},
+            "state_events": [], "label_events": []
+        }))
+        .unwrap();
+        let h = normalize_item("gl", &record, &StatusRules::default());
+        assert_eq!(h.item.id, "gl:airbyte.io/ci-test-project!30");
+        assert_eq!((h.item.assignee, h.item.resolved_at), (None, None));
+        assert_eq!(h.item.updated_at, h.item.created_at);
+    }
+
+    #[test]
+    fn null_lists_and_a_missing_updated_at_read_as_empty_and_the_creation() {
+        let record: GitlabRecord = serde_json::from_value(serde_json::json!({
+            "kind": "issue", "project": "acme/api",
+            "item": {"id": 1, "iid": 1, "title": "t", "state": "opened", "created_at": "2026-03-02T09:00:00Z",
+                     "labels": null, "assignees": null, "author": null}
+        }))
+        .unwrap();
+        let h = normalize_item("gl", &record, &StatusRules::default());
+        assert!(h.item.labels.is_empty());
+        assert_eq!(h.item.updated_at, h.item.created_at);
     }
 }

@@ -4,10 +4,17 @@
 //!
 //! Lists are ordered by `updated_at` ascending and followed by their `Link: rel="next"` (GitLab sends it for
 //! offset and keyset pagination alike). Issues ask for keyset pagination (`pagination=keyset`, which GitLab
-//! offers for project issues ordered by `updated_at`; an instance without it pages by offset instead). The cursor is one JSON document: per project and stream the newest
-//! `updated_at` committed, plus the project and stream a stopped run was in; a resumed run asks again from
-//! that watermark (minus the look-back), so at most one page is read twice. Events of a page's items are
-//! read concurrently.
+//! offers for project issues ordered by `updated_at`; an instance without it pages by offset instead). The
+//! cursor is one JSON document: per project and stream the newest `updated_at` committed (a pipeline or
+//! deployment without one counts by its `created_at`), plus the project and stream a stopped run was in; a
+//! resumed run asks again from that watermark (minus the look-back), so at most one page is read twice. Events
+//! of a page's items are read concurrently.
+//!
+//! Some real pipelines have `updated_at: null`, which `updated_after` never matches: after the first run they
+//! would never be read. So the cursor also keeps, per project, the highest pipeline id below which every
+//! pipeline has been read, and an incremental run lists the pipelines newest id first (`order_by=id&sort=desc`)
+//! down to it after the `updated_after` listing, landing those without `updated_at`: a new pipeline is read in
+//! the run after it appears, whatever its `updated_at`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,15 +42,18 @@ enum Stream {
     MergeRequests,
     Deployments,
     Pipelines,
+    /// The pipelines created since the highest id read, newest first: those `updated_after` cannot find.
+    NewPipelines,
 }
 
 impl Stream {
+    /// The list's path under the project, which is also the landed records' stream.
     fn path(self) -> &'static str {
         match self {
             Self::Issues => "issues",
             Self::MergeRequests => "merge_requests",
             Self::Deployments => "deployments",
-            Self::Pipelines => "pipelines",
+            Self::Pipelines | Self::NewPipelines => "pipelines",
         }
     }
 
@@ -63,24 +73,32 @@ struct Marks {
     deployments: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pipelines: Option<DateTime<Utc>>,
+    /// Every pipeline with an id up to this one has been read (0: the project had none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pipeline_id: Option<i64>,
 }
 
 impl Marks {
+    /// The `updated_at` watermark of a stream; the id pass has none (it pages by id).
     fn get(&self, s: Stream) -> Option<DateTime<Utc>> {
         match s {
             Stream::Issues => self.issues,
             Stream::MergeRequests => self.merge_requests,
             Stream::Deployments => self.deployments,
             Stream::Pipelines => self.pipelines,
+            Stream::NewPipelines => None,
         }
     }
 
-    fn get_mut(&mut self, s: Stream) -> &mut Option<DateTime<Utc>> {
+    /// The watermark a page of `s` moves; the id pass moves none (its records' times say nothing of what
+    /// `updated_after` has read).
+    fn get_mut(&mut self, s: Stream) -> Option<&mut Option<DateTime<Utc>>> {
         match s {
-            Stream::Issues => &mut self.issues,
-            Stream::MergeRequests => &mut self.merge_requests,
-            Stream::Deployments => &mut self.deployments,
-            Stream::Pipelines => &mut self.pipelines,
+            Stream::Issues => Some(&mut self.issues),
+            Stream::MergeRequests => Some(&mut self.merge_requests),
+            Stream::Deployments => Some(&mut self.deployments),
+            Stream::Pipelines => Some(&mut self.pipelines),
+            Stream::NewPipelines => None,
         }
     }
 }
@@ -106,6 +124,10 @@ struct Run {
     next_project: usize,
     /// The next page of the stream being read.
     next_url: Option<String>,
+    /// The highest pipeline id of the pipeline stream being read.
+    pass_max_id: Option<i64>,
+    /// The pipeline listing being read started without `updated_after`: it reads every pipeline.
+    pass_full: bool,
 }
 
 /// Issues and merge requests of GitLab projects.
@@ -176,8 +198,10 @@ impl GitlabSource {
             let listed = self.all_pages(
                 "projects",
                 format!(
-                    "groups/{}/projects?include_subgroups=true&archived=false&order_by=path&sort=asc&per_page=100",
-                    encode(group)
+                    "groups/{}/projects?include_subgroups={}&with_shared={}&archived=false&order_by=path&sort=asc&per_page=100",
+                    encode(group),
+                    self.config.include_subgroups,
+                    self.config.include_shared
                 ),
             )?;
             projects.extend(
@@ -197,6 +221,8 @@ impl GitlabSource {
             projects,
             next_project,
             next_url: None,
+            pass_max_id: None,
+            pass_full: false,
         });
         Ok(())
     }
@@ -214,11 +240,19 @@ impl GitlabSource {
         }
         if self.config.pipelines {
             v.push(Stream::Pipelines);
+            v.push(Stream::NewPipelines);
         }
         v
     }
 
     fn first_url(&self, pos: &Position, marks: &Marks) -> String {
+        if pos.stream == Stream::NewPipelines {
+            return format!(
+                "projects/{}/pipelines?order_by=id&sort=desc&per_page={}",
+                encode(&pos.project),
+                self.config.per_page
+            );
+        }
         let mark = marks.get(pos.stream);
         let mut url = format!(
             "projects/{}/{}?order_by=updated_at&sort=asc&per_page={}",
@@ -313,7 +347,7 @@ impl GitlabSource {
                 .into_iter()
                 .map(|item| {
                     let key = format!("{project}/{}/{}", stream.path(), item["id"]);
-                    let updated = item["updated_at"].clone();
+                    let updated = changed_at(&item);
                     record(key, &updated, delivery_payload(project, item))
                 })
                 .collect());
@@ -328,11 +362,35 @@ impl GitlabSource {
             .zip(extras)
             .map(|(item, extras)| {
                 let key = format!("{project}{sep}{}", item["iid"]);
-                let updated = item["updated_at"].clone();
+                let updated = changed_at(&item);
                 record(key, &updated, record_payload(kind, project, item, extras))
             })
             .collect())
     }
+}
+
+/// An item's `updated_at`, else (`null` on some real pipelines) its `created_at`: what orders it and moves the
+/// cursor.
+fn changed_at(item: &Value) -> Value {
+    match &item["updated_at"] {
+        Value::Null => item["created_at"].clone(),
+        t => t.clone(),
+    }
+}
+
+/// Moves `run` past the stream `pos` is in: to the project's next stream, or to the next project.
+fn advance(run: &mut Run, streams: &[Stream], pos: &Position) {
+    let after = streams.iter().position(|s| *s == pos.stream).map(|i| i + 1);
+    run.cursor.at = match after.and_then(|i| streams.get(i)) {
+        Some(s) => Some(Position {
+            project: pos.project.clone(),
+            stream: *s,
+        }),
+        None => {
+            run.next_project += 1;
+            None
+        }
+    };
 }
 
 impl Source for GitlabSource {
@@ -374,40 +432,70 @@ impl Source for GitlabSource {
             .get(&pos.project)
             .cloned()
             .unwrap_or_default();
-        let url = run
-            .next_url
-            .take()
-            .unwrap_or_else(|| self.first_url(&pos, &marks));
+        let url = match run.next_url.take() {
+            Some(u) => u,
+            None => {
+                // A stream starts.
+                run.pass_max_id = None;
+                run.pass_full = pos.stream == Stream::Pipelines && marks.pipelines.is_none();
+                self.first_url(&pos, &marks)
+            }
+        };
         let response = self.client.send(Request::get(pos.stream.path(), url))?;
-        let items: Vec<Value> = response.json()?;
-        let next = response
+        let mut items: Vec<Value> = response.json()?;
+        let mut next = response
             .header("link")
             .and_then(next_link)
             .filter(|_| !items.is_empty());
+        let page_max_id = items.iter().filter_map(|i| i["id"].as_i64()).max();
+        if pos.stream == Stream::NewPipelines {
+            // Newest first, down to the highest id read before: what lies below was read.
+            let seen = marks.pipeline_id;
+            let before = items.len();
+            items.retain(|i| seen.is_none_or(|m| i["id"].as_i64().is_none_or(|id| id > m)));
+            if items.len() < before {
+                next = None;
+            }
+            // The `updated_after` listing returned the others.
+            items.retain(|i| i["updated_at"].is_null());
+        }
         let records = self.records(&pos.project, pos.stream, items)?;
         let high = records.iter().filter_map(|r| r.updated_at).max();
         let run = self.run.as_mut().expect("started above");
-        let m = run
-            .cursor
-            .projects
-            .entry(pos.project.clone())
-            .or_default()
-            .get_mut(pos.stream);
-        *m = high.max(*m);
+        if matches!(pos.stream, Stream::Pipelines | Stream::NewPipelines) {
+            run.pass_max_id = run.pass_max_id.max(page_max_id);
+        }
+        let project_marks = run.cursor.projects.entry(pos.project.clone()).or_default();
+        if let Some(m) = project_marks.get_mut(pos.stream) {
+            *m = high.max(*m);
+        }
         match next {
             Some(n) => run.next_url = Some(n),
             None => {
-                let after = streams.iter().position(|s| *s == pos.stream).map(|i| i + 1);
-                run.cursor.at = match after.and_then(|i| streams.get(i)) {
-                    Some(s) => Some(Position {
-                        project: pos.project.clone(),
-                        stream: *s,
-                    }),
-                    None => {
-                        run.next_project += 1;
-                        None
-                    }
+                // A pipeline stream that read every pipeline (a listing without `updated_after`, or the id
+                // pass) moves the id mark; only now, so a stopped run reads the rest again.
+                let read_all = match pos.stream {
+                    Stream::Pipelines => run.pass_full,
+                    Stream::NewPipelines => true,
+                    _ => false,
                 };
+                if read_all {
+                    let top = run.pass_max_id.unwrap_or(0);
+                    project_marks.pipeline_id =
+                        Some(project_marks.pipeline_id.unwrap_or(0).max(top));
+                }
+                advance(run, &streams, &pos);
+                if pos.stream == Stream::Pipelines && run.pass_full {
+                    // Every pipeline was listed moments ago: the id pass would find none.
+                    if let Some(at) = run
+                        .cursor
+                        .at
+                        .clone()
+                        .filter(|p| p.stream == Stream::NewPipelines)
+                    {
+                        advance(run, &streams, &at);
+                    }
+                }
             }
         }
         Ok(Some(Page {
@@ -424,12 +512,18 @@ impl Source for GitlabSource {
             key: raw.key.clone(),
             message: e.to_string(),
         };
+        let bad_row = |message: String| SourceError::BadRecord {
+            source_name: raw.source.clone(),
+            stream: raw.stream.clone(),
+            key: raw.key.clone(),
+            message,
+        };
         match raw.stream.as_str() {
             "deployments" => {
                 let r: DeliveryRecord<_> =
                     serde_json::from_value(raw.payload.clone()).map_err(bad)?;
                 return Ok(Normalized {
-                    deployments: vec![normalize_deployment(&self.config.name, &r)],
+                    deployments: vec![normalize_deployment(&self.config.name, &r).map_err(bad_row)?],
                     ..Normalized::default()
                 });
             }
@@ -437,7 +531,7 @@ impl Source for GitlabSource {
                 let r: DeliveryRecord<_> =
                     serde_json::from_value(raw.payload.clone()).map_err(bad)?;
                 return Ok(Normalized {
-                    pipelines: vec![normalize_pipeline(&self.config.name, &r)],
+                    pipelines: vec![normalize_pipeline(&self.config.name, &r).map_err(bad_row)?],
                     ..Normalized::default()
                 });
             }
