@@ -12,4 +12,4 @@ pub mod status;
 pub use calendar::{BusinessCalendar, CalendarError, CalendarSpec};
 pub use model::*;
 pub use redact::redact_url;
-pub use status::{StatusCategory, StatusMap};
+pub use status::{CategoryOrigin, GuessedStatus, StatusCategory, StatusMap};

@@ -132,7 +132,12 @@ pub fn add_history(
         &s.calendar,
         now,
     );
-    batch.item_metrics(item, &metrics, now);
+    // Which stays got a guessed category: recorded next to the metrics, which it does not change.
+    let guessed = statuses.guessed(
+        &item.status,
+        intervals.iter().map(|i| (i.status.as_str(), i.category)),
+    );
+    batch.item_metrics(item, &metrics, &guessed, now);
     for i in &intervals {
         batch.status_interval(&item.id, i);
     }

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use flowlake_core::metrics::{
     Aging, AgingEntry, Bucket, DailyFlow, Percentiles, StatusTimeSummary, Throughput,
 };
-use flowlake_core::StatusCategory;
+use flowlake_core::{GuessedStatus, StatusCategory};
 use flowlake_store::duckdb_store::ItemFilter;
 use flowlake_store::{DuckDbStore, StoreError};
 use serde::Serialize;
@@ -92,6 +92,9 @@ pub struct MetricsReport {
     pub aging: Percentiles,
     /// The oldest unfinished items.
     pub oldest: Vec<AgingEntry>,
+    /// Statuses of matching items whose category was guessed from the name, per source, most items first,
+    /// each with the config line that maps it: cycle time, WIP and flow depend on these guesses.
+    pub unmapped_statuses: Vec<GuessedStatus>,
 }
 
 /// Builds the report from the store.
@@ -213,5 +216,22 @@ pub fn metrics_report(store: &DuckDbStore, o: &ReportOptions) -> Result<MetricsR
         time_in_status,
         aging: aging.percentiles(),
         oldest: aging.oldest().to_vec(),
+        unmapped_statuses: store.guessed_statuses(&o.filter)?,
     })
+}
+
+/// The statuses of `source`'s stored items whose category was guessed, each warned about once with the
+/// config line that maps it; `sync` and `rebuild` call it after loading a source, so a guess is never silent.
+pub fn warn_guessed_statuses(
+    store: &DuckDbStore,
+    source: &str,
+) -> Result<Vec<GuessedStatus>, StoreError> {
+    let guessed = store.guessed_statuses(&ItemFilter {
+        source: Some(source.to_string()),
+        ..ItemFilter::default()
+    })?;
+    for g in &guessed {
+        tracing::warn!(source = %g.source, items = g.items, "{}", g.warning());
+    }
+    Ok(guessed)
 }

@@ -11,12 +11,13 @@ use flowlake_connect::http::{HttpObserver, LogObserver, RequestStats, Tape};
 use flowlake_connect::jira::JiraSource;
 use flowlake_connect::yandex::YandexTrackerSource;
 use flowlake_connect::{Source, SourceError};
-use flowlake_core::{ItemHistory, RawRecord};
+use flowlake_core::{GuessedStatus, ItemHistory, RawRecord};
 use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey, StoreError};
 
 use crate::compute::{add_history, FlowSettings};
 use crate::config::SourceConfig;
 use crate::progress::Progress;
+use crate::report::warn_guessed_statuses;
 
 /// What stopped a sync or rebuild.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +73,8 @@ pub struct SyncReport {
     pub cursor: Option<String>,
     /// API requests per stream (API sources only).
     pub requests: BTreeMap<String, RequestStats>,
+    /// The source's statuses whose category was guessed, on stored items (each warned about once).
+    pub guessed_statuses: Vec<GuessedStatus>,
 }
 
 /// Builds the source a config block describes. Constructors make no request; API sources read their token
@@ -281,6 +284,9 @@ pub fn sync_source(
             tracing::warn!(source = %name, error = %e, "could not release the state lock; it expires by itself");
         }
     }
+    if let Ok(report) = &mut result {
+        report.guessed_statuses = warn_guessed_statuses(store, &name)?;
+    }
     result
 }
 
@@ -351,6 +357,8 @@ pub struct RebuildReport {
     pub items: u64,
     /// Raw records that still could not be normalized (listed in `bad_records`).
     pub bad_records: u64,
+    /// Statuses whose category was guessed, per source (each warned about once).
+    pub guessed_statuses: Vec<GuessedStatus>,
 }
 
 /// Re-normalizes every landed raw record and recomputes every metric with the current config, without
@@ -373,6 +381,9 @@ pub fn rebuild(
         report.records += one.records;
         report.items += one.items;
         report.bad_records += one.bad_records;
+        report
+            .guessed_statuses
+            .extend(warn_guessed_statuses(store, &name)?);
     }
     Ok(report)
 }

@@ -14,7 +14,7 @@ use flowlake_core::metrics::tracker_exporter::StatusRow;
 use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval};
 use flowlake_core::{
     Deployment, FieldChange, Person, Pipeline, PullRequest, PullRequestState, RawRecord, Release,
-    Review, Sprint, StatusChange, WorkItem, Worklog,
+    Review, Sprint, StatusCategory, StatusChange, WorkItem, Worklog,
 };
 
 use crate::error::StoreError;
@@ -664,8 +664,23 @@ impl LoadBatch {
             .end();
     }
 
-    /// An item's metrics, with the item's attributes used for filtering.
-    pub fn item_metrics(&mut self, item: &WorkItem, m: &ItemMetrics, computed_at: DateTime<Utc>) {
+    /// An item's metrics, with the item's attributes used for filtering and the statuses whose category was
+    /// guessed on its stays ([`flowlake_core::StatusMap::guessed`]), kept as a JSON object `{status: category}`
+    /// (NULL when none) so `flowlake metrics` can list them.
+    pub fn item_metrics(
+        &mut self,
+        item: &WorkItem,
+        m: &ItemMetrics,
+        guessed: &[(String, StatusCategory)],
+        computed_at: DateTime<Utc>,
+    ) {
+        let guessed = (!guessed.is_empty()).then(|| {
+            let object: BTreeMap<&str, &str> = guessed
+                .iter()
+                .map(|(s, c)| (s.as_str(), c.as_str()))
+                .collect();
+            serde_json::to_string(&object).unwrap_or_default()
+        });
         self.item_row(&m.item_id);
         self.table(&schema::ITEM_METRICS)
             .row()
@@ -693,6 +708,7 @@ impl LoadBatch {
             .text(Some(m.current_category.as_str()))
             .int(m.age_seconds)
             .ts(Some(computed_at))
+            .text(guessed.as_deref())
             .end();
     }
 

@@ -1,6 +1,6 @@
 //! The embedded default store: a single DuckDB file, nothing to set up.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -11,7 +11,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
 use flowlake_core::metrics::ItemMetrics;
-use flowlake_core::{RawRecord, StatusCategory};
+use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 
 use crate::batch::{LoadBatch, TakenRows};
 use crate::error::StoreError;
@@ -732,6 +732,47 @@ impl DuckDbStore {
             );
         }
         Ok(())
+    }
+}
+
+impl DuckDbStore {
+    /// The statuses whose category was guessed on the stays of matching items (`item_metrics.guessed_statuses`),
+    /// per source with the number of items, most items first. A stored object that is not JSON is an error
+    /// naming the item.
+    pub fn guessed_statuses(&self, filter: &ItemFilter) -> Result<Vec<GuessedStatus>, StoreError> {
+        let (cond, p) = filter.sql();
+        let sql = format!(
+            "SELECT m.item_id, m.source, m.guessed_statuses FROM item_metrics m
+             WHERE m.guessed_statuses IS NOT NULL{cond}"
+        );
+        let ctx = || StoreError::sql("reading item_metrics.guessed_statuses");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        let mut per_status: BTreeMap<(String, String), (StatusCategory, u64)> = BTreeMap::new();
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let item: String = r.get(0).map_err(ctx())?;
+            let source: String = r.get(1).map_err(ctx())?;
+            let json: String = r.get(2).map_err(ctx())?;
+            let object: BTreeMap<String, String> =
+                serde_json::from_str(&json).map_err(|e| StoreError::Batch {
+                    table: "item_metrics".into(),
+                    message: format!("{item}: guessed_statuses is not a JSON object of names: {e}"),
+                })?;
+            for (status, cat) in object {
+                per_status
+                    .entry((source.clone(), status))
+                    .or_insert((category(&cat), 0))
+                    .1 += 1;
+            }
+        }
+        let mut out: Vec<GuessedStatus> = per_status
+            .into_iter()
+            .map(|((source, status), (cat, items))| {
+                GuessedStatus::new(&source, &status, cat, items)
+            })
+            .collect();
+        out.sort_by_key(|g| std::cmp::Reverse(g.items));
+        Ok(out)
     }
 }
 

@@ -405,6 +405,7 @@ pub const ITEM_METRICS: TableDef = TableDef {
         c("current_category", Text),
         n("age_seconds", Int),
         c("computed_at", Timestamp),
+        n("guessed_statuses", Json),
     ],
     primary_key: &["item_id"],
     replace_key: &["item_id"],
@@ -797,6 +798,18 @@ pub fn duckdb_migrations() -> Vec<Migration> {
             description: "records that could not be normalized, with their error",
             statements: vec![BAD_RECORDS.duckdb_ddl()],
         },
+        // --- migration of the guessed statuses (issue 15, finding 8) ---
+        Migration {
+            version: 10,
+            description: "item_metrics.guessed_statuses: the statuses whose category was guessed",
+            // Migration 1 renders today's item_metrics, so a new store has the column already; one made
+            // before this version gets it, NULL (nothing known to be guessed) until rebuilt.
+            statements: vec![
+                "ALTER TABLE item_metrics ADD COLUMN IF NOT EXISTS guessed_statuses VARCHAR"
+                    .to_string(),
+            ],
+        },
+        // --- end of the migration of the guessed statuses ---
     ]
 }
 

@@ -375,6 +375,14 @@ fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
                 .to_vec(),
         );
     }
+    // The statuses of the demo's labels are work, mapped as a user would, so none of them is a guess.
+    for status in ["In Progress", "Review"] {
+        config
+            .metrics
+            .status_categories
+            .entry(status.into())
+            .or_insert(flowlake_core::StatusCategory::InProgress);
+    }
     let until = NaiveDate::from_ymd_opt(2026, 12, 31).context("a valid date")?;
     if !quiet {
         eprintln!(

@@ -5,6 +5,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use flowlake_core::metrics::duration::short_days;
 use flowlake_core::metrics::Percentiles;
+use flowlake_core::status::toml_entry;
 use flowlake_engine::bench::BenchReport;
 use flowlake_engine::report::MetricsReport;
 use flowlake_engine::sync::SyncReport;
@@ -251,6 +252,7 @@ fn metrics_table(r: &MetricsReport, calendar: &str) -> Result<()> {
         "flow efficiency (mean): {eff} · reopened: {reopened} · WIP now: {}\n",
         r.wip_now
     );
+    unmapped_statuses(r)?;
 
     let mut tp = table(&["bucket", "completed", "WIP at end", ""]);
     let max = r.throughput.iter().map(|(_, c)| *c).max().unwrap_or(0);
@@ -319,6 +321,36 @@ fn metrics_table(r: &MetricsReport, calendar: &str) -> Result<()> {
     Ok(())
 }
 
+/// The statuses whose category was guessed, and the config lines that map them; nothing when there are none.
+fn unmapped_statuses(r: &MetricsReport) -> Result<()> {
+    if r.unmapped_statuses.is_empty() {
+        return Ok(());
+    }
+    let mut t = table(&["source", "status", "guessed category", "items"]);
+    for g in &r.unmapped_statuses {
+        t.add_row(vec![
+            Cell::new(&g.source),
+            Cell::new(&g.status),
+            Cell::new(g.category),
+            right(g.items),
+        ]);
+    }
+    outln!("Unmapped statuses (category guessed from the name: cycle time and WIP follow the guess)\n{t}");
+    let mut lines: Vec<String> = r
+        .unmapped_statuses
+        .iter()
+        .map(|g| toml_entry(&g.status, g.category))
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    outln!("Map them in flowlake.toml (or a project's table), then run `flowlake rebuild`:\n  [metrics.status_categories]");
+    for l in lines {
+        outln!("  {l}");
+    }
+    outln!();
+    Ok(())
+}
+
 fn metrics_csv(r: &MetricsReport) -> Result<()> {
     outln!("section,key,metric,value");
     let opt = |v: Option<i64>| v.map_or(String::new(), |v| v.to_string());
@@ -350,6 +382,11 @@ fn metrics_csv(r: &MetricsReport) -> Result<()> {
             "time_in_status,{key},mean_business_seconds,{:.0}",
             s.mean_business_seconds
         );
+    }
+    for g in &r.unmapped_statuses {
+        let key = csv_field(&format!("{}:{}", g.source, g.status));
+        outln!("unmapped_status,{key},items,{}", g.items);
+        outln!("unmapped_status,{key},guessed_category,{}", g.category);
     }
     for (status, (_, counts)) in &r.cumulative_flow {
         for (d, c) in r.cfd_days.iter().zip(counts) {

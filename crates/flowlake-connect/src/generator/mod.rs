@@ -13,7 +13,7 @@ pub use normalize::normalize_issue;
 pub use simulate::{simulate_issue, DemoChange, DemoIssue};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use flowlake_core::{ItemHistory, Normalized, RawRecord};
+use flowlake_core::{ItemHistory, Normalized, RawRecord, StatusCategory};
 use serde::{Deserialize, Serialize};
 
 use crate::{Page, Source, SourceError};
@@ -177,4 +177,19 @@ impl Source for GeneratorSource {
             })?;
         Ok(normalize_issue(&self.name, &issue).into())
     }
+
+    /// The statuses of the simulated workflow (`simulate.rs`), so none of their stays is a guess.
+    fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
+        WORKFLOW.iter().map(|(s, c)| (s.to_string(), *c)).collect()
+    }
 }
+
+/// Every status the simulated workflow visits, with its category.
+pub const WORKFLOW: &[(&str, StatusCategory)] = &[
+    ("Open", StatusCategory::Todo),
+    ("In Progress", StatusCategory::InProgress),
+    ("Review", StatusCategory::InProgress),
+    ("Testing", StatusCategory::InProgress),
+    ("Done", StatusCategory::Done),
+    ("Cancelled", StatusCategory::Done),
+];

@@ -46,6 +46,26 @@ impl StatusRules {
             .map(|(_, s)| s.as_str())
     }
 
+    /// The statuses these rules name themselves, with their [`StatusRules::category`]: the source's own
+    /// vocabulary, so past stays in them are not guesses. Statuses of mapped labels are the user's names and
+    /// are left to `[metrics.status_categories]`.
+    pub fn known(&self) -> Vec<(String, StatusCategory)> {
+        [
+            self.open.as_str(),
+            self.done.as_str(),
+            self.cancelled.as_str(),
+            pr_status::DRAFT,
+            pr_status::READY,
+            pr_status::IN_REVIEW,
+            pr_status::APPROVED,
+            pr_status::MERGED,
+            pr_status::CLOSED,
+        ]
+        .into_iter()
+        .map(|s| (s.to_string(), self.category(s)))
+        .collect()
+    }
+
     /// The category of a status these rules produce.
     pub fn category(&self, status: &str) -> StatusCategory {
         if status == self.open {
@@ -1007,5 +1027,37 @@ mod tests {
             [("comment:IC_1", Some("gh:erin")), ("comment:IC_2", None)]
         );
         assert!(h.people.iter().any(|p| p.login == "erin"));
+    }
+
+    /// Every status GitHub's and GitLab's items move through is named by these rules, so only the statuses of
+    /// mapped labels — the config's own names — can be guessed on past stays.
+    #[test]
+    fn statuses_the_rules_name_are_known_and_only_label_statuses_can_be_guessed() {
+        let rules = StatusRules {
+            labels: vec![("status: review".into(), "Review".into())],
+            ..StatusRules::default()
+        };
+        let known = rules.known();
+        for (status, category) in &known {
+            assert_eq!(rules.category(status), *category, "{status}");
+        }
+        let map = flowlake_core::StatusMap::default().with_known(known);
+        let stays = [
+            "Open",
+            "Review",
+            "Draft",
+            pr_status::READY,
+            pr_status::IN_REVIEW,
+            pr_status::APPROVED,
+            pr_status::MERGED,
+            pr_status::CLOSED,
+            "Done",
+            "Cancelled",
+        ]
+        .map(|s| (s, map.category(s, None)));
+        assert_eq!(
+            map.guessed("Cancelled", stays),
+            [("Review".to_string(), StatusCategory::InProgress)]
+        );
     }
 }

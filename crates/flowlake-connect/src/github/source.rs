@@ -977,4 +977,9 @@ impl Source for GithubSource {
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         self.client.client().stats()
     }
+
+    /// The statuses the status rules name themselves (labels' statuses are the config's to map).
+    fn known_statuses(&self) -> Vec<(String, flowlake_core::StatusCategory)> {
+        self.rules.known()
+    }
 }
