@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use flowlake_core::metrics::tracker_exporter::{exits_from_status_changes, issue_metrics};
+use flowlake_core::metrics::tracker_exporter::{
+    exits_from_status_changes, issue_metrics, IssueMetrics,
+};
 use flowlake_core::metrics::{item_metrics, pull_request_metrics, status_intervals};
 use flowlake_core::{BusinessCalendar, ItemHistory, StandardType, StatusCategory, StatusMap};
 use flowlake_store::LoadBatch;
@@ -14,7 +16,8 @@ use flowlake_store::LoadBatch;
 pub struct TrackerExporterSettings {
     /// Its working hours.
     pub calendar: BusinessCalendar,
-    /// Snake-cased closed statuses.
+    /// Closed statuses in tracker-exporter's form (lower-cased, then snake-cased: `закрыт`), as
+    /// `flowlake_core::metrics::tracker_exporter::is_closed` compares them.
     pub closed_statuses: Vec<String>,
 }
 
@@ -137,10 +140,29 @@ pub fn add_history(
         batch.status_interval(&item.id, i);
     }
     if let Some(te) = &s.tracker_exporter {
-        let exits = exits_from_status_changes(&history.status_changes);
-        for row in issue_metrics(&item.key, item.created_at, &exits, &te.calendar) {
-            batch.tracker_exporter_row(&item.id, &row);
+        let m = tracker_exporter_rows(history, item, te);
+        for c in &m.collisions {
+            tracing::warn!(
+                issue = %item.key,
+                status_name = %c.status_name,
+                "statuses {} of one issue share one tracker_exporter_issue_metrics row (tracker-exporter \
+                 names them alike and sums their stays)",
+                c.display_names.join(", ")
+            );
+        }
+        for row in &m.rows {
+            batch.tracker_exporter_row(&item.id, row);
         }
     }
     history.status_changes.len()
+}
+
+/// The tracker-exporter compatible rows of an item, from its status changes.
+pub fn tracker_exporter_rows(
+    history: &ItemHistory,
+    item: &flowlake_core::WorkItem,
+    te: &TrackerExporterSettings,
+) -> IssueMetrics {
+    let exits = exits_from_status_changes(&history.status_changes);
+    issue_metrics(&item.key, item.created_at, &exits, &te.calendar)
 }
