@@ -427,6 +427,11 @@ pub struct ItemHistory {
     /// other stored item of the source with this node id — the item under its old key — so it is counted
     /// once.
     pub moved_node_id: Option<String>,
+    /// Exits from statuses as the tracker itself records each stay, for the tracker-exporter compatible rows:
+    /// Yandex Tracker's `IssueWorkflow` entries carry the stay's own start (`statusStartTime.from`), which a
+    /// queue move that resets the status makes differ from the previous status change. `None`: the rows
+    /// derive them from `status_changes` (every other source).
+    pub workflow_exits: Option<Vec<crate::metrics::tracker_exporter::WorkflowExit>>,
 }
 
 /// What a normalizer makes of one record: work items with their histories, and what lies outside the

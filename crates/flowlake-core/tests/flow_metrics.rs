@@ -248,6 +248,7 @@ fn hand_computed_item_metrics() {
             pull_request: None,
             reviews: vec![],
             moved_node_id: None,
+            workflow_exits: None,
             worklogs: vec![],
             sprints: vec![],
         };
@@ -297,6 +298,7 @@ fn business_time_across_a_dst_change_counts_full_working_days() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        workflow_exits: None,
         worklogs: vec![],
         sprints: vec![],
     };
@@ -325,6 +327,7 @@ fn time_in_status_includes_the_current_stay_up_to_now() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        workflow_exits: None,
         worklogs: vec![],
         sprints: vec![],
     };
@@ -370,6 +373,7 @@ fn flow_efficiency_uses_the_active_set() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        workflow_exits: None,
         worklogs: vec![],
         sprints: vec![],
     };
@@ -392,6 +396,7 @@ fn first_response_is_the_earlier_of_a_status_change_and_someone_elses_edit() {
         pull_request: None,
         reviews: vec![],
         moved_node_id: None,
+        workflow_exits: None,
         worklogs: vec![],
         sprints: vec![],
     };
@@ -533,7 +538,7 @@ proptest! {
             prop_assert!(i.calendar_seconds >= 0);
             prop_assert!(i.business_seconds >= 0 && i.business_seconds <= i.calendar_seconds);
         }
-        let history = ItemHistory { item: it, status_changes, field_changes: vec![], people: vec![], pull_request: None, reviews: vec![], worklogs: vec![], sprints: vec![], moved_node_id: None };
+        let history = ItemHistory { item: it, status_changes, field_changes: vec![], people: vec![], pull_request: None, reviews: vec![], worklogs: vec![], sprints: vec![], moved_node_id: None, workflow_exits: None };
         let m = item_metrics(&history.item, &history.field_changes, &iv, &map, &cal, now);
         if let (Some(c), Some(l)) = (m.cycle_seconds, m.lead_seconds) {
             prop_assert!(c <= l);

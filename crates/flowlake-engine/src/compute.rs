@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use flowlake_core::metrics::tracker_exporter::{exits_from_status_changes, issue_metrics};
+use flowlake_core::metrics::tracker_exporter::{
+    exits_from_status_changes, issue_metrics, IssueMetrics,
+};
 use flowlake_core::metrics::{item_metrics, pull_request_metrics, status_intervals};
 use flowlake_core::{BusinessCalendar, ItemHistory, StandardType, StatusCategory, StatusMap};
 use flowlake_store::LoadBatch;
@@ -14,7 +16,8 @@ use flowlake_store::LoadBatch;
 pub struct TrackerExporterSettings {
     /// Its working hours.
     pub calendar: BusinessCalendar,
-    /// Snake-cased closed statuses.
+    /// Closed statuses in tracker-exporter's form (lower-cased, then snake-cased: `закрыт`), as
+    /// `flowlake_core::metrics::tracker_exporter::is_closed` compares them.
     pub closed_statuses: Vec<String>,
 }
 
@@ -142,10 +145,96 @@ pub fn add_history(
         batch.status_interval(&item.id, i);
     }
     if let Some(te) = &s.tracker_exporter {
-        let exits = exits_from_status_changes(&history.status_changes);
-        for row in issue_metrics(&item.key, item.created_at, &exits, &te.calendar) {
-            batch.tracker_exporter_row(&item.id, &row);
+        let m = tracker_exporter_rows(history, item, te);
+        for c in &m.collisions {
+            tracing::warn!(
+                issue = %item.key,
+                status_name = %c.status_name,
+                "statuses {} of one issue share one tracker_exporter_issue_metrics row (tracker-exporter \
+                 names them alike and sums their stays)",
+                c.display_names.join(", ")
+            );
+        }
+        for row in &m.rows {
+            batch.tracker_exporter_row(&item.id, row);
         }
     }
     history.status_changes.len()
+}
+
+/// The tracker-exporter compatible rows of an item: from the stays the source recorded itself (Yandex
+/// Tracker's `statusStartTime`, see [`ItemHistory::workflow_exits`]) when it did, else derived from the status
+/// changes.
+pub fn tracker_exporter_rows(
+    history: &ItemHistory,
+    item: &flowlake_core::WorkItem,
+    te: &TrackerExporterSettings,
+) -> IssueMetrics {
+    let derived;
+    let exits = match &history.workflow_exits {
+        Some(exits) => exits.as_slice(),
+        None => {
+            derived = exits_from_status_changes(&history.status_changes);
+            derived.as_slice()
+        }
+    };
+    issue_metrics(&item.key, item.created_at, exits, &te.calendar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowlake_connect::yandex::{normalize_issue, IssueWithChangelog};
+
+    /// A Tracker issue moved to another queue with its status reset to Open (an `IssueMoved` entry), then
+    /// moved on to Review: the Open stay the last entry closes began at the move.
+    fn moved() -> ItemHistory {
+        let record: IssueWithChangelog = serde_json::from_value(serde_json::json!({
+            "issue": {"id": "7a1", "key": "SRE-3", "createdAt": "2023-10-16T06:00:00.000+0000",
+                      "updatedAt": "2023-10-18T10:00:00.000+0000", "status": {"key": "review", "display": "Review"},
+                      "queue": {"key": "SRE"}},
+            "changelog": [
+                {"id": "1", "updatedAt": "2023-10-16T08:00:00.000+0000", "type": "IssueWorkflow", "fields": [
+                    {"field": {"id": "status"}, "from": {"display": "Open"}, "to": {"display": "In Progress"}},
+                    {"field": {"id": "statusStartTime"}, "from": null, "to": "2023-10-16T08:00:00.000+0000"}]},
+                {"id": "2", "updatedAt": "2023-10-17T08:00:00.000+0000", "type": "IssueMoved", "fields": [
+                    {"field": {"id": "queue"}, "from": {"key": "DEV"}, "to": {"key": "SRE"}},
+                    {"field": {"id": "status"}, "from": {"display": "In Progress"}, "to": {"display": "Open"}},
+                    {"field": {"id": "statusStartTime"}, "from": "2023-10-16T08:00:00.000+0000", "to": "2023-10-17T08:00:00.000+0000"}]},
+                {"id": "3", "updatedAt": "2023-10-18T10:00:00.000+0000", "type": "IssueWorkflow", "fields": [
+                    {"field": {"id": "status"}, "from": {"display": "Open"}, "to": {"display": "Review"}},
+                    {"field": {"id": "statusStartTime"}, "from": "2023-10-17T08:00:00.000+0000", "to": "2023-10-18T10:00:00.000+0000"}]}
+            ]
+        }))
+        .unwrap();
+        normalize_issue("tracker", "https://tracker.yandex.ru", &record).0
+    }
+
+    fn settings() -> TrackerExporterSettings {
+        TrackerExporterSettings {
+            calendar: BusinessCalendar::tracker_exporter(),
+            closed_statuses: flowlake_core::metrics::tracker_exporter::default_closed_statuses(),
+        }
+    }
+
+    #[test]
+    fn tracker_exporter_rows_measure_a_tracker_stay_from_its_own_status_start_time() {
+        let h = moved();
+        let rows = tracker_exporter_rows(&h, &h.item, &settings()).rows;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].status_name.as_str(), rows[0].duration),
+            ("open", 7200 + 93_600),
+            "2 h from creation, then 26 h from the move (tracker-exporter 2.0.0 gives the same)"
+        );
+        let derived = ItemHistory {
+            workflow_exits: None,
+            ..h.clone()
+        };
+        assert_eq!(
+            tracker_exporter_rows(&derived, &h.item, &settings()).rows[0].duration,
+            7200 + 180_000,
+            "without recorded stays the rows pair status changes"
+        );
+    }
 }

@@ -586,7 +586,8 @@ day_start = "09:00"
 day_end = "18:00"
 # Non-working dates, YYYY-MM-DD.
 holidays = []
-# A built-in list of yearly holidays added to `holidays`: "ru". Unset: none.
+# A built-in holiday list added to `holidays`: "ru" (Russian public holidays with the days off moved by
+# decree, from the `holidays` package 0.109, 1991-2040) or "ru-holidays-0.34" (tracker-exporter's pin). Unset: none.
 # holiday_preset = "ru"
 
 [metrics]
@@ -610,7 +611,7 @@ active_statuses = ["In Progress", "Testing"]
 [tracker_exporter]
 # Compute tracker-exporter 2.0.0 compatible per-status rows (table tracker_exporter_issue_metrics).
 enabled = true
-# Snake-cased statuses that count as closed.
+# Statuses that count as closed, as tracker-exporter names them (lower-cased, then snake-cased: "закрыт").
 closed_statuses = ["closed", "rejected", "resolved", "cancelled", "released"]
 
 # Its working hours, as tracker-exporter evaluates them: Mon-Fri 09:00-22:00 UTC minus Russian holidays.

@@ -93,6 +93,7 @@ pub fn normalize_issue<'a>(source: &str, issue: &'a DemoIssue) -> ItemHistory {
         pull_request: None,
         reviews: Vec::new(),
         moved_node_id: None,
+        workflow_exits: None,
         worklogs: vec![],
         sprints: vec![],
     }

@@ -739,6 +739,7 @@ pub fn normalize_issue(source: &str, issue: &GithubIssue, rules: &StatusRules) -
         pull_request,
         reviews,
         moved_node_id: transferred.then(|| issue.id.clone()),
+        workflow_exits: None,
         worklogs: vec![],
         sprints: vec![],
     }

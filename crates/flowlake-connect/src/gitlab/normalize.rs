@@ -375,6 +375,7 @@ pub fn normalize_item(source: &str, record: &GitlabRecord, rules: &StatusRules) 
         pull_request,
         reviews: Vec::new(),
         moved_node_id: None,
+        workflow_exits: None,
         worklogs: vec![],
         sprints: vec![],
     }

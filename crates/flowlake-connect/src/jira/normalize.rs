@@ -351,6 +351,7 @@ pub fn normalize_issue(
         pull_request: None,
         reviews: Vec::new(),
         moved_node_id: None,
+        workflow_exits: None,
         worklogs,
         sprints: issue_sprints(source, raw, index),
     }

@@ -60,6 +60,8 @@ struct Issue {
     updated: DateTime<Utc>,
     status: usize,
     status_start: DateTime<Utc>,
+    /// Whether the issue ever left its initial status.
+    transitioned: bool,
     changelog: Vec<Value>,
 }
 
@@ -93,16 +95,24 @@ impl State {
         let (fk, fd, _) = STATUSES[issue.status];
         let (tk, td, _) = STATUSES[to];
         let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
+        // The first move out of the initial status has no `statusStartTime.from` in real data (tracker-exporter
+        // 2.0.0, models/issue.py: "transition from the initial status", falling back to `createdAt`).
+        let started = if issue.transitioned {
+            json!(time(issue.status_start))
+        } else {
+            Value::Null
+        };
         issue.changelog.push(json!({
             "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
             "updatedBy": {"id": who.0, "display": who.1}, "type": "IssueWorkflow", "transport": "front",
             "fields": [
                 {"field": {"id": "status", "display": "Статус"}, "from": {"key": fk, "display": fd}, "to": {"key": tk, "display": td}},
-                {"field": {"id": "statusStartTime", "display": "Начало статуса"}, "from": time(issue.status_start), "to": time(when)}
+                {"field": {"id": "statusStartTime", "display": "Начало статуса"}, "from": started, "to": time(when)}
             ]
         }));
         issue.status = to;
         issue.status_start = when;
+        issue.transitioned = true;
         issue.updated = when;
     }
 
@@ -114,12 +124,27 @@ impl State {
         from: Value,
         to: Value,
     ) {
+        self.entry(issue, when, "IssueUpdated", vec![(field, from, to)]);
+    }
+
+    /// Appends a changelog entry of `kind` changing `fields` (id, from, to).
+    fn entry(
+        &mut self,
+        issue: &mut Issue,
+        when: DateTime<Utc>,
+        kind: &str,
+        fields: Vec<(&str, Value, Value)>,
+    ) {
         self.next_entry += 1;
         let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
+        let fields: Vec<Value> = fields
+            .into_iter()
+            .map(|(id, from, to)| json!({"field": {"id": id}, "from": from, "to": to}))
+            .collect();
         issue.changelog.push(json!({
             "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
-            "updatedBy": {"id": who.0, "display": who.1}, "type": "IssueUpdated", "transport": "front",
-            "fields": [{"field": {"id": field}, "from": from, "to": to}]
+            "updatedBy": {"id": who.0, "display": who.1}, "type": kind, "transport": "front",
+            "fields": fields
         }));
         issue.updated = when;
     }
@@ -149,6 +174,7 @@ fn generate(spec: &FakeTrackerSpec) -> State {
             updated: created,
             status: 0,
             status_start: created,
+            transitioned: false,
             changelog: Vec::new(),
         };
         if n == 0 {
@@ -231,7 +257,9 @@ impl FakeTracker {
         lock(&self.state).ledger.inject(fault);
     }
 
-    /// Moves issue `key` to `queue` (a new key, the same id, a changelog entry); returns the new key.
+    /// Moves issue `key` to `queue` (a new key, the same id, an `IssueMoved` changelog entry changing the queue
+    /// and the key — the change type of yandex-cloud/docs en/tracker/concepts/issues/get-changelog.md); the
+    /// status is kept, as `POST /v2/issues/{key}/_move` does without `InitialStatus`. Returns the new key.
     pub fn move_issue(&self, key: &str, queue: &str) -> Option<String> {
         let mut s = lock(&self.state);
         s.clock += 60;
@@ -240,8 +268,11 @@ impl FakeTracker {
         let n = s.issues.iter().position(|i| i.key == key)?;
         let mut issue = s.issues[n].clone();
         let new_key = format!("{queue}-{}", count + 1);
-        let old = json!({"key": issue.queue});
-        s.update(&mut issue, when, "queue", old, json!({"key": queue}));
+        let fields = vec![
+            ("queue", json!({"key": issue.queue}), json!({"key": queue})),
+            ("key", json!(issue.key), json!(new_key)),
+        ];
+        s.entry(&mut issue, when, "IssueMoved", fields);
         issue.key.clone_from(&new_key);
         issue.queue = queue.into();
         s.issues[n] = issue;

@@ -9,5 +9,7 @@ mod normalize;
 mod source;
 
 pub use config::{parse_range, YandexTrackerConfig};
-pub use normalize::{normalize_issue, IssueWithChangelog, TrackerIssue};
+pub use normalize::{
+    normalize_issue, workflow_exits, IssueWithChangelog, SkippedExit, TrackerIssue,
+};
 pub use source::YandexTrackerSource;

@@ -3,8 +3,14 @@
 //! Status changes come from `IssueWorkflow` entries whose first field is `status`, exactly the entries
 //! tracker-exporter counts; their time is the entry's `statusStartTime.to` when present (the moment the new
 //! status began), else the entry's `updatedAt`. Every other changed field is a field change.
+//!
+//! The tracker-exporter compatible rows get their own list of stays ([`workflow_exits`]), read from each entry
+//! the way tracker-exporter 2.0.0 reads it (`models/issue.py`, `_on_changelog_issue_workflow`): a stay runs
+//! from the entry's own `fields[1].from` to its `fields[1].to`, never from the previous status change, since a
+//! queue move that resets the status (an `IssueMoved` entry) starts a new stay without a workflow entry.
 
 use chrono::{DateTime, Utc};
+use flowlake_core::metrics::tracker_exporter::WorkflowExit;
 use flowlake_core::{
     qualified_id, FieldChange, ItemHistory, Person, StandardType, StatusCategory, StatusChange,
     WorkItem,
@@ -164,8 +170,86 @@ fn shown(v: &Value) -> Option<String> {
     }
 }
 
+/// A status-move entry tracker-exporter would count but whose stay cannot be measured: left out of the
+/// rows, as tracker-exporter leaves out an entry without an end (it would stop on the other cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedExit {
+    /// The changelog entry's id.
+    pub entry_id: String,
+    /// What is missing or wrong, naming the field.
+    pub reason: String,
+}
+
+/// A time field of a changelog entry: `Ok(None)` when empty (null or `""`, which Python's `or` passes over),
+/// `Err` with the value when it is not a Tracker time.
+fn entry_time(v: &Value) -> Result<Option<DateTime<Utc>>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => parse_time(s)
+            .map(Some)
+            .ok_or_else(|| format!("`{s}` is not a Tracker time")),
+        other => Err(format!("`{other}` is not a Tracker time")),
+    }
+}
+
+/// The stays tracker-exporter 2.0.0 closes, in changelog order as received: one per `IssueWorkflow` entry
+/// with at least two fields whose first is `status`; the status left is `fields[0].from`, the stay runs from
+/// `fields[1].from` (in Tracker's data `statusStartTime`; empty for the first move out of the initial
+/// status, then the issue's `createdAt` applies) to `fields[1].to`. Entries without an end, without a status
+/// left or with a time that does not parse are returned as skipped.
+pub fn workflow_exits(record: &IssueWithChangelog) -> (Vec<WorkflowExit>, Vec<SkippedExit>) {
+    let mut exits = Vec::new();
+    let mut skipped = Vec::new();
+    for e in &record.changelog {
+        let [first, span, ..] = e.fields.as_slice() else {
+            continue;
+        };
+        if e.kind != "IssueWorkflow" || first.field.id.as_deref() != Some("status") {
+            continue;
+        }
+        let skip = |reason: String| SkippedExit {
+            entry_id: e.id.clone(),
+            reason,
+        };
+        let Some(status_display) = shown(&first.from) else {
+            skipped.push(skip("no status left: `fields[0].from` is empty".into()));
+            continue;
+        };
+        let started = match entry_time(&span.from) {
+            Ok(t) => t,
+            Err(why) => {
+                skipped.push(skip(format!("`fields[1].from`: {why}")));
+                continue;
+            }
+        };
+        let ended = match entry_time(&span.to) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                skipped.push(skip("the stay has no end: `fields[1].to` is empty".into()));
+                continue;
+            }
+            Err(why) => {
+                skipped.push(skip(format!("`fields[1].to`: {why}")));
+                continue;
+            }
+        };
+        exits.push(WorkflowExit {
+            status_display,
+            started,
+            ended,
+        });
+    }
+    (exits, skipped)
+}
+
 /// Normalizes one issue with its changelog. `web` is the base of links (`https://tracker.yandex.ru`).
-pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> ItemHistory {
+/// Returns the history and the workflow entries left out of the tracker-exporter rows, for the caller to log.
+pub fn normalize_issue(
+    source: &str,
+    web: &str,
+    record: &IssueWithChangelog,
+) -> (ItemHistory, Vec<SkippedExit>) {
     let issue = &record.issue;
     let id = qualified_id(source, &issue.id);
     let mut people: Vec<Person> = Vec::new();
@@ -299,7 +383,8 @@ pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> 
         url: Some(format!("{}/{}", web.trim_end_matches('/'), issue.key)),
         custom_fields: Value::Object(serde_json::Map::new()),
     };
-    ItemHistory {
+    let (exits, skipped) = workflow_exits(record);
+    let history = ItemHistory {
         item,
         status_changes,
         field_changes,
@@ -309,7 +394,9 @@ pub fn normalize_issue(source: &str, web: &str, record: &IssueWithChangelog) -> 
         moved_node_id: None,
         worklogs,
         sprints: vec![],
-    }
+        workflow_exits: Some(exits),
+    };
+    (history, skipped)
 }
 
 #[cfg(test)]
@@ -342,7 +429,8 @@ mod tests {
             ]
         }))
         .unwrap();
-        let h = normalize_issue("yt", "https://tracker.yandex.ru/", &record);
+        let (h, skipped) = normalize_issue("yt", "https://tracker.yandex.ru/", &record);
+        assert!(skipped.is_empty());
         assert_eq!(h.item.id, "yt:5f1a");
         assert_eq!(
             h.item.url.as_deref(),
@@ -385,5 +473,108 @@ mod tests {
         );
         let logins: Vec<&str> = h.people.iter().map(|p| p.login.as_str()).collect();
         assert_eq!(logins, ["11", "12"]);
+    }
+
+    fn moved_issue() -> IssueWithChangelog {
+        // Shapes: yandex-cloud/docs en/tracker/concepts/issues/get-changelog.md (IssueCreated with a `status`
+        // field from null; IssueWorkflow with `status` then `statusStartTime {from, to}`; IssueMoved is in its
+        // list of change types). The fields of the move entry are modelled on the workflow entry: a move with
+        // `InitialStatus` (en/tracker/concepts/issues/move-issue.md) changes the queue, the key and the status,
+        // and the status's start time with it.
+        serde_json::from_value(serde_json::json!({
+            "issue": {
+                "id": "6033f986bd6c4a04", "key": "SRE-3", "summary": "Перенос",
+                "createdAt": "2023-10-16T06:00:00.000+0000", "updatedAt": "2023-10-18T10:00:00.000+0000",
+                "status": {"id": "4", "key": "review", "display": "Review"}, "queue": {"key": "SRE", "display": "SRE"}
+            },
+            "changelog": [
+                {"id": "m1", "updatedAt": "2023-10-16T06:00:00.000+0000", "type": "IssueCreated", "transport": "front",
+                 "fields": [{"field": {"id": "status", "display": "Status"}, "from": null, "to": {"id": "1", "key": "open", "display": "Open"}}]},
+                {"id": "m2", "updatedAt": "2023-10-16T08:00:00.000+0000", "type": "IssueWorkflow", "transport": "front",
+                 "fields": [
+                    {"field": {"id": "status", "display": "Status"}, "from": {"id": "1", "key": "open", "display": "Open"}, "to": {"id": "3", "key": "inProgress", "display": "In Progress"}},
+                    {"field": {"id": "statusStartTime", "display": "Status updated"}, "from": null, "to": "2023-10-16T08:00:00.000+0000"}]},
+                {"id": "m3", "updatedAt": "2023-10-17T08:00:00.000+0000", "type": "IssueMoved", "transport": "front",
+                 "fields": [
+                    {"field": {"id": "queue", "display": "Queue"}, "from": {"id": "1", "key": "DEV", "display": "DEV"}, "to": {"id": "2", "key": "SRE", "display": "SRE"}},
+                    {"field": {"id": "key", "display": "Key"}, "from": "DEV-7", "to": "SRE-3"},
+                    {"field": {"id": "status", "display": "Status"}, "from": {"id": "3", "key": "inProgress", "display": "In Progress"}, "to": {"id": "1", "key": "open", "display": "Open"}},
+                    {"field": {"id": "statusStartTime", "display": "Status updated"}, "from": "2023-10-16T08:00:00.000+0000", "to": "2023-10-17T08:00:00.000+0000"}]},
+                {"id": "m4", "updatedAt": "2023-10-18T10:00:00.000+0000", "type": "IssueWorkflow", "transport": "front",
+                 "fields": [
+                    {"field": {"id": "status", "display": "Status"}, "from": {"id": "1", "key": "open", "display": "Open"}, "to": {"id": "4", "key": "review", "display": "Review"}},
+                    {"field": {"id": "statusStartTime", "display": "Status updated"}, "from": "2023-10-17T08:00:00.000+0000", "to": "2023-10-18T10:00:00.000+0000"}]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    /// The reset to Open at the move starts the stay the next workflow entry closes: 26 h (93600 s) from the
+    /// move, as tracker-exporter 2.0.0 computes it, not 50 h (180000 s) from the previous status change.
+    #[test]
+    fn a_queue_move_that_resets_the_status_starts_the_next_stay_at_its_own_status_start_time() {
+        use flowlake_core::metrics::tracker_exporter::{exits_from_status_changes, issue_metrics};
+        use flowlake_core::BusinessCalendar;
+        let record = moved_issue();
+        let (h, skipped) = normalize_issue("yt", "https://tracker.yandex.ru", &record);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let exits = h.workflow_exits.clone().unwrap();
+        let stays: Vec<(&str, i64)> = exits
+            .iter()
+            .map(|x| {
+                let start = x.started.unwrap_or(h.item.created_at);
+                (x.status_display.as_str(), (x.ended - start).num_seconds())
+            })
+            .collect();
+        assert_eq!(stays, [("Open", 7200), ("Open", 93_600)]);
+        assert_eq!(
+            exits[0].started, None,
+            "the first move out of the initial status has no start"
+        );
+        let derived = exits_from_status_changes(&h.status_changes);
+        assert_eq!(
+            (derived[1].ended - derived[1].started.unwrap()).num_seconds(),
+            180_000,
+            "pairing status changes measures from the previous change"
+        );
+        let cal = BusinessCalendar::tracker_exporter();
+        let m = issue_metrics(&h.item.key, h.item.created_at, &exits, &cal);
+        let rows: Vec<(&str, u32, i64)> = m
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.status_name.as_str(),
+                    r.status_transitions_count,
+                    r.duration,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [("open", 2, 7200 + 93_600)],
+            "tracker-exporter 2.0.0's own code gives open, 2, 100800 on this changelog"
+        );
+    }
+
+    #[test]
+    fn workflow_entries_without_an_end_are_skipped_with_their_id() {
+        let mut record = moved_issue();
+        record.changelog[3].fields[1].to = Value::Null;
+        // Not status moves to tracker-exporter: one field only, or a first field other than `status`.
+        record.changelog[1].fields.truncate(1);
+        record.changelog[2].kind = "IssueWorkflow".into();
+        let (h, skipped) = normalize_issue("yt", "https://tracker.yandex.ru", &record);
+        assert_eq!(h.workflow_exits, Some(vec![]));
+        assert_eq!(
+            skipped,
+            [SkippedExit {
+                entry_id: "m4".into(),
+                reason: "the stay has no end: `fields[1].to` is empty".into()
+            }]
+        );
+        record.changelog[3].fields[1].to = Value::String("yesterday".into());
+        let (_, skipped) = normalize_issue("yt", "https://tracker.yandex.ru", &record);
+        assert!(skipped[0].reason.contains("`yesterday`"), "{skipped:?}");
     }
 }

@@ -376,7 +376,16 @@ impl Source for YandexTrackerSource {
                 key: raw.key.clone(),
                 message: e.to_string(),
             })?;
-        let mut h = normalize_issue(&self.config.name, &self.config.web_url, &record);
+        let (mut h, skipped) = normalize_issue(&self.config.name, &self.config.web_url, &record);
+        for s in &skipped {
+            tracing::warn!(
+                source = %raw.source,
+                issue = %record.issue.key,
+                entry = %s.entry_id,
+                "changelog entry left out of tracker_exporter_issue_metrics: {}",
+                s.reason
+            );
+        }
         h.item.custom_fields =
             Value::Object(crate::pick_fields(&raw.payload, &self.config.custom_fields));
         if let Some(c) = self.known.get(&h.item.status) {

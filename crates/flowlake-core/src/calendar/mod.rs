@@ -4,6 +4,9 @@
 //! zone database, so daylight-saving changes shorten or lengthen nights, never working days. A window edge
 //! that falls in a DST gap moves to the first instant that exists after it; one that falls in a repeated hour
 //! takes the earlier of the two instants.
+//!
+//! Holiday presets are data generated from the PyPI `holidays` package (`scripts/gen-holidays.py`), not
+//! typed by hand: Russia moves days off by decree every year, and only a maintained source has them.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -14,6 +17,9 @@ use chrono::{
 };
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+
+mod ru_holidays_0_109;
+mod ru_holidays_0_34;
 
 /// A calendar value that cannot be used, with the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,8 +45,13 @@ pub enum CalendarError {
     #[error("invalid holiday date `{0}` (expected YYYY-MM-DD)")]
     Holiday(String),
     /// Unknown holiday preset.
-    #[error("unknown holiday preset `{0}` (known: ru)")]
-    Preset(String),
+    #[error("unknown holiday preset `{name}` (known: {known})")]
+    Preset {
+        /// The preset as written.
+        name: String,
+        /// The known presets, comma-separated.
+        known: String,
+    },
 }
 
 /// The calendar as written in config: every field is text so errors can quote it.
@@ -57,7 +68,9 @@ pub struct CalendarSpec {
     pub day_end: String,
     /// Non-working dates, `YYYY-MM-DD`.
     pub holidays: Vec<String>,
-    /// A built-in list of yearly holidays added to `holidays`: `ru` (Russian fixed public holidays). Optional.
+    /// A built-in holiday list added to `holidays`: `ru` (Russian public holidays with the days off moved by
+    /// decree, from the `holidays` package 0.109, 1991–2040) or `ru-holidays-0.34` (the same from `holidays`
+    /// 0.34, the version tracker-exporter 2.0.0 pins). Optional.
     pub holiday_preset: Option<String>,
 }
 
@@ -91,8 +104,8 @@ pub struct BusinessCalendar {
     /// Seconds after local midnight, up to 86 400.
     day_end: u32,
     holidays: BTreeSet<NaiveDate>,
-    /// (month, day) pairs off every year.
-    annual: BTreeSet<(u32, u32)>,
+    /// The holiday preset, if any.
+    preset: Option<&'static Preset>,
     spec: CalendarSpec,
     #[serde(skip)]
     table: Arc<OnceLock<DayTable>>,
@@ -165,8 +178,9 @@ fn parse_weekday(s: &str) -> Result<Weekday, CalendarError> {
 }
 
 /// Russian fixed public holidays (New Year holidays 1–8 January, 23 February, 8 March, 1 and 9 May, 12 June,
-/// 4 November); the yearly government transfers of days off are not included.
-const RU_HOLIDAYS: &[(u32, u32)] = &[
+/// 4 November): what a preset gives for the years its generated data does not cover. It is what `holidays`
+/// itself gives for every year after 2040 (its rules, with no decree known yet); before 1991 it has nothing.
+const RU_FIXED: &[(u32, u32)] = &[
     (1, 1),
     (1, 2),
     (1, 3),
@@ -181,6 +195,53 @@ const RU_HOLIDAYS: &[(u32, u32)] = &[
     (5, 9),
     (6, 12),
     (11, 4),
+];
+
+/// A built-in holiday list: the dates generated from the `holidays` package for its years, the fixed list
+/// for any other year.
+#[derive(Debug)]
+struct Preset {
+    /// The name `holiday_preset` takes.
+    name: &'static str,
+    /// The `holidays` package version `dates` were generated from.
+    version: &'static str,
+    /// Dates off, (year, month, day), ascending.
+    dates: &'static [(i32, u32, u32)],
+    /// Years `dates` covers.
+    years: (i32, i32),
+    /// (month, day) pairs off in other years.
+    fixed: &'static [(u32, u32)],
+}
+
+impl Preset {
+    fn is_off(&self, date: NaiveDate) -> bool {
+        let (y, m, d) = (date.year(), date.month(), date.day());
+        if (self.years.0..=self.years.1).contains(&y) {
+            self.dates.binary_search(&(y, m, d)).is_ok()
+        } else {
+            self.fixed.contains(&(m, d))
+        }
+    }
+}
+
+/// The presets: `ru` follows the current `holidays` release, `ru-holidays-0.34` stays on tracker-exporter
+/// 2.0.0's pin for users who want its exact business durations (it lacks e.g. 2023-11-06 and every transfer
+/// from 2024 on).
+static PRESETS: [Preset; 2] = [
+    Preset {
+        name: "ru",
+        version: ru_holidays_0_109::VERSION,
+        dates: ru_holidays_0_109::DATES,
+        years: (ru_holidays_0_109::FIRST_YEAR, ru_holidays_0_109::LAST_YEAR),
+        fixed: RU_FIXED,
+    },
+    Preset {
+        name: "ru-holidays-0.34",
+        version: ru_holidays_0_34::VERSION,
+        dates: ru_holidays_0_34::DATES,
+        years: (ru_holidays_0_34::FIRST_YEAR, ru_holidays_0_34::LAST_YEAR),
+        fixed: RU_FIXED,
+    },
 ];
 
 impl TryFrom<CalendarSpec> for BusinessCalendar {
@@ -212,10 +273,18 @@ impl TryFrom<CalendarSpec> for BusinessCalendar {
                     .map_err(|_| CalendarError::Holiday(h.clone()))
             })
             .collect::<Result<_, _>>()?;
-        let annual = match spec.holiday_preset.as_deref() {
-            None | Some("") => BTreeSet::new(),
-            Some("ru") => RU_HOLIDAYS.iter().copied().collect(),
-            Some(other) => return Err(CalendarError::Preset(other.to_string())),
+        let preset = match spec.holiday_preset.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(name) => Some(PRESETS.iter().find(|p| p.name == name).ok_or_else(|| {
+                CalendarError::Preset {
+                    name: name.to_string(),
+                    known: PRESETS
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+            })?),
         };
         Ok(Self {
             tz,
@@ -223,7 +292,7 @@ impl TryFrom<CalendarSpec> for BusinessCalendar {
             day_start,
             day_end,
             holidays,
-            annual,
+            preset,
             spec,
             table: Arc::default(),
         })
@@ -231,7 +300,8 @@ impl TryFrom<CalendarSpec> for BusinessCalendar {
 }
 
 impl BusinessCalendar {
-    /// tracker-exporter's working hours: Monday–Friday, 09:00–22:00 UTC, minus Russian public holidays.
+    /// tracker-exporter's working hours: Monday–Friday, 09:00–22:00 UTC, minus Russian public holidays (the
+    /// `ru` preset: the current `holidays` data; `ru-holidays-0.34` is tracker-exporter 2.0.0's exact set).
     pub fn tracker_exporter() -> Self {
         Self::try_from(CalendarSpec {
             time_zone: "UTC".into(),
@@ -243,6 +313,17 @@ impl BusinessCalendar {
         .expect("the tracker-exporter calendar is valid")
     }
 
+    /// Where the preset's holidays come from, for reports and logs: `ru: holidays 0.109, 1991–2040 (fixed
+    /// holidays outside)`. `None` without a preset.
+    pub fn holiday_source(&self) -> Option<String> {
+        self.preset.map(|p| {
+            format!(
+                "{}: holidays {}, {}–{} (fixed holidays outside)",
+                p.name, p.version, p.years.0, p.years.1
+            )
+        })
+    }
+
     /// The time zone working hours are in.
     pub fn time_zone(&self) -> Tz {
         self.tz
@@ -252,7 +333,7 @@ impl BusinessCalendar {
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         self.work_days[date.weekday().num_days_from_monday() as usize]
             && !self.holidays.contains(&date)
-            && !self.annual.contains(&(date.month(), date.day()))
+            && !self.preset.is_some_and(|p| p.is_off(date))
     }
 
     fn local_to_utc(&self, local: NaiveDateTime) -> DateTime<Utc> {
@@ -604,7 +685,8 @@ mod tests {
         assert!(bad(|s| s.day_start = "9am".into()).contains("`9am`"));
         assert!(bad(|s| s.day_end = "25:00".into()).contains("`25:00`"));
         assert!(bad(|s| s.holidays = vec!["2024-02-30".into()]).contains("`2024-02-30`"));
-        assert!(bad(|s| s.holiday_preset = Some("mars".into())).contains("`mars`"));
+        assert!(bad(|s| s.holiday_preset = Some("mars".into()))
+            .contains("unknown holiday preset `mars` (known: ru, ru-holidays-0.34)"));
         assert!(bad(|s| {
             s.day_start = "18:00".into();
             s.day_end = "09:00".into()
@@ -618,5 +700,108 @@ mod tests {
         assert!(!c.is_working_day(NaiveDate::from_ymd_opt(2025, 1, 3).unwrap()));
         assert!(!c.is_working_day(NaiveDate::from_ymd_opt(2031, 6, 12).unwrap()));
         assert!(c.is_working_day(NaiveDate::from_ymd_opt(2023, 10, 16).unwrap()));
+    }
+
+    fn preset(name: &str) -> BusinessCalendar {
+        BusinessCalendar::try_from(CalendarSpec {
+            holiday_preset: Some(name.into()),
+            ..CalendarSpec::default()
+        })
+        .unwrap()
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn ru_preset_has_the_days_off_moved_by_decree() {
+        let ru = preset("ru");
+        for d in [
+            "2023-02-24", // moved from 1 January
+            "2023-05-08", // moved from 8 January
+            "2023-11-06", // Unity Day falls on a Saturday: observed on Monday (holidays 0.109, not 0.34)
+            "2024-04-29",
+            "2024-12-30",
+            "2025-05-02",
+            "2025-05-08",
+        ] {
+            assert!(!ru.is_working_day(date(d)), "{d} is off under ru");
+        }
+        // Fridays and Mondays around them still work.
+        for d in ["2023-02-27", "2023-05-10", "2023-11-07"] {
+            assert!(ru.is_working_day(date(d)), "{d} works under ru");
+        }
+        assert_eq!(
+            BusinessCalendar::tracker_exporter()
+                .spec
+                .holiday_preset
+                .as_deref(),
+            Some("ru"),
+            "tracker-exporter's default calendar uses the current data"
+        );
+    }
+
+    #[test]
+    fn ru_holidays_0_34_is_tracker_exporters_pinned_set() {
+        let pinned = preset("ru-holidays-0.34");
+        assert!(!pinned.is_working_day(date("2023-02-24")));
+        assert!(!pinned.is_working_day(date("2023-05-08")));
+        // holidays 0.34 knows no observed Unity Day in 2023 and none of the 2024 transfers.
+        assert!(pinned.is_working_day(date("2023-11-06")));
+        assert!(pinned.is_working_day(date("2024-04-29")));
+        assert_eq!(
+            pinned.holiday_source().as_deref(),
+            Some("ru-holidays-0.34: holidays 0.34, 1991–2040 (fixed holidays outside)")
+        );
+        assert_eq!(
+            preset("ru").holiday_source().as_deref(),
+            Some("ru: holidays 0.109, 1991–2040 (fixed holidays outside)")
+        );
+    }
+
+    #[test]
+    fn a_full_day_stay_on_a_day_off_moved_by_decree_has_no_business_time() {
+        let c = BusinessCalendar::tracker_exporter();
+        // Friday 2023-02-24, a day off moved from 1 January: 09:00–22:00 UTC would count 13 h.
+        assert_eq!(
+            c.business_seconds(t("2023-02-24T00:00:00Z"), t("2023-02-25T00:00:00Z")),
+            0
+        );
+        assert_eq!(
+            c.business_seconds(t("2023-02-22T00:00:00Z"), t("2023-02-28T00:00:00Z")),
+            2 * 13 * 3600,
+            "Wednesday the 22nd and Monday the 27th only"
+        );
+    }
+
+    #[test]
+    fn outside_the_generated_years_a_preset_falls_back_to_the_fixed_holidays() {
+        let ru = preset("ru");
+        assert!(!ru.is_working_day(date("2041-01-03")));
+        assert!(!ru.is_working_day(date("2045-06-12")));
+        assert!(ru.is_working_day(date("2041-02-22")));
+        assert!(!ru.is_working_day(date("1989-03-08")));
+    }
+
+    #[test]
+    fn generated_holiday_data_is_sorted_and_within_its_years() {
+        for p in &PRESETS {
+            assert!(p.dates.windows(2).all(|w| w[0] < w[1]), "{} sorted", p.name);
+            for &(y, m, d) in p.dates {
+                assert!(NaiveDate::from_ymd_opt(y, m, d).is_some(), "{y}-{m}-{d}");
+                assert!((p.years.0..=p.years.1).contains(&y), "{y} in {}", p.name);
+            }
+            // Every fixed holiday of a year after 1991 is in the data (they are law since 2013).
+            for y in 2013..=p.years.1 {
+                for &(m, d) in p.fixed {
+                    assert!(
+                        p.dates.binary_search(&(y, m, d)).is_ok(),
+                        "{y}-{m}-{d} in {}",
+                        p.name
+                    );
+                }
+            }
+        }
     }
 }
