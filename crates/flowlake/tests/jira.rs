@@ -325,3 +325,36 @@ fn renamed_and_deleted_statuses_keep_their_history_and_can_be_mapped() {
     assert!(fake.answered().is_empty(), "rebuild calls no API");
     assert!(rows().contains("Testing,todo,10800"), "{}", rows());
 }
+
+#[test]
+fn a_status_name_jira_lists_twice_under_two_project_scopes_maps_to_one_category() {
+    // `/status` lists `To Do` twice (10033 and 10116, each scoped to a team-managed project), as real
+    // instances do; both land, and a stay in `To Do` is todo, from the instance's own categories.
+    let fake = FakeJira::start(&FakeJiraSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, "cloud", 50);
+    sync(dir.path());
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "select count(*) from raw_records where stream = '_statuses' and (payload->>'name') = 'To Do'"
+        ),
+        2
+    );
+    fake.transition("CORE-3", "To Do");
+    fake.transition("CORE-3", "В работе");
+    sync(dir.path());
+    assert_eq!(
+        ok(
+            dir.path(),
+            &[
+                "query",
+                "select distinct t.status, t.category from item_status_time t join work_items w on w.id = t.item_id where w.key = 'CORE-3' and t.status = 'To Do'",
+                "--format",
+                "csv",
+            ],
+            &[],
+        ),
+        "status,category\nTo Do,todo\n"
+    );
+}

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 pub mod graphql;
+pub mod openapi;
 
 /// The folder holding the contract files: `FLOWLAKE_CONTRACTS`, else `.contracts` at the workspace root.
 pub fn dir() -> PathBuf {

@@ -2,6 +2,12 @@
 //! Cloud's or Server's search and changelog endpoints and shapes — times with the user's offset, Cyrillic
 //! status names, embedded changelogs cut past a limit — plus injected faults (429 with Retry-After, 5xx,
 //! bodies cut mid-JSON), issues moved between projects, and an added latency per request.
+//!
+//! Every request is matched to an operation of Atlassian's OpenAPI document for Jira Cloud and every 2xx
+//! body validated against its response schema ([`crate::contracts::openapi::jira`]; Server's v2 paths
+//! against v3's): a breach is answered `400` with the reasons in `errorMessages`, which ends the sync with
+//! them, and kept, and the fake panics when dropped with breaches not taken
+//! ([`FakeJira::take_contract_violations`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -54,13 +60,41 @@ impl Default for FakeJiraSpec {
 /// A fault for the `nth` request of an operation: see [`StatusFault`].
 pub type JiraFault = crate::fakes::StatusFault;
 
-/// (id, name, category key) of the instance's statuses.
-const STATUSES: [(&str, &str, &str); 4] = [
+/// (id, name, category key) of the instance's statuses. `/status` lists every status of every workflow, and
+/// a team-managed project has statuses of its own: the same name can come twice with different ids (real
+/// instances list `To Do` as 10033 and 10116), the last two here, scoped to a project.
+const STATUSES: [(&str, &str, &str); 6] = [
     ("1", "Open", "new"),
     ("3", "В работе", "indeterminate"),
     ("10100", "Review", "indeterminate"),
     ("10001", "Готово", "done"),
+    ("10033", "To Do", "new"),
+    ("10116", "To Do", "new"),
 ];
+
+/// The id a status name has or had: renaming keeps a status's id (`In Progress` became `В работе`, both
+/// 3); `Testing` was deleted, its id is still in old changelogs.
+fn status_id(name: &str) -> &'static str {
+    match name {
+        "In Progress" => "3",
+        "Testing" => "10200",
+        _ => STATUSES
+            .iter()
+            .find(|s| s.1 == name)
+            .map_or("10000", |s| s.0),
+    }
+}
+
+/// A status category as Jira writes it (`/rest/api/3/statuscategory`: 2 `new` blue-gray "To Do",
+/// 4 `indeterminate` yellow "In Progress", 3 `done` green "Done").
+fn status_category(base: &str, key: &str) -> Value {
+    let (id, color, name) = match key {
+        "new" => (2, "blue-gray", "To Do"),
+        "done" => (3, "green", "Done"),
+        _ => (4, "yellow", "In Progress"),
+    };
+    json!({"self": format!("{base}/rest/api/3/statuscategory/{id}"), "id": id, "key": key, "colorName": color, "name": name})
+}
 
 /// A changelog entry: (history id, author, at, field, from, to).
 type Entry = (u64, &'static str, DateTime<Utc>, String, String, String);
@@ -82,6 +116,8 @@ struct State {
     ledger: crate::fakes::Ledger<JiraFault>,
     next_history: u64,
     clock: i64,
+    /// Breaches of Jira's REST contract seen so far.
+    violations: Vec<String>,
 }
 
 /// The running fake. Dropping it stops the server.
@@ -96,6 +132,11 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 const PEOPLE: [&str; 4] = ["5b10a", "5b10b", "5b10c", "5b10d"];
+
+/// The shown name of account `id` (`5b10a` is `User a`).
+fn display_name(id: &str) -> String {
+    format!("User {}", id.get(4..).unwrap_or(id))
+}
 
 fn base() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 2, 2, 7, 0, 0)
@@ -216,9 +257,10 @@ impl FakeJira {
     /// Generates the instance and serves it on loopback.
     pub fn start(spec: &FakeJiraSpec) -> Self {
         let state = Arc::new(Mutex::new(generate(spec)));
-        let (runtime, server) = crate::fakes::serve(|_| Handler {
+        let (runtime, server) = crate::fakes::serve(|base| Handler {
             state: state.clone(),
             spec: spec.clone(),
+            base,
         });
         Self {
             _runtime: runtime,
@@ -239,6 +281,14 @@ impl FakeJira {
 
     /// Sends issue `key` back from Review to В работе, now.
     pub fn reopen(&self, key: &str) {
+        self.transition(key, STATUSES[1].1);
+    }
+
+    /// Moves issue `key` to the status named `to` (the first of that name), now.
+    pub fn transition(&self, key: &str, to: &str) {
+        let Some(target) = STATUSES.iter().position(|s| s.1 == to) else {
+            return;
+        };
         let mut s = lock(&self.state);
         s.clock += 60;
         s.next_history += 1;
@@ -247,10 +297,16 @@ impl FakeJira {
         if let Some(i) = s.issues.iter_mut().find(|i| i.key == key) {
             let from = STATUSES[i.status].1.to_string();
             i.histories
-                .push((h, "5b10d", at, "status".into(), from, STATUSES[1].1.into()));
-            i.status = 1;
+                .push((h, "5b10d", at, "status".into(), from, to.into()));
+            i.status = target;
             i.updated = at;
         }
+    }
+
+    /// The breaches of Jira's REST contract seen so far, taken: a request flowlake sent that Atlassian's
+    /// document does not allow, or an answer of the fake's that it does not.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut lock(&self.state).violations)
     }
 
     /// Moves issue `key` to `project`: a new key, the same id, a changelog entry, as Jira does.
@@ -285,28 +341,99 @@ impl FakeJira {
 struct Handler {
     state: Arc<Mutex<State>>,
     spec: FakeJiraSpec,
+    /// `http://127.0.0.1:PORT`, for `self` links.
+    base: String,
+}
+
+/// A breach of the REST contract fails the test that caused it even where the source tolerated the `400`.
+impl Drop for FakeJira {
+    fn drop(&mut self) {
+        let violations = self.take_contract_violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake Jira saw breaches of Jira's REST contract:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
 }
 
 impl Handler {
+    /// The REST version the flavor serves: Cloud's 3, Server's 2.
+    fn version(&self) -> &'static str {
+        if self.spec.flavor == Flavor::Server {
+            "2"
+        } else {
+            "3"
+        }
+    }
+
     fn time(&self, t: DateTime<Utc>) -> String {
         t.with_timezone(&self.spec.time_zone)
             .format("%Y-%m-%dT%H:%M:%S%.3f%z")
             .to_string()
     }
 
+    /// A user as Jira writes one inside an issue or changelog (`UserDetails`): Cloud names them by
+    /// `accountId`, Server by `name` and `key`.
     fn user(&self, id: &str) -> Value {
-        let name = format!("User {}", &id[4..]);
+        let name = display_name(id);
+        let (v, base) = (self.version(), &self.base);
         match self.spec.flavor {
-            Flavor::Server => json!({"name": id, "key": id, "displayName": name}),
-            _ => json!({"accountId": id, "displayName": name, "accountType": "atlassian"}),
+            Flavor::Server => {
+                json!({"self": format!("{base}/rest/api/2/user?username={id}"), "name": id, "key": id,
+                "displayName": name, "active": true, "timeZone": self.spec.time_zone.name()})
+            }
+            _ => {
+                json!({"self": format!("{base}/rest/api/{v}/user?accountId={id}"), "accountId": id,
+                "displayName": name, "active": true, "timeZone": self.spec.time_zone.name(), "accountType": "atlassian"})
+            }
         }
     }
 
+    /// A changelog entry. Its item carries the field's id (`fieldId`, Cloud only) and the old and new values
+    /// both as ids (`from`, `to`: status ids, account ids) and as shown (`fromString`, `toString`), as in
+    /// the example of `GET /rest/api/3/issue/{issueIdOrKey}/changelog` in Atlassian's OpenAPI document; a
+    /// key change (a move) has no id values.
     fn history(&self, h: &Entry) -> Value {
+        let (field, from, to) = (h.3.as_str(), h.4.as_str(), h.5.as_str());
+        let mut item = match field {
+            "status" => {
+                json!({"field": field, "fieldtype": "jira", "from": status_id(from), "fromString": from,
+                "to": status_id(to), "toString": to})
+            }
+            "assignee" => {
+                json!({"field": field, "fieldtype": "jira", "from": from, "fromString": display_name(from),
+                "to": to, "toString": display_name(to)})
+            }
+            _ => {
+                json!({"field": field, "fieldtype": "jira", "from": null, "fromString": from, "to": null, "toString": to})
+            }
+        };
+        if self.spec.flavor != Flavor::Server && field != "Key" {
+            item["fieldId"] = json!(field);
+        }
         json!({
-            "id": h.0.to_string(), "author": self.user(h.1), "created": self.time(h.2),
-            "items": [{"field": h.3, "fieldtype": "jira", "from": null, "fromString": h.4, "to": null, "toString": h.5}]
+            "id": h.0.to_string(), "author": self.user(h.1), "created": self.time(h.2), "items": [item]
         })
+    }
+
+    /// A status as `/status` and an issue's `status` field write it (`StatusDetails`; the example of
+    /// `GET /rest/api/3/status` in Atlassian's OpenAPI document); a team-managed project's carries its
+    /// `scope`.
+    fn status(&self, k: usize) -> Value {
+        let (id, name, cat) = STATUSES[k];
+        let base = &self.base;
+        let mut v = json!({
+            "self": format!("{base}/rest/api/{}/status/{id}", self.version()), "description": "",
+            "iconUrl": format!("{base}/images/icons/statuses/generic.png"), "name": name, "untranslatedName": name,
+            "id": id, "statusCategory": status_category(base, cat)
+        });
+        if id == "10033" || id == "10116" {
+            let project = if id == "10033" { "10000" } else { "10001" };
+            v["scope"] = json!({"type": "PROJECT", "project": {"id": project}});
+        }
+        v
     }
 
     /// The worklogs of `i`, derived from its id: the golden issue has 1 h and 2.5 h, every tenth issue
@@ -373,21 +500,30 @@ impl Handler {
         Value::from(ids.into_iter().map(sprint).collect::<Vec<_>>())
     }
 
+    /// An issue as a search with `expand=changelog` writes it. The embedded changelog holds the most recent
+    /// `embed` entries; Cloud lists them newest first ("Returns a list of recent updates to an issue, sorted
+    /// by date, starting from the most recent": the `expand` parameter of "Search for issues using JQL
+    /// enhanced search", developer.atlassian.com, Jira Cloud REST v3), Server oldest first, as its issue
+    /// endpoint does.
     fn issue(&self, i: &Issue, embed: usize, with_worklogs: bool) -> Value {
-        let (sid, sname, cat) = STATUSES[i.status];
-        let shown: Vec<Value> = i
+        let mut recent: Vec<Value> = i
             .histories
             .iter()
             .rev()
             .take(embed)
-            .rev()
             .map(|h| self.history(h))
             .collect();
+        if self.spec.flavor == Flavor::Server {
+            recent.reverse();
+        }
+        let shown = recent;
         let mut issue = json!({
-            "id": i.id.to_string(), "key": i.key, "self": format!("/rest/api/2/issue/{}", i.id),
+            "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
+            "id": i.id.to_string(), "key": i.key,
+            "self": format!("{}/rest/api/{}/issue/{}", self.base, self.version(), i.id),
             "fields": {
                 "summary": format!("Задача {}", i.key),
-                "status": {"id": sid, "name": sname, "statusCategory": {"key": cat}},
+                "status": self.status(i.status),
                 "issuetype": {"name": if i.id % 4 == 0 { "Bug" } else { "Story" }},
                 "priority": {"name": "Medium"},
                 "reporter": self.user(PEOPLE[i.id as usize % 4]),
@@ -446,9 +582,8 @@ impl Handler {
                 "status".into(),
                 200,
                 Value::from(
-                    STATUSES
-                        .iter()
-                        .map(|(id, name, cat)| json!({"id": id, "name": name, "statusCategory": {"key": cat}}))
+                    (0..STATUSES.len())
+                        .map(|k| self.status(k))
                         .collect::<Vec<_>>(),
                 ),
             ),
@@ -468,21 +603,30 @@ impl Handler {
             ),
             ["rest", "api", ver, "issue", key, "worklog"] if *ver == v => {
                 match s.issues.iter().find(|i| i.key == *key) {
-                    None => ("worklog".into(), 404, json!({"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}})),
+                    None => (
+                        "worklog".into(),
+                        404,
+                        json!({"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}),
+                    ),
                     Some(i) => {
                         let all = self.worklogs(i);
                         let from = num("startAt", 0);
                         let n = num("maxResults", 5000).min(5000);
                         let values: Vec<Value> = all.iter().skip(from).take(n).cloned().collect();
-                        ("worklog".into(), 200, json!({"startAt": from, "maxResults": n, "total": all.len(), "worklogs": values}))
+                        (
+                            "worklog".into(),
+                            200,
+                            json!({"startAt": from, "maxResults": n, "total": all.len(), "worklogs": values}),
+                        )
                     }
                 }
             }
-            ["rest", "api", ver, "myself"] if *ver == v => (
-                "myself".into(),
-                200,
-                json!({"accountId": "5b10a", "timeZone": self.spec.time_zone.name()}),
-            ),
+            ["rest", "api", ver, "myself"] if *ver == v => {
+                let mut me = self.user("5b10a");
+                me["locale"] = json!("ru_RU");
+                me["emailAddress"] = json!("bot@acme.test");
+                ("myself".into(), 200, me)
+            }
             ["rest", "api", "3", "search", "jql"] if cloud => {
                 let found = self.matching(s, q.get("jql").map_or("", String::as_str));
                 let from = q
@@ -519,25 +663,42 @@ impl Handler {
             }
             ["rest", "api", "3", "issue", key, "changelog"] if cloud => {
                 match s.issues.iter().find(|i| i.key == *key) {
-                    None => ("changelog".into(), 404, json!({"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}})),
+                    None => (
+                        "changelog".into(),
+                        404,
+                        json!({"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}),
+                    ),
                     Some(i) => {
                         let from = num("startAt", 0);
                         let n = num("maxResults", 100).min(100);
-                        let values: Vec<Value> =
-                            i.histories.iter().skip(from).take(n).map(|h| self.history(h)).collect();
+                        let values: Vec<Value> = i
+                            .histories
+                            .iter()
+                            .skip(from)
+                            .take(n)
+                            .map(|h| self.history(h))
+                            .collect();
                         let end = from + values.len();
-                        (
-                            "changelog".into(),
-                            200,
-                            json!({"startAt": from, "maxResults": n, "total": i.histories.len(), "isLast": end >= i.histories.len(), "values": values}),
-                        )
+                        let at = format!("{}/rest/api/3/issue/{key}/changelog", self.base);
+                        let mut page = json!({"self": format!("{at}?startAt={from}&maxResults={n}"), "startAt": from,
+                            "maxResults": n, "total": i.histories.len(), "isLast": end >= i.histories.len(), "values": values});
+                        if end < i.histories.len() {
+                            page["nextPage"] = json!(format!("{at}?startAt={end}&maxResults={n}"));
+                        }
+                        ("changelog".into(), 200, page)
                     }
                 }
             }
-            ["rest", "api", "2", "issue", key] if !cloud => match s.issues.iter().find(|i| i.key == *key) {
-                None => ("changelog".into(), 404, json!({"errorMessages": ["Issue Does Not Exist"], "errors": {}})),
-                Some(i) => ("changelog".into(), 200, self.issue(i, usize::MAX, false)),
-            },
+            ["rest", "api", "2", "issue", key] if !cloud => {
+                match s.issues.iter().find(|i| i.key == *key) {
+                    None => (
+                        "changelog".into(),
+                        404,
+                        json!({"errorMessages": ["Issue Does Not Exist"], "errors": {}}),
+                    ),
+                    Some(i) => ("changelog".into(), 200, self.issue(i, usize::MAX, false)),
+                }
+            }
             _ => (
                 "unknown".into(),
                 404,
@@ -547,10 +708,45 @@ impl Handler {
     }
 }
 
+/// Jira's REST contract, checked on every exchange: the request must be an operation of Atlassian's document
+/// with declared, well-typed parameters, and a 2xx body must fit the operation's response schema.
+fn jira_contract(
+    req: &Request,
+    answer: impl FnOnce() -> (String, u16, Value),
+) -> Result<(String, u16, Value), Vec<String>> {
+    use crate::contracts::openapi::{check_request, check_response, jira};
+    let spec = jira();
+    let target = match req.url.query() {
+        Some(q) => format!("{}?{q}", req.url.path()),
+        None => req.url.path().to_string(),
+    };
+    let said = |what: &str, errors: Vec<String>| {
+        errors
+            .into_iter()
+            .map(|e| format!("{what} Jira's REST contract ({target}): {e}"))
+            .collect::<Vec<_>>()
+    };
+    let op = check_request(spec, req.method.as_str(), &target)
+        .map_err(|e| said("flowlake's request breaks", e))?;
+    let (name, status, body) = answer();
+    if (200..300).contains(&status) {
+        check_response(spec, &op, status, &body)
+            .map_err(|e| said("the fake's answer breaks", e))?;
+    }
+    Ok((name, status, body))
+}
+
 impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
-        let (op, mut status, body) = self.answer(&s, req);
+        let (op, mut status, body) = match jira_contract(req, || self.answer(&s, req)) {
+            Ok(answer) => answer,
+            Err(errors) => {
+                let body = json!({"errorMessages": errors, "errors": {}});
+                s.violations.extend(errors);
+                ("contract".into(), 400, body)
+            }
+        };
         let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         let mut retry_after = false;
@@ -580,5 +776,149 @@ impl Respond for Handler {
             t = t.insert_header("retry-after", "1");
         }
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(url: &str) -> (u16, Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let r = reqwest::Client::new()
+                .get(url)
+                .send()
+                .await
+                .expect("the fake answers");
+            let status = r.status().as_u16();
+            let body = r.text().await.expect("a body");
+            (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+        })
+    }
+
+    const JQL: &str =
+        "project%20in%20(%22CORE%22%2C%20%22WEB%22)%20ORDER%20BY%20updated%20ASC%2C%20key%20ASC";
+
+    #[test]
+    fn every_answer_of_cloud_and_server_fits_atlassians_document() {
+        for (flavor, paths) in [
+            (
+                Flavor::Cloud,
+                vec![
+                    "/rest/api/3/status".to_string(),
+                    "/rest/api/3/field".into(),
+                    "/rest/api/3/myself".into(),
+                    format!("/rest/api/3/search/jql?jql={JQL}&maxResults=50&fields=*navigable,worklog&expand=changelog"),
+                    format!("/rest/api/3/search/jql?jql={JQL}&maxResults=50&fields=*navigable&expand=changelog&nextPageToken=tok-50"),
+                    "/rest/api/3/issue/CORE-6/changelog?startAt=0&maxResults=100".into(),
+                    "/rest/api/3/issue/WEB-3/worklog?startAt=0&maxResults=5000".into(),
+                ],
+            ),
+            (
+                Flavor::Server,
+                vec![
+                    "/rest/api/2/status".to_string(),
+                    "/rest/api/2/field".into(),
+                    "/rest/api/2/myself".into(),
+                    format!("/rest/api/2/search?jql={JQL}&startAt=0&maxResults=40&fields=*navigable&expand=changelog"),
+                    "/rest/api/2/issue/CORE-6?fields=none&expand=changelog".into(),
+                ],
+            ),
+        ] {
+            let fake = FakeJira::start(&FakeJiraSpec {
+                flavor,
+                ..FakeJiraSpec::default()
+            });
+            for path in paths {
+                let (status, body) = get(&format!("{}{path}", fake.uri()));
+                assert_eq!(status, 200, "{flavor:?} {path}: {body}");
+            }
+            assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+        }
+    }
+
+    #[test]
+    fn cloud_embeds_the_most_recent_changelog_entries_newest_first_with_field_ids() {
+        let fake = FakeJira::start(&FakeJiraSpec::default());
+        // CORE-6 is issue 10, whose changelog is longer than the 20 a search embeds.
+        let mut token = String::new();
+        let issue = loop {
+            let (_, page) = get(&format!(
+                "{}/rest/api/3/search/jql?jql={JQL}&maxResults=100&fields=*navigable&expand=changelog{token}",
+                fake.uri()
+            ));
+            let found = page["issues"]
+                .as_array()
+                .and_then(|a| a.iter().find(|i| i["key"] == "CORE-6"))
+                .cloned();
+            match (found, page["nextPageToken"].as_str()) {
+                (Some(issue), _) => break issue,
+                (None, Some(t)) => token = format!("&nextPageToken={t}"),
+                (None, None) => panic!("CORE-6 is not found"),
+            }
+        };
+        let embedded = issue["changelog"]["histories"]
+            .as_array()
+            .expect("histories");
+        let total = issue["changelog"]["total"].as_u64().unwrap_or_default();
+        assert!(total as usize > embedded.len());
+        let times: Vec<DateTime<Utc>> = embedded
+            .iter()
+            .filter_map(|h| super::super::normalize::parse_time(h["created"].as_str()?))
+            .collect();
+        assert!(
+            times.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {times:?}"
+        );
+        let (_, all) = get(&format!(
+            "{}/rest/api/3/issue/CORE-6/changelog?startAt=0&maxResults=100",
+            fake.uri()
+        ));
+        let newest = all["values"]
+            .as_array()
+            .and_then(|v| v.last())
+            .expect("entries");
+        assert_eq!(
+            embedded[0]["id"], newest["id"],
+            "the changelog endpoint is oldest first"
+        );
+        let item = &embedded[0]["items"][0];
+        assert_eq!(item["fieldId"], item["field"], "{item}");
+        assert!(fake.take_contract_violations().is_empty());
+    }
+
+    #[test]
+    fn status_lists_to_do_twice_under_two_project_scopes() {
+        let fake = FakeJira::start(&FakeJiraSpec::default());
+        let (_, all) = get(&format!("{}/rest/api/3/status", fake.uri()));
+        let to_do: Vec<&Value> = all
+            .as_array()
+            .map(|a| a.iter().filter(|s| s["name"] == "To Do").collect())
+            .unwrap_or_default();
+        assert_eq!(to_do.len(), 2);
+        assert_ne!(to_do[0]["id"], to_do[1]["id"]);
+        assert!(to_do.iter().all(|s| s["scope"]["type"] == "PROJECT"));
+        assert!(fake.take_contract_violations().is_empty());
+    }
+
+    #[test]
+    fn a_jira_request_the_document_does_not_allow_is_refused_with_the_reason() {
+        let fake = FakeJira::start(&FakeJiraSpec::default());
+        let (status, body) = get(&format!(
+            "{}/rest/api/3/issue/CORE-6/changelog?startAt=zero",
+            fake.uri()
+        ));
+        assert_eq!(status, 400);
+        assert!(
+            body["errorMessages"][0]
+                .as_str()
+                .is_some_and(|m| m.contains("`startAt=zero`")),
+            "{body}"
+        );
+        assert_eq!(fake.take_contract_violations().len(), 1);
     }
 }
