@@ -2,6 +2,15 @@
 //! with the search (pages and scroll), Link-paged changelogs and status metadata, the organization header
 //! required, faults injected on demand, and an added latency per request. Issue `DEV-1` replays the worked
 //! example of tracker-exporter's per-status rows.
+//!
+//! Answers have the shape of the recorded ones (`tests/fixtures/yandex_tracker/`: an anonymised real issue and
+//! user, and the answers yandex-cloud/docs documents), and paging works as the API reference says: a changelog
+//! page carries two `Link` headers, `rel="first"` and `rel="next"` (`get-changelog.md`); a scroll page carries
+//! `X-Scroll-Id` and `X-Scroll-Token` only while it is not the last, and `perScroll` is read from the first
+//! request alone (`search-issues.md`). Every request is held to the parameters and headers Tracker documents and
+//! every 2xx answer to the recordings ([`crate::contracts::recorded::yandex_tracker`]): a breach is answered
+//! `400` with the reasons in `errorMessages` and kept, and the fake panics when dropped with breaches not taken
+//! ([`FakeTracker::take_contract_violations`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,6 +71,8 @@ struct Issue {
     status_start: DateTime<Utc>,
     /// Whether the issue ever left its initial status.
     transitioned: bool,
+    /// The status before the current one.
+    previous: Option<usize>,
     changelog: Vec<Value>,
 }
 
@@ -71,6 +82,8 @@ struct State {
     ledger: crate::fakes::Ledger<TrackerFault>,
     next_entry: u64,
     clock: i64,
+    /// Breaches of Tracker's recorded contract seen so far.
+    violations: Vec<String>,
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -89,11 +102,33 @@ fn at(s: &str) -> DateTime<Utc> {
 
 const PEOPLE: [(&str, &str); 3] = [("11", "Алиса"), ("12", "Борис"), ("13", "Вера")];
 
+/// The API base the fake's `self` links name, as Tracker's do.
+const API: &str = "https://api.tracker.yandex.net/v2";
+
+/// A user reference as v2 writes it: `self`, `id`, `display`.
+fn person((id, display): (&str, &str)) -> Value {
+    json!({"self": format!("{API}/users/{id}"), "id": id, "display": display})
+}
+
+/// A changed field's reference: `self`, `id`, `display`.
+fn field_ref(id: &str, display: &str) -> Value {
+    json!({"self": format!("{API}/fields/{id}"), "id": id, "display": display})
+}
+
+/// An issue reference, as changelog entries and worklog records carry one.
+fn issue_ref(i: &Issue) -> Value {
+    json!({"self": format!("{API}/issues/{}", i.key), "id": i.id, "key": i.key, "display": format!("Задача {}", i.key)})
+}
+
+/// A status reference.
+fn status_ref(n: usize) -> Value {
+    let (key, display, _) = STATUSES[n];
+    json!({"self": format!("{API}/statuses/{}", n + 1), "id": (n + 1).to_string(), "key": key, "display": display})
+}
+
 impl State {
     fn workflow(&mut self, issue: &mut Issue, when: DateTime<Utc>, to: usize) {
         self.next_entry += 1;
-        let (fk, fd, _) = STATUSES[issue.status];
-        let (tk, td, _) = STATUSES[to];
         let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
         // The first move out of the initial status has no `statusStartTime.from` in real data (tracker-exporter
         // 2.0.0, models/issue.py: "transition from the initial status", falling back to `createdAt`).
@@ -102,14 +137,16 @@ impl State {
         } else {
             Value::Null
         };
+        let id = format!("e{:06}", self.next_entry);
         issue.changelog.push(json!({
-            "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
-            "updatedBy": {"id": who.0, "display": who.1}, "type": "IssueWorkflow", "transport": "front",
+            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": issue_ref(issue),
+            "updatedAt": time(when), "updatedBy": person(who), "type": "IssueWorkflow", "transport": "front",
             "fields": [
-                {"field": {"id": "status", "display": "Статус"}, "from": {"key": fk, "display": fd}, "to": {"key": tk, "display": td}},
-                {"field": {"id": "statusStartTime", "display": "Начало статуса"}, "from": started, "to": time(when)}
+                {"field": field_ref("status", "Статус"), "from": status_ref(issue.status), "to": status_ref(to)},
+                {"field": field_ref("statusStartTime", "Статус изменен"), "from": started, "to": time(when)}
             ]
         }));
+        issue.previous = Some(issue.status);
         issue.status = to;
         issue.status_start = when;
         issue.transitioned = true;
@@ -139,11 +176,20 @@ impl State {
         let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
         let fields: Vec<Value> = fields
             .into_iter()
-            .map(|(id, from, to)| json!({"field": {"id": id}, "from": from, "to": to}))
+            .map(|(id, from, to)| {
+                let display = match id {
+                    "assignee" => "Исполнитель",
+                    "queue" => "Очередь",
+                    "key" => "Ключ",
+                    other => other,
+                };
+                json!({"field": field_ref(id, display), "from": from, "to": to})
+            })
             .collect();
+        let id = format!("e{:06}", self.next_entry);
         issue.changelog.push(json!({
-            "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
-            "updatedBy": {"id": who.0, "display": who.1}, "type": kind, "transport": "front",
+            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": issue_ref(issue),
+            "updatedAt": time(when), "updatedBy": person(who), "type": kind, "transport": "front",
             "fields": fields
         }));
         issue.updated = when;
@@ -175,6 +221,7 @@ fn generate(spec: &FakeTrackerSpec) -> State {
             status: 0,
             status_start: created,
             transitioned: false,
+            previous: None,
             changelog: Vec::new(),
         };
         if n == 0 {
@@ -200,13 +247,7 @@ fn generate(spec: &FakeTrackerSpec) -> State {
         for k in 0..noise {
             when += Span::minutes(rng.random_range(10..600));
             let (a, b) = (PEOPLE[k % 3], PEOPLE[(k + 1) % 3]);
-            s.update(
-                &mut issue,
-                when,
-                "assignee",
-                json!({"id": a.0, "display": a.1}),
-                json!({"id": b.0, "display": b.1}),
-            );
+            s.update(&mut issue, when, "assignee", person(a), person(b));
         }
         let mut path = vec![1, 2];
         if rng.random_bool(0.25) {
@@ -269,7 +310,11 @@ impl FakeTracker {
         let mut issue = s.issues[n].clone();
         let new_key = format!("{queue}-{}", count + 1);
         let fields = vec![
-            ("queue", json!({"key": issue.queue}), json!({"key": queue})),
+            (
+                "queue",
+                json!({"self": format!("{API}/queues/{}", issue.queue), "id": "1", "key": issue.queue, "display": issue.queue}),
+                json!({"self": format!("{API}/queues/{queue}"), "id": "2", "key": queue, "display": queue}),
+            ),
             ("key", json!(issue.key), json!(new_key)),
         ];
         s.entry(&mut issue, when, "IssueMoved", fields);
@@ -296,9 +341,28 @@ impl FakeTracker {
         lock(&self.state).ledger.answered()
     }
 
+    /// The breaches of Tracker's recorded contract seen so far, taken: a request flowlake sent that the API
+    /// reference does not allow, or an answer of the fake's that differs from the recorded ones.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut lock(&self.state).violations)
+    }
+
     /// Forgets the counts.
     pub fn reset_counts(&self) {
         lock(&self.state).ledger.reset();
+    }
+}
+
+/// A breach of the contract fails the test that caused it even where the source tolerated the `400`.
+impl Drop for FakeTracker {
+    fn drop(&mut self) {
+        let violations = self.take_contract_violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake Tracker saw breaches of Tracker's recorded contract:\n{}",
+                violations.join("\n")
+            );
+        }
     }
 }
 
@@ -309,24 +373,42 @@ struct Handler {
     base: String,
 }
 
+/// An issue as the search returns it: the keys of the recorded issue
+/// (`tests/fixtures/yandex_tracker/recorded/issues.json`) in v2's shape, the fields without a value left out as
+/// Tracker leaves them out (no `resolvedAt` before resolution, no `previousStatus` before a transition), plus
+/// `tags`.
 fn issue_json(i: &Issue) -> Value {
-    let (sk, sd, _) = STATUSES[i.status];
-    let who = PEOPLE[i.key.len() % PEOPLE.len()];
-    json!({
-        "self": format!("https://api.tracker.yandex.net/v2/issues/{}", i.key),
+    let (_, _, kind) = STATUSES[i.status];
+    let author = person(PEOPLE[i.key.len() % PEOPLE.len()]);
+    let assignee = person(PEOPLE[0]);
+    let mut v = json!({
+        "self": format!("{API}/issues/{}", i.key),
         "id": i.id, "key": i.key, "version": i.changelog.len() + 1,
         "summary": format!("Задача {}", i.key),
         "statusStartTime": time(i.status_start),
         "createdAt": time(i.created), "updatedAt": time(i.updated),
-        "resolvedAt": if i.status == 3 { json!(time(i.status_start)) } else { Value::Null },
-        "status": {"self": "…", "id": (i.status + 1).to_string(), "key": sk, "display": sd},
-        "type": {"id": "2", "key": if i.created.timestamp() % 3 == 0 { "bug" } else { "task" }, "display": "Задача"},
-        "priority": {"id": "3", "key": "normal", "display": "Средний"},
-        "queue": {"id": "1", "key": i.queue, "display": i.queue},
-        "createdBy": {"id": who.0, "display": who.1},
-        "assignee": {"id": PEOPLE[0].0, "display": PEOPLE[0].1},
+        "updatedBy": person(PEOPLE[i.changelog.len() % PEOPLE.len()]),
+        "status": status_ref(i.status),
+        "statusType": {"id": kind, "display": kind, "key": kind},
+        "type": {"self": format!("{API}/issuetypes/2"), "id": "2",
+                 "key": if i.created.timestamp() % 3 == 0 { "bug" } else { "task" }, "display": "Задача"},
+        "priority": {"self": format!("{API}/priorities/3"), "id": "3", "key": "normal", "display": "Средний"},
+        "queue": {"self": format!("{API}/queues/{}", i.queue), "id": "1", "key": i.queue, "display": i.queue},
+        "createdBy": author, "assignee": assignee.clone(),
+        "commentWithoutExternalMessageCount": comments(i).len(), "commentWithExternalMessageCount": 0,
+        "votes": 0, "favorite": false,
         "tags": ["flowlake"]
-    })
+    });
+    if let Some(p) = i.previous {
+        v["previousStatus"] = status_ref(p);
+        v["previousStatusLastAssignee"] = assignee;
+    }
+    if i.status == 3 {
+        v["resolvedAt"] = json!(time(i.status_start));
+        v["resolvedBy"] = person(PEOPLE[1]);
+        v["resolution"] = json!({"self": format!("{API}/resolutions/1"), "id": "1", "key": "fixed", "display": "Решен"});
+    }
+    v
 }
 
 /// The number in an issue key (`DEV-12` → 12).
@@ -353,7 +435,7 @@ fn comments(i: &Issue) -> Vec<Value> {
     vec![json!({
         "self": format!("https://api.tracker.yandex.net/v2/issues/{}/comments/{}", i.key, number(i) * 10 + 1),
         "id": number(i) * 10 + 1, "longId": format!("65{:022x}", number(i)), "text": "Посмотрю сегодня",
-        "createdBy": {"id": who.0, "display": who.1}, "updatedBy": {"id": who.0, "display": who.1},
+        "createdBy": person(who), "updatedBy": person(who),
         "createdAt": at, "updatedAt": at, "version": 1, "type": "standard", "transport": "internal"
     })]
 }
@@ -378,8 +460,8 @@ fn worklog(i: &Issue) -> Vec<Value> {
             json!({
                 "self": format!("https://api.tracker.yandex.net/v2/issues/{}/worklog/{}", i.key, number(i) * 10 + k as u64),
                 "id": number(i) * 10 + k as u64, "version": 1,
-                "issue": {"id": i.id, "key": i.key, "display": format!("Задача {}", i.key)},
-                "comment": "", "createdBy": {"id": who.0, "display": who.1}, "updatedBy": {"id": who.0, "display": who.1},
+                "issue": issue_ref(i),
+                "comment": "", "createdBy": person(who), "updatedBy": person(who),
                 "createdAt": start, "updatedAt": start, "start": start, "duration": d
             })
         })
@@ -439,20 +521,36 @@ impl Handler {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 let found = Self::matching(s, &body);
                 if q.contains_key("scrollType") || q.contains_key("scrollId") {
-                    let from: usize = q
+                    // The scroll id carries where the next page starts and the page size of the first request
+                    // (`perScroll` is read from the first request only: search-issues.md).
+                    let (per, from) = q
                         .get("scrollId")
                         .and_then(|id| id.strip_prefix("scroll-"))
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
-                    let n = num("perScroll", 100);
-                    let end = (from + n).min(found.len());
+                        .and_then(|rest| rest.split_once('-'))
+                        .and_then(|(per, from)| Some((per.parse().ok()?, from.parse().ok()?)))
+                        .unwrap_or((num("perScroll", 100), 0usize));
+                    let end = (from + per).min(found.len());
                     let issues: Vec<Value> =
                         found[from.min(end)..end].iter().map(|i| issue_json(i)).collect();
-                    let headers = vec![
-                        ("x-scroll-id".to_string(), format!("scroll-{end}")),
-                        ("x-scroll-token".to_string(), "c44356850f446b88e5b5cd65a34a1409".to_string()),
+                    let ttl = num("scrollTTLMillis", 60_000);
+                    let mut headers = vec![
                         ("x-total-count".to_string(), found.len().to_string()),
+                        (
+                            "link".to_string(),
+                            format!("<{}/v2/issues/_search?scrollType=sorted&scrollTTLMillis={ttl}&perScroll={per}>; rel=\"first\"", self.base),
+                        ),
                     ];
+                    // X-Scroll-Id and X-Scroll-Token only while the page is not the last (search-issues.md:
+                    // "Если запрошенная страница не является последней, также возвращаются заголовки").
+                    if end < found.len() {
+                        let id = format!("scroll-{per}-{end}");
+                        headers.push((
+                            "link".to_string(),
+                            format!("<{}/v2/issues/_search?scrollTTLMillis={ttl}&scrollId={id}&scrollToken=c44356850f446b88e5b5cd65a34a1409>; rel=\"next\"", self.base),
+                        ));
+                        headers.push(("x-scroll-id".to_string(), id));
+                        headers.push(("x-scroll-token".to_string(), "c44356850f446b88e5b5cd65a34a1409".to_string()));
+                    }
                     return ("search".into(), 200, headers, Value::from(issues));
                 }
                 let per = num("perPage", 50);
@@ -480,7 +578,10 @@ impl Handler {
                         json!({"self": format!("https://api.tracker.yandex.net/v2/users/{id}"), "uid": id.parse::<u64>().unwrap_or(0),
                                "login": login, "trackerUid": id.parse::<u64>().unwrap_or(0), "passportUid": id.parse::<u64>().unwrap_or(0),
                                "firstName": name, "lastName": "", "display": name, "email": format!("{login}@Example.ru"),
-                               "external": false, "hasLicense": true, "dismissed": false})
+                               "external": false, "hasLicense": true, "dismissed": false, "useNewFilters": true,
+                               "disableNotifications": false, "firstLoginDate": "2025-01-10T09:00:00.000+0000",
+                               "lastLoginDate": "2026-03-01T09:00:00.000+0000", "welcomeMailSent": true,
+                               "sources": ["directory"]})
                     })
                     .collect();
                 let per = num("perPage", 50).max(1);
@@ -526,7 +627,11 @@ impl Handler {
                         .unwrap_or(0);
                     let end = (start + per).min(i.changelog.len());
                     let page = i.changelog[start.min(end)..end].to_vec();
-                    let mut headers = Vec::new();
+                    // Two Link headers, the first page's and the next page's, as get-changelog.md shows them.
+                    let mut headers = vec![(
+                        "link".to_string(),
+                        format!("<{}/v2/issues/{key}/changelog?perPage={per}>; rel=\"first\"", self.base),
+                    )];
                     if end < i.changelog.len() {
                         let last = page.last().and_then(|e| e["id"].as_str()).unwrap_or_default();
                         headers.push((
@@ -550,10 +655,51 @@ impl Handler {
     }
 }
 
+/// Tracker's recorded contract, checked on every exchange: the request must be one of the endpoints flowlake
+/// calls, with documented parameters and one organization header, and a 2xx answer must have the recorded
+/// answers' shape.
+fn tracker_contract(
+    req: &Request,
+    answer: impl FnOnce() -> (String, u16, Vec<(String, String)>, Value),
+) -> Result<(String, u16, Vec<(String, String)>, Value), Vec<String>> {
+    use crate::contracts::recorded::{check_request, check_response, yandex_tracker};
+    let target = match req.url.query() {
+        Some(q) => format!("{}?{q}", req.url.path()),
+        None => req.url.path().to_string(),
+    };
+    let said = |what: &str, errors: Vec<String>| {
+        errors
+            .into_iter()
+            .map(|e| format!("{what} Tracker's recorded contract ({target}): {e}"))
+            .collect::<Vec<_>>()
+    };
+    let header = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let endpoint = check_request(yandex_tracker(), req.method.as_str(), &target, &header)
+        .map_err(|e| said("flowlake's request breaks", e))?;
+    let (name, status, headers, body) = answer();
+    if (200..300).contains(&status) {
+        check_response(yandex_tracker(), endpoint, &body)
+            .map_err(|e| said("the fake's answer breaks", e))?;
+    }
+    Ok((name, status, headers, body))
+}
+
 impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
-        let (op, mut status, headers, body) = self.answer(&s, req);
+        let (op, mut status, headers, body) = match tracker_contract(req, || self.answer(&s, req)) {
+            Ok(answer) => answer,
+            Err(errors) => {
+                let body = json!({"errors": {}, "errorMessages": errors, "statusCode": 400});
+                s.violations.extend(errors);
+                ("contract".into(), 400, Vec::new(), body)
+            }
+        };
         let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         let mut extra = headers;
@@ -573,8 +719,9 @@ impl Respond for Handler {
         let mut t = ResponseTemplate::new(status)
             .set_body_raw(text.into_bytes(), "application/json; charset=utf-8")
             .set_delay(self.latency);
+        // Appended, not inserted: Tracker sends `Link` twice (first and next).
         for (k, v) in &extra {
-            t = t.insert_header(k.as_str(), v.as_str());
+            t = t.append_header(k.as_str(), v.as_str());
         }
         t
     }

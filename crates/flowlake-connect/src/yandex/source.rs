@@ -186,8 +186,10 @@ impl YandexTrackerSource {
             Paging::Scroll(None) => format!(
                 "v2/issues/_search?scrollType=sorted&perScroll={n}&scrollTTLMillis={SCROLL_TTL_MS}"
             ),
+            // `perScroll` belongs to the first request of a scroll only; the next ones name the scroll
+            // (yandex-cloud/docs ru/tracker/concepts/issues/search-issues.md, "Параметры запроса с прокруткой").
             Paging::Scroll(Some(id)) => format!(
-                "v2/issues/_search?scrollId={}&perScroll={n}&scrollTTLMillis={SCROLL_TTL_MS}",
+                "v2/issues/_search?scrollId={}&scrollTTLMillis={SCROLL_TTL_MS}",
                 crate::jira::encode(id)
             ),
             _ => return Ok((Vec::new(), Paging::Done)),
@@ -221,8 +223,10 @@ impl YandexTrackerSource {
         Ok((issues, next))
     }
 
-    /// One list per issue (`v2/issues/{key}/{what}?…`), whole: the lists of all issues are fetched
-    /// concurrently, each following `Link: rel="next"` (Tracker's entry-id cursor).
+    /// One list per issue (`v2/issues/{key}/{what}`), whole: the lists of all issues are fetched
+    /// concurrently, each following `Link: rel="next"` (Tracker's entry-id cursor). Changelogs and comments are
+    /// asked `perPage` entries a page (get-changelog.md, get-comments.md); the worklog takes no parameter
+    /// (issue-worklog.md), so it is asked for whole.
     fn per_issue(
         &self,
         label: &str,
@@ -235,14 +239,11 @@ impl YandexTrackerSource {
             .enumerate()
             .filter_map(|(i, issue)| {
                 let key = issue.get("key")?.as_str()?;
-                Some((
-                    i,
-                    format!(
-                        "v2/issues/{}/{what}?perPage={}",
-                        crate::jira::encode(key),
-                        self.config.changelog_per_page
-                    ),
-                ))
+                let mut url = format!("v2/issues/{}/{what}", crate::jira::encode(key));
+                if what != "worklog" {
+                    url.push_str(&format!("?perPage={}", self.config.changelog_per_page));
+                }
+                Some((i, url))
             })
             .collect();
         while !open.is_empty() {
