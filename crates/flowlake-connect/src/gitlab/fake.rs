@@ -557,7 +557,7 @@ fn item_json(path: &str, i: &Item) -> Value {
         ("issues", "#")
     };
     let closed = i.state == "closed";
-    let mut v = json!({
+    let v = json!({
         "id": i.id, "iid": i.iid, "project_id": 1, "title": format!("Change {}", i.iid),
         "description": if i.iid % 2 == 0 { json!("") } else { Value::Null },
         "state": i.state, "created_at": i.created, "updated_at": i.updated,
@@ -573,7 +573,7 @@ fn item_json(path: &str, i: &Item) -> Value {
                        "human_total_time_spent": null},
         "task_completion_status": {"count": 0, "completed_count": 0},
     });
-    let Value::Object(m) = &mut v else {
+    let Value::Object(mut m) = v else {
         return v;
     };
     if i.mr {
@@ -653,7 +653,7 @@ fn item_json(path: &str, i: &Item) -> Value {
             m.insert(key.into(), value);
         }
     }
-    v
+    Value::Object(m)
 }
 
 impl Handler {

@@ -138,8 +138,9 @@ impl State {
             Value::Null
         };
         let id = format!("e{:06}", self.next_entry);
+        let about = issue_ref(issue);
         issue.changelog.push(json!({
-            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": issue_ref(issue),
+            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": about,
             "updatedAt": time(when), "updatedBy": person(who), "type": "IssueWorkflow", "transport": "front",
             "fields": [
                 {"field": field_ref("status", "Статус"), "from": status_ref(issue.status), "to": status_ref(to)},
@@ -187,8 +188,9 @@ impl State {
             })
             .collect();
         let id = format!("e{:06}", self.next_entry);
+        let about = issue_ref(issue);
         issue.changelog.push(json!({
-            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": issue_ref(issue),
+            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": about,
             "updatedAt": time(when), "updatedBy": person(who), "type": kind, "transport": "front",
             "fields": fields
         }));
