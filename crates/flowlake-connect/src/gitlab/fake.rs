@@ -900,3 +900,59 @@ impl Respond for Handler {
         t
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(url: &str) -> (u16, Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let r = reqwest::Client::new()
+                .get(url)
+                .send()
+                .await
+                .expect("the fake answers");
+            let status = r.status().as_u16();
+            let body = r.text().await.expect("a body");
+            (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+        })
+    }
+
+    #[test]
+    fn every_answer_of_the_fake_gitlab_fits_the_recorded_contract_and_gitlabs_schemas() {
+        let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+        let p = "/api/v4/projects/acme%2Fapi";
+        for path in [
+            "/api/v4/groups/acme/projects?include_subgroups=true&with_shared=false&archived=false&order_by=path&sort=asc&per_page=100".to_string(),
+            format!("{p}/issues?order_by=updated_at&sort=asc&per_page=100&pagination=keyset"),
+            format!("{p}/merge_requests?order_by=updated_at&sort=asc&per_page=100"),
+            format!("{p}/deployments?order_by=updated_at&sort=asc&per_page=100"),
+            format!("{p}/pipelines?order_by=updated_at&sort=asc&per_page=100&updated_after=2026-03-01T00%3A00%3A00.000Z"),
+            format!("{p}/issues/1/notes?per_page=100&sort=asc&order_by=created_at"),
+            format!("{p}/issues/1/resource_state_events?per_page=100"),
+            format!("{p}/issues/1/resource_label_events?per_page=100"),
+        ] {
+            let (status, body) = get(&format!("{}{path}", fake.uri()));
+            assert_eq!(status, 200, "{path}: {body}");
+        }
+        assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_gitlab_request_with_an_undocumented_parameter_is_refused_with_the_reason() {
+        let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+        let (status, body) = get(&format!(
+            "{}/api/v4/projects/acme%2Fapi/issues?per_page=500&state=all",
+            fake.uri()
+        ));
+        assert_eq!(status, 400);
+        let said = body["message"].to_string();
+        assert!(said.contains("500 is outside 1 to 100"), "{said}");
+        assert!(said.contains("`state` is not a parameter"), "{said}");
+        assert_eq!(fake.take_contract_violations().len(), 2);
+    }
+}

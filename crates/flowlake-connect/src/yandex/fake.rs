@@ -728,3 +728,138 @@ impl Respond for Handler {
         t
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(status, headers by lower-case name with every value, body)` of one request to the fake.
+    fn send(method: &str, url: &str, org: bool) -> (u16, BTreeMap<String, Vec<String>>, Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let mut r = if method == "POST" {
+                client
+                    .post(url)
+                    .body(r#"{"query": "\"Sort By\": Updated ASC"}"#)
+            } else {
+                client.get(url)
+            };
+            if org {
+                r = r
+                    .header("X-Org-ID", "123")
+                    .header("Authorization", "OAuth t");
+            }
+            let r = r.send().await.expect("the fake answers");
+            let status = r.status().as_u16();
+            let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (k, v) in r.headers() {
+                headers
+                    .entry(k.as_str().to_string())
+                    .or_default()
+                    .push(v.to_str().unwrap_or_default().to_string());
+            }
+            let body = r.text().await.expect("a body");
+            (
+                status,
+                headers,
+                serde_json::from_str(&body).unwrap_or(Value::Null),
+            )
+        })
+    }
+
+    #[test]
+    fn every_answer_of_the_fake_tracker_fits_the_recorded_contract() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        for (method, path) in [
+            ("GET", "/v2/statuses"),
+            ("GET", "/v2/users?perPage=100&page=1"),
+            ("POST", "/v2/issues/_search?perPage=50&page=1"),
+            (
+                "POST",
+                "/v2/issues/_search?scrollType=sorted&perScroll=50&scrollTTLMillis=60000",
+            ),
+            ("GET", "/v2/issues/DEV-1/changelog?perPage=100"),
+            ("GET", "/v2/issues/DEV-1/comments?perPage=100"),
+            ("GET", "/v2/issues/DEV-1/worklog"),
+            ("GET", "/v2/issues/SRE-8/changelog?perPage=100"),
+        ] {
+            let (status, _, body) = send(method, &format!("{}{path}", fake.uri()), true);
+            assert_eq!(status, 200, "{path}: {body}");
+        }
+        assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_changelog_page_carries_two_link_headers_first_and_next() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        // SRE-8 is issue 15, whose changelog is long.
+        let (_, headers, body) = send(
+            "GET",
+            &format!("{}/v2/issues/SRE-8/changelog?perPage=20", fake.uri()),
+            true,
+        );
+        let links = &headers["link"];
+        assert_eq!(links.len(), 2, "{links:?}");
+        assert!(links[0].ends_with("rel=\"first\""), "{links:?}");
+        assert!(links[1].ends_with("rel=\"next\""), "{links:?}");
+        let last = body.as_array().and_then(|a| a.last()).expect("entries");
+        assert!(links[1].contains(&format!("id={}", last["id"].as_str().unwrap_or_default())));
+        assert!(fake.take_contract_violations().is_empty());
+    }
+
+    #[test]
+    fn the_last_scroll_page_carries_no_scroll_id_and_later_pages_keep_the_first_page_size() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        let (_, headers, body) = send(
+            "POST",
+            &format!(
+                "{}/v2/issues/_search?scrollType=sorted&perScroll=100&scrollTTLMillis=60000",
+                fake.uri()
+            ),
+            true,
+        );
+        assert_eq!(body.as_array().map(Vec::len), Some(100));
+        let id = headers["x-scroll-id"][0].clone();
+        assert_eq!(headers["link"].len(), 2);
+        let (status, headers, body) = send(
+            "POST",
+            &format!(
+                "{}/v2/issues/_search?scrollId={id}&scrollTTLMillis=60000",
+                fake.uri()
+            ),
+            true,
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body.as_array().map(Vec::len), Some(20));
+        assert!(!headers.contains_key("x-scroll-id"), "{headers:?}");
+        assert!(!headers.contains_key("x-scroll-token"), "{headers:?}");
+        assert!(fake.take_contract_violations().is_empty());
+    }
+
+    #[test]
+    fn a_tracker_request_the_reference_does_not_allow_is_refused_with_the_reason() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        let (status, _, body) = send(
+            "POST",
+            &format!(
+                "{}/v2/issues/_search?scrollId=scroll-100-100&perScroll=100",
+                fake.uri()
+            ),
+            true,
+        );
+        assert_eq!(status, 400);
+        assert!(
+            body["errorMessages"][0]
+                .as_str()
+                .is_some_and(|m| m.contains("`perScroll` is not a parameter")),
+            "{body}"
+        );
+        let (status, _, _) = send("GET", &format!("{}/v2/statuses", fake.uri()), false);
+        assert_eq!(status, 400, "no organization header");
+        assert_eq!(fake.take_contract_violations().len(), 2);
+    }
+}
