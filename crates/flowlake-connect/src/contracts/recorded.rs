@@ -103,11 +103,14 @@ pub struct Endpoint {
     pub extra: &'static [(&'static str, &'static str)],
 }
 
+/// Checks a request's headers (asked by lower-case name) and lists the breaches.
+type HeaderCheck = fn(&dyn Fn(&str) -> Option<String>) -> Vec<String>;
+
 /// One vendor's endpoints, with its recordings loaded and its schemas compiled.
 pub struct Contract {
     name: &'static str,
     endpoints: Vec<Loaded>,
-    headers: fn(&dyn Fn(&str) -> Option<String>) -> Vec<String>,
+    headers: HeaderCheck,
 }
 
 struct Loaded {
@@ -126,11 +129,7 @@ impl fmt::Debug for Contract {
 }
 
 impl Contract {
-    fn load(
-        name: &'static str,
-        endpoints: &'static [Endpoint],
-        headers: fn(&dyn Fn(&str) -> Option<String>) -> Vec<String>,
-    ) -> Self {
+    fn load(name: &'static str, endpoints: &'static [Endpoint], headers: HeaderCheck) -> Self {
         let endpoints = endpoints
             .iter()
             .map(|endpoint| {

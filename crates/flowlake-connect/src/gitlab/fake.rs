@@ -517,8 +517,8 @@ struct Handler {
 fn gitlab_contract(
     req: &Request,
     check_answer: bool,
-    answer: impl FnOnce() -> (String, u16, Vec<(String, String)>, Value),
-) -> Result<(String, u16, Vec<(String, String)>, Value), Vec<String>> {
+    answer: impl FnOnce() -> crate::fakes::Answer,
+) -> Result<crate::fakes::Answer, Vec<String>> {
     use crate::contracts::recorded::{check_request, check_response, gitlab};
     let target = match req.url.query() {
         Some(q) => format!("{}?{q}", req.url.path()),
@@ -734,7 +734,7 @@ impl Handler {
         (headers, Value::from(all[from.min(end)..end].to_vec()))
     }
 
-    fn answer(&self, s: &State, req: &Request) -> (String, u16, Vec<(String, String)>, Value) {
+    fn answer(&self, s: &State, req: &Request) -> crate::fakes::Answer {
         let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         let raw_path = req.url.path().to_string();
         let parts: Vec<String> = raw_path

@@ -489,7 +489,7 @@ impl Handler {
         found
     }
 
-    fn answer(&self, s: &State, req: &Request) -> (String, u16, Vec<(String, String)>, Value) {
+    fn answer(&self, s: &State, req: &Request) -> crate::fakes::Answer {
         let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         let num = |k: &str, d: usize| q.get(k).and_then(|x| x.parse().ok()).unwrap_or(d);
         let path = req.url.path().to_string();
@@ -662,8 +662,8 @@ impl Handler {
 /// answers' shape.
 fn tracker_contract(
     req: &Request,
-    answer: impl FnOnce() -> (String, u16, Vec<(String, String)>, Value),
-) -> Result<(String, u16, Vec<(String, String)>, Value), Vec<String>> {
+    answer: impl FnOnce() -> crate::fakes::Answer,
+) -> Result<crate::fakes::Answer, Vec<String>> {
     use crate::contracts::recorded::{check_request, check_response, yandex_tracker};
     let target = match req.url.query() {
         Some(q) => format!("{}?{q}", req.url.path()),
