@@ -1191,6 +1191,32 @@ mod tests {
     }
 
     #[test]
+    fn gitlabs_schemas_follow_their_refs_to_the_entities_they_name() {
+        let c = gitlab();
+        let e = endpoint(c, "merge requests");
+        let mut mr = recorded("gitlab/recorded/merge_requests.json")[0].clone();
+        mr["merged_by"]["username"] = json!(17);
+        let errors = check_response(c, e, &json!([mr])).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("/merged_by/username") && e.contains("merge_request.json")),
+            "user/basic.json is not applied: {errors:?}"
+        );
+        let d = endpoint(c, "deployments");
+        let mut dep = recorded("gitlab/recorded/deployments.json")[0].clone();
+        dep["deployable"]["pipeline"]["id"] = json!("1");
+        let errors = check_response(c, d, &json!([dep])).unwrap_err();
+        // `deployable` is `oneOf` null or job.json, so the schema reports the job as a whole.
+        assert!(
+            errors.iter().any(|e| e.contains("item 0 /deployable:")
+                && e.contains("oneOf")
+                && e.contains("deployment.json")),
+            "job.json and pipeline/basic.json are not applied: {errors:?}"
+        );
+    }
+
+    #[test]
     fn gitlab_requests_are_held_to_the_documented_parameters() {
         let c = gitlab();
         let ok = [
