@@ -269,7 +269,7 @@ fn generate(spec: &FakeTrackerSpec) -> State {
 
 /// The running fake. Dropping it stops the server.
 pub struct FakeTracker {
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
     server: MockServer,
     state: Arc<Mutex<State>>,
 }
@@ -284,7 +284,7 @@ impl FakeTracker {
             base,
         });
         Self {
-            _runtime: runtime,
+            runtime,
             server,
             state,
         }
@@ -347,6 +347,22 @@ impl FakeTracker {
     /// reference does not allow, or an answer of the fake's that differs from the recorded ones.
     pub fn take_contract_violations(&self) -> Vec<String> {
         std::mem::take(&mut lock(&self.state).violations)
+    }
+
+    /// Every request received so far, in order, as `METHOD path?query`: for tests of what flowlake asks, beyond
+    /// what the contract refuses.
+    pub fn requests(&self) -> Vec<String> {
+        let received = self
+            .runtime
+            .block_on(self.server.received_requests())
+            .unwrap_or_default();
+        received
+            .iter()
+            .map(|r| match r.url.query() {
+                Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
+                None => format!("{} {}", r.method, r.url.path()),
+            })
+            .collect()
     }
 
     /// Forgets the counts.
