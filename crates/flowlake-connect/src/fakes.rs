@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Respond};
 
+/// A fake's answer before faults are applied: the operation it counts as, the status, headers and JSON body.
+pub type Answer = (String, u16, Vec<(String, String)>, serde_json::Value);
+
 /// Starts a loopback server answering every request with `handler`, on a runtime of its own so blocking
 /// callers (the CLI, the engine) can use it from any thread. `handler` gets the server's base URL.
 pub fn serve<H: Respond + 'static>(

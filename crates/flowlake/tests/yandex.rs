@@ -155,9 +155,11 @@ fn above_the_page_limit_the_search_scrolls() {
     write_config(dir.path(), &fake, "scroll_above = 60\n");
     sync(dir.path());
     assert_eq!(count(dir.path(), "work_items"), 120);
-    // The first page says 120 match: dropped; then scroll batches of 50, 50, 20 and an empty one.
+    // The first page says 120 match: dropped; then scroll batches of 50, 50 and 20. The last batch carries no
+    // X-Scroll-Id (Tracker sends it only while a page is not the last: search-issues.md), so no empty batch is
+    // asked for; and no request after the first repeats `perScroll` (the fake's contract would refuse it).
     assert!(
-        answered(fake.answered()).contains(&"search:200=5".to_string()),
+        answered(fake.answered()).contains(&"search:200=4".to_string()),
         "{:?}",
         answered(fake.answered())
     );

@@ -2,13 +2,17 @@
 //! answer a fake gives is checked against them, so a misreading of an API cannot pass in both the connector
 //! and its fake.
 //!
-//! The contract files are not in the repository: `scripts/fetch-contracts.sh` fetches them from the npm
+//! GitLab and Yandex Tracker publish no such document; their contracts are recorded real answers kept in
+//! `tests/fixtures` ([`recorded`]).
+//!
+//! The other contract files are not in the repository: `scripts/fetch-contracts.sh` fetches them from the npm
 //! registry, pinned by version, into `.contracts/` (`scripts/test` runs it and sets `FLOWLAKE_CONTRACTS`).
 
 use std::path::PathBuf;
 
 pub mod graphql;
 pub mod openapi;
+pub mod recorded;
 
 /// The folder holding the contract files: `FLOWLAKE_CONTRACTS`, else `.contracts` at the workspace root.
 pub fn dir() -> PathBuf {

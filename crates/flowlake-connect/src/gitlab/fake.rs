@@ -12,6 +12,11 @@
 //! apache/incubator-devlake (`backend/plugins/gitlab/e2e/raw_tables/_raw_gitlab_api_pipeline.csv`), issues
 //! and merge requests with the `null` fields airbytehq/airbyte records
 //! (`airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`).
+//!
+//! Every request is held to the parameters GitLab documents for its endpoint and every 2xx answer to the answers
+//! recorded from gitlab.com and GitLab's own JSON schemas ([`crate::contracts::recorded::gitlab`]): a breach
+//! is answered `400` with the reasons in `message`, which ends the sync with them, and kept, and the fake panics
+//! when dropped with breaches not taken ([`FakeGitlab::take_contract_violations`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -84,6 +89,11 @@ struct State {
     pipelines: BTreeMap<String, Vec<Value>>,
     ledger: crate::fakes::Ledger<GitlabFault>,
     next_event: i64,
+    /// Breaches of GitLab's recorded contract seen so far.
+    violations: Vec<String>,
+    /// A pipeline was broken on purpose ([`FakeGitlab::break_pipeline`]): pipeline answers are not held to
+    /// the recordings, which no broken pipeline fits.
+    broken: bool,
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -92,9 +102,54 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 const PEOPLE: [&str; 3] = ["alice", "bob", "carol"];
 
+/// A user as GitLab's `UserBasic` entity writes one in issues, merge requests, notes and events (DevLake's
+/// recorded issues: `tests/fixtures/gitlab/recorded/issues.json`).
 fn user(n: usize) -> Value {
     let u = PEOPLE[n % PEOPLE.len()];
-    json!({"id": n % 3 + 1, "username": u, "name": u.to_uppercase(), "state": "active"})
+    let id = n % 3 + 1;
+    json!({"id": id, "username": u, "name": u.to_uppercase(), "state": "active",
+           "avatar_url": format!("https://gitlab.example.com/uploads/-/system/user/avatar/{id}/avatar.png"),
+           "web_url": format!("https://gitlab.example.com/{u}")})
+}
+
+/// A deployment's user: `UserBasic` with `locked`, as the recorded deployments have it.
+fn user_locked(n: usize) -> Value {
+    let mut u = user(n);
+    u["locked"] = json!(false);
+    u
+}
+
+/// A job's user: the whole `User` entity, as the recorded deployments' jobs have it.
+fn user_full(n: usize) -> Value {
+    let mut u = user_locked(n);
+    if let Value::Object(m) = &mut u {
+        m.insert("created_at".into(), json!("2025-01-06T09:00:00.000Z"));
+        for key in [
+            "bio",
+            "location",
+            "public_email",
+            "skype",
+            "linkedin",
+            "twitter",
+            "discord",
+            "website_url",
+            "organization",
+            "job_title",
+        ] {
+            m.insert(key.into(), json!(""));
+        }
+        for (key, value) in [
+            ("pronouns", Value::Null),
+            ("bot", json!(false)),
+            ("work_information", Value::Null),
+            ("followers", json!(0)),
+            ("following", json!(0)),
+            ("local_time", Value::Null),
+        ] {
+            m.insert(key.into(), value);
+        }
+    }
+    u
 }
 
 fn base() -> DateTime<Utc> {
@@ -109,7 +164,7 @@ impl State {
         item.label_events.push(json!({
             "id": self.next_event, "user": user(self.next_event as usize), "created_at": at,
             "resource_type": if item.mr { "MergeRequest" } else { "Issue" }, "resource_id": item.id,
-            "label": {"id": 7, "name": name, "color": "#428BCA", "description": null}, "action": if add { "add" } else { "remove" }
+            "label": {"id": 7, "name": name, "color": "#428BCA", "description": ""}, "action": if add { "add" } else { "remove" }
         }));
         if add {
             item.labels.push(name.into());
@@ -229,20 +284,47 @@ fn delivery(p: i64, path: &str) -> (Vec<Value>, Vec<Value>) {
                 "canceled" => at + Span::minutes(2),
                 _ => at + Span::minutes(6),
             };
+            let sha = format!("{:040x}", p * 1000 + k);
+            let job = 9000 + p * 100 + k;
             let deployable = match k {
                 4 => Value::Null,
-                _ => json!({"id": 9000 + p * 100 + k, "status": status, "stage": "deploy", "name": "deploy",
+                _ => {
+                    let mut j = json!({"id": job, "status": status, "stage": "deploy", "name": "deploy",
                             "ref": "main", "tag": false, "coverage": null, "allow_failure": false,
                             "created_at": at - Span::minutes(1),
-                            "started_at": done.map(|_| at), "finished_at": done,
-                            "duration": done.map(|_| 360.0), "erased_at": null, "user": user(k as usize)}),
+                            "started_at": done.map(|_| at), "finished_at": done, "erased_at": null,
+                            "duration": done.map(|_| 360.5), "queued_duration": done.map(|_| 2.5),
+                            "user": user_full(k as usize),
+                            "commit": {"id": sha, "short_id": &sha[..8], "created_at": at - Span::minutes(3),
+                                       "parent_ids": [format!("{:040x}", p * 1000 + k + 500)],
+                                       "title": format!("Change {k}"), "message": format!("Change {k}\n"),
+                                       "author_name": "alice", "author_email": "alice@example.com",
+                                       "authored_date": at - Span::minutes(3), "committer_name": "alice",
+                                       "committer_email": "alice@example.com", "committed_date": at - Span::minutes(3),
+                                       "trailers": {}, "web_url": format!("https://gitlab.example.com/{path}/-/commit/{sha}")},
+                            "pipeline": {"id": 5000 + job, "iid": k + 1, "project_id": p + 1, "sha": sha, "ref": "main",
+                                         "status": status, "source": "push", "created_at": at - Span::minutes(2),
+                                         "updated_at": updated, "web_url": format!("https://gitlab.example.com/{path}/-/pipelines/{}", 5000 + job)},
+                            "web_url": format!("https://gitlab.example.com/{path}/-/jobs/{job}"),
+                            "project": {"ci_job_token_scope_enabled": false},
+                            "artifacts": if done.is_some() {
+                                json!([{"file_type": "trace", "size": 2421, "filename": "job.log", "file_format": null}])
+                            } else { json!([]) },
+                            "runner": null, "artifacts_expire_at": null, "tag_list": []});
+                    if status == "failed" {
+                        j["failure_reason"] = json!("script_failure");
+                    }
+                    j
+                }
             };
+            let (env, name) = if k % 2 == 0 { (1, "production") } else { (2, "staging") };
             json!({
-                "id": 700 + p * 100 + k, "iid": k + 1, "ref": "main", "sha": format!("{:040x}", p * 1000 + k),
+                "id": 700 + p * 100 + k, "iid": k + 1, "ref": "main", "sha": sha,
                 "created_at": at, "updated_at": updated, "status": status,
-                "user": user(k as usize),
-                "environment": {"id": 1 + k % 2, "name": if k % 2 == 0 { "production" } else { "staging" },
-                                "external_url": format!("https://{path}.example.com")},
+                "user": user_locked(k as usize),
+                "environment": {"id": env, "name": name, "slug": name,
+                                "external_url": format!("https://{path}.example.com"),
+                                "created_at": base() - Span::days(30), "updated_at": base() - Span::days(30)},
                 "deployable": deployable
             })
         })
@@ -273,7 +355,8 @@ fn notes(i: &Item) -> Vec<Value> {
         "id": i.id * 10, "body": "changed the description", "author": user(i.iid as usize),
         "created_at": i.created + Span::minutes(1), "updated_at": i.created + Span::minutes(1),
         "system": true, "noteable_id": i.id, "noteable_type": if i.mr { "MergeRequest" } else { "Issue" },
-        "noteable_iid": i.iid, "resolvable": false, "confidential": false, "internal": false
+        "noteable_iid": i.iid, "resolvable": false, "confidential": false, "type": null, "attachment": null,
+        "commands_changes": {}
     })];
     let comment = if i.id == 5000 {
         Some((Span::minutes(60), 2))
@@ -285,7 +368,8 @@ fn notes(i: &Item) -> Vec<Value> {
             "id": i.id * 10 + 1, "body": "Looks right to me", "author": user(who),
             "created_at": i.created + after, "updated_at": i.created + after, "system": false,
             "noteable_id": i.id, "noteable_type": if i.mr { "MergeRequest" } else { "Issue" },
-            "noteable_iid": i.iid, "resolvable": false, "confidential": false, "internal": false
+            "noteable_iid": i.iid, "resolvable": false, "confidential": false, "type": null, "attachment": null,
+            "commands_changes": {}
         }));
     }
     v
@@ -380,12 +464,19 @@ impl FakeGitlab {
         {
             p["created_at"] = Value::Null;
             p["updated_at"] = Value::Null;
+            s.broken = true;
         }
     }
 
     /// Requests answered so far, by operation and status.
     pub fn answered(&self) -> BTreeMap<(String, u16), u64> {
         lock(&self.state).ledger.answered()
+    }
+
+    /// The breaches of GitLab's recorded contract seen so far, taken: a request flowlake sent with a parameter
+    /// GitLab does not document for its endpoint, or an answer of the fake's that differs from the recorded ones.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut lock(&self.state).violations)
     }
 
     /// Forgets the counts.
@@ -400,6 +491,19 @@ impl FakeGitlab {
     }
 }
 
+/// A breach of the contract fails the test that caused it even where the source tolerated the `400`.
+impl Drop for FakeGitlab {
+    fn drop(&mut self) {
+        let violations = self.take_contract_violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake GitLab saw breaches of GitLab's recorded contract:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+}
+
 struct Handler {
     state: Arc<Mutex<State>>,
     latency: Duration,
@@ -407,39 +511,149 @@ struct Handler {
     keyset_pages: Arc<AtomicU64>,
 }
 
+/// GitLab's recorded contract, checked on every exchange: the request must be one of the endpoints flowlake
+/// calls with documented, well-formed parameters, and a 2xx answer must have the recorded answers' shape and fit
+/// GitLab's schema (`check_answer` false skips the answer, for a fault made on purpose).
+fn gitlab_contract(
+    req: &Request,
+    check_answer: bool,
+    answer: impl FnOnce() -> crate::fakes::Answer,
+) -> Result<crate::fakes::Answer, Vec<String>> {
+    use crate::contracts::recorded::{check_request, check_response, gitlab};
+    let target = match req.url.query() {
+        Some(q) => format!("{}?{q}", req.url.path()),
+        None => req.url.path().to_string(),
+    };
+    let said = |what: &str, errors: Vec<String>| {
+        errors
+            .into_iter()
+            .map(|e| format!("{what} GitLab's recorded contract ({target}): {e}"))
+            .collect::<Vec<_>>()
+    };
+    let header = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let endpoint = check_request(gitlab(), req.method.as_str(), &target, &header)
+        .map_err(|e| said("flowlake's request breaks", e))?;
+    let (name, status, headers, body) = answer();
+    if check_answer && (200..300).contains(&status) {
+        check_response(gitlab(), endpoint, &body)
+            .map_err(|e| said("the fake's answer breaks", e))?;
+    }
+    Ok((name, status, headers, body))
+}
+
+/// An issue or merge request as GitLab lists it: every key of the items DevLake recorded from gitlab.com
+/// (`tests/fixtures/gitlab/recorded/{issues,merge_requests}.json`), with the `null`s of real items (and of
+/// airbytehq/airbyte `airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`:
+/// a `null` description).
 fn item_json(path: &str, i: &Item) -> Value {
-    // The `null`s of real items: airbytehq/airbyte
-    // `airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`.
-    let mut v = json!({
+    let (kind, sep) = if i.mr {
+        ("merge_requests", "!")
+    } else {
+        ("issues", "#")
+    };
+    let closed = i.state == "closed";
+    let v = json!({
         "id": i.id, "iid": i.iid, "project_id": 1, "title": format!("Change {}", i.iid),
         "description": if i.iid % 2 == 0 { json!("") } else { Value::Null },
         "state": i.state, "created_at": i.created, "updated_at": i.updated,
-        "closed_at": if i.state == "closed" { json!(i.updated) } else { Value::Null },
-        "closed_by": if i.state == "closed" { user(i.iid as usize) } else { Value::Null },
-        "milestone": null, "due_date": null, "assignee": user(i.iid as usize + 1),
+        "closed_at": if closed { json!(i.updated) } else { Value::Null },
+        "closed_by": if closed { user(i.iid as usize) } else { Value::Null },
+        "milestone": null, "assignee": user(i.iid as usize + 1),
         "labels": i.labels, "author": user(i.iid as usize), "assignees": [user(i.iid as usize + 1)],
-        "web_url": format!("https://gitlab.example.com/{path}/-/{}/{}", if i.mr { "merge_requests" } else { "issues" }, i.iid),
+        "user_notes_count": i64::from(i.iid % 2 == 0), "upvotes": 0, "downvotes": 0, "discussion_locked": null,
+        "web_url": format!("https://gitlab.example.com/{path}/-/{kind}/{}", i.iid),
+        "references": {"short": format!("{sep}{}", i.iid), "relative": format!("{sep}{}", i.iid),
+                       "full": format!("{path}{sep}{}", i.iid)},
+        "time_stats": {"time_estimate": 0, "total_time_spent": 0, "human_time_estimate": null,
+                       "human_total_time_spent": null},
+        "task_completion_status": {"count": 0, "completed_count": 0},
     });
+    let Value::Object(mut m) = v else {
+        return v;
+    };
     if i.mr {
-        v["merged_at"] = if i.state == "merged" {
-            json!(i.updated)
-        } else {
-            Value::Null
-        };
-        v["merged_by"] = if i.state == "merged" {
+        let merged = i.state == "merged";
+        let merger = if merged {
             user(i.iid as usize)
         } else {
             Value::Null
         };
-        v["merge_user"] = v["merged_by"].clone();
-        v["draft"] = json!(false);
-        v["source_branch"] = json!(format!("change-{}", i.iid));
-        v["target_branch"] = json!("main");
+        for (key, value) in [
+            ("merged_by", merger.clone()),
+            ("merge_user", merger),
+            (
+                "merged_at",
+                if merged {
+                    json!(i.updated)
+                } else {
+                    Value::Null
+                },
+            ),
+            ("target_branch", json!("main")),
+            ("source_branch", json!(format!("change-{}", i.iid))),
+            ("reviewers", json!([])),
+            ("source_project_id", json!(1)),
+            ("target_project_id", json!(1)),
+            ("draft", json!(false)),
+            ("work_in_progress", json!(false)),
+            ("merge_when_pipeline_succeeds", json!(false)),
+            ("merge_status", json!("can_be_merged")),
+            ("sha", json!(format!("{:040x}", i.id))),
+            (
+                "merge_commit_sha",
+                if merged {
+                    json!(format!("{:040x}", i.id + 1))
+                } else {
+                    Value::Null
+                },
+            ),
+            ("squash_commit_sha", Value::Null),
+            ("should_remove_source_branch", Value::Null),
+            ("force_remove_source_branch", json!(true)),
+            ("reference", json!(format!("!{}", i.iid))),
+            ("squash", json!(false)),
+            ("has_conflicts", json!(false)),
+            ("blocking_discussions_resolved", json!(true)),
+            ("approvals_before_merge", json!(0)),
+        ] {
+            m.insert(key.into(), value);
+        }
     } else {
-        v["issue_type"] = json!("issue");
-        v["type"] = json!("ISSUE");
+        let api = format!(
+            "https://gitlab.example.com/api/v4/projects/1/issues/{}",
+            i.iid
+        );
+        for (key, value) in [
+            ("type", json!("ISSUE")),
+            ("issue_type", json!("issue")),
+            ("merge_requests_count", json!(0)),
+            ("due_date", Value::Null),
+            ("confidential", json!(false)),
+            ("weight", Value::Null),
+            ("blocking_issues_count", json!(0)),
+            ("has_tasks", json!(false)),
+            (
+                "_links",
+                json!({"self": api, "notes": format!("{api}/notes"), "award_emoji": format!("{api}/award_emoji"),
+                              "project": "https://gitlab.example.com/api/v4/projects/1", "closed_as_duplicate_of": null}),
+            ),
+            ("severity", json!("UNKNOWN")),
+            ("moved_to_id", Value::Null),
+            ("service_desk_reply_to", Value::Null),
+            ("epic_iid", Value::Null),
+            ("epic", Value::Null),
+            ("iteration", Value::Null),
+            ("health_status", Value::Null),
+        ] {
+            m.insert(key.into(), value);
+        }
     }
-    v
+    Value::Object(m)
 }
 
 impl Handler {
@@ -520,7 +734,7 @@ impl Handler {
         (headers, Value::from(all[from.min(end)..end].to_vec()))
     }
 
-    fn answer(&self, s: &State, req: &Request) -> (String, u16, Vec<(String, String)>, Value) {
+    fn answer(&self, s: &State, req: &Request) -> crate::fakes::Answer {
         let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         let raw_path = req.url.path().to_string();
         let parts: Vec<String> = raw_path
@@ -642,7 +856,17 @@ impl Handler {
 impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
-        let (op, mut status, mut headers, body) = self.answer(&s, req);
+        let pipelines = req.url.path().ends_with("/pipelines");
+        let check_answer = !(s.broken && pipelines);
+        let (op, mut status, mut headers, body) =
+            match gitlab_contract(req, check_answer, || self.answer(&s, req)) {
+                Ok(answer) => answer,
+                Err(errors) => {
+                    let body = json!({"message": errors});
+                    s.violations.extend(errors);
+                    ("contract".into(), 400, Vec::new(), body)
+                }
+            };
         let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         match fault.map(|f| f.status) {
@@ -674,5 +898,61 @@ impl Respond for Handler {
             t = t.insert_header(k.as_str(), v.as_str());
         }
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(url: &str) -> (u16, Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let r = reqwest::Client::new()
+                .get(url)
+                .send()
+                .await
+                .expect("the fake answers");
+            let status = r.status().as_u16();
+            let body = r.text().await.expect("a body");
+            (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+        })
+    }
+
+    #[test]
+    fn every_answer_of_the_fake_gitlab_fits_the_recorded_contract_and_gitlabs_schemas() {
+        let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+        let p = "/api/v4/projects/acme%2Fapi";
+        for path in [
+            "/api/v4/groups/acme/projects?include_subgroups=true&with_shared=false&archived=false&order_by=path&sort=asc&per_page=100".to_string(),
+            format!("{p}/issues?order_by=updated_at&sort=asc&per_page=100&pagination=keyset"),
+            format!("{p}/merge_requests?order_by=updated_at&sort=asc&per_page=100"),
+            format!("{p}/deployments?order_by=updated_at&sort=asc&per_page=100"),
+            format!("{p}/pipelines?order_by=updated_at&sort=asc&per_page=100&updated_after=2026-03-01T00%3A00%3A00.000Z"),
+            format!("{p}/issues/1/notes?per_page=100&sort=asc&order_by=created_at"),
+            format!("{p}/issues/1/resource_state_events?per_page=100"),
+            format!("{p}/issues/1/resource_label_events?per_page=100"),
+        ] {
+            let (status, body) = get(&format!("{}{path}", fake.uri()));
+            assert_eq!(status, 200, "{path}: {body}");
+        }
+        assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_gitlab_request_with_an_undocumented_parameter_is_refused_with_the_reason() {
+        let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+        let (status, body) = get(&format!(
+            "{}/api/v4/projects/acme%2Fapi/issues?per_page=500&state=all",
+            fake.uri()
+        ));
+        assert_eq!(status, 400);
+        let said = body["message"].to_string();
+        assert!(said.contains("500 is outside 1 to 100"), "{said}");
+        assert!(said.contains("`state` is not a parameter"), "{said}");
+        assert_eq!(fake.take_contract_violations().len(), 2);
     }
 }

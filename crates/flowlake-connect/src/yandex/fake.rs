@@ -2,6 +2,15 @@
 //! with the search (pages and scroll), Link-paged changelogs and status metadata, the organization header
 //! required, faults injected on demand, and an added latency per request. Issue `DEV-1` replays the worked
 //! example of tracker-exporter's per-status rows.
+//!
+//! Answers have the shape of the recorded ones (`tests/fixtures/yandex_tracker/`: an anonymised real issue and
+//! user, and the answers yandex-cloud/docs documents), and paging works as the API reference says: a changelog
+//! page carries two `Link` headers, `rel="first"` and `rel="next"` (`get-changelog.md`); a scroll page carries
+//! `X-Scroll-Id` and `X-Scroll-Token` only while it is not the last, and `perScroll` is read from the first
+//! request alone (`search-issues.md`). Every request is held to the parameters and headers Tracker documents and
+//! every 2xx answer to the recordings ([`crate::contracts::recorded::yandex_tracker`]): a breach is answered
+//! `400` with the reasons in `errorMessages` and kept, and the fake panics when dropped with breaches not taken
+//! ([`FakeTracker::take_contract_violations`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,6 +71,8 @@ struct Issue {
     status_start: DateTime<Utc>,
     /// Whether the issue ever left its initial status.
     transitioned: bool,
+    /// The status before the current one.
+    previous: Option<usize>,
     changelog: Vec<Value>,
 }
 
@@ -71,6 +82,8 @@ struct State {
     ledger: crate::fakes::Ledger<TrackerFault>,
     next_entry: u64,
     clock: i64,
+    /// Breaches of Tracker's recorded contract seen so far.
+    violations: Vec<String>,
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -89,11 +102,33 @@ fn at(s: &str) -> DateTime<Utc> {
 
 const PEOPLE: [(&str, &str); 3] = [("11", "Алиса"), ("12", "Борис"), ("13", "Вера")];
 
+/// The API base the fake's `self` links name, as Tracker's do.
+const API: &str = "https://api.tracker.yandex.net/v2";
+
+/// A user reference as v2 writes it: `self`, `id`, `display`.
+fn person((id, display): (&str, &str)) -> Value {
+    json!({"self": format!("{API}/users/{id}"), "id": id, "display": display})
+}
+
+/// A changed field's reference: `self`, `id`, `display`.
+fn field_ref(id: &str, display: &str) -> Value {
+    json!({"self": format!("{API}/fields/{id}"), "id": id, "display": display})
+}
+
+/// An issue reference, as changelog entries and worklog records carry one.
+fn issue_ref(i: &Issue) -> Value {
+    json!({"self": format!("{API}/issues/{}", i.key), "id": i.id, "key": i.key, "display": format!("Задача {}", i.key)})
+}
+
+/// A status reference.
+fn status_ref(n: usize) -> Value {
+    let (key, display, _) = STATUSES[n];
+    json!({"self": format!("{API}/statuses/{}", n + 1), "id": (n + 1).to_string(), "key": key, "display": display})
+}
+
 impl State {
     fn workflow(&mut self, issue: &mut Issue, when: DateTime<Utc>, to: usize) {
         self.next_entry += 1;
-        let (fk, fd, _) = STATUSES[issue.status];
-        let (tk, td, _) = STATUSES[to];
         let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
         // The first move out of the initial status has no `statusStartTime.from` in real data (tracker-exporter
         // 2.0.0, models/issue.py: "transition from the initial status", falling back to `createdAt`).
@@ -102,14 +137,17 @@ impl State {
         } else {
             Value::Null
         };
+        let id = format!("e{:06}", self.next_entry);
+        let about = issue_ref(issue);
         issue.changelog.push(json!({
-            "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
-            "updatedBy": {"id": who.0, "display": who.1}, "type": "IssueWorkflow", "transport": "front",
+            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": about,
+            "updatedAt": time(when), "updatedBy": person(who), "type": "IssueWorkflow", "transport": "front",
             "fields": [
-                {"field": {"id": "status", "display": "Статус"}, "from": {"key": fk, "display": fd}, "to": {"key": tk, "display": td}},
-                {"field": {"id": "statusStartTime", "display": "Начало статуса"}, "from": started, "to": time(when)}
+                {"field": field_ref("status", "Статус"), "from": status_ref(issue.status), "to": status_ref(to)},
+                {"field": field_ref("statusStartTime", "Статус изменен"), "from": started, "to": time(when)}
             ]
         }));
+        issue.previous = Some(issue.status);
         issue.status = to;
         issue.status_start = when;
         issue.transitioned = true;
@@ -139,11 +177,21 @@ impl State {
         let who = PEOPLE[self.next_entry as usize % PEOPLE.len()];
         let fields: Vec<Value> = fields
             .into_iter()
-            .map(|(id, from, to)| json!({"field": {"id": id}, "from": from, "to": to}))
+            .map(|(id, from, to)| {
+                let display = match id {
+                    "assignee" => "Исполнитель",
+                    "queue" => "Очередь",
+                    "key" => "Ключ",
+                    other => other,
+                };
+                json!({"field": field_ref(id, display), "from": from, "to": to})
+            })
             .collect();
+        let id = format!("e{:06}", self.next_entry);
+        let about = issue_ref(issue);
         issue.changelog.push(json!({
-            "id": format!("e{:06}", self.next_entry), "updatedAt": time(when),
-            "updatedBy": {"id": who.0, "display": who.1}, "type": kind, "transport": "front",
+            "id": id, "self": format!("{API}/issues/{}/changelog/{id}", issue.key), "issue": about,
+            "updatedAt": time(when), "updatedBy": person(who), "type": kind, "transport": "front",
             "fields": fields
         }));
         issue.updated = when;
@@ -175,6 +223,7 @@ fn generate(spec: &FakeTrackerSpec) -> State {
             status: 0,
             status_start: created,
             transitioned: false,
+            previous: None,
             changelog: Vec::new(),
         };
         if n == 0 {
@@ -200,13 +249,7 @@ fn generate(spec: &FakeTrackerSpec) -> State {
         for k in 0..noise {
             when += Span::minutes(rng.random_range(10..600));
             let (a, b) = (PEOPLE[k % 3], PEOPLE[(k + 1) % 3]);
-            s.update(
-                &mut issue,
-                when,
-                "assignee",
-                json!({"id": a.0, "display": a.1}),
-                json!({"id": b.0, "display": b.1}),
-            );
+            s.update(&mut issue, when, "assignee", person(a), person(b));
         }
         let mut path = vec![1, 2];
         if rng.random_bool(0.25) {
@@ -226,7 +269,7 @@ fn generate(spec: &FakeTrackerSpec) -> State {
 
 /// The running fake. Dropping it stops the server.
 pub struct FakeTracker {
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
     server: MockServer,
     state: Arc<Mutex<State>>,
 }
@@ -241,7 +284,7 @@ impl FakeTracker {
             base,
         });
         Self {
-            _runtime: runtime,
+            runtime,
             server,
             state,
         }
@@ -269,7 +312,11 @@ impl FakeTracker {
         let mut issue = s.issues[n].clone();
         let new_key = format!("{queue}-{}", count + 1);
         let fields = vec![
-            ("queue", json!({"key": issue.queue}), json!({"key": queue})),
+            (
+                "queue",
+                json!({"self": format!("{API}/queues/{}", issue.queue), "id": "1", "key": issue.queue, "display": issue.queue}),
+                json!({"self": format!("{API}/queues/{queue}"), "id": "2", "key": queue, "display": queue}),
+            ),
             ("key", json!(issue.key), json!(new_key)),
         ];
         s.entry(&mut issue, when, "IssueMoved", fields);
@@ -296,9 +343,44 @@ impl FakeTracker {
         lock(&self.state).ledger.answered()
     }
 
+    /// The breaches of Tracker's recorded contract seen so far, taken: a request flowlake sent that the API
+    /// reference does not allow, or an answer of the fake's that differs from the recorded ones.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut lock(&self.state).violations)
+    }
+
+    /// Every request received so far, in order, as `METHOD path?query`: for tests of what flowlake asks, beyond
+    /// what the contract refuses.
+    pub fn requests(&self) -> Vec<String> {
+        let received = self
+            .runtime
+            .block_on(self.server.received_requests())
+            .unwrap_or_default();
+        received
+            .iter()
+            .map(|r| match r.url.query() {
+                Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
+                None => format!("{} {}", r.method, r.url.path()),
+            })
+            .collect()
+    }
+
     /// Forgets the counts.
     pub fn reset_counts(&self) {
         lock(&self.state).ledger.reset();
+    }
+}
+
+/// A breach of the contract fails the test that caused it even where the source tolerated the `400`.
+impl Drop for FakeTracker {
+    fn drop(&mut self) {
+        let violations = self.take_contract_violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake Tracker saw breaches of Tracker's recorded contract:\n{}",
+                violations.join("\n")
+            );
+        }
     }
 }
 
@@ -309,24 +391,42 @@ struct Handler {
     base: String,
 }
 
+/// An issue as the search returns it: the keys of the recorded issue
+/// (`tests/fixtures/yandex_tracker/recorded/issues.json`) in v2's shape, the fields without a value left out as
+/// Tracker leaves them out (no `resolvedAt` before resolution, no `previousStatus` before a transition), plus
+/// `tags`.
 fn issue_json(i: &Issue) -> Value {
-    let (sk, sd, _) = STATUSES[i.status];
-    let who = PEOPLE[i.key.len() % PEOPLE.len()];
-    json!({
-        "self": format!("https://api.tracker.yandex.net/v2/issues/{}", i.key),
+    let (_, _, kind) = STATUSES[i.status];
+    let author = person(PEOPLE[i.key.len() % PEOPLE.len()]);
+    let assignee = person(PEOPLE[0]);
+    let mut v = json!({
+        "self": format!("{API}/issues/{}", i.key),
         "id": i.id, "key": i.key, "version": i.changelog.len() + 1,
         "summary": format!("Задача {}", i.key),
         "statusStartTime": time(i.status_start),
         "createdAt": time(i.created), "updatedAt": time(i.updated),
-        "resolvedAt": if i.status == 3 { json!(time(i.status_start)) } else { Value::Null },
-        "status": {"self": "…", "id": (i.status + 1).to_string(), "key": sk, "display": sd},
-        "type": {"id": "2", "key": if i.created.timestamp() % 3 == 0 { "bug" } else { "task" }, "display": "Задача"},
-        "priority": {"id": "3", "key": "normal", "display": "Средний"},
-        "queue": {"id": "1", "key": i.queue, "display": i.queue},
-        "createdBy": {"id": who.0, "display": who.1},
-        "assignee": {"id": PEOPLE[0].0, "display": PEOPLE[0].1},
+        "updatedBy": person(PEOPLE[i.changelog.len() % PEOPLE.len()]),
+        "status": status_ref(i.status),
+        "statusType": {"id": kind, "display": kind, "key": kind},
+        "type": {"self": format!("{API}/issuetypes/2"), "id": "2",
+                 "key": if i.created.timestamp() % 3 == 0 { "bug" } else { "task" }, "display": "Задача"},
+        "priority": {"self": format!("{API}/priorities/3"), "id": "3", "key": "normal", "display": "Средний"},
+        "queue": {"self": format!("{API}/queues/{}", i.queue), "id": "1", "key": i.queue, "display": i.queue},
+        "createdBy": author, "assignee": assignee.clone(),
+        "commentWithoutExternalMessageCount": comments(i).len(), "commentWithExternalMessageCount": 0,
+        "votes": 0, "favorite": false,
         "tags": ["flowlake"]
-    })
+    });
+    if let Some(p) = i.previous {
+        v["previousStatus"] = status_ref(p);
+        v["previousStatusLastAssignee"] = assignee;
+    }
+    if i.status == 3 {
+        v["resolvedAt"] = json!(time(i.status_start));
+        v["resolvedBy"] = person(PEOPLE[1]);
+        v["resolution"] = json!({"self": format!("{API}/resolutions/1"), "id": "1", "key": "fixed", "display": "Решен"});
+    }
+    v
 }
 
 /// The number in an issue key (`DEV-12` → 12).
@@ -353,7 +453,7 @@ fn comments(i: &Issue) -> Vec<Value> {
     vec![json!({
         "self": format!("https://api.tracker.yandex.net/v2/issues/{}/comments/{}", i.key, number(i) * 10 + 1),
         "id": number(i) * 10 + 1, "longId": format!("65{:022x}", number(i)), "text": "Посмотрю сегодня",
-        "createdBy": {"id": who.0, "display": who.1}, "updatedBy": {"id": who.0, "display": who.1},
+        "createdBy": person(who), "updatedBy": person(who),
         "createdAt": at, "updatedAt": at, "version": 1, "type": "standard", "transport": "internal"
     })]
 }
@@ -378,8 +478,8 @@ fn worklog(i: &Issue) -> Vec<Value> {
             json!({
                 "self": format!("https://api.tracker.yandex.net/v2/issues/{}/worklog/{}", i.key, number(i) * 10 + k as u64),
                 "id": number(i) * 10 + k as u64, "version": 1,
-                "issue": {"id": i.id, "key": i.key, "display": format!("Задача {}", i.key)},
-                "comment": "", "createdBy": {"id": who.0, "display": who.1}, "updatedBy": {"id": who.0, "display": who.1},
+                "issue": issue_ref(i),
+                "comment": "", "createdBy": person(who), "updatedBy": person(who),
                 "createdAt": start, "updatedAt": start, "start": start, "duration": d
             })
         })
@@ -405,7 +505,7 @@ impl Handler {
         found
     }
 
-    fn answer(&self, s: &State, req: &Request) -> (String, u16, Vec<(String, String)>, Value) {
+    fn answer(&self, s: &State, req: &Request) -> crate::fakes::Answer {
         let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         let num = |k: &str, d: usize| q.get(k).and_then(|x| x.parse().ok()).unwrap_or(d);
         let path = req.url.path().to_string();
@@ -439,20 +539,36 @@ impl Handler {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 let found = Self::matching(s, &body);
                 if q.contains_key("scrollType") || q.contains_key("scrollId") {
-                    let from: usize = q
+                    // The scroll id carries where the next page starts and the page size of the first request
+                    // (`perScroll` is read from the first request only: search-issues.md).
+                    let (per, from) = q
                         .get("scrollId")
                         .and_then(|id| id.strip_prefix("scroll-"))
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
-                    let n = num("perScroll", 100);
-                    let end = (from + n).min(found.len());
+                        .and_then(|rest| rest.split_once('-'))
+                        .and_then(|(per, from)| Some((per.parse().ok()?, from.parse().ok()?)))
+                        .unwrap_or((num("perScroll", 100), 0usize));
+                    let end = (from + per).min(found.len());
                     let issues: Vec<Value> =
                         found[from.min(end)..end].iter().map(|i| issue_json(i)).collect();
-                    let headers = vec![
-                        ("x-scroll-id".to_string(), format!("scroll-{end}")),
-                        ("x-scroll-token".to_string(), "c44356850f446b88e5b5cd65a34a1409".to_string()),
+                    let ttl = num("scrollTTLMillis", 60_000);
+                    let mut headers = vec![
                         ("x-total-count".to_string(), found.len().to_string()),
+                        (
+                            "link".to_string(),
+                            format!("<{}/v2/issues/_search?scrollType=sorted&scrollTTLMillis={ttl}&perScroll={per}>; rel=\"first\"", self.base),
+                        ),
                     ];
+                    // X-Scroll-Id and X-Scroll-Token only while the page is not the last (search-issues.md:
+                    // "Если запрошенная страница не является последней, также возвращаются заголовки").
+                    if end < found.len() {
+                        let id = format!("scroll-{per}-{end}");
+                        headers.push((
+                            "link".to_string(),
+                            format!("<{}/v2/issues/_search?scrollTTLMillis={ttl}&scrollId={id}&scrollToken=c44356850f446b88e5b5cd65a34a1409>; rel=\"next\"", self.base),
+                        ));
+                        headers.push(("x-scroll-id".to_string(), id));
+                        headers.push(("x-scroll-token".to_string(), "c44356850f446b88e5b5cd65a34a1409".to_string()));
+                    }
                     return ("search".into(), 200, headers, Value::from(issues));
                 }
                 let per = num("perPage", 50);
@@ -480,7 +596,10 @@ impl Handler {
                         json!({"self": format!("https://api.tracker.yandex.net/v2/users/{id}"), "uid": id.parse::<u64>().unwrap_or(0),
                                "login": login, "trackerUid": id.parse::<u64>().unwrap_or(0), "passportUid": id.parse::<u64>().unwrap_or(0),
                                "firstName": name, "lastName": "", "display": name, "email": format!("{login}@Example.ru"),
-                               "external": false, "hasLicense": true, "dismissed": false})
+                               "external": false, "hasLicense": true, "dismissed": false, "useNewFilters": true,
+                               "disableNotifications": false, "firstLoginDate": "2025-01-10T09:00:00.000+0000",
+                               "lastLoginDate": "2026-03-01T09:00:00.000+0000", "welcomeMailSent": true,
+                               "sources": ["directory"]})
                     })
                     .collect();
                 let per = num("perPage", 50).max(1);
@@ -526,7 +645,11 @@ impl Handler {
                         .unwrap_or(0);
                     let end = (start + per).min(i.changelog.len());
                     let page = i.changelog[start.min(end)..end].to_vec();
-                    let mut headers = Vec::new();
+                    // Two Link headers, the first page's and the next page's, as get-changelog.md shows them.
+                    let mut headers = vec![(
+                        "link".to_string(),
+                        format!("<{}/v2/issues/{key}/changelog?perPage={per}>; rel=\"first\"", self.base),
+                    )];
                     if end < i.changelog.len() {
                         let last = page.last().and_then(|e| e["id"].as_str()).unwrap_or_default();
                         headers.push((
@@ -550,10 +673,51 @@ impl Handler {
     }
 }
 
+/// Tracker's recorded contract, checked on every exchange: the request must be one of the endpoints flowlake
+/// calls, with documented parameters and one organization header, and a 2xx answer must have the recorded
+/// answers' shape.
+fn tracker_contract(
+    req: &Request,
+    answer: impl FnOnce() -> crate::fakes::Answer,
+) -> Result<crate::fakes::Answer, Vec<String>> {
+    use crate::contracts::recorded::{check_request, check_response, yandex_tracker};
+    let target = match req.url.query() {
+        Some(q) => format!("{}?{q}", req.url.path()),
+        None => req.url.path().to_string(),
+    };
+    let said = |what: &str, errors: Vec<String>| {
+        errors
+            .into_iter()
+            .map(|e| format!("{what} Tracker's recorded contract ({target}): {e}"))
+            .collect::<Vec<_>>()
+    };
+    let header = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let endpoint = check_request(yandex_tracker(), req.method.as_str(), &target, &header)
+        .map_err(|e| said("flowlake's request breaks", e))?;
+    let (name, status, headers, body) = answer();
+    if (200..300).contains(&status) {
+        check_response(yandex_tracker(), endpoint, &body)
+            .map_err(|e| said("the fake's answer breaks", e))?;
+    }
+    Ok((name, status, headers, body))
+}
+
 impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
-        let (op, mut status, headers, body) = self.answer(&s, req);
+        let (op, mut status, headers, body) = match tracker_contract(req, || self.answer(&s, req)) {
+            Ok(answer) => answer,
+            Err(errors) => {
+                let body = json!({"errors": {}, "errorMessages": errors, "statusCode": 400});
+                s.violations.extend(errors);
+                ("contract".into(), 400, Vec::new(), body)
+            }
+        };
         let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         let mut extra = headers;
@@ -573,9 +737,145 @@ impl Respond for Handler {
         let mut t = ResponseTemplate::new(status)
             .set_body_raw(text.into_bytes(), "application/json; charset=utf-8")
             .set_delay(self.latency);
+        // Appended, not inserted: Tracker sends `Link` twice (first and next).
         for (k, v) in &extra {
-            t = t.insert_header(k.as_str(), v.as_str());
+            t = t.append_header(k.as_str(), v.as_str());
         }
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(status, headers by lower-case name with every value, body)` of one request to the fake.
+    fn send(method: &str, url: &str, org: bool) -> (u16, BTreeMap<String, Vec<String>>, Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let mut r = if method == "POST" {
+                client
+                    .post(url)
+                    .body(r#"{"query": "\"Sort By\": Updated ASC"}"#)
+            } else {
+                client.get(url)
+            };
+            if org {
+                r = r
+                    .header("X-Org-ID", "123")
+                    .header("Authorization", "OAuth t");
+            }
+            let r = r.send().await.expect("the fake answers");
+            let status = r.status().as_u16();
+            let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (k, v) in r.headers() {
+                headers
+                    .entry(k.as_str().to_string())
+                    .or_default()
+                    .push(v.to_str().unwrap_or_default().to_string());
+            }
+            let body = r.text().await.expect("a body");
+            (
+                status,
+                headers,
+                serde_json::from_str(&body).unwrap_or(Value::Null),
+            )
+        })
+    }
+
+    #[test]
+    fn every_answer_of_the_fake_tracker_fits_the_recorded_contract() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        for (method, path) in [
+            ("GET", "/v2/statuses"),
+            ("GET", "/v2/users?perPage=100&page=1"),
+            ("POST", "/v2/issues/_search?perPage=50&page=1"),
+            (
+                "POST",
+                "/v2/issues/_search?scrollType=sorted&perScroll=50&scrollTTLMillis=60000",
+            ),
+            ("GET", "/v2/issues/DEV-1/changelog?perPage=100"),
+            ("GET", "/v2/issues/DEV-1/comments?perPage=100"),
+            ("GET", "/v2/issues/DEV-1/worklog"),
+            ("GET", "/v2/issues/SRE-8/changelog?perPage=100"),
+        ] {
+            let (status, _, body) = send(method, &format!("{}{path}", fake.uri()), true);
+            assert_eq!(status, 200, "{path}: {body}");
+        }
+        assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_changelog_page_carries_two_link_headers_first_and_next() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        // SRE-8 is issue 15, whose changelog is long.
+        let (_, headers, body) = send(
+            "GET",
+            &format!("{}/v2/issues/SRE-8/changelog?perPage=20", fake.uri()),
+            true,
+        );
+        let links = &headers["link"];
+        assert_eq!(links.len(), 2, "{links:?}");
+        assert!(links[0].ends_with("rel=\"first\""), "{links:?}");
+        assert!(links[1].ends_with("rel=\"next\""), "{links:?}");
+        let last = body.as_array().and_then(|a| a.last()).expect("entries");
+        assert!(links[1].contains(&format!("id={}", last["id"].as_str().unwrap_or_default())));
+        assert!(fake.take_contract_violations().is_empty());
+    }
+
+    #[test]
+    fn the_last_scroll_page_carries_no_scroll_id_and_later_pages_keep_the_first_page_size() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        let (_, headers, body) = send(
+            "POST",
+            &format!(
+                "{}/v2/issues/_search?scrollType=sorted&perScroll=100&scrollTTLMillis=60000",
+                fake.uri()
+            ),
+            true,
+        );
+        assert_eq!(body.as_array().map(Vec::len), Some(100));
+        let id = headers["x-scroll-id"][0].clone();
+        assert_eq!(headers["link"].len(), 2);
+        let (status, headers, body) = send(
+            "POST",
+            &format!(
+                "{}/v2/issues/_search?scrollId={id}&scrollTTLMillis=60000",
+                fake.uri()
+            ),
+            true,
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body.as_array().map(Vec::len), Some(20));
+        assert!(!headers.contains_key("x-scroll-id"), "{headers:?}");
+        assert!(!headers.contains_key("x-scroll-token"), "{headers:?}");
+        assert!(fake.take_contract_violations().is_empty());
+    }
+
+    #[test]
+    fn a_tracker_request_the_reference_does_not_allow_is_refused_with_the_reason() {
+        let fake = FakeTracker::start(&FakeTrackerSpec::default());
+        let (status, _, body) = send(
+            "POST",
+            &format!(
+                "{}/v2/issues/_search?scrollId=scroll-100-100&perScroll=100",
+                fake.uri()
+            ),
+            true,
+        );
+        assert_eq!(status, 400);
+        assert!(
+            body["errorMessages"][0]
+                .as_str()
+                .is_some_and(|m| m.contains("`perScroll` is not a parameter")),
+            "{body}"
+        );
+        let (status, _, _) = send("GET", &format!("{}/v2/statuses", fake.uri()), false);
+        assert_eq!(status, 400, "no organization header");
+        assert_eq!(fake.take_contract_violations().len(), 2);
     }
 }
