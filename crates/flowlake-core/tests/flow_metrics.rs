@@ -483,10 +483,14 @@ fn wip_and_cumulative_flow_sample_the_end_of_each_day() {
         t("2024-01-02T00:00:00Z"),
         Some(t("2024-01-03T00:00:00Z")),
     );
-    // Days after `now` are not sampled.
-    assert_eq!(flow.days().len(), 3);
-    assert_eq!(flow.wip(), vec![1, 1, 1]);
-    assert_eq!(flow.cumulative_flow()["Open"].1, vec![1, 0, 0]);
+    // Days that have not ended by `now` are not sampled, but every day of the range has its place.
+    assert_eq!(flow.days().len(), 5);
+    assert_eq!(flow.sampled_days(), 3);
+    assert_eq!(flow.wip(), vec![Some(1), Some(1), Some(1), None, None]);
+    let cfd = flow.cumulative_flow();
+    let statuses: Vec<&str> = cfd.iter().map(|s| s.status.as_str()).collect();
+    assert_eq!(statuses, ["Open", "In Progress"], "flow order, not by name");
+    assert_eq!(cfd[0].items, vec![Some(1), Some(0), Some(0), None, None]);
 }
 
 fn arb_history() -> impl Strategy<Value = (Vec<(i64, usize)>, i64)> {

@@ -131,21 +131,27 @@ impl ItemFilter {
     fn sql(&self) -> (String, Vec<String>) {
         let mut sql = String::new();
         let mut params = Vec::new();
+        // Every value is matched ignoring case (`--project core` finds CORE), and the assignee's login suffix
+        // literally (a `%` or `_` in it is no wildcard).
         if let Some(s) = &self.source {
-            sql.push_str(" AND m.source = ?");
+            sql.push_str(" AND lower(m.source) = lower(?)");
             params.push(s.clone());
         }
         if let Some(p) = &self.project {
-            sql.push_str(" AND m.project = ?");
+            sql.push_str(" AND lower(m.project) = lower(?)");
             params.push(p.clone());
         }
         if let Some(t) = &self.item_type {
-            sql.push_str(" AND (lower(m.item_type) = lower(?) OR m.standard_type = lower(?))");
+            sql.push_str(
+                " AND (lower(m.item_type) = lower(?) OR lower(m.standard_type) = lower(?))",
+            );
             params.push(t.clone());
             params.push(t.clone());
         }
         if let Some(a) = &self.assignee {
-            sql.push_str(" AND (m.assignee = ? OR m.assignee LIKE '%:' || ?)");
+            sql.push_str(
+                " AND (lower(m.assignee) = lower(?) OR suffix(lower(m.assignee), ':' || lower(?)))",
+            );
             params.push(a.clone());
             params.push(a.clone());
         }
@@ -773,6 +779,52 @@ impl DuckDbStore {
             .collect();
         out.sort_by_key(|g| std::cmp::Reverse(g.items));
         Ok(out)
+    }
+}
+
+/// A field [`ItemFilter`] can filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterField {
+    /// `item_metrics.source`.
+    Source,
+    /// `item_metrics.project`.
+    Project,
+    /// `item_metrics.item_type` or `standard_type`.
+    ItemType,
+    /// `item_metrics.assignee`.
+    Assignee,
+}
+
+impl DuckDbStore {
+    /// How many items match `filter`: what a report says when nothing matched.
+    pub fn count_items(&self, filter: &ItemFilter) -> Result<u64, StoreError> {
+        let (cond, p) = filter.sql();
+        let sql = format!("SELECT count(*) FROM item_metrics m WHERE true{cond}");
+        let ctx = || StoreError::sql("counting item_metrics");
+        let n: i64 = self
+            .conn
+            .query_row(&sql, params_from_iter(p), |r| r.get(0))
+            .map_err(ctx())?;
+        Ok(n.unsigned_abs())
+    }
+
+    /// The distinct stored values of `field` (both type columns for [`FilterField::ItemType`]), sorted
+    /// ignoring case: the values a filter that matched nothing could have named.
+    pub fn filter_values(&self, field: FilterField) -> Result<Vec<String>, StoreError> {
+        let from = match field {
+            FilterField::Source => "SELECT source AS v FROM item_metrics",
+            FilterField::Project => "SELECT project AS v FROM item_metrics",
+            FilterField::ItemType => {
+                "SELECT item_type AS v FROM item_metrics UNION SELECT standard_type FROM item_metrics"
+            }
+            FilterField::Assignee => "SELECT assignee AS v FROM item_metrics",
+        };
+        let sql =
+            format!("SELECT DISTINCT v FROM ({from}) WHERE v IS NOT NULL ORDER BY lower(v), v");
+        let ctx = || StoreError::sql("reading item_metrics");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(ctx())?;
+        rows.collect::<Result<_, _>>().map_err(ctx())
     }
 }
 

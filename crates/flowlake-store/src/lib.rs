@@ -7,12 +7,14 @@
 pub mod batch;
 pub mod duckdb_store;
 pub mod error;
+pub mod query_json;
 pub mod schema;
 pub mod state;
 
 pub use batch::LoadBatch;
 pub use duckdb_store::{DuckDbStore, QueryResult};
 pub use error::StoreError;
+pub use query_json::JsonRows;
 pub use state::{
     JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StateKey,
 };

@@ -211,31 +211,35 @@ pub struct MetricsArgs {
     /// First day of the range (default: `--days` before `--to`).
     #[arg(long)]
     pub from: Option<NaiveDate>,
-    /// Last day of the range (default: today, or the last completion when the data is older).
+    /// Last day of the range (default: today in the calendar's time zone). Days that have not ended yet
+    /// are not sampled for WIP.
     #[arg(long)]
     pub to: Option<NaiveDate>,
-    /// Length of the range in days when `--from` is not given.
+    /// Length of the range in days when `--from` is not given: 1 to 36525 (100 years, the longest range).
     #[arg(long, default_value_t = 90)]
     pub days: u32,
-    /// Only items of this source.
+    /// Only items of this source. Filters ignore case; one that matches nothing is an error listing the
+    /// known values.
     #[arg(long)]
     pub source: Option<String>,
-    /// Only items of this project.
+    /// Only items of this project (case ignored, as for every filter).
     #[arg(long)]
     pub project: Option<String>,
-    /// Only items of this type (tracker type name or standard type: bug, feature, task, …).
+    /// Only items of this type (tracker type name or standard type: bug, feature, task, …; case ignored).
     #[arg(long = "type")]
     pub item_type: Option<String>,
-    /// Only items assigned to this person (id or login).
+    /// Only items assigned to this person (id or login; case ignored).
     #[arg(long)]
     pub assignee: Option<String>,
-    /// Throughput per day or per week.
+    /// Throughput per day or per week. A table prints at most 1000 rows (1000 days by day): for longer
+    /// ranges use `--by week` or `--format csv`/`json`.
     #[arg(long, value_enum, default_value_t = BucketArg::Week)]
     pub by: BucketArg,
     /// How many of the oldest open items to list.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
-    /// Output format.
+    /// Output format: JSON and CSV hold every figure of the table plus per-day WIP and cumulative flow
+    /// (docs/metrics.md).
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 }

@@ -426,18 +426,54 @@ fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
 }
 
 fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
-    let store = open(config, OpenMode::ReadOnly)?;
+    use chrono::Days;
+    use flowlake_engine::report::{check_range, ReportError, MAX_RANGE_DAYS};
     let tz = config.calendar.time_zone();
     let now = Utc::now();
     let to = args
         .to
         .unwrap_or_else(|| now.with_timezone(&tz).date_naive());
-    let from = args
-        .from
-        .unwrap_or(to - Duration::days(i64::from(args.days.max(1)) - 1));
-    if from > to {
-        bail!("--from {from} is after --to {to}");
+    let from = match args.from {
+        Some(from) => from,
+        None => {
+            let days = u64::from(args.days);
+            if days == 0 {
+                bail!("--days 0: a range is at least one day long");
+            }
+            if days > MAX_RANGE_DAYS {
+                bail!(
+                    "--days {days}: a report covers at most {MAX_RANGE_DAYS} days (100 years); give fewer days, or --from"
+                );
+            }
+            to.checked_sub_days(Days::new(days - 1)).with_context(|| {
+                format!(
+                    "--days {days} before --to {to} starts before {}, the earliest date flowlake handles",
+                    NaiveDate::MIN
+                )
+            })?
+        }
+    };
+    match check_range(from, to) {
+        Err(ReportError::Reversed { .. }) => bail!("--from {from} is after --to {to}"),
+        Err(e) => bail!("--from {from} --to {to}: {e}"),
+        Ok(()) => {}
     }
+    let bucket = match args.by {
+        BucketArg::Day => Bucket::Day,
+        BucketArg::Week => Bucket::Week,
+    };
+    let rows = bucket.count(from, to);
+    if args.format == OutputFormat::Table && rows > render::MAX_TABLE_BUCKETS {
+        let (by, coarser) = match bucket {
+            Bucket::Day => ("day", "--by week, "),
+            Bucket::Week => ("week", ""),
+        };
+        bail!(
+            "--by {by} over {from} … {to} gives {rows} throughput rows, more than the {} a table prints: use {coarser}a shorter range, or --format csv or json for every {by}",
+            render::MAX_TABLE_BUCKETS
+        );
+    }
+    let store = open(config, OpenMode::ReadOnly)?;
     let options = ReportOptions {
         filter: ItemFilter {
             source: args.source.clone(),
@@ -447,16 +483,14 @@ fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
         },
         from,
         to,
-        bucket: match args.by {
-            BucketArg::Day => Bucket::Day,
-            BucketArg::Week => Bucket::Week,
-        },
+        bucket,
         tz,
         now,
         aging_top: args.top,
+        business_calendar: config.calendar.to_string(),
     };
     let report = metrics_report(&store, &options)?;
-    render::metrics_report(&report, args.format, &config.calendar.to_string())
+    render::metrics_report(&report, args.format)
 }
 
 fn export(

@@ -38,7 +38,7 @@ fn demo_then_metrics_and_query_answer_from_the_duckdb_file() {
     );
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["items"], 400);
-    assert!(report["lead_time"]["p85"].as_i64().unwrap() > 0);
+    assert!(report["lead_time_seconds"]["p85"].as_i64().unwrap() > 0);
     assert!(!report["throughput"].as_array().unwrap().is_empty());
     let csv = ok(
         dir.path(),

@@ -102,8 +102,14 @@ fn sync_loads_the_org_and_metrics_show_its_lead_and_cycle_times() {
         &[],
     );
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert!(report["lead_time"]["p50"].as_i64().unwrap() > 0, "{json}");
-    assert!(report["cycle_time"]["p50"].as_i64().unwrap() > 0, "{json}");
+    assert!(
+        report["lead_time_seconds"]["p50"].as_i64().unwrap() > 0,
+        "{json}"
+    );
+    assert!(
+        report["cycle_time_seconds"]["p50"].as_i64().unwrap() > 0,
+        "{json}"
+    );
     let table = ok(
         dir.path(),
         &[

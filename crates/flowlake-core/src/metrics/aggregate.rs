@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::status::StatusCategory;
@@ -52,7 +52,8 @@ impl Percentiles {
 }
 
 /// Size of a throughput bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Bucket {
     /// One local calendar day.
     Day,
@@ -61,18 +62,39 @@ pub enum Bucket {
 }
 
 impl Bucket {
-    fn start_of(self, date: NaiveDate) -> NaiveDate {
+    /// The first day of the bucket holding `date` (`date` itself at the very start of the calendar, where no
+    /// Monday precedes it).
+    pub fn start_of(self, date: NaiveDate) -> NaiveDate {
         match self {
             Self::Day => date,
-            Self::Week => date - Duration::days(date.weekday().num_days_from_monday().into()),
+            Self::Week => date
+                .checked_sub_days(Days::new(date.weekday().num_days_from_monday().into()))
+                .unwrap_or(date),
         }
     }
 
-    fn next(self, date: NaiveDate) -> NaiveDate {
+    /// Days in one bucket.
+    pub fn days(self) -> u64 {
         match self {
-            Self::Day => date + Duration::days(1),
-            Self::Week => date + Duration::days(7),
+            Self::Day => 1,
+            Self::Week => 7,
         }
+    }
+
+    /// The last day of the bucket starting at `start`, or `None` past the end of the calendar.
+    pub fn last_day(self, start: NaiveDate) -> Option<NaiveDate> {
+        start.checked_add_days(Days::new(self.days() - 1))
+    }
+
+    /// How many buckets cover local dates `[from, to]` (0 when `to < from`); what a report over the range
+    /// will hold, known before computing it.
+    pub fn count(self, from: NaiveDate, to: NaiveDate) -> u64 {
+        let first = self.start_of(from);
+        let days = (to - first).num_days();
+        if days < 0 {
+            return 0;
+        }
+        days.unsigned_abs() / self.days() + 1
     }
 }
 
@@ -83,24 +105,23 @@ pub struct Throughput {
     bucket: Bucket,
     from: NaiveDate,
     to: NaiveDate,
-    counts: BTreeMap<NaiveDate, u64>,
+    /// The first bucket's start; bucket `i` starts `i` bucket lengths later.
+    first: NaiveDate,
+    counts: Vec<u64>,
 }
 
 impl Throughput {
     /// An empty count over local dates `[from, to]` in `tz`.
     pub fn new(tz: Tz, bucket: Bucket, from: NaiveDate, to: NaiveDate) -> Self {
-        let mut counts = BTreeMap::new();
-        let mut d = bucket.start_of(from);
-        while d <= to {
-            counts.insert(d, 0);
-            d = bucket.next(d);
-        }
+        let first = bucket.start_of(from);
+        let n = usize::try_from(bucket.count(from, to)).unwrap_or(usize::MAX);
         Self {
             tz,
             bucket,
             from,
             to,
-            counts,
+            first,
+            counts: vec![0; n],
         }
     }
 
@@ -110,24 +131,66 @@ impl Throughput {
         if date < self.from || date > self.to {
             return;
         }
-        *self.counts.entry(self.bucket.start_of(date)).or_insert(0) += 1;
+        let offset = (date - self.first).num_days().unsigned_abs() / self.bucket.days();
+        if let Some(c) = usize::try_from(offset)
+            .ok()
+            .and_then(|i| self.counts.get_mut(i))
+        {
+            *c += 1;
+        }
     }
 
     /// `(bucket start, items completed)` in date order.
     pub fn buckets(&self) -> Vec<(NaiveDate, u64)> {
-        self.counts.iter().map(|(d, c)| (*d, *c)).collect()
+        let mut start = Some(self.first);
+        let mut out = Vec::with_capacity(self.counts.len());
+        for c in &self.counts {
+            let Some(s) = start else { break };
+            out.push((s, *c));
+            start = s.checked_add_days(Days::new(self.bucket.days()));
+        }
+        out
     }
 }
 
 /// Items per status at the end of each local day of a range: the cumulative flow diagram, and WIP (items in an
-/// `in_progress` status) per day. "End of day" is the instant the next local day starts; days after `now`
-/// are not sampled.
+/// `in_progress` status) per day. "End of day" is the instant the next local day starts; days that have not
+/// ended by `now` are not sampled: their counts are `None`, so every series covers every day of the range.
+///
+/// Each interval is counted in constant time (a difference array over the sampled days, summed once when read),
+/// so the work grows with intervals plus days, never with their product.
 #[derive(Debug, Clone)]
 pub struct DailyFlow {
     days: Vec<NaiveDate>,
+    /// End instants of the days that ended by `now`: a prefix of `days`.
     samples: Vec<DateTime<Utc>>,
-    /// status → (category, count per day)
-    counts: BTreeMap<String, (StatusCategory, Vec<u64>)>,
+    /// status → (category, +1 where a stay starts being sampled, −1 where it stops; one slot past the end)
+    deltas: BTreeMap<String, (StatusCategory, Vec<i64>)>,
+}
+
+/// One status's line of the cumulative flow diagram.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FlowSeries {
+    /// The status.
+    pub status: String,
+    /// Its category.
+    pub category: StatusCategory,
+    /// Items in it at the end of each day of the range; `None` for days that had not ended by `now`.
+    pub items: Vec<Option<u64>>,
+}
+
+/// The instant local date `date` starts in `tz` (the first instant after a DST gap at midnight).
+fn start_of_day(tz: Tz, date: NaiveDate) -> Option<DateTime<Utc>> {
+    let midnight = date.and_hms_opt(0, 0, 0)?;
+    match midnight.and_local_timezone(tz) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            Some(t.with_timezone(&Utc))
+        }
+        chrono::LocalResult::None => (midnight + Duration::hours(1))
+            .and_local_timezone(tz)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+    }
 }
 
 impl DailyFlow {
@@ -137,29 +200,23 @@ impl DailyFlow {
         let mut samples = Vec::new();
         let mut d = from;
         while d <= to {
-            let next = d + Duration::days(1);
-            let Some(midnight) = next.and_hms_opt(0, 0, 0) else {
-                break;
-            };
-            let sample = match midnight.and_local_timezone(tz) {
-                chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-                    t.with_timezone(&Utc)
-                }
-                chrono::LocalResult::None => {
-                    (midnight + Duration::hours(1)).and_utc() - Duration::hours(1)
-                }
-            };
-            if sample > now {
-                break;
-            }
             days.push(d);
-            samples.push(sample);
-            d = next;
+            let next = d.succ_opt();
+            if samples.len() + 1 == days.len() {
+                match next.and_then(|n| start_of_day(tz, n)) {
+                    Some(end) if end <= now => samples.push(end),
+                    _ => {}
+                }
+            }
+            match next {
+                Some(n) => d = n,
+                None => break,
+            }
         }
         Self {
             days,
             samples,
-            counts: BTreeMap::new(),
+            deltas: BTreeMap::new(),
         }
     }
 
@@ -179,37 +236,72 @@ impl DailyFlow {
         if first >= last {
             return;
         }
-        let n = self.samples.len();
+        let n = self.samples.len() + 1;
         let entry = self
-            .counts
+            .deltas
             .entry(status.to_string())
             .or_insert_with(|| (category, vec![0; n]));
-        for c in &mut entry.1[first..last] {
-            *c += 1;
-        }
+        entry.1[first] += 1;
+        entry.1[last] -= 1;
     }
 
-    /// The sampled days.
+    /// Every day of the range, sampled or not.
     pub fn days(&self) -> &[NaiveDate] {
         &self.days
     }
 
-    /// Per status: its category and the count of items in it at the end of each day.
-    pub fn cumulative_flow(&self) -> &BTreeMap<String, (StatusCategory, Vec<u64>)> {
-        &self.counts
+    /// How many days, from the first, ended by `now` and were sampled.
+    pub fn sampled_days(&self) -> usize {
+        self.samples.len()
     }
 
-    /// Items in an `in_progress` status at the end of each day.
-    pub fn wip(&self) -> Vec<u64> {
-        let mut wip = vec![0; self.days.len()];
-        for (category, counts) in self.counts.values() {
+    /// Counts per sampled day from a difference array, then `None` for each day not sampled.
+    fn series(&self, deltas: &[i64]) -> Vec<Option<u64>> {
+        let mut out = Vec::with_capacity(self.days.len());
+        let mut running = 0i64;
+        for d in &deltas[..self.samples.len()] {
+            running += d;
+            out.push(Some(running.unsigned_abs()));
+        }
+        out.resize(self.days.len(), None);
+        out
+    }
+
+    /// Per status, in flow order (to do, in progress, done; by name within a category): the items in it at the
+    /// end of each day.
+    pub fn cumulative_flow(&self) -> Vec<FlowSeries> {
+        let mut out: Vec<FlowSeries> = self
+            .deltas
+            .iter()
+            .map(|(status, (category, deltas))| FlowSeries {
+                status: status.clone(),
+                category: *category,
+                items: self.series(deltas),
+            })
+            .collect();
+        out.sort_by(|a, b| a.category.cmp(&b.category).then(a.status.cmp(&b.status)));
+        out
+    }
+
+    /// Items in an `in_progress` status at the end of each day; `None` for days not sampled.
+    pub fn wip(&self) -> Vec<Option<u64>> {
+        let mut total = vec![0i64; self.samples.len() + 1];
+        for (category, deltas) in self.deltas.values() {
             if *category == StatusCategory::InProgress {
-                for (w, c) in wip.iter_mut().zip(counts) {
-                    *w += c;
+                for (t, d) in total.iter_mut().zip(deltas) {
+                    *t += d;
                 }
             }
         }
-        wip
+        self.series(&total)
+    }
+
+    /// The value of `series` (one entry per day of the range, as [`Self::wip`] gives) at the end of `date`:
+    /// found by its offset from the first day, so joining any number of buckets to the days is linear.
+    pub fn at(&self, series: &[Option<u64>], date: NaiveDate) -> Option<u64> {
+        let first = *self.days.first()?;
+        let i = usize::try_from((date - first).num_days()).ok()?;
+        series.get(i).copied().flatten()
     }
 }
 
@@ -321,5 +413,128 @@ impl StatusTimeSummary {
     /// Totals per status, by name.
     pub fn statuses(&self) -> &BTreeMap<String, StatusTotals> {
         &self.per_status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn days_that_have_not_ended_keep_their_place_unsampled() {
+        let mut flow = DailyFlow::new(
+            chrono_tz::UTC,
+            d("2024-01-01"),
+            d("2024-01-04"),
+            t("2024-01-02T12:00:00Z"),
+        );
+        flow.add(
+            "Doing",
+            StatusCategory::InProgress,
+            t("2023-12-01T00:00:00Z"),
+            None,
+        );
+        assert_eq!(flow.days().len(), 4);
+        assert_eq!(flow.sampled_days(), 1, "only 2024-01-01 ended by now");
+        let wip = flow.wip();
+        assert_eq!(wip, [Some(1), None, None, None]);
+        assert_eq!(flow.at(&wip, d("2024-01-01")), Some(1));
+        assert_eq!(flow.at(&wip, d("2024-01-02")), None, "not ended yet");
+        assert_eq!(flow.at(&wip, d("2023-12-31")), None, "before the range");
+        assert_eq!(flow.at(&wip, d("2024-02-01")), None, "after the range");
+    }
+
+    #[test]
+    fn an_interval_over_many_days_is_counted_in_constant_time() {
+        let from = d("1990-01-01");
+        let to = d("2089-12-31");
+        let mut flow = DailyFlow::new(chrono_tz::UTC, from, to, t("2100-01-01T00:00:00Z"));
+        flow.add(
+            "Doing",
+            StatusCategory::InProgress,
+            t("1990-01-01T12:00:00Z"),
+            None,
+        );
+        flow.add(
+            "Doing",
+            StatusCategory::InProgress,
+            t("2000-01-01T12:00:00Z"),
+            Some(t("2000-01-03T12:00:00Z")),
+        );
+        // Two adds over 36,524 days touched four slots, not the days between them.
+        let touched = flow.deltas["Doing"].1.iter().filter(|d| **d != 0).count();
+        assert_eq!(
+            touched, 4,
+            "1990-01-01 +1, 2000-01-01 +1, 2000-01-03 -1, past the end -1"
+        );
+        let wip = flow.wip();
+        assert_eq!(wip.len(), flow.days().len());
+        assert_eq!(flow.at(&wip, d("1999-12-31")), Some(1));
+        assert_eq!(flow.at(&wip, d("2000-01-01")), Some(2));
+        assert_eq!(flow.at(&wip, d("2000-01-02")), Some(2));
+        assert_eq!(flow.at(&wip, d("2000-01-03")), Some(1));
+        assert_eq!(flow.at(&wip, to), Some(1));
+    }
+
+    #[test]
+    fn ranges_at_the_ends_of_the_calendar_do_not_overflow() {
+        let now = t("2026-01-01T00:00:00Z");
+        let end = NaiveDate::MAX;
+        let start = end.checked_sub_days(Days::new(10)).unwrap();
+        for bucket in [Bucket::Day, Bucket::Week] {
+            let mut tp = Throughput::new(chrono_tz::UTC, bucket, start, end);
+            tp.add(now);
+            let buckets = tp.buckets();
+            assert!(!buckets.is_empty());
+            assert!(buckets.iter().all(|(s, c)| *s <= end && *c == 0));
+            let tp = Throughput::new(
+                chrono_tz::UTC,
+                bucket,
+                NaiveDate::MIN,
+                NaiveDate::MIN.checked_add_days(Days::new(10)).unwrap(),
+            );
+            assert_eq!(tp.buckets()[0].0, NaiveDate::MIN);
+        }
+        let flow = DailyFlow::new(chrono_tz::UTC, start, end, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(flow.days().len(), 11);
+        let flow = DailyFlow::new(
+            chrono_tz::Europe::Berlin,
+            NaiveDate::MIN,
+            NaiveDate::MIN.checked_add_days(Days::new(3)).unwrap(),
+            now,
+        );
+        assert_eq!(flow.days().len(), 4);
+    }
+
+    #[test]
+    fn bucket_count_is_known_before_computing() {
+        // 2024-01-03 is a Wednesday: its week starts on Monday 2024-01-01.
+        assert_eq!(Bucket::Day.count(d("2024-01-03"), d("2024-01-03")), 1);
+        assert_eq!(Bucket::Day.count(d("2024-01-03"), d("2024-01-12")), 10);
+        assert_eq!(Bucket::Week.count(d("2024-01-03"), d("2024-01-07")), 1);
+        assert_eq!(Bucket::Week.count(d("2024-01-03"), d("2024-01-08")), 2);
+        assert_eq!(Bucket::Day.count(d("2024-01-03"), d("2024-01-02")), 0);
+        for (bucket, from, to) in [
+            (Bucket::Week, "2024-01-03", "2024-03-31"),
+            (Bucket::Day, "2024-01-03", "2024-03-31"),
+        ] {
+            let n = Throughput::new(chrono_tz::UTC, bucket, d(from), d(to))
+                .buckets()
+                .len();
+            assert_eq!(bucket.count(d(from), d(to)), n as u64);
+        }
+        assert_eq!(
+            Bucket::Week.last_day(d("2024-01-01")),
+            Some(d("2024-01-07"))
+        );
+        assert_eq!(Bucket::Week.last_day(NaiveDate::MAX), None);
     }
 }

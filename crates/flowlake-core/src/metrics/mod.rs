@@ -10,7 +10,8 @@ pub mod pull_request;
 pub mod tracker_exporter;
 
 pub use aggregate::{
-    percentile, Aging, AgingEntry, Bucket, DailyFlow, Percentiles, StatusTimeSummary, Throughput,
+    percentile, Aging, AgingEntry, Bucket, DailyFlow, FlowSeries, Percentiles, StatusTimeSummary,
+    Throughput,
 };
 pub use intervals::{status_intervals, StatusInterval};
 pub use item::{item_metrics, time_in_status, ItemMetrics, StatusTime};
