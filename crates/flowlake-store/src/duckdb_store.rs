@@ -392,7 +392,7 @@ impl DuckDbStore {
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory().map_err(|e| StoreError::Open {
             path: ":memory:".into(),
-            reason: e.to_string(),
+            reason: duckdb_message(&e),
         })?;
         let mut store = Self {
             conn,
@@ -409,10 +409,15 @@ impl DuckDbStore {
         &self.path
     }
 
-    /// Limits DuckDB's own memory (e.g. `"512MB"`), for bounded-memory bulk loads.
+    /// Limits DuckDB's own memory (e.g. `"512MB"`), for bounded-memory bulk loads. On an open store: to
+    /// refuse a bad value before a file exists, pass it in [`OpenOptions`] or check it with
+    /// [`check_memory_limit`] first.
     pub fn set_memory_limit(&self, limit: &str) -> Result<(), StoreError> {
         self.conn
-            .execute_batch(&format!("SET memory_limit = '{}'", limit.replace('\'', "")))
+            .execute_batch(&format!(
+                "SET memory_limit = '{}'",
+                limit.replace('\'', "''")
+            ))
             .map_err(StoreError::sql("setting memory_limit"))
     }
 
@@ -530,7 +535,7 @@ impl DuckDbStore {
     pub fn try_clone(&self) -> Result<Self, StoreError> {
         let conn = self.conn.try_clone().map_err(|e| StoreError::Open {
             path: self.path.clone(),
-            reason: e.to_string(),
+            reason: duckdb_message(&e),
         })?;
         Ok(Self {
             conn,
