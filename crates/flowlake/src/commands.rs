@@ -14,7 +14,7 @@ use flowlake_engine::sync::{
     build_backfill_source, build_source, rebuild, sync_source, StateTarget, SyncOptions, SyncReport,
 };
 use flowlake_engine::{bench, Config, SourceConfig};
-use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
+use flowlake_store::duckdb_store::{ItemFilter, OpenMode, OpenOptions};
 use flowlake_store::schema::DATA_TABLES;
 use flowlake_store::DuckDbStore;
 
@@ -178,10 +178,20 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Opens the configured store (its settings are applied before the file is created, so a bad one leaves
+/// nothing behind) and warns when a rebuild was cut short: until one completes, its items mix two configs.
 fn open(config: &Config, mode: OpenMode) -> Result<DuckDbStore> {
-    let store = DuckDbStore::open(&config.store.path, mode)?;
-    if let Some(limit) = &config.store.memory_limit {
-        store.set_memory_limit(limit)?;
+    let options = OpenOptions {
+        memory_limit: config.store.memory_limit.clone(),
+    };
+    let store = DuckDbStore::open_with(&config.store.path, mode, &options)?;
+    // Once per run: `sync` and `demo` open the store twice.
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if let Some(since) = store.unfinished_rebuild()? {
+        WARNED.call_once(|| tracing::warn!(
+            "store {} is mid-rebuild: the `flowlake rebuild` begun at {since} did not finish, so some items are computed with the old config and some with the new; run `flowlake rebuild` to finish it",
+            config.store.path.display()
+        ));
     }
     Ok(store)
 }
@@ -225,10 +235,14 @@ fn sync_all(
     if config.sources.is_empty() {
         bail!("no [[sources]] configured; run `flowlake init` for an example, or `flowlake demo`");
     }
+    // The state back-end is reached before the store file is created: an unreachable one changes nothing.
+    let mut external = config.state.backend()?;
+    if let Some(b) = external.as_deref_mut() {
+        b.check()?;
+    }
     let mut store = open(config, OpenMode::ReadWrite)?;
     let settings = config.flow_settings();
     let bar = Bar::new(quiet);
-    let mut external = config.state.backend()?;
     let mut reports = Vec::new();
     for cfg in config
         .sources
