@@ -11,7 +11,8 @@ use flowlake_core::metrics::Bucket;
 use flowlake_engine::config::template;
 use flowlake_engine::report::{metrics_report, ReportOptions};
 use flowlake_engine::sync::{
-    build_backfill_source, build_source, rebuild, sync_source, StateTarget, SyncOptions, SyncReport,
+    build_backfill_source, build_source, rebuild_with, sync_source, RebuildOptions, StateTarget,
+    SyncOptions, SyncReport,
 };
 use flowlake_engine::{bench, Config, SourceConfig};
 use flowlake_store::duckdb_store::{ItemFilter, OpenMode, OpenOptions};
@@ -116,12 +117,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Rebuild => {
             let config = Config::load(&config_path, true)?;
             let mut store = open(&config, OpenMode::ReadWrite)?;
-            let r = rebuild(
+            let options = RebuildOptions {
+                fail_after_pages: fail_after_pages()?,
+            };
+            let r = rebuild_with(
                 &mut store,
                 &config.sources,
                 &config.flow_settings(),
                 Utc::now(),
                 &Bar::new(quiet),
+                options,
             )?;
             if !quiet {
                 outln!("rebuilt {} items from {} raw records", r.items, r.records);
@@ -279,7 +284,8 @@ fn sync_all(
     Ok(reports)
 }
 
-/// `FLOWLAKE_FAIL_AFTER_PAGES=N` makes sync fail after committing N pages: the crash test's kill switch.
+/// `FLOWLAKE_FAIL_AFTER_PAGES=N` makes sync (and rebuild) fail after committing N pages: the crash tests'
+/// kill switch.
 fn fail_after_pages() -> Result<Option<u64>> {
     match std::env::var("FLOWLAKE_FAIL_AFTER_PAGES") {
         Ok(v) => Ok(Some(v.parse().with_context(|| {
