@@ -140,9 +140,13 @@ pub fn run(cli: Cli) -> Result<()> {
             let config = Config::load(&config_path, false)?;
             metrics(&config, &args)
         }
-        Command::Query { sql, format } => {
+        Command::Query { sql, format, safe } => {
             let config = Config::load(&config_path, false)?;
-            let store = open(&config, OpenMode::ReadOnly)?;
+            let mode = match safe {
+                true => OpenMode::Sandboxed,
+                false => OpenMode::ReadOnly,
+            };
+            let store = open(&config, mode)?;
             let result = store.query(&sql)?;
             render::query_result(&result, format)
         }
