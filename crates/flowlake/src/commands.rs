@@ -492,7 +492,6 @@ fn export(
     quiet: bool,
 ) -> Result<()> {
     let store = open(config, OpenMode::ReadOnly)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let ext = match format {
         ExportFormat::Csv => "csv",
         ExportFormat::Parquet => "parquet",
@@ -515,6 +514,9 @@ fn export(
             jobs.push((t.clone(), format!("SELECT * FROM {t}")));
         }
     }
+    // Each file is written aside and renamed once complete (see `DuckDbStore::export`): a failure leaves the
+    // files of earlier runs as they were and no partial one.
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for (name, sql) in jobs {
         let path = out.join(format!("{name}.{ext}"));
         store.export(&sql, &path, ext)?;
