@@ -420,6 +420,16 @@ impl Config {
             message,
         };
         self.state.validate().map_err(semantic)?;
+        if let Some(limit) = &self.store.memory_limit {
+            // Checked here, before any command creates a store file with it.
+            flowlake_store::duckdb_store::check_memory_limit(limit).map_err(|e| {
+                let why = match e {
+                    StoreError::Sql { message, .. } => message,
+                    other => other.to_string(),
+                };
+                semantic(format!("store.memory_limit: `{limit}`: {why}"))
+            })?;
+        }
         let mut names = std::collections::HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             if s.name().is_empty() || s.name().contains([':', '/', ' ']) {

@@ -31,7 +31,7 @@ pub enum EngineError {
     /// Raw records exist for a source the config does not define.
     #[error("raw records of source `{0}` are stored, but no [[sources]] block is named `{0}`; add it to rebuild")]
     UnknownSource(String),
-    /// A failure injected by a test (`SyncOptions::fail_after_pages`).
+    /// A failure injected by a test (`SyncOptions::fail_after_pages`, `RebuildOptions::fail_after_pages`).
     #[error("injected failure after page {0}")]
     Injected(u64),
 }
@@ -361,6 +361,13 @@ pub struct RebuildReport {
     pub guessed_statuses: Vec<GuessedStatus>,
 }
 
+/// Options of one rebuild.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RebuildOptions {
+    /// Fail after loading this many pages, over all sources (crash tests).
+    pub fail_after_pages: Option<u64>,
+}
+
 /// Re-normalizes every landed raw record and recomputes every metric with the current config, without
 /// calling any API. `now` is the wall clock (see [`SourceConfig::now`]).
 pub fn rebuild(
@@ -370,21 +377,63 @@ pub fn rebuild(
     now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<RebuildReport, EngineError> {
-    let mut report = RebuildReport::default();
+    rebuild_with(
+        store,
+        sources,
+        settings,
+        now,
+        progress,
+        RebuildOptions::default(),
+    )
+}
+
+/// [`rebuild`] with `options`.
+///
+/// A rebuild loads page after page, each in its own transaction, so one cut short (killed, a full disk)
+/// would leave items computed with two configs. The store is marked before the first page loads
+/// ([`DuckDbStore::begin_rebuild`]) and unmarked only after the last: the CLI warns about a marked store
+/// on every command, and the next rebuild, which recomputes everything, finishes the job. Every stored
+/// source must be configured and buildable before the mark is set, so a rebuild that cannot start changes
+/// nothing.
+pub fn rebuild_with(
+    store: &mut DuckDbStore,
+    sources: &[SourceConfig],
+    settings: &FlowSettings,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+    options: RebuildOptions,
+) -> Result<RebuildReport, EngineError> {
+    let mut built = Vec::new();
     for name in store.raw_sources()? {
         let cfg = sources
             .iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| EngineError::UnknownSource(name.clone()))?;
-        let mut source = build_source(cfg, &Tape::Off, Arc::new(LogObserver))?;
-        let one = rebuild_source(store, source.as_mut(), settings, cfg.now(now), progress)?;
+        built.push((cfg, build_source(cfg, &Tape::Off, Arc::new(LogObserver))?));
+    }
+    if let Some(since) = store.unfinished_rebuild()? {
+        tracing::info!(%since, "finishing the rebuild that did not complete");
+    }
+    store.begin_rebuild()?;
+    let mut report = RebuildReport::default();
+    let mut pages = 0;
+    for (cfg, mut source) in built {
+        let one = rebuild_pages(
+            store,
+            source.as_mut(),
+            settings,
+            cfg.now(now),
+            progress,
+            (&mut pages, options.fail_after_pages),
+        )?;
         report.records += one.records;
         report.items += one.items;
         report.bad_records += one.bad_records;
         report
             .guessed_statuses
-            .extend(warn_guessed_statuses(store, &name)?);
+            .extend(warn_guessed_statuses(store, cfg.name())?);
     }
+    store.end_rebuild()?;
     Ok(report)
 }
 
@@ -397,6 +446,18 @@ pub fn rebuild_source(
     settings: &FlowSettings,
     now: DateTime<Utc>,
     progress: &dyn Progress,
+) -> Result<RebuildReport, EngineError> {
+    rebuild_pages(store, source, settings, now, progress, (&mut 0, None))
+}
+
+/// [`rebuild_source`], counting the pages loaded in `pages` and failing once it reaches `fail_after`.
+fn rebuild_pages(
+    store: &mut DuckDbStore,
+    source: &mut dyn Source,
+    settings: &FlowSettings,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+    (pages, fail_after): (&mut u64, Option<u64>),
 ) -> Result<RebuildReport, EngineError> {
     let name = source.name().to_string();
     let mut report = RebuildReport::default();
@@ -417,6 +478,11 @@ pub fn rebuild_source(
         report.items += rows.items;
         report.bad_records += rows.bad;
         progress.advance(page.len() as u64);
+        *pages += 1;
+        if fail_after == Some(*pages) {
+            progress.finish();
+            return Err(EngineError::Injected(*pages));
+        }
     }
     progress.finish();
     Ok(report)

@@ -5,16 +5,21 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
-use duckdb::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
-use duckdb::arrow::datatypes::{ArrowNativeType, ArrowPrimitiveType, Int32Type, Int64Type};
+use duckdb::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
+use duckdb::arrow::compute::cast;
+use duckdb::arrow::datatypes::{
+    i256, ArrowNativeType, ArrowPrimitiveType, DataType, Decimal128Type, Decimal256Type, FieldRef,
+    Int32Type, Int64Type, Schema,
+};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
+use duckdb::core::LogicalTypeId;
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
 use flowlake_core::metrics::ItemMetrics;
 use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 
 use crate::batch::{LoadBatch, TakenRows};
-use crate::error::StoreError;
+use crate::error::{duckdb_message, StoreError};
 use crate::schema::{self, duckdb_migrations, ColType, TableDef, SCHEMA_MIGRATIONS_DDL};
 use crate::state::{StateBackend, StateKey};
 
@@ -25,6 +30,44 @@ pub enum OpenMode {
     ReadWrite,
     /// Only read; the file must exist and be migrated. Several readers may share it.
     ReadOnly,
+    /// Read-only, and the SQL it runs can reach nothing but the store: no file is read or written (`COPY … TO`,
+    /// `read_csv`, `ATTACH`, `EXPORT DATABASE`), no extension is installed or loaded, no environment
+    /// variable is read (`getenv`), and no setting can be changed back (`lock_configuration`). For anything
+    /// that runs SQL on behalf of someone else (a server, KPI definitions); [`OpenMode::ReadOnly`] runs any
+    /// SQL with the rights of the process.
+    Sandboxed,
+}
+
+/// The DuckDB settings of [`OpenMode::Sandboxed`], in order: the last one locks them all.
+const SANDBOX: &[&str] = &[
+    "SET enable_external_access = false",
+    "SET allow_community_extensions = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET lock_configuration = true",
+];
+
+/// The `store_marks` row of a rebuild under way.
+const REBUILD_MARK: &str = "rebuild";
+
+/// Settings applied when a store is opened, before the file is created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// DuckDB's `memory_limit` (e.g. `"1GB"`, `"80%"`); checked before anything is created.
+    pub memory_limit: Option<String>,
+}
+
+/// Checks `limit` as DuckDB's `memory_limit` would take it (`"512MB"`, `"1GiB"`, `"75%"`), on a throwaway
+/// in-memory database, so a bad value is refused before any file is created (`flowlake` checks it when it
+/// loads the config). The error is DuckDB's, which lists the units it knows.
+pub fn check_memory_limit(limit: &str) -> Result<(), StoreError> {
+    let context = format!("memory_limit `{limit}`");
+    let conn = Connection::open_in_memory().map_err(StoreError::sql(context.clone()))?;
+    conn.execute_batch(&format!(
+        "SET memory_limit = '{}'",
+        limit.replace('\'', "''")
+    ))
+    .map_err(StoreError::sql(context))
 }
 
 /// A DuckDB database file holding every flowlake table.
@@ -65,26 +108,37 @@ pub struct QueryResult {
 }
 
 impl QueryResult {
-    /// Rows as display strings (NULL as empty), for tables and CSV.
+    /// Rows as display strings (`None` for NULL; NULL inside a list or struct reads `NULL`), for tables and
+    /// CSV. `TIMESTAMPTZ` values are shown in UTC (`2026-05-01T12:00:00Z`): DuckDB labels them with
+    /// its session time zone by name (`Etc/UTC`, `Europe/Berlin`), which Arrow's formatter cannot read
+    /// without a time-zone database; the instant is the same.
     pub fn rows_as_text(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
-        let opts = FormatOptions::default().with_null("\u{0}");
+        let opts = FormatOptions::default().with_null("NULL");
+        let failed = |e: duckdb::arrow::error::ArrowError| StoreError::Batch {
+            table: "query".into(),
+            message: e.to_string(),
+        };
         let mut out = Vec::new();
         for b in &self.batches {
-            let fmts = b
+            let columns = b
                 .columns()
+                .iter()
+                .map(displayable)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed)?;
+            let fmts = columns
                 .iter()
                 .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::Batch {
-                    table: "query".into(),
-                    message: e.to_string(),
-                })?;
+                .map_err(failed)?;
+            let nulls: Vec<_> = columns.iter().map(|c| c.logical_nulls()).collect();
             for r in 0..b.num_rows() {
                 out.push(
                     fmts.iter()
-                        .map(|f| {
-                            let s = f.value(r).to_string();
-                            (s != "\u{0}").then_some(s)
+                        .zip(&nulls)
+                        .map(|(f, n)| match n {
+                            Some(n) if n.is_null(r) => None,
+                            _ => Some(f.value(r).to_string()),
                         })
                         .collect(),
                 );
@@ -94,8 +148,108 @@ impl QueryResult {
     }
 }
 
+/// `array` with every time zone in its type (nested ones too) replaced by UTC as an offset, which Arrow's
+/// formatter reads without a time-zone database; the values (instants in UTC) do not change.
+fn displayable(array: &ArrayRef) -> Result<ArrayRef, duckdb::arrow::error::ArrowError> {
+    match utc_type(array.data_type()) {
+        Some(ty) => cast(array.as_ref(), &ty),
+        None => Ok(Arc::clone(array)),
+    }
+}
+
+/// The offset every zoned timestamp is shown in.
+const UTC_OFFSET: &str = "+00:00";
+
+/// `ty` with each zoned timestamp in UTC, or `None` when nothing in it needs to change.
+fn utc_type(ty: &DataType) -> Option<DataType> {
+    match ty {
+        DataType::Timestamp(unit, Some(tz)) if tz.as_ref() != UTC_OFFSET => {
+            Some(DataType::Timestamp(*unit, Some(UTC_OFFSET.into())))
+        }
+        DataType::List(f) => utc_field(f).map(DataType::List),
+        DataType::LargeList(f) => utc_field(f).map(DataType::LargeList),
+        DataType::FixedSizeList(f, n) => utc_field(f).map(|f| DataType::FixedSizeList(f, *n)),
+        DataType::Map(f, sorted) => utc_field(f).map(|f| DataType::Map(f, *sorted)),
+        DataType::Dictionary(k, v) => {
+            utc_type(v).map(|v| DataType::Dictionary(k.clone(), Box::new(v)))
+        }
+        DataType::Struct(fields) => {
+            let changed: Vec<Option<FieldRef>> = fields.iter().map(utc_field).collect();
+            changed.iter().any(Option::is_some).then(|| {
+                DataType::Struct(
+                    fields
+                        .iter()
+                        .zip(changed)
+                        .map(|(f, c)| c.unwrap_or_else(|| Arc::clone(f)))
+                        .collect(),
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+fn utc_field(f: &FieldRef) -> Option<FieldRef> {
+    utc_type(f.data_type()).map(|ty| Arc::new(f.as_ref().clone().with_data_type(ty)))
+}
+
+/// `batch` with its `columns` (index, unsigned) of DuckDB's HUGEINT and UHUGEINT as `Decimal256(39, 0)`.
+/// DuckDB hands both to Arrow as `Decimal128(38, 0)`, which holds neither: a HUGEINT has up to 39 digits (the
+/// formatter drops the last one), and a UHUGEINT's bits read as a signed number (its maximum shows as -1).
+/// `sum()` of integers is a HUGEINT, so this is common. Nested ones (a list of HUGEINT) are left as they are.
+fn widen_128(batch: RecordBatch, columns: &[(usize, bool)]) -> Result<RecordBatch, StoreError> {
+    if columns.is_empty() {
+        return Ok(batch);
+    }
+    let failed = |e: duckdb::arrow::error::ArrowError| StoreError::Batch {
+        table: "query".into(),
+        message: e.to_string(),
+    };
+    let schema = batch.schema();
+    let mut fields: Vec<FieldRef> = schema.fields().iter().cloned().collect();
+    let mut arrays = batch.columns().to_vec();
+    for &(i, unsigned) in columns {
+        let (Some(field), Some(array)) = (fields.get_mut(i), arrays.get_mut(i)) else {
+            continue;
+        };
+        let Some(narrow) = array.as_primitive_opt::<Decimal128Type>() else {
+            continue;
+        };
+        let exact = narrow
+            .unary::<_, Decimal256Type>(|v| match unsigned {
+                true => i256::from_parts(v as u128, 0),
+                false => i256::from_i128(v),
+            })
+            .with_precision_and_scale(39, 0)
+            .map_err(failed)?;
+        *field = Arc::new(
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(DataType::Decimal256(39, 0)),
+        );
+        *array = Arc::new(exact);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(failed)
+}
+
+/// Whether `sql` holds nothing but blanks and `;`.
+fn is_blank(sql: &str) -> bool {
+    sql.chars().all(|c| c.is_whitespace() || c == ';')
+}
+
+/// The error of preparing `sql`: DuckDB gives no message when the text holds no statement (only comments).
+fn prepare_error(context: &'static str) -> impl FnOnce(duckdb::Error) -> StoreError {
+    move |e| match e {
+        duckdb::Error::DuckDBFailure(_, None) => StoreError::EmptyQuery {
+            context: context.into(),
+        },
+        e => StoreError::sql(context)(e),
+    }
+}
+
 fn open_reason(e: &duckdb::Error) -> String {
-    let msg = e.to_string();
+    let msg = duckdb_message(e);
     let lower = msg.to_lowercase();
     if lower.contains("lock") {
         format!("it is locked by another process (another flowlake run?): {msg}")
@@ -111,6 +265,15 @@ fn open_reason(e: &duckdb::Error) -> String {
     } else {
         msg
     }
+}
+
+/// The name of `path`'s partial file: hidden, beside it (so the rename stays on one file system), and
+/// unique to this process.
+fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
 }
 
 /// Row filter shared by the metric reads.
@@ -170,12 +333,22 @@ fn category(s: &str) -> StatusCategory {
 impl DuckDbStore {
     /// Opens (and in read-write mode creates and migrates) the store at `path`.
     pub fn open(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self, StoreError> {
+        Self::open_with(path, mode, &OpenOptions::default())
+    }
+
+    /// [`DuckDbStore::open`] with `options`, which are checked before the file is created: a bad setting
+    /// leaves nothing behind.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        mode: OpenMode,
+        options: &OpenOptions,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let open_err = |reason: String| StoreError::Open {
             path: path.clone(),
             reason,
         };
-        if mode == OpenMode::ReadOnly && !path.exists() {
+        if mode != OpenMode::ReadWrite && !path.exists() {
             return Err(open_err(
                 "no such file (run `flowlake sync` or `flowlake demo` first)".into(),
             ));
@@ -185,12 +358,18 @@ impl DuckDbStore {
         }
         let access = match mode {
             OpenMode::ReadWrite => AccessMode::ReadWrite,
-            OpenMode::ReadOnly => AccessMode::ReadOnly,
+            OpenMode::ReadOnly | OpenMode::Sandboxed => AccessMode::ReadOnly,
         };
-        let config = Config::default()
+        let mut config = Config::default()
             .access_mode(access)
             .and_then(|c| c.enable_autoload_extension(false))
-            .map_err(|e| open_err(e.to_string()))?;
+            .map_err(|e| open_err(duckdb_message(&e)))?;
+        if let Some(limit) = &options.memory_limit {
+            check_memory_limit(limit)?;
+            config = config
+                .max_memory(limit)
+                .map_err(|e| open_err(duckdb_message(&e)))?;
+        }
         let conn =
             Connection::open_with_flags(&path, config).map_err(|e| open_err(open_reason(&e)))?;
         let mut store = Self {
@@ -202,6 +381,15 @@ impl DuckDbStore {
         match mode {
             OpenMode::ReadWrite => store.migrate()?,
             OpenMode::ReadOnly => store.check_version()?,
+            OpenMode::Sandboxed => {
+                store.check_version()?;
+                for setting in SANDBOX {
+                    store
+                        .conn
+                        .execute_batch(setting)
+                        .map_err(StoreError::sql(format!("sandboxing: {setting}")))?;
+                }
+            }
         }
         Ok(store)
     }
@@ -210,7 +398,7 @@ impl DuckDbStore {
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory().map_err(|e| StoreError::Open {
             path: ":memory:".into(),
-            reason: e.to_string(),
+            reason: duckdb_message(&e),
         })?;
         let mut store = Self {
             conn,
@@ -227,10 +415,15 @@ impl DuckDbStore {
         &self.path
     }
 
-    /// Limits DuckDB's own memory (e.g. `"512MB"`), for bounded-memory bulk loads.
+    /// Limits DuckDB's own memory (e.g. `"512MB"`), for bounded-memory bulk loads. On an open store: to
+    /// refuse a bad value before a file exists, pass it in [`OpenOptions`] or check it with
+    /// [`check_memory_limit`] first.
     pub fn set_memory_limit(&self, limit: &str) -> Result<(), StoreError> {
         self.conn
-            .execute_batch(&format!("SET memory_limit = '{}'", limit.replace('\'', "")))
+            .execute_batch(&format!(
+                "SET memory_limit = '{}'",
+                limit.replace('\'', "''")
+            ))
             .map_err(StoreError::sql("setting memory_limit"))
     }
 
@@ -348,7 +541,7 @@ impl DuckDbStore {
     pub fn try_clone(&self) -> Result<Self, StoreError> {
         let conn = self.conn.try_clone().map_err(|e| StoreError::Open {
             path: self.path.clone(),
-            reason: e.to_string(),
+            reason: duckdb_message(&e),
         })?;
         Ok(Self {
             conn,
@@ -527,15 +720,74 @@ impl DuckDbStore {
             .collect())
     }
 
-    /// Runs any SQL and returns its rows.
+    /// Runs SQL and returns its rows. Several statements separated by `;` run in order; the rows are the
+    /// last one's. What the SQL may do is the open mode's: on a store opened [`OpenMode::ReadOnly`] it can
+    /// still read and write files and install extensions; [`OpenMode::Sandboxed`] refuses all of that.
     pub fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
-        let mut stmt = self.conn.prepare(sql).map_err(StoreError::sql("query"))?;
-        let batches: Vec<RecordBatch> = stmt
-            .query_arrow([])
-            .map_err(StoreError::sql("query"))?
+        const CONTEXT: &str = "query";
+        if is_blank(sql) {
+            return Err(StoreError::EmptyQuery {
+                context: CONTEXT.into(),
+            });
+        }
+        let mut stmt = self.conn.prepare(sql).map_err(prepare_error(CONTEXT))?;
+        stmt.execute([]).map_err(StoreError::sql(CONTEXT))?;
+        // `step` rather than the `Arrow` iterator, which panics when a chunk cannot be fetched.
+        let wide: Vec<(usize, bool)> = (0..stmt.column_count())
+            .filter_map(|i| match stmt.column_logical_type(i).id() {
+                LogicalTypeId::Hugeint => Some((i, false)),
+                LogicalTypeId::UHugeint => Some((i, true)),
+                _ => None,
+            })
             .collect();
+        let mut batches = Vec::new();
+        while let Some(rows) = stmt.step().map_err(StoreError::sql(CONTEXT))? {
+            batches.push(widen_128(RecordBatch::from(&rows), &wide)?);
+        }
         let columns = stmt.column_names();
         Ok(QueryResult { columns, batches })
+    }
+
+    /// Marks the store as being rebuilt, committed before the rebuild changes anything: a rebuild loads its
+    /// pages in transactions of their own, so one cut short leaves some items computed with the old config
+    /// and some with the new, and the mark says so until [`DuckDbStore::end_rebuild`]. Marking again (the
+    /// rebuild that finishes an interrupted one) keeps the first time.
+    pub fn begin_rebuild(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO store_marks VALUES (?, current_timestamp::TIMESTAMP) ON CONFLICT DO NOTHING",
+                params![REBUILD_MARK],
+            )
+            .map(|_| ())
+            .map_err(StoreError::sql("marking the store as being rebuilt"))
+    }
+
+    /// Removes the mark of [`DuckDbStore::begin_rebuild`]: every item is computed with one config again.
+    pub fn end_rebuild(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM store_marks WHERE mark = ?",
+                params![REBUILD_MARK],
+            )
+            .map(|_| ())
+            .map_err(StoreError::sql("unmarking the finished rebuild"))
+    }
+
+    /// When the rebuild that has not finished began, if one has not: its items mix two configs until a
+    /// rebuild completes.
+    pub fn unfinished_rebuild(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let context = "reading store_marks";
+        let mut stmt = self
+            .conn
+            .prepare("SELECT epoch_us(since) FROM store_marks WHERE mark = ?")
+            .map_err(StoreError::sql(context))?;
+        let mut rows = stmt
+            .query(params![REBUILD_MARK])
+            .map_err(StoreError::sql(context))?;
+        match rows.next().map_err(StoreError::sql(context))? {
+            Some(r) => Ok(ts(Some(r.get(0).map_err(StoreError::sql(context))?))),
+            None => Ok(None),
+        }
     }
 
     /// Rows in `table`.
@@ -549,16 +801,52 @@ impl DuckDbStore {
             .map_err(StoreError::sql(format!("counting {table}")))
     }
 
-    /// Writes the result of `sql` to `path` as `csv` or `parquet`.
+    /// Writes the result of `sql` to `path` as `csv` or `parquet`, all or nothing: DuckDB writes a partial
+    /// file beside it (`.NAME.partial-PID`), which is flushed to disk and renamed over `path` only once
+    /// complete, and removed when anything fails (a query error midway, a full disk), so `path` is either the
+    /// new file or what it was before.
     pub fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
-        let target = path.to_string_lossy().replace('\'', "''");
+        let context = format!("exporting to {}", path.display());
+        if is_blank(sql) {
+            return Err(StoreError::EmptyQuery { context });
+        }
+        let partial = partial_path(path);
+        let written = self.write_partial(sql, &partial, path, format, &context);
+        if written.is_err() {
+            if let Err(e) = std::fs::remove_file(&partial) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(file = %partial.display(), error = %e, "could not remove a partial export");
+                }
+            }
+        }
+        written
+    }
+
+    fn write_partial(
+        &self,
+        sql: &str,
+        partial: &Path,
+        path: &Path,
+        format: &str,
+        context: &str,
+    ) -> Result<(), StoreError> {
+        let target = partial.to_string_lossy().replace('\'', "''");
         let options = match format {
             "parquet" => "FORMAT PARQUET",
             _ => "FORMAT CSV, HEADER",
         };
         self.conn
             .execute_batch(&format!("COPY ({sql}) TO '{target}' ({options})"))
-            .map_err(StoreError::sql(format!("exporting to {}", path.display())))
+            .map_err(StoreError::sql(context))?;
+        let io = |what: &str, e: std::io::Error| StoreError::Write {
+            path: partial.to_path_buf(),
+            message: format!("{what}: {e}"),
+        };
+        std::fs::File::open(partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io("flushing it to disk", e))?;
+        std::fs::rename(partial, path)
+            .map_err(|e| io(&format!("renaming it to {}", path.display()), e))
     }
 
     /// Raw records of `source`.

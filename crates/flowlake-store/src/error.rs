@@ -24,12 +24,29 @@ pub enum StoreError {
         known: i64,
     },
     /// A statement failed.
-    #[error("{context}: {source}")]
+    ///
+    /// Only DuckDB's own message is kept: the `duckdb` crate's error wraps a C-API error code whose text is
+    /// always `Error code 1: Unknown error code`, which an error chain would print after the message.
+    #[error("{context}: {message}")]
     Sql {
         /// What was being done.
         context: String,
-        /// The database's error.
-        source: duckdb::Error,
+        /// DuckDB's message (its first line names the kind: `Parser Error: …`, `Catalog Error: …`).
+        message: String,
+    },
+    /// A query with no SQL statement in it (empty, blank, only `;` or comments).
+    #[error("{context}: the query is empty; give one SQL statement, e.g. `select count(*) from work_items`")]
+    EmptyQuery {
+        /// What was being done.
+        context: String,
+    },
+    /// A file the store writes (an export) could not be completed.
+    #[error("writing {path}: {message}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
     },
     /// Building a batch of rows failed.
     #[error("building rows for {table}: {message}")]
@@ -77,11 +94,24 @@ fn show(v: &Option<String>) -> String {
 impl StoreError {
     pub(crate) fn sql(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Self {
         let context = context.into();
-        move |source| Self::Sql { context, source }
+        move |e| Self::Sql {
+            context,
+            message: duckdb_message(&e),
+        }
     }
 
     /// Whether trying again later may succeed (a lock held by another process).
     pub fn is_retriable(&self) -> bool {
         matches!(self, Self::Open { reason, .. } if reason.contains("locked"))
+    }
+}
+
+/// DuckDB's message of `e`, once: the text DuckDB gave, without the `duckdb` crate's wrapping of the C-API
+/// code (`Error code 1: Unknown error code`), which says nothing.
+pub(crate) fn duckdb_message(e: &duckdb::Error) -> String {
+    match e {
+        duckdb::Error::DuckDBFailure(_, Some(message)) => message.trim_end().to_string(),
+        duckdb::Error::DuckDBFailure(_, None) => "DuckDB failed without giving a reason".into(),
+        other => other.to_string(),
     }
 }

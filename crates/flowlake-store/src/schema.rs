@@ -695,6 +695,14 @@ pub const SYNC_STATE_DDL: &str = "CREATE TABLE IF NOT EXISTS sync_state (
     PRIMARY KEY (source, stream)
 )";
 
+/// Operations that change many rows over many transactions, marked when they begin and unmarked when they
+/// end: a mark that stays says the run was cut short and what it left (a `rebuild`: items computed with two
+/// configs). Not a data table: never exported.
+pub const STORE_MARKS_DDL: &str = "CREATE TABLE IF NOT EXISTS store_marks (
+    mark VARCHAR PRIMARY KEY,
+    since TIMESTAMP NOT NULL
+)";
+
 /// Applied migrations.
 pub const SCHEMA_MIGRATIONS_DDL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY,
@@ -810,6 +818,13 @@ pub fn duckdb_migrations() -> Vec<Migration> {
             ],
         },
         // --- end of the migration of the guessed statuses ---
+        // --- migration of the store marks (issue 16, finding 3) ---
+        Migration {
+            version: 11,
+            description: "store_marks: operations begun and not finished (a rebuild)",
+            statements: vec![STORE_MARKS_DDL.to_string()],
+        },
+        // --- end of the migration of the store marks ---
     ]
 }
 

@@ -149,12 +149,20 @@ pub enum Command {
     /// Print flow metrics: lead/cycle time percentiles, throughput, WIP, time per status, aging.
     Metrics(MetricsArgs),
     /// Run SQL against the store and print the result.
+    ///
+    /// The store is opened read-only, but the SQL runs with your rights: DuckDB's `COPY … TO` writes any
+    /// file you can write, `read_csv('…')` reads any file you can read, and `INSTALL`/`LOAD` fetch
+    /// extensions from the network. Never pass it SQL you did not write; `--safe` refuses all of that.
     Query {
         /// The SQL, e.g. "select count(*) from work_items".
         sql: String,
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// Let the SQL reach nothing but the store: no files read or written, no extensions, no
+        /// environment variables, no settings changed.
+        #[arg(long)]
+        safe: bool,
     },
     /// Export tables (or a query) to CSV or Parquet files.
     Export {

@@ -11,10 +11,11 @@ use flowlake_core::metrics::Bucket;
 use flowlake_engine::config::template;
 use flowlake_engine::report::{metrics_report, ReportOptions};
 use flowlake_engine::sync::{
-    build_backfill_source, build_source, rebuild, sync_source, StateTarget, SyncOptions, SyncReport,
+    build_backfill_source, build_source, rebuild_with, sync_source, RebuildOptions, StateTarget,
+    SyncOptions, SyncReport,
 };
 use flowlake_engine::{bench, Config, SourceConfig};
-use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
+use flowlake_store::duckdb_store::{ItemFilter, OpenMode, OpenOptions};
 use flowlake_store::schema::DATA_TABLES;
 use flowlake_store::DuckDbStore;
 
@@ -116,12 +117,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Rebuild => {
             let config = Config::load(&config_path, true)?;
             let mut store = open(&config, OpenMode::ReadWrite)?;
-            let r = rebuild(
+            let options = RebuildOptions {
+                fail_after_pages: fail_after_pages()?,
+            };
+            let r = rebuild_with(
                 &mut store,
                 &config.sources,
                 &config.flow_settings(),
                 Utc::now(),
                 &Bar::new(quiet),
+                options,
             )?;
             if !quiet {
                 outln!("rebuilt {} items from {} raw records", r.items, r.records);
@@ -135,9 +140,13 @@ pub fn run(cli: Cli) -> Result<()> {
             let config = Config::load(&config_path, false)?;
             metrics(&config, &args)
         }
-        Command::Query { sql, format } => {
+        Command::Query { sql, format, safe } => {
             let config = Config::load(&config_path, false)?;
-            let store = open(&config, OpenMode::ReadOnly)?;
+            let mode = match safe {
+                true => OpenMode::Sandboxed,
+                false => OpenMode::ReadOnly,
+            };
+            let store = open(&config, mode)?;
             let result = store.query(&sql)?;
             render::query_result(&result, format)
         }
@@ -178,10 +187,20 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Opens the configured store (its settings are applied before the file is created, so a bad one leaves
+/// nothing behind) and warns when a rebuild was cut short: until one completes, its items mix two configs.
 fn open(config: &Config, mode: OpenMode) -> Result<DuckDbStore> {
-    let store = DuckDbStore::open(&config.store.path, mode)?;
-    if let Some(limit) = &config.store.memory_limit {
-        store.set_memory_limit(limit)?;
+    let options = OpenOptions {
+        memory_limit: config.store.memory_limit.clone(),
+    };
+    let store = DuckDbStore::open_with(&config.store.path, mode, &options)?;
+    // Once per run: `sync` and `demo` open the store twice.
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if let Some(since) = store.unfinished_rebuild()? {
+        WARNED.call_once(|| tracing::warn!(
+            "store {} is mid-rebuild: the `flowlake rebuild` begun at {since} did not finish, so some items are computed with the old config and some with the new; run `flowlake rebuild` to finish it",
+            config.store.path.display()
+        ));
     }
     Ok(store)
 }
@@ -225,10 +244,14 @@ fn sync_all(
     if config.sources.is_empty() {
         bail!("no [[sources]] configured; run `flowlake init` for an example, or `flowlake demo`");
     }
+    // The state back-end is reached before the store file is created: an unreachable one changes nothing.
+    let mut external = config.state.backend()?;
+    if let Some(b) = external.as_deref_mut() {
+        b.check()?;
+    }
     let mut store = open(config, OpenMode::ReadWrite)?;
     let settings = config.flow_settings();
     let bar = Bar::new(quiet);
-    let mut external = config.state.backend()?;
     let mut reports = Vec::new();
     for cfg in config
         .sources
@@ -265,7 +288,8 @@ fn sync_all(
     Ok(reports)
 }
 
-/// `FLOWLAKE_FAIL_AFTER_PAGES=N` makes sync fail after committing N pages: the crash test's kill switch.
+/// `FLOWLAKE_FAIL_AFTER_PAGES=N` makes sync (and rebuild) fail after committing N pages: the crash tests'
+/// kill switch.
 fn fail_after_pages() -> Result<Option<u64>> {
     match std::env::var("FLOWLAKE_FAIL_AFTER_PAGES") {
         Ok(v) => Ok(Some(v.parse().with_context(|| {
@@ -502,7 +526,6 @@ fn export(
     quiet: bool,
 ) -> Result<()> {
     let store = open(config, OpenMode::ReadOnly)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let ext = match format {
         ExportFormat::Csv => "csv",
         ExportFormat::Parquet => "parquet",
@@ -525,6 +548,9 @@ fn export(
             jobs.push((t.clone(), format!("SELECT * FROM {t}")));
         }
     }
+    // Each file is written aside and renamed once complete (see `DuckDbStore::export`): a failure leaves the
+    // files of earlier runs as they were and no partial one.
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for (name, sql) in jobs {
         let path = out.join(format!("{name}.{ext}"));
         store.export(&sql, &path, ext)?;

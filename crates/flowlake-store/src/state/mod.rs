@@ -60,6 +60,11 @@ pub trait StateBackend {
     fn clear(&mut self, key: &StateKey) -> Result<(), StoreError>;
     /// Every saved cursor.
     fn list(&mut self) -> Result<Vec<(StateKey, String)>, StoreError>;
+    /// Reaches the back-end once (reading every cursor, which changes nothing), so that an unreachable
+    /// server, a refused login or an unreadable file stops a run before it creates or writes anything.
+    fn check(&mut self) -> Result<(), StoreError> {
+        self.list().map(|_| ())
+    }
     /// Takes an exclusive lease on `source` for one run, failing with [`StoreError::StateLocked`] when another
     /// run holds it. Back-ends without locks rely on the compare-and-set of `put` alone.
     fn lock(&mut self, _source: &str) -> Result<(), StoreError> {
