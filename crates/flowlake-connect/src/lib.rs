@@ -40,6 +40,29 @@ pub fn pick_fields(
         .collect()
 }
 
+/// `t` minus `minutes` (a configured lookback), never before 1970: a lookback too long for the calendar
+/// means "read everything again", not a panic in date arithmetic.
+pub fn minutes_before(
+    t: chrono::DateTime<chrono::Utc>,
+    minutes: u64,
+) -> chrono::DateTime<chrono::Utc> {
+    seconds_before(t, minutes.saturating_mul(60))
+}
+
+/// `t` minus `seconds`, never before 1970 (see [`minutes_before`]).
+pub fn seconds_before(
+    t: chrono::DateTime<chrono::Utc>,
+    seconds: u64,
+) -> chrono::DateTime<chrono::Utc> {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(chrono::TimeDelta::try_seconds)
+        .and_then(|d| t.checked_sub_signed(d))
+        .map_or(chrono::DateTime::UNIX_EPOCH, |since| {
+            since.max(chrono::DateTime::UNIX_EPOCH)
+        })
+}
+
 /// Checks `custom_fields` pointers; the message names the key.
 pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String> {
     match pointers.iter().find(|(_, p)| !p.starts_with('/')) {
@@ -149,5 +172,23 @@ pub trait Source {
     /// Requests made so far, per stream (API sources; empty for the others).
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         BTreeMap::new()
+    }
+}
+
+#[cfg(test)]
+mod lookback_tests {
+    use chrono::{DateTime, Utc};
+
+    #[test]
+    fn a_lookback_too_long_for_the_calendar_reads_from_1970_instead_of_panicking() {
+        let t: DateTime<Utc> = "2026-01-01T00:10:00Z".parse().unwrap();
+        assert_eq!(
+            super::minutes_before(t, 10),
+            "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        for huge in [u64::MAX, i64::MAX as u64, 10u64.pow(15)] {
+            assert_eq!(super::minutes_before(t, huge), DateTime::UNIX_EPOCH);
+            assert_eq!(super::seconds_before(t, huge), DateTime::UNIX_EPOCH);
+        }
     }
 }

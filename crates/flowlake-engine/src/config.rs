@@ -632,7 +632,10 @@ day_start = "09:00"
 day_end = "22:00"
 holiday_preset = "ru"
 
-# Sources. For now: "generator", a synthetic tracker with realistic, deterministic histories.
+# Sources: one [[sources]] block each. "generator" is a synthetic tracker with realistic, deterministic
+# histories; the commented blocks below it are GitHub, Jira, Yandex Tracker and GitLab. To use one, remove
+# the first two characters of each of its lines (its doubly commented lines stay comments: optional keys),
+# set its token variable, and run `flowlake sync`. Names must differ: each qualifies its items' ids.
 [[sources]]
 kind = "generator"
 # Source name: qualifies ids (demo:CORE-12) and keys the sync state.
@@ -655,7 +658,7 @@ reopen_rate = 0.05
 # Issues per page; each page commits with its cursor.
 page_size = 1000
 
-# GitHub: uncomment, set GITHUB_TOKEN (read-only Issues, Pull requests, Metadata), run `flowlake sync`.
+# GitHub: set GITHUB_TOKEN (read-only Issues, Pull requests, Metadata).
 # [[sources]]
 # kind = "github"
 # name = "github"
@@ -665,8 +668,12 @@ page_size = 1000
 # # Enterprise Server: "https://HOST/api/v3" (GraphQL is then found at /api/graphql).
 # base_url = "https://api.github.com"
 # token_env = "GITHUB_TOKEN"
+# # A file holding the token instead (wins over token_env), e.g. a mounted secret.
+# # token_file = "/run/secrets/github-token"
 # # Re-read this many minutes before the saved cursor, to catch late writes.
 # lookback_minutes = 10
+# # On a first sync, start at this time instead of each repository's beginning.
+# # start = "2025-01-01T00:00:00Z"
 # # Streams to read.
 # issues = true
 # pull_requests = true
@@ -677,10 +684,108 @@ page_size = 1000
 # max_concurrency = 4
 # max_attempts = 5
 # max_rate_limit_wait_seconds = 3600
+# # A client-side cap in requests per second; unset: GitHub's own headers pace the client.
+# # requests_per_second = 10.0
 # # Labels that carry a workflow status, so open issues have a cycle time.
 # [sources.status_labels]
 # "status: in progress" = "In Progress"
 # "status: review" = "Review"
+
+# Jira Cloud or Server/Data Center: set JIRA_API_TOKEN (Cloud: an API token, with `email`; Server/Data
+# Center: a personal access token, without `email`).
+# [[sources]]
+# kind = "jira"
+# name = "jira"
+# # Cloud "https://acme.atlassian.net", or your server with its context path if any.
+# base_url = "https://acme.atlassian.net"
+# # "auto" (cloud when the host ends in .atlassian.net), "cloud" or "server".
+# flavor = "auto"
+# # Cloud: the account e-mail the API token belongs to.
+# email = "you@example.com"
+# token_env = "JIRA_API_TOKEN"
+# # token_file = "/run/secrets/jira-token"
+# # Project keys to sync, or a JQL filter instead (flowlake adds `updated >= …` and its own ordering).
+# projects = ["CORE"]
+# # jql = "project = CORE AND issuetype != Epic"
+# lookback_minutes = 10
+# # The time zone JQL dates are read in (the API user's profile setting); unset: asked from /myself.
+# # time_zone = "Europe/Berlin"
+# # Issues per search page (1 to 100).
+# page_size = 100
+# # Read every issue's worklogs into `worklogs`.
+# worklogs = false
+# max_concurrency = 4
+# max_attempts = 5
+# # requests_per_second = 10.0
+# # Columns kept in work_items.custom_fields: a JSON pointer into the raw issue, or a field's name.
+# [sources.custom_fields]
+# story_points = "Story Points"
+
+# Yandex Tracker: set TRACKER_TOKEN (an OAuth token; with auth_scheme = "Bearer", a Yandex Cloud IAM token).
+# [[sources]]
+# kind = "yandex_tracker"
+# name = "tracker"
+# base_url = "https://api.tracker.yandex.net"
+# # Links to issues point here.
+# web_url = "https://tracker.yandex.ru"
+# # Exactly one of: the Yandex 360 organization id (X-Org-ID) or the Yandex Cloud one (cloud_org_id).
+# org_id = "1234567"
+# # cloud_org_id = "bpf1a2b3c4d5e6f7g8h9"
+# auth_scheme = "OAuth"
+# token_env = "TRACKER_TOKEN"
+# # token_file = "/run/secrets/tracker-token"
+# # Queues to include and, with "!", exclude; empty: every queue. Or a query replacing the queue filter.
+# queues = "DEV,SRE,!TEST"
+# # query = "Queue: DEV AND Type: Bug"
+# # Without a cursor, read only issues updated within this window (2h, 7d, 1w); unset: all history.
+# # initial_range = "30d"
+# lookback_minutes = 10
+# # Issues per search page (1 to 1000); above scroll_above matching issues the search scrolls instead.
+# per_page = 100
+# scroll_above = 10000
+# # Changelog entries per request (1 to 100).
+# changelog_per_page = 100
+# # One more request per issue each: comments (so first response works) and worklogs.
+# comments = false
+# worklogs = false
+# # Read the organization's users once per run, so people carry logins and e-mails.
+# users = true
+# max_concurrency = 4
+# max_attempts = 5
+# # requests_per_second = 10.0
+# # Columns kept in work_items.custom_fields: JSON pointers into the landed record.
+# [sources.custom_fields]
+# story_points = "/issue/storyPoints"
+
+# GitLab: set GITLAB_TOKEN (a personal, group or project access token with read_api).
+# [[sources]]
+# kind = "gitlab"
+# name = "gitlab"
+# base_url = "https://gitlab.com"
+# # Every project of a group (archived ones skipped), and/or projects by path.
+# group = "acme"
+# include_subgroups = true
+# # The projects other groups share with the group too.
+# include_shared = false
+# projects = []
+# token_env = "GITLAB_TOKEN"
+# # token_file = "/run/secrets/gitlab-token"
+# # Streams to read; notes cost one more request per item (comments count as first response).
+# issues = true
+# merge_requests = true
+# notes = false
+# deployments = true
+# pipelines = false
+# lookback_minutes = 10
+# # Items per page (1 to 100).
+# per_page = 100
+# max_concurrency = 4
+# max_attempts = 5
+# # requests_per_second = 10.0
+# # Labels that carry a workflow status (scoped labels welcome).
+# [sources.status_labels]
+# "workflow::in progress" = "In Progress"
+# "workflow::review" = "Review"
 "#
     )
 }
@@ -739,22 +844,70 @@ mod tests {
         assert!(bad.to_string().contains("status_categorys"), "{bad}");
     }
 
+    /// The template with the commented `[[sources]]` blocks of `kinds` uncommented: from each block's
+    /// `# [[sources]]` line to the blank line after it, one `# ` removed from every line. With `optional`,
+    /// the optional keys shown as `# # key = value` are uncommented too.
+    fn uncommented(text: &str, kinds: &[&str], optional: bool) -> String {
+        let mut out = Vec::new();
+        let mut block = false;
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, &line) in lines.iter().enumerate() {
+            if line == "# [[sources]]" {
+                let kind = lines.get(i + 1).copied().unwrap_or_default();
+                block = kinds.iter().any(|k| kind == format!("# kind = \"{k}\""));
+            } else if line.is_empty() {
+                block = false;
+            }
+            let optional_key = line
+                .strip_prefix("# # ")
+                .and_then(|rest| rest.split_once(" = "))
+                .is_some_and(|(key, _)| key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                // Exactly one organization id: org_id is the one set.
+                && !line.starts_with("# # cloud_org_id");
+            out.push(match (block, optional && optional_key) {
+                (true, true) => &line[4..],
+                (true, false) => line.strip_prefix("# ").unwrap_or(line),
+                (false, _) => line,
+            });
+        }
+        out.join("\n")
+    }
+
+    const SOURCE_KINDS: [&str; 4] = ["github", "jira", "yandex_tracker", "gitlab"];
+
     #[test]
-    fn the_templates_github_block_parses_once_uncommented() {
+    fn the_template_has_a_block_for_every_source_kind_that_parses_once_uncommented() {
         let text = template(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
-        let start = text.find("# [[sources]]").unwrap();
-        let (head, tail) = text.split_at(start);
-        let uncommented: String = tail
-            .lines()
-            .map(|l| l.strip_prefix("# ").unwrap_or(l))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let c = parse(&format!("{head}{uncommented}")).unwrap();
-        let SourceConfig::Github(g) = &c.sources[1] else {
+        for kind in SOURCE_KINDS {
+            for optional in [false, true] {
+                let c = parse(&uncommented(&text, &[kind], optional))
+                    .unwrap_or_else(|e| panic!("the {kind} block (optional keys {optional}): {e}"));
+                assert_eq!(c.sources.len(), 2, "{kind}");
+                let second = serde_json::to_value(&c.sources[1]).unwrap();
+                assert_eq!(second["kind"], kind);
+            }
+        }
+        let all = parse(&uncommented(&text, &SOURCE_KINDS, false)).unwrap();
+        let names: Vec<&str> = all.sources.iter().map(SourceConfig::name).collect();
+        assert_eq!(names, ["demo", "github", "jira", "tracker", "gitlab"]);
+        let SourceConfig::Github(g) = &all.sources[1] else {
             panic!("a github source")
         };
         assert_eq!(g.organization.as_deref(), Some("acme"));
         assert_eq!(g.status_labels["status: review"], "Review");
+        let SourceConfig::Jira(j) = &all.sources[2] else {
+            panic!("a jira source")
+        };
+        assert_eq!(j.custom_fields["story_points"], "Story Points");
+        let SourceConfig::Gitlab(l) = &all.sources[4] else {
+            panic!("a gitlab source")
+        };
+        assert_eq!(l.status_labels["workflow::review"], "Review");
+        let with_optional = parse(&uncommented(&text, &SOURCE_KINDS, true)).unwrap();
+        let SourceConfig::YandexTracker(y) = &with_optional.sources[3] else {
+            panic!("a tracker source")
+        };
+        assert_eq!(y.initial_range.as_deref(), Some("30d"));
     }
 
     #[test]

@@ -81,7 +81,8 @@ pub enum Command {
         force: bool,
     },
     /// Generate a realistic synthetic tracker (or replay a recorded GitHub organization), sync it into the
-    /// store and print its metrics. Offline.
+    /// store and print its metrics. Offline. Writes only into a new store, an empty one or an earlier
+    /// demo's (replaced); a store with synced data is left alone.
     Demo {
         /// `generator`: the synthetic tracker; `github`: a GitHub organization (2 repositories, issues, pull
         /// requests with reviews, deployments) replayed from a tape inside the binary through the real
@@ -131,7 +132,7 @@ pub enum Command {
         /// Last day, inclusive. Default: today (UTC).
         #[arg(long)]
         to: Option<NaiveDate>,
-        /// Window length: days (`30d`, `30`) or weeks (`4w`).
+        /// Window length: days (`30d`, `30`) or weeks (`4w`), at most 100 years.
         #[arg(long, default_value = "30d", value_parser = parse_window)]
         window: u32,
         /// Only this source (by name); repeatable. Default: every source that supports backfill.
@@ -182,15 +183,16 @@ pub enum Command {
     /// Measure generation, metric computation and loading throughput, and peak memory.
     Bench {
         /// Issues to generate.
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
         issues: u64,
         /// Issues per load batch.
-        #[arg(long, default_value_t = 25_000)]
+        #[arg(long, default_value_t = 25_000, value_parser = clap::value_parser!(u64).range(1..))]
         batch: u64,
         /// Chance that review or testing sends work back; 0.65 gives about 20 status changes per issue.
         #[arg(long, default_value_t = 0.65)]
         rework_rate: f64,
-        /// DuckDB file to load into (replaced). Default: a temporary file, removed afterwards.
+        /// DuckDB file to load into: a new file, an empty one or an earlier bench store (replaced); a store
+        /// with synced data or another kind of file is refused. Default: a temporary file, removed afterwards.
         #[arg(long)]
         db: Option<PathBuf>,
         /// Cap on DuckDB's memory.
@@ -200,8 +202,8 @@ pub enum Command {
         /// `disabled_compression_methods=fsst` to trade file size for load speed.
         #[arg(long = "duckdb-setting", value_name = "NAME=VALUE")]
         duckdb_settings: Vec<String>,
-        /// Threads generating and computing issues. Default: one per core.
-        #[arg(long)]
+        /// Threads generating and computing issues (1 to 1024). Default: one per core.
+        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
         workers: Option<usize>,
         /// Threads loading the computed shares side by side, each on its own DuckDB connection. Two
         /// shorten 100k-issue runs by about a tenth but cost CPU and memory at 1M (docs/performance.md).
@@ -261,17 +263,49 @@ pub enum BucketArg {
     Week,
 }
 
-/// `30d`, `30` or `4w` → days.
+/// The longest backfill window: 100 years, far past any tracker's history, and small enough that date
+/// arithmetic on it cannot overflow.
+pub const MAX_WINDOW_DAYS: u32 = 36_525;
+
+/// `30d`, `30` or `4w` → days, from 1 to [`MAX_WINDOW_DAYS`].
 fn parse_window(s: &str) -> Result<u32, String> {
     let t = s.trim();
     let (n, unit) = match t.strip_suffix('w') {
         Some(n) => (n, 7),
         None => (t.strip_suffix('d').unwrap_or(t), 1),
     };
-    match n.trim().parse::<u32>() {
-        Ok(v) if v > 0 => Ok(v * unit),
+    let not_a_window = || {
+        format!("`{s}` is not a window length: a positive number of days (`30d`) or weeks (`4w`)")
+    };
+    let v = n.trim().parse::<u32>().map_err(|_| not_a_window())?;
+    if v == 0 {
+        return Err(not_a_window());
+    }
+    match v.checked_mul(unit) {
+        Some(days) if days <= MAX_WINDOW_DAYS => Ok(days),
         _ => Err(format!(
-            "`{s}` is not a window length: a positive number of days (`30d`) or weeks (`4w`)"
+            "`{s}` is longer than the longest window, {MAX_WINDOW_DAYS} days (100 years)"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_too_long_for_date_arithmetic_is_refused_not_overflowed() {
+        assert_eq!(parse_window("30d"), Ok(30));
+        assert_eq!(parse_window("4w"), Ok(28));
+        assert_eq!(parse_window("36525"), Ok(MAX_WINDOW_DAYS));
+        for bad in ["500000000w", "4294967295d", "5218w", "36526"] {
+            let err = parse_window(bad).unwrap_err();
+            assert!(err.contains("longest window"), "{bad}: {err}");
+        }
+        for bad in ["0", "0w", "-3d", "x", "99999999999999999999d"] {
+            assert!(parse_window(bad)
+                .unwrap_err()
+                .contains("not a window length"));
+        }
     }
 }

@@ -1,14 +1,18 @@
 //! One function per subcommand: load config, open the store, call the engine, render the result.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use flowlake_connect::generator::GeneratorConfig;
 use flowlake_connect::github::{Backfill, GithubConfig};
-use flowlake_connect::http::Tape;
+use flowlake_connect::http::{RequestStats, Tape};
+use flowlake_connect::{Page, Source, SourceError};
 use flowlake_core::metrics::Bucket;
-use flowlake_engine::config::template;
+use flowlake_core::{Normalized, RawRecord, StatusCategory};
+use flowlake_engine::compute::FlowSettings;
+use flowlake_engine::config::{template, StateConfig};
 use flowlake_engine::report::{metrics_report, ReportOptions};
 use flowlake_engine::sync::{
     build_backfill_source, build_source, rebuild_with, sync_source, RebuildOptions, StateTarget,
@@ -17,7 +21,7 @@ use flowlake_engine::sync::{
 use flowlake_engine::{bench, Config, SourceConfig};
 use flowlake_store::duckdb_store::{ItemFilter, OpenMode, OpenOptions};
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::DuckDbStore;
+use flowlake_store::{DuckDbStore, StateBackend, StateKey};
 
 use crate::cli::{BucketArg, Cli, Command, DemoSource, ExportFormat, MetricsArgs, OutputFormat};
 use crate::progress_bar::Bar;
@@ -57,7 +61,7 @@ pub fn run(cli: Cli) -> Result<()> {
             replay,
             as_of,
         } => {
-            let config = Config::load(&config_path, true)?;
+            let config = required_config(&config_path)?;
             let tape = match (record, replay) {
                 (Some(dir), _) => Tape::Record(dir),
                 (_, Some(dir)) => Tape::Replay(dir),
@@ -78,12 +82,13 @@ pub fn run(cli: Cli) -> Result<()> {
             restart,
             as_of,
         } => {
-            let config = Config::load(&config_path, true)?;
+            let config = required_config(&config_path)?;
+            let able = |s: &SourceConfig| matches!(s, SourceConfig::Github(_));
             let sources = if sources.is_empty() {
                 let able: Vec<String> = config
                     .sources
                     .iter()
-                    .filter(|s| matches!(s, SourceConfig::Github(_)))
+                    .filter(|s| able(s))
                     .map(|s| s.name().to_string())
                     .collect();
                 if able.is_empty() {
@@ -91,6 +96,15 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
                 able
             } else {
+                for name in &sources {
+                    if let Some(s) = config.sources.iter().find(|s| s.name() == name) {
+                        if !able(s) {
+                            bail!(
+                                "source `{name}` has no windowed backfill (GitHub sources do); `flowlake sync --source {name} --full-refresh` reads its whole history"
+                            );
+                        }
+                    }
+                }
                 sources
             };
             let to = to.unwrap_or_else(|| Utc::now().date_naive());
@@ -99,7 +113,9 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             let backfill = Backfill {
                 from,
-                to: to + Duration::days(1),
+                to: to
+                    .succ_opt()
+                    .context("--to: a date before the calendar's end")?,
                 window_days: window,
             };
             let run = RunOptions {
@@ -107,15 +123,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 tape: Tape::Off,
                 as_of,
             };
-            let reports = sync_all(&config, &sources, &run, Some(&backfill), quiet)?;
-            if !quiet {
-                let store = open(&config, OpenMode::ReadOnly)?;
-                render::sync_summary(&reports, &store)?;
-            }
-            Ok(())
+            release_scratch_store(&config)?;
+            let outcomes = sync_all(&config, &sources, &run, Some(&backfill), quiet)?;
+            report_outcomes(&config, outcomes, quiet).map(|_| ())
         }
         Command::Rebuild => {
-            let config = Config::load(&config_path, true)?;
+            let config = required_config(&config_path)?;
             let mut store = open(&config, OpenMode::ReadWrite)?;
             let options = RebuildOptions {
                 fail_after_pages: fail_after_pages()?,
@@ -187,6 +200,22 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The config of a command that cannot run without one (`sync`, `backfill`, `rebuild`). A missing file
+/// points to `flowlake init`, which writes one, and to `flowlake demo`, which needs none.
+fn required_config(path: &Path) -> Result<Config> {
+    Config::load(path, true).map_err(|e| {
+        if path.exists() {
+            e.into()
+        } else {
+            anyhow::anyhow!(
+                "config {}: no such file. `flowlake init` writes one with a block for each kind of source \
+                 (set its [[sources]], then run this again); `flowlake demo` needs none",
+                path.display()
+            )
+        }
+    })
+}
+
 /// Opens the configured store (its settings are applied before the file is created, so a bad one leaves
 /// nothing behind) and warns when a rebuild was cut short: until one completes, its items mix two configs.
 fn open(config: &Config, mode: OpenMode) -> Result<DuckDbStore> {
@@ -228,14 +257,19 @@ struct RunOptions {
     as_of: Option<DateTime<Utc>>,
 }
 
-/// Runs the sources (`only` those, when given): incrementally, or over `backfill`'s range.
+/// One source's run: its name, and its report or why it failed.
+type Outcome = (String, Result<SyncReport>);
+
+/// Runs the sources (`only` those, when given): incrementally, or over `backfill`'s range. A source that
+/// fails does not stop the others: every selected source runs, and each one's outcome is returned (see
+/// [`report_outcomes`]). Only what no source can run without (the store, the state back-end) fails it all.
 fn sync_all(
     config: &Config,
     only: &[String],
     run: &RunOptions,
     backfill: Option<&Backfill>,
     quiet: bool,
-) -> Result<Vec<SyncReport>> {
+) -> Result<Vec<Outcome>> {
     for name in only {
         if !config.sources.iter().any(|s| s.name() == name) {
             bail!("no source named `{name}` in the config");
@@ -244,6 +278,7 @@ fn sync_all(
     if config.sources.is_empty() {
         bail!("no [[sources]] configured; run `flowlake init` for an example, or `flowlake demo`");
     }
+    let fail_after_pages = fail_after_pages()?;
     // The state back-end is reached before the store file is created: an unreachable one changes nothing.
     let mut external = config.state.backend()?;
     if let Some(b) = external.as_deref_mut() {
@@ -252,40 +287,129 @@ fn sync_all(
     let mut store = open(config, OpenMode::ReadWrite)?;
     let settings = config.flow_settings();
     let bar = Bar::new(quiet);
-    let mut reports = Vec::new();
-    for cfg in config
+    let selected: Vec<&SourceConfig> = config
         .sources
         .iter()
         .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name()))
-    {
-        let mut source = match backfill {
-            None => build_source(cfg, &run.tape, bar.observer()),
-            Some(b) => build_backfill_source(cfg, &run.tape, bar.observer(), b.clone()),
-        }
-        .with_context(|| format!("source `{}`", cfg.name()))?;
-        let mut target = match external.as_deref_mut() {
-            None => StateTarget::Store,
-            Some(b) => StateTarget::External(b),
-        };
-        let now = run.as_of.unwrap_or_else(|| cfg.now(Utc::now()));
-        let options = SyncOptions {
-            full_refresh: run.full_refresh,
-            fail_after_pages: fail_after_pages()?,
-        };
-        let report = sync_source(
-            source.as_mut(),
+        .collect();
+    let mut outcomes = Vec::new();
+    for cfg in &selected {
+        let result = sync_one(
+            cfg,
             &mut store,
-            &mut target,
+            external.as_mut(),
             &settings,
-            now,
             &bar,
-            options,
-        )
-        .with_context(|| format!("syncing source `{}`", cfg.name()))?;
-        tracing::info!(source = %report.source, pages = report.pages, records = report.records, "synced");
-        reports.push(report);
+            run,
+            backfill,
+            fail_after_pages,
+        );
+        match &result {
+            Ok(report) => {
+                tracing::info!(source = %report.source, pages = report.pages, records = report.records, "synced");
+            }
+            Err(e) if selected.len() > 1 => {
+                tracing::error!(source = %cfg.name(), error = %format!("{e:#}"), "sync failed; going on with the other sources");
+            }
+            Err(_) => {}
+        }
+        outcomes.push((cfg.name().to_string(), result));
     }
-    Ok(reports)
+    Ok(outcomes)
+}
+
+/// Syncs one source, with cursors in `external` when set, else in the store.
+#[allow(clippy::too_many_arguments)]
+fn sync_one(
+    cfg: &SourceConfig,
+    store: &mut DuckDbStore,
+    external: Option<&mut Box<dyn StateBackend>>,
+    settings: &FlowSettings,
+    bar: &Bar,
+    run: &RunOptions,
+    backfill: Option<&Backfill>,
+    fail_after_pages: Option<u64>,
+) -> Result<SyncReport> {
+    let source = match backfill {
+        None => build_source(cfg, &run.tape, bar.observer()),
+        Some(b) => build_backfill_source(cfg, &run.tape, bar.observer(), b.clone()),
+    }?;
+    let mut source: Box<dyn Source> = match run.as_of {
+        Some(as_of) => Box::new(AsOfGuard {
+            inner: source,
+            as_of,
+        }),
+        None => source,
+    };
+    let mut target = match external {
+        None => StateTarget::Store,
+        Some(b) => StateTarget::External(b.as_mut()),
+    };
+    let now = run.as_of.unwrap_or_else(|| cfg.now(Utc::now()));
+    let options = SyncOptions {
+        full_refresh: run.full_refresh,
+        fail_after_pages,
+    };
+    Ok(sync_source(
+        source.as_mut(),
+        store,
+        &mut target,
+        settings,
+        now,
+        bar,
+        options,
+    )?)
+}
+
+/// Prints the summary of a run (the successful sources' table, then each failed source with its error) and
+/// fails when any source failed: with that source's error when it was the only one, else naming them all.
+fn report_outcomes(
+    config: &Config,
+    outcomes: Vec<Outcome>,
+    quiet: bool,
+) -> Result<Vec<SyncReport>> {
+    let total = outcomes.len();
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for (name, result) in outcomes {
+        match result {
+            Ok(r) => reports.push(r),
+            Err(e) => failures.push((name, e)),
+        }
+    }
+    if !quiet && !reports.is_empty() {
+        let summary = || -> Result<()> {
+            let store = open(config, OpenMode::ReadOnly)?;
+            render::sync_summary(&reports, &store)?;
+            for (name, e) in &failures {
+                outln!("FAILED source `{name}`: {e:#}");
+            }
+            Ok(())
+        };
+        match summary() {
+            Ok(()) => {}
+            Err(e) if failures.is_empty() => return Err(e),
+            // The failures matter more than the summary.
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not print the summary"),
+        }
+    }
+    if failures.is_empty() {
+        return Ok(reports);
+    }
+    if total == 1 {
+        if let Some((name, e)) = failures.pop() {
+            return Err(e.context(format!("source `{name}`")));
+        }
+    }
+    let list: Vec<String> = failures
+        .iter()
+        .map(|(name, e)| format!("  source `{name}`: {e:#}"))
+        .collect();
+    bail!(
+        "{} of {total} sources failed (the others synced):\n{}",
+        failures.len(),
+        list.join("\n")
+    )
 }
 
 /// `FLOWLAKE_FAIL_AFTER_PAGES=N` makes sync (and rebuild) fail after committing N pages: the crash tests'
@@ -299,13 +423,243 @@ fn fail_after_pages() -> Result<Option<u64>> {
     }
 }
 
+/// A source run with `--as-of`: it refuses an item created after that instant instead of loading it, since
+/// metrics computed as of a time before an item existed are all zero (no lead time, no age, no time in any
+/// status). The page holding such an item is not loaded; pages before it are.
+struct AsOfGuard {
+    inner: Box<dyn Source>,
+    as_of: DateTime<Utc>,
+}
+
+impl Source for AsOfGuard {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn stream(&self) -> &str {
+        self.inner.stream()
+    }
+
+    fn size_hint(&self, cursor: Option<&str>) -> Option<u64> {
+        self.inner.size_hint(cursor)
+    }
+
+    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+        self.inner.next_page(cursor)
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
+        let normalized = self.inner.normalize(raw)?;
+        if let Some(h) = normalized
+            .histories
+            .iter()
+            .find(|h| h.item.created_at > self.as_of)
+        {
+            return Err(SourceError::Config(format!(
+                "--as-of {} is before {} was created ({}): its metrics as of then would all be zero. \
+                 Give an --as-of after the data, or none (now)",
+                self.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
+                h.item.key,
+                h.item.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            )));
+        }
+        Ok(normalized)
+    }
+
+    fn absorb(&mut self, raw: &RawRecord) -> Result<(), SourceError> {
+        self.inner.absorb(raw)
+    }
+
+    fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
+        self.inner.known_statuses()
+    }
+
+    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
+        self.inner.request_stats()
+    }
+}
+
 fn sync(config: &Config, only: &[String], run: &RunOptions, quiet: bool) -> Result<()> {
-    let reports = sync_all(config, only, run, None, quiet)?;
-    if !quiet {
-        let store = open(config, OpenMode::ReadOnly)?;
-        render::sync_summary(&reports, &store)?;
+    release_scratch_store(config)?;
+    let outcomes = sync_all(config, only, run, None, quiet)?;
+    report_outcomes(config, outcomes, quiet).map(|_| ())
+}
+
+/// The commands that write synthetic data, each into a store file of its own that it marks as such.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scratch {
+    /// `flowlake demo`.
+    Demo,
+    /// `flowlake bench --db FILE`.
+    Bench,
+}
+
+impl Scratch {
+    /// The mark: a `sync_state` row whose source name no configured source can have (names hold no `:`),
+    /// with what was generated as its value.
+    fn key(self) -> StateKey {
+        let source = match self {
+            Self::Demo => "flowlake:demo",
+            Self::Bench => "flowlake:bench",
+        };
+        StateKey::new(source, "store")
+    }
+
+    fn command(self) -> &'static str {
+        match self {
+            Self::Demo => "flowlake demo",
+            Self::Bench => "flowlake bench",
+        }
+    }
+}
+
+/// What a store file holds, as far as replacing it goes.
+#[derive(Debug)]
+enum Holds {
+    /// No file, an empty file, or a store with no data and no cursor.
+    Nothing,
+    /// Only what `demo` or `bench` generated into it, as its mark describes.
+    Scratch(Scratch, String),
+    /// Synced data.
+    Data {
+        items: i64,
+        records: i64,
+        sources: Vec<String>,
+    },
+    /// Something flowlake cannot read as one of its stores (another kind of file, another schema version, a
+    /// store locked by another process), and why.
+    Unknown(String),
+}
+
+impl std::fmt::Display for Holds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Nothing => write!(f, "nothing"),
+            Self::Scratch(s, what) => {
+                write!(f, "the data of an earlier `{}` ({what})", s.command())
+            }
+            Self::Data {
+                items,
+                records,
+                sources,
+            } => {
+                let sources: Vec<String> = sources.iter().map(|s| format!("`{s}`")).collect();
+                write!(
+                    f,
+                    "synced data: {items} work items and {records} raw records of source{} {}",
+                    if sources.len() == 1 { "" } else { "s" },
+                    sources.join(", ")
+                )
+            }
+            Self::Unknown(why) => write!(
+                f,
+                "something that is not a flowlake store it may replace ({why})"
+            ),
+        }
+    }
+}
+
+/// Looks into the store file at `path` without changing it.
+fn inspect_store(path: &Path) -> Holds {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Holds::Nothing,
+        Err(e) => return Holds::Unknown(e.to_string()),
+        Ok(m) if !m.is_file() => return Holds::Unknown("it is not a regular file".into()),
+        Ok(m) if m.len() == 0 => return Holds::Nothing,
+        Ok(_) => {}
+    }
+    let read = || -> Result<Holds, flowlake_store::StoreError> {
+        let mut store = DuckDbStore::open(path, OpenMode::ReadOnly)?;
+        for scratch in [Scratch::Demo, Scratch::Bench] {
+            if let Some(what) = store.get(&scratch.key())? {
+                return Ok(Holds::Scratch(scratch, what));
+            }
+        }
+        let items = store.count("work_items")?;
+        let records = store.count("raw_records")?;
+        let mut sources = store.raw_sources()?;
+        for (key, _) in store.list()? {
+            if !sources.contains(&key.source) {
+                sources.push(key.source);
+            }
+        }
+        Ok(if items == 0 && records == 0 && sources.is_empty() {
+            Holds::Nothing
+        } else {
+            Holds::Data {
+                items,
+                records,
+                sources,
+            }
+        })
+    };
+    read().unwrap_or_else(|e| Holds::Unknown(e.to_string()))
+}
+
+/// Removes a store file and its write-ahead log (DuckDB keeps it beside the file as `FILE.wal`).
+fn remove_store(path: &Path) -> Result<()> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push(".wal");
+    for p in [path.to_path_buf(), std::path::PathBuf::from(wal)] {
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {}", p.display())),
+        }
     }
     Ok(())
+}
+
+/// Makes `path` a new store for `scratch`'s synthetic data, marked with `what`: a new file, an empty one or
+/// the store of an earlier run of the same command (replaced, so two runs never add up). Anything else is
+/// refused, naming what the file holds and how to run the command anyway.
+fn claim_scratch_store(path: &Path, scratch: Scratch, what: &str) -> Result<DuckDbStore> {
+    match inspect_store(path) {
+        Holds::Nothing => {}
+        Holds::Scratch(s, _) if s == scratch => {}
+        holds => {
+            let how = match scratch {
+                Scratch::Demo => {
+                    "run the demo into a file of its own: `FLOWLAKE_STORE__PATH=demo.duckdb flowlake demo` \
+                     (then `FLOWLAKE_STORE__PATH=demo.duckdb flowlake metrics`), or in an empty directory"
+                }
+                Scratch::Bench => "give --db a new file, or leave it out (a temporary file)",
+            };
+            bail!(
+                "{} holds {holds}; `{}` writes only into a new file, an empty one or its own earlier store, \
+                 and leaves this one alone: {how}",
+                path.display(),
+                scratch.command()
+            );
+        }
+    }
+    remove_store(path)?;
+    let mut store = DuckDbStore::open(path, OpenMode::ReadWrite)?;
+    store.put(&scratch.key(), what)?;
+    Ok(store)
+}
+
+/// Before configured sources write into the store: a store holding only `demo`'s or `bench`'s synthetic
+/// data is started afresh (it can be generated again any time), so synthetic items never mix with synced
+/// ones.
+fn release_scratch_store(config: &Config) -> Result<()> {
+    let path = &config.store.path;
+    if let Holds::Scratch(scratch, what) = inspect_store(path) {
+        crate::term::notice(&format!(
+            "{} held only the synthetic data of `{}` ({what}); starting it afresh for the configured sources",
+            path.display(),
+            scratch.command()
+        ));
+        remove_store(path)?;
+    }
+    Ok(())
+}
+
+/// Sets up `config` for a demo run: the demo's own source, and cursors in the store (never a configured
+/// state back-end).
+fn demo_config(config: &mut Config, source: SourceConfig) {
+    config.sources = vec![source];
+    config.state = StateConfig::default();
 }
 
 fn demo(
@@ -325,24 +679,25 @@ fn demo(
     generator
         .validate()
         .map_err(|m| anyhow::anyhow!("demo: {m}"))?;
-    config.sources = vec![SourceConfig::Generator(generator)];
+    demo_config(&mut config, SourceConfig::Generator(generator));
     if config.metrics.active_statuses.is_none() {
         config.metrics.active_statuses = Some(vec!["In Progress".into(), "Testing".into()]);
     }
+    let what = format!("generator: {issues} issues, seed {seed}, history to {until}");
+    drop(claim_scratch_store(&config.store.path, Scratch::Demo, &what).context("demo")?);
     if !quiet {
-        eprintln!(
+        crate::term::notice(&format!(
             "flowlake demo: {issues} synthetic issues (seed {seed}, history to {until}) into {}",
             config.store.path.display()
-        );
+        ));
     }
     let run = RunOptions {
         full_refresh: true,
         ..RunOptions::default()
     };
-    let reports = sync_all(&config, &[], &run, None, quiet)?;
+    let outcomes = sync_all(&config, &[], &run, None, quiet)?;
+    report_outcomes(&config, outcomes, quiet)?;
     if !quiet {
-        let store = open(&config, OpenMode::ReadOnly)?;
-        render::sync_summary(&reports, &store)?;
         outln!();
     }
     let args = MetricsArgs {
@@ -390,7 +745,7 @@ fn demo_github_source() -> GithubConfig {
 }
 
 fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
-    config.sources = vec![SourceConfig::Github(demo_github_source())];
+    demo_config(&mut config, SourceConfig::Github(demo_github_source()));
     if config.metrics.active_statuses.is_none() {
         // Waiting for a reviewer or for a merge is not work.
         config.metrics.active_statuses = Some(
@@ -408,11 +763,13 @@ fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
             .or_insert(flowlake_core::StatusCategory::InProgress);
     }
     let until = NaiveDate::from_ymd_opt(2026, 12, 31).context("a valid date")?;
+    let what = "github: the recorded organization acme";
+    drop(claim_scratch_store(&config.store.path, Scratch::Demo, what).context("demo")?);
     if !quiet {
-        eprintln!(
+        crate::term::notice(&format!(
             "flowlake demo --source github: a recorded GitHub organization (acme: issues, pull requests, reviews, deployments) replayed offline into {}",
             config.store.path.display()
-        );
+        ));
     }
     let run = RunOptions {
         full_refresh: true,
@@ -422,10 +779,9 @@ fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc()),
     };
-    let reports = sync_all(&config, &[], &run, None, quiet)?;
+    let outcomes = sync_all(&config, &[], &run, None, quiet)?;
+    report_outcomes(&config, outcomes, quiet)?;
     if !quiet {
-        let store = open(&config, OpenMode::ReadOnly)?;
-        render::sync_summary(&reports, &store)?;
         outln!();
     }
     let args = MetricsArgs {
@@ -579,16 +935,19 @@ fn run_bench(
     generator
         .validate()
         .map_err(|m| anyhow::anyhow!("bench: {m}"))?;
-    let tmp = tempfile_dir()?;
-    let path = db
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| tmp.join("bench.duckdb"));
-    for p in [path.clone(), path.with_extension("duckdb.wal")] {
-        if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
-        }
-    }
-    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite)?;
+    // Without --db, a file in a directory of this run's own, removed however the run ends.
+    let tmp = match db {
+        Some(_) => None,
+        None => Some(BenchDir::new()?),
+    };
+    let path = match (db, &tmp) {
+        (Some(db), _) => db.to_path_buf(),
+        (None, Some(dir)) => dir.0.join("bench.duckdb"),
+        (None, None) => bail!("bench: no file to load into"),
+    };
+    let what = format!("{issues} generated issues, rework rate {rework_rate}, {batch} per batch");
+    let mut store = claim_scratch_store(&path, Scratch::Bench, &what)
+        .with_context(|| format!("bench --db {}", path.display()))?;
     store.set_memory_limit(memory_limit)?;
     for setting in duckdb_settings {
         let (name, value) = setting
@@ -610,14 +969,23 @@ fn run_bench(
         &Bar::new(quiet),
     )?;
     drop(store);
-    if db.is_none() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
+    drop(tmp);
     render::bench_report(&report, format)
 }
 
-fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("flowlake-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
+/// The temporary directory of a bench run without `--db`, removed when dropped.
+struct BenchDir(std::path::PathBuf);
+
+impl BenchDir {
+    fn new() -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("flowlake-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for BenchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

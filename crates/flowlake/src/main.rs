@@ -13,6 +13,7 @@ mod cli;
 mod commands;
 mod progress_bar;
 mod render;
+mod term;
 
 use std::process::ExitCode;
 
@@ -36,7 +37,8 @@ fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(term::stderr_colour());
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -45,13 +47,14 @@ fn init_logging(cli: &Cli) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    term::set_json_stderr(cli.log_format == LogFormat::Json);
     init_logging(&cli);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of our output went away (`| head`): what it wanted was printed.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            term::error_line(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }

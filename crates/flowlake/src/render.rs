@@ -19,6 +19,7 @@ fn table(header: &[&str]) -> Table {
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
+    crate::term::fit_table(&mut t);
     t
 }
 

@@ -367,3 +367,348 @@ fn a_state_backend_without_a_url_is_a_config_error() {
     let err = fails(dir.path(), &["sync"], &[("FLOWLAKE_STATE__BACKEND", "s3")]);
     assert!(err.contains("state.url") && err.contains("s3://"), "{err}");
 }
+
+/// A config whose store is `prod.duckdb`, with a small generator source named `prod` and cursors in a
+/// state file, as a production setup would have them.
+const PROD: &str = "[store]\npath = \"prod.duckdb\"\n\n[state]\nbackend = \"file\"\npath = \"state.json\"\n\n\
+[[sources]]\nkind = \"generator\"\nname = \"prod\"\nissues = 300\npage_size = 100\nuntil = \"2026-06-30\"\n";
+
+#[test]
+fn demo_refuses_a_store_that_holds_synced_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flowlake.toml"), PROD).unwrap();
+    // No store yet: the demo creates one of its own, and keeps its cursor out of the configured state file.
+    ok(
+        dir.path(),
+        &["demo", "--issues", "100", "--until", "2026-06-30", "-q"],
+        &[],
+    );
+    assert!(!dir.path().join("state.json").exists());
+    assert_eq!(count(dir.path(), "work_items"), 100);
+    // The configured sources replace the demo's data instead of joining it.
+    let out = common::flowlake(dir.path(), &["sync"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("prod.duckdb held only the synthetic data of `flowlake demo`"),
+        "{stderr}"
+    );
+    assert_eq!(count(dir.path(), "work_items"), 300);
+    assert_eq!(
+        common::scalar(
+            dir.path(),
+            "select count(*) from work_items where source <> 'prod'"
+        ),
+        0
+    );
+    // Now the store holds synced data: the demo leaves it alone and says how to run it elsewhere.
+    let err = fails(
+        dir.path(),
+        &["demo", "--issues", "100", "--until", "2026-06-30"],
+        &[],
+    );
+    assert!(
+        err.contains("prod.duckdb holds synced data: 300 work items")
+            && err.contains("`prod`")
+            && err.contains("FLOWLAKE_STORE__PATH=demo.duckdb flowlake demo"),
+        "{err}"
+    );
+    assert_eq!(count(dir.path(), "work_items"), 300);
+    assert_eq!(
+        common::scalar(
+            dir.path(),
+            "select count(*) from work_items where source <> 'prod'"
+        ),
+        0
+    );
+    // Its own file, as the message says, works.
+    let demo_store = [("FLOWLAKE_STORE__PATH", "demo.duckdb")];
+    ok(
+        dir.path(),
+        &["demo", "--issues", "100", "--until", "2026-06-30", "-q"],
+        &demo_store,
+    );
+    assert_eq!(count(dir.path(), "work_items"), 300);
+}
+
+#[test]
+fn demo_twice_with_different_seeds_replaces_instead_of_accumulating() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        dir.path(),
+        &[
+            "demo",
+            "--issues",
+            "300",
+            "--seed",
+            "1",
+            "--until",
+            "2026-06-30",
+            "-q",
+        ],
+        &[],
+    );
+    assert_eq!(count(dir.path(), "work_items"), 300);
+    ok(
+        dir.path(),
+        &[
+            "demo",
+            "--issues",
+            "200",
+            "--seed",
+            "2",
+            "--until",
+            "2026-05-31",
+            "-q",
+        ],
+        &[],
+    );
+    assert_eq!(count(dir.path(), "work_items"), 200);
+    assert_eq!(count(dir.path(), "raw_records"), 200);
+    // The GitHub demo replaces a generator demo as well.
+    ok(dir.path(), &["demo", "--source", "github", "-q"], &[]);
+    assert_eq!(
+        common::scalar(
+            dir.path(),
+            "select count(*) from work_items where source = 'demo'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn bench_refuses_to_replace_a_store_or_a_text_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fn bench(db: &str) -> [&str; 10] {
+        [
+            "bench",
+            "--db",
+            db,
+            "--issues",
+            "50",
+            "--batch",
+            "50",
+            "--workers",
+            "1",
+            "-q",
+        ]
+    }
+    std::fs::write(dir.path().join("notes.txt"), "not a database\n").unwrap();
+    let err = fails(dir.path(), &bench("notes.txt"), &[]);
+    assert!(
+        err.contains("notes.txt holds something that is not a flowlake store"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "not a database\n"
+    );
+    ok(dir.path(), &["init"], &[]);
+    ok(dir.path(), &["sync"], SMALL);
+    let err = fails(dir.path(), &bench("flowlake.duckdb"), &[]);
+    assert!(
+        err.contains("flowlake.duckdb holds synced data: 300 work items"),
+        "{err}"
+    );
+    assert_eq!(count(dir.path(), "work_items"), 300);
+    // A new file, then the same file again: an earlier bench store is replaced.
+    ok(dir.path(), &bench("b.duckdb"), &[]);
+    ok(dir.path(), &bench("b.duckdb"), &[]);
+    let b = [("FLOWLAKE_STORE__PATH", "b.duckdb")];
+    let n = ok(
+        dir.path(),
+        &["query", "select count(*) as n from work_items", "-f", "csv"],
+        &b,
+    );
+    assert_eq!(n, "n\n50\n");
+}
+
+#[test]
+fn out_of_range_arguments_are_refused_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (
+            &["backfill", "--from", "2026-01-01", "--window", "500000000w"][..],
+            "longest window",
+        ),
+        (&["bench", "--batch", "0"][..], "--batch"),
+        (&["bench", "--workers", "0"][..], "--workers"),
+        (&["bench", "--issues", "0"][..], "--issues"),
+    ] {
+        let err = fails(dir.path(), args, &[]);
+        assert!(
+            err.contains(needle) && err.contains("invalid value") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+    // History laid out over more days than the calendar holds.
+    std::fs::write(
+        dir.path().join("flowlake.toml"),
+        "[[sources]]\nkind = \"generator\"\ndays = 4000000000\n",
+    )
+    .unwrap();
+    let err = fails(dir.path(), &["sync"], &[]);
+    assert!(
+        err.contains("sources[0].days") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn as_of_before_the_data_is_refused_instead_of_loading_zero_lead_times() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"], &[]);
+    let err = fails(
+        dir.path(),
+        &["sync", "--as-of", "2000-01-01T00:00:00Z"],
+        SMALL,
+    );
+    assert!(
+        err.contains("--as-of 2000-01-01T00:00:00Z is before") && err.contains("was created"),
+        "{err}"
+    );
+    assert_eq!(count(dir.path(), "work_items"), 0);
+    assert_eq!(count(dir.path(), "item_metrics"), 0);
+    // An --as-of after the data loads it all.
+    ok(
+        dir.path(),
+        &["sync", "--as-of", "2100-01-01T00:00:00Z"],
+        SMALL,
+    );
+    assert_eq!(count(dir.path(), "work_items"), 300);
+}
+
+#[test]
+fn one_failing_source_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("flowlake.toml"),
+        "[[sources]]\nkind = \"jira\"\nname = \"jira\"\nbase_url = \"http://127.0.0.1:1\"\n\
+         projects = [\"CORE\"]\ntime_zone = \"UTC\"\nmax_attempts = 1\n\n\
+         [[sources]]\nkind = \"generator\"\nname = \"demo\"\nissues = 300\npage_size = 100\n",
+    )
+    .unwrap();
+    let out = common::flowlake(dir.path(), &["sync"], &[("JIRA_API_TOKEN", "t0ken")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("FAILED source `jira`"), "{stdout}");
+    assert!(
+        stderr.contains("1 of 2 sources failed") && stderr.contains("source `jira`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("t0ken"), "{stderr}");
+    assert_eq!(count(dir.path(), "work_items"), 300);
+    // Alone, the failing source fails the run with its own error.
+    let err = fails(
+        dir.path(),
+        &["sync", "--source", "jira"],
+        &[("JIRA_API_TOKEN", "t0ken")],
+    );
+    assert!(err.starts_with("error: source `jira`: "), "{err}");
+}
+
+#[test]
+fn sync_without_a_config_points_to_init_and_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["sync"][..],
+        &["rebuild"],
+        &["backfill", "--from", "2026-01-01"],
+    ] {
+        let err = fails(dir.path(), args, &[]);
+        assert!(
+            err.contains("flowlake.toml: no such file")
+                && err.contains("`flowlake init`")
+                && err.contains("`flowlake demo`"),
+            "{args:?}: {err}"
+        );
+    }
+    ok(
+        dir.path(),
+        &["demo", "--issues", "100", "--until", "2026-06-30", "-q"],
+        &[],
+    );
+    let err = fails(dir.path(), &["sync"], &[]);
+    assert!(err.contains("`flowlake init`"), "{err}");
+}
+
+#[test]
+fn stderr_that_is_not_a_terminal_gets_no_colour_and_json_errors_are_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"], &[]);
+    let out = common::flowlake(dir.path(), &["sync", "-v"], SMALL);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("synced"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a pipe: {stderr:?}"
+    );
+
+    let json_lines = |args: &[&str]| -> Vec<serde_json::Value> {
+        // The demo into a file of its own: the configured store holds synced data.
+        let out = common::flowlake(dir.path(), args, &[("FLOWLAKE_STORE__PATH", "demo.duckdb")]);
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: {l:?}: {e}")))
+            .collect()
+    };
+    let lines = json_lines(&[
+        "--log-format",
+        "json",
+        "demo",
+        "--issues",
+        "50",
+        "--until",
+        "2026-06-30",
+    ]);
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("flowlake demo: 50 synthetic issues"))),
+        "{lines:?}"
+    );
+    let lines = json_lines(&["--log-format", "json", "query", "select nope"]);
+    let last = lines.last().expect("an error line");
+    assert_eq!(last["level"], "ERROR");
+    assert!(
+        last["fields"]["message"].as_str().unwrap().contains("nope"),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_terminal_that_reports_no_size_gets_80_column_tables() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        dir.path(),
+        &["demo", "--issues", "50", "--until", "2026-06-30", "-q"],
+        &[],
+    );
+    // `script` gives the command a pseudo-terminal; with no terminal on its own stdin it never sizes it,
+    // so the command sees 0 rows and 0 columns.
+    let cmd = format!(
+        "{} query \"select 'a fairly long value' as first_column, 'another long value' as second_column\"",
+        env!("CARGO_BIN_EXE_flowlake")
+    );
+    let out = Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("COLUMNS")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("first_column") && text.contains("a fairly long value"),
+        "columns laid out one character wide:\n{text}"
+    );
+}

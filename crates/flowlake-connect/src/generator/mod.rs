@@ -12,7 +12,7 @@ mod simulate;
 pub use normalize::normalize_issue;
 pub use simulate::{simulate_issue, DemoChange, DemoIssue};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use flowlake_core::{ItemHistory, Normalized, RawRecord, StatusCategory};
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +62,9 @@ impl Default for GeneratorConfig {
     }
 }
 
+/// The longest history the generator lays out: 100 years.
+const MAX_DAYS: u32 = 36_525;
+
 impl GeneratorConfig {
     /// Checks the ranges, naming the field at fault.
     pub fn validate(&self) -> Result<(), String> {
@@ -82,6 +85,20 @@ impl GeneratorConfig {
         }
         if self.days == 0 || self.page_size == 0 || self.people_per_project == 0 {
             return Err("days, page_size and people_per_project must be positive".into());
+        }
+        // History is laid out by date arithmetic from `until` back `days`: bounds that keep it inside the
+        // calendar (a year-262143 `until` or a million years of days would overflow it).
+        if !(1970..=9999).contains(&self.until.year()) {
+            return Err(format!(
+                "until: {} is outside the years 1970 to 9999",
+                self.until
+            ));
+        }
+        if self.days > MAX_DAYS {
+            return Err(format!(
+                "days: {} is more than {MAX_DAYS} (100 years)",
+                self.days
+            ));
         }
         Ok(())
     }

@@ -184,6 +184,16 @@ pub struct Backfill {
     pub window_days: u32,
 }
 
+impl Backfill {
+    /// The end of the window starting at `start`: `window_days` later, or `to` when that comes first or
+    /// lies past the calendar's end (any `window_days` is safe: the arithmetic is checked).
+    fn window_end(&self, start: NaiveDate) -> NaiveDate {
+        start
+            .checked_add_days(chrono::Days::new(u64::from(self.window_days.max(1))))
+            .map_or(self.to, |end| end.min(self.to))
+    }
+}
+
 /// GitHub search returns at most this many results per query.
 const SEARCH_CAP: u64 = 1000;
 
@@ -272,7 +282,7 @@ impl GithubSource {
             repo: repos.get(repo_i)?.clone(),
             stream: *streams.get(stream_i)?,
             start: b.from,
-            end: (b.from + Duration::days(b.window_days.max(1) as i64)).min(b.to),
+            end: b.window_end(b.from),
             after: None,
         })
     }
@@ -283,7 +293,7 @@ impl GithubSource {
         if w.end < b.to {
             return Some(Window {
                 start: w.end,
-                end: (w.end + Duration::days(b.window_days.max(1) as i64)).min(b.to),
+                end: b.window_end(w.end),
                 after: None,
                 ..w.clone()
             });
@@ -325,7 +335,7 @@ impl GithubSource {
                 Stream::PullRequests | Stream::Deployments | Stream::Releases => "pr",
             };
             // Search ranges are inclusive days.
-            let last = w.end - Duration::days(1);
+            let last = w.end.pred_opt().unwrap_or(w.start).max(w.start);
             let q = format!(
                 "repo:{} is:{kind} created:{}..{last} sort:created-asc",
                 w.repo, w.start
@@ -616,7 +626,7 @@ impl GithubSource {
     }
 
     fn since(&self, mark: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-        mark.map(|m| m - Duration::minutes(self.config.lookback_minutes as i64))
+        mark.map(|m| crate::minutes_before(m, self.config.lookback_minutes))
             .or(self.config.start)
     }
 
@@ -981,5 +991,29 @@ impl Source for GithubSource {
     /// The statuses the status rules name themselves (labels' statuses are the config's to map).
     fn known_statuses(&self) -> Vec<(String, flowlake_core::StatusCategory)> {
         self.rules.known()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backfill_window_past_the_calendars_end_stops_at_the_range_end() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let b = |window_days| Backfill {
+            from: day(2026, 1, 1),
+            to: day(2026, 3, 1),
+            window_days,
+        };
+        assert_eq!(b(30).window_end(day(2026, 1, 1)), day(2026, 1, 31));
+        assert_eq!(b(30).window_end(day(2026, 2, 15)), day(2026, 3, 1));
+        assert_eq!(b(0).window_end(day(2026, 1, 1)), day(2026, 1, 2));
+        assert_eq!(b(u32::MAX).window_end(day(2026, 1, 1)), day(2026, 3, 1));
+        let to_the_end = Backfill {
+            to: NaiveDate::MAX,
+            ..b(u32::MAX)
+        };
+        assert_eq!(to_the_end.window_end(NaiveDate::MAX), NaiveDate::MAX);
     }
 }

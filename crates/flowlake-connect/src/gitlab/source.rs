@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use flowlake_core::{Normalized, RawRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -264,7 +264,7 @@ impl GitlabSource {
             url.push_str("&pagination=keyset");
         }
         if let Some(m) = mark {
-            let since = m - Duration::minutes(self.config.lookback_minutes as i64);
+            let since = crate::minutes_before(m, self.config.lookback_minutes);
             url.push_str(&format!(
                 "&updated_after={}",
                 encode(&since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use flowlake_core::{Normalized, RawRecord, StatusCategory};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -178,7 +178,7 @@ impl JiraSource {
         let since = self
             .cursor
             .updated
-            .map(|u| u - Duration::minutes(self.config.lookback_minutes as i64));
+            .map(|u| crate::minutes_before(u, self.config.lookback_minutes));
         Ok(match since {
             None => format!("{filter} ORDER BY updated ASC, key ASC"),
             Some(t) => {

@@ -96,15 +96,13 @@ pub fn parse_range(s: &str) -> Option<i64> {
     let s = s.trim();
     let (n, unit) = s.split_at(s.len().checked_sub(1)?);
     let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
-    Some(
-        n * match unit {
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 604_800,
-            _ => return None,
-        },
-    )
+    n.checked_mul(match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return None,
+    })
 }
 
 impl YandexTrackerConfig {
@@ -204,6 +202,8 @@ mod tests {
             (parse_range("2h"), parse_range("7d"), parse_range("x")),
             (Some(7200), Some(604_800), None)
         );
+        // Too long to count in seconds: refused, not overflowed.
+        assert_eq!(parse_range("9223372036854775807w"), None);
         let both = YandexTrackerConfig {
             cloud_org_id: Some("b1g".into()),
             ..c

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use flowlake_core::{Normalized, Person, RawRecord, StatusCategory};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -99,13 +99,13 @@ impl YandexTrackerSource {
     /// The search body of this run.
     fn search_body(&self) -> String {
         let since = match self.cursor.updated {
-            Some(u) => Some(u - Duration::minutes(self.config.lookback_minutes as i64)),
+            Some(u) => Some(crate::minutes_before(u, self.config.lookback_minutes)),
             None => self
                 .config
                 .initial_range
                 .as_deref()
                 .and_then(parse_range)
-                .map(|s| Utc::now() - Duration::seconds(s)),
+                .map(|s| crate::seconds_before(Utc::now(), s.unsigned_abs())),
         };
         let mut parts: Vec<String> = self.config.filter().into_iter().collect();
         if let Some(t) = since {
