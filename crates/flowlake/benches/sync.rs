@@ -1,11 +1,12 @@
 //! Sync benchmark against a fake API on loopback (not a test: it only reports).
 //!
 //! `cargo bench -p flowlake --bench sync -- [--source github|jira|tracker] [--issues N]
-//! [--pull-requests N] [--events N] [--repos N] [--latency-ms N]`. Defaults: GitHub — 10,000 issues and 5,000
+//! [--pull-requests N] [--events N] [--repos N] [--latency-ms N] [--serve FILE]`. Defaults: GitHub — 10,000 issues and 5,000
 //! pull requests over 10 repositories, about 20 timeline events each; Jira and Yandex Tracker — 20,000 issues
 //! with about 20 changelog entries each; 20 ms added to every response. Runs the release `flowlake` binary
 //! twice — a full sync, then a sync with nothing changed — and prints requests (counted by the fake),
-//! requests per item, wall time and the binary's peak RSS for each.
+//! requests per item, wall time and the binary's peak RSS for each. `--serve FILE` instead writes the config
+//! block into FILE and keeps the fake up, for runs by hand (`/usr/bin/time -v flowlake -c FILE sync`).
 
 use std::path::Path;
 use std::process::Command;
@@ -164,6 +165,14 @@ fn main() {
     eprintln!("{} ms added to every response", latency.as_millis());
     let dir = tempfile::tempdir().expect("a scratch directory");
     std::fs::write(dir.path().join("flowlake.toml"), &target.config).expect("writing the config");
+    if let Some(out) = arg_text("--serve") {
+        // Keep the fake up for runs by hand: its config block goes to the given file.
+        std::fs::write(&out, &target.config).expect("writing the config");
+        eprintln!("serving; config in {out}");
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
 
     println!("| run | requests | of which 304 | requests per item | wall time | peak RSS |");
     println!("|---|---:|---:|---:|---:|---:|");
