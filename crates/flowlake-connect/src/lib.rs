@@ -71,6 +71,10 @@ pub enum SourceError {
     /// A request failed after its retries and waits.
     #[error(transparent)]
     Http(#[from] http::HttpError),
+    /// A pager whose server does not advance (a cursor that repeats, a page with nothing new): stopped
+    /// rather than asking for the same page forever.
+    #[error(transparent)]
+    Paging(#[from] http::StuckPaging),
     /// The API answered, but not with the data asked for (GraphQL errors, a missing repository).
     #[error("{0}")]
     Api(String),

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use client::{BlockingClient, HttpClient};
 pub use flowlake_core::redact_url;
-pub use pagination::{next_link, Pagination};
+pub use pagination::{item_key, next_link, PageGuard, Pagination, Stuck, StuckPaging};
 pub use rate_limit::{classify, Verdict};
 pub use record::{Exchange, Recorder, Replay};
 
