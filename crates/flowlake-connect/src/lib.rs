@@ -90,30 +90,84 @@ impl SourceError {
     }
 }
 
-/// The client of an API source named `name`, once its config is `valid`, and why its token could not be
-/// read, if so. A bad config fails here, naming the key (`jira.page_size: …`); an unreadable token fails only
-/// the first request (see [`token_ready`]), since rebuilds and replays need none.
+/// What an API source does without a token.
+pub(crate) enum Without {
+    /// It reads what the API shows anonymously (public projects), after a warning saying so.
+    Anonymous(String),
+    /// It cannot work: the message says why (`GitHub's GraphQL API answers only authenticated requests`).
+    Fails(String),
+}
+
+/// The client of an API source named `name`, once its config is `valid`, and why it cannot send its first
+/// request, if so: a token that could not be read, or none where the API needs one (`without`; the variable
+/// `token_env` named). A bad config fails here, naming the key (`jira.page_size: …`); a token problem fails
+/// only the first request (see [`token_ready`]), before anything is sent, since rebuilds and replays need no
+/// token.
 pub(crate) fn api_client<T>(
     name: &str,
     valid: Result<(), String>,
     token: Result<Option<T>, String>,
+    token_env: &str,
+    without: Without,
     http: impl FnOnce(Option<T>) -> HttpConfig,
     observer: std::sync::Arc<dyn HttpObserver>,
-) -> Result<(BlockingClient, Option<String>), SourceError> {
+) -> Result<(BlockingClient, TokenCheck), SourceError> {
     valid.map_err(|m| SourceError::Config(format!("{name}.{m}")))?;
-    let (token, token_error) = match token {
-        Ok(t) => (t, None),
-        Err(m) => (None, Some(format!("{name}.{m}"))),
+    let (token, unreadable, missing) = match token {
+        Ok(Some(t)) => (Some(t), None, false),
+        Ok(None) => (None, None, true),
+        Err(m) => (None, Some(format!("{name}.{m}")), false),
     };
-    Ok((BlockingClient::new(http(token), observer)?, token_error))
+    let config = http(token);
+    let replay = matches!(
+        config.tape,
+        http::Tape::Replay(_) | http::Tape::ReplayLines(_)
+    );
+    let mut check = TokenCheck::default();
+    match (unreadable, missing, without) {
+        // A replay sends nothing, so needs no token.
+        _ if replay => {}
+        (Some(e), _, _) => check.error = Some(e),
+        (None, true, Without::Fails(why)) => {
+            check.error = Some(format!(
+                "{name}.token_env: the environment variable {token_env} is not set (or is empty) and no \
+                 token_file is configured: {why}"
+            ))
+        }
+        (None, true, Without::Anonymous(what)) => {
+            check.warning = Some(format!(
+                "{name}.token_env: {token_env} is not set and no token_file is configured: {what}"
+            ))
+        }
+        (None, false, _) => {}
+    }
+    Ok((BlockingClient::new(config, observer)?, check))
 }
 
-/// Fails with the token error [`api_client`] kept, if any.
-pub(crate) fn token_ready(token_error: &Option<String>) -> Result<(), SourceError> {
-    match token_error {
-        Some(e) => Err(SourceError::Config(e.clone())),
-        None => Ok(()),
+/// What an API source's first request must know about its token: why it cannot be sent, or what to warn
+/// about once.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCheck {
+    error: Option<String>,
+    warning: Option<String>,
+    warned: std::sync::atomic::AtomicBool,
+}
+
+/// Fails with the token error [`api_client`] found, if any, before any request is sent; warns (once) of a
+/// missing token the source can do without.
+pub(crate) fn token_ready(check: &TokenCheck) -> Result<(), SourceError> {
+    if let Some(e) = &check.error {
+        return Err(SourceError::Config(e.clone()));
     }
+    if let Some(w) = &check.warning {
+        if !check
+            .warned
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!("{w}");
+        }
+    }
+    Ok(())
 }
 
 /// One page of records and the cursor to resume after it.

@@ -183,10 +183,8 @@ pub struct GithubSource {
     client: BlockingClient,
     graphql_url: String,
     run: Option<Run>,
-    /// Why the token could not be read, reported when the first request is due.
-    token_error: Option<String>,
-    /// Whether exchanges are replayed (no token needed).
-    replay: bool,
+    /// Why the first request cannot be sent (no token, an unreadable token file), reported when it is due.
+    token_error: crate::TokenCheck,
     /// A history backfill instead of an incremental sync, with its state key's stream and progress.
     backfill: Option<(Backfill, String, Option<Window>)>,
 }
@@ -234,11 +232,15 @@ impl GithubSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        let replay = matches!(tape, Tape::Replay(_) | Tape::ReplayLines(_));
         let (client, token_error) = crate::api_client(
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            crate::Without::Fails(
+                "GitHub's GraphQL API answers only authenticated requests; set it to a token with read access"
+                    .into(),
+            ),
             |token| config.http(token, tape),
             observer,
         )?;
@@ -249,7 +251,6 @@ impl GithubSource {
             client,
             run: None,
             token_error,
-            replay,
             backfill: None,
         })
     }
@@ -531,13 +532,6 @@ impl GithubSource {
 
     fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
         crate::token_ready(&self.token_error)?;
-        if !self.replay && self.config.token().ok().flatten().is_none() {
-            tracing::warn!(
-                source = %self.config.name,
-                "no GitHub token (set {} or token_file): public data only, 60 requests an hour",
-                self.config.token_env
-            );
-        }
         let mut cursor: Cursor = match saved {
             None => Cursor::default(),
             Some(s) => {

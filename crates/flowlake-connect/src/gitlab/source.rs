@@ -139,7 +139,7 @@ pub struct GitlabSource {
     config: GitlabConfig,
     rules: StatusRules,
     client: BlockingClient,
-    token_error: Option<String>,
+    token_error: crate::TokenCheck,
     run: Option<Run>,
 }
 
@@ -163,6 +163,8 @@ impl GitlabSource {
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            crate::Without::Anonymous("only public projects can be read".into()),
             |token| config.http(token, tape),
             observer,
         )?;

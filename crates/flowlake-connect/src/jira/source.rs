@@ -56,7 +56,7 @@ pub struct JiraSource {
     config: JiraConfig,
     flavor: Flavor,
     client: BlockingClient,
-    token_error: Option<String>,
+    token_error: crate::TokenCheck,
     paging: Paging,
     cursor: Cursor,
     /// JQL of this run (fixed at its start).
@@ -121,10 +121,22 @@ impl JiraSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
+        // Basic auth needs the token; without an e-mail the token is a bearer one, and an instance may
+        // show some projects to anonymous users.
+        let without = if config.email.is_some() {
+            crate::Without::Fails("basic auth with `email` needs the account's API token".into())
+        } else {
+            crate::Without::Anonymous(
+                "requests go without credentials, so only what the instance shows anonymous users is read"
+                    .into(),
+            )
+        };
         let (client, token_error) = crate::api_client(
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            without,
             |token| config.http(token, tape),
             observer,
         )?;

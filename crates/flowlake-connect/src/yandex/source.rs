@@ -54,7 +54,7 @@ enum Paging {
 pub struct YandexTrackerSource {
     config: YandexTrackerConfig,
     client: BlockingClient,
-    token_error: Option<String>,
+    token_error: crate::TokenCheck,
     paging: Paging,
     cursor: Cursor,
     body: String,
@@ -85,6 +85,10 @@ impl YandexTrackerSource {
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            crate::Without::Fails(
+                "Yandex Tracker answers only authenticated requests (an OAuth or IAM token)".into(),
+            ),
             |token| config.http(token, tape),
             observer,
         )?;
