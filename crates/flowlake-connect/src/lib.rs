@@ -50,6 +50,23 @@ pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String>
     }
 }
 
+/// Checks an API source's `base_url` (or another endpoint key, `key`): an http(s) URL with no query string or
+/// fragment, since the API paths are appended to it (`https://x/jira?foo=1` would become
+/// `https://x/jira?foo=1/rest/api/2/search`). The message names the key.
+pub fn check_base_url(key: &str, url: &str) -> Result<(), String> {
+    let shown = http::redact_url(url);
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(format!("{key}: `{shown}` is not an http(s) URL"));
+    }
+    if url.contains(['?', '#']) {
+        return Err(format!(
+            "{key}: `{shown}` has a query string or fragment; give the address only (with a context path if \
+             any, e.g. `https://jira.example.com/jira`): flowlake appends the API paths to it"
+        ));
+    }
+    Ok(())
+}
+
 /// What a source failed at, with the record or request it was handling.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

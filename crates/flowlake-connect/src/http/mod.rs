@@ -220,7 +220,10 @@ pub enum HttpError {
         message: String,
     },
     /// Every attempt failed with a transient error.
-    #[error("{url}: gave up after {attempts} attempts: {last}")]
+    #[error(
+        "{url}: gave up after {attempts} {}: {last}",
+        if *attempts == 1 { "attempt" } else { "attempts" }
+    )]
     Exhausted {
         /// URL without secrets.
         url: String,
