@@ -1,5 +1,5 @@
 //! What the fake servers (feature `fakes`) share: a loopback server on a runtime of its own, and faults
-//! keyed by operation and request number.
+//! keyed by operation and request number — one-off (a 502, a cut body) or sticky (a pager stuck from then on).
 
 use std::collections::BTreeMap;
 
@@ -26,23 +26,44 @@ pub fn serve<H: Respond + 'static>(
 }
 
 /// A fault served instead of the normal answer to the `nth` (0-based) request of operation `op`: a status
-/// (429 carries `Retry-After: 1`), or 0 for the normal body cut in half.
+/// (429 carries `Retry-After: 1`), 0 for the normal body cut in half, or [`STUCK_PAGES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusFault {
     /// Operation, as the fake names it.
     pub op: String,
     /// Which of its requests.
     pub nth: usize,
-    /// Status, or 0.
+    /// Status, 0, or [`STUCK_PAGES`].
     pub status: u16,
 }
 
+/// [`StatusFault::status`] of a pager that stops advancing: from the `nth` request of the operation on, every
+/// answer says another page follows but points back to a page already served (each fake says how: the same
+/// `Link: rel="next"`, the same token or scroll id, an offset or page number ignored). Sticky: it stays for
+/// every later request of the operation, as a broken server would, so a client that does not notice loops.
+pub const STUCK_PAGES: u16 = 1;
+
+impl StatusFault {
+    /// A pager of `op` stuck from its `nth` request on (see [`STUCK_PAGES`]).
+    pub fn stuck(op: &str, nth: usize) -> Self {
+        Self {
+            op: op.into(),
+            nth,
+            status: STUCK_PAGES,
+        }
+    }
+}
+
 /// A fault that names the operation and the request number it replaces.
-pub trait KeyedFault {
+pub trait KeyedFault: Clone {
     /// Operation, as the fake names it.
     fn op(&self) -> &str;
     /// Which of its requests (0-based).
     fn nth(&self) -> usize;
+    /// Whether it replaces every request of the operation from the `nth` on, not only the `nth`.
+    fn sticky(&self) -> bool {
+        false
+    }
 }
 
 impl KeyedFault for StatusFault {
@@ -51,6 +72,9 @@ impl KeyedFault for StatusFault {
     }
     fn nth(&self) -> usize {
         self.nth
+    }
+    fn sticky(&self) -> bool {
+        self.status == STUCK_PAGES
     }
 }
 
@@ -79,7 +103,8 @@ impl<F: KeyedFault> Ledger<F> {
         self.faults.push(fault);
     }
 
-    /// Counts a request of `op` and takes the fault waiting for it, if any.
+    /// Counts a request of `op` and takes the fault waiting for it, if any (a sticky fault stays for the
+    /// requests after it).
     pub fn take(&mut self, op: &str) -> Option<F> {
         let n = self.served.entry(op.to_string()).or_insert(0);
         let nth = *n;
@@ -87,7 +112,10 @@ impl<F: KeyedFault> Ledger<F> {
         let i = self
             .faults
             .iter()
-            .position(|f| f.op() == op && f.nth() == nth)?;
+            .position(|f| f.op() == op && (f.nth() == nth || (f.sticky() && f.nth() <= nth)))?;
+        if self.faults[i].sticky() {
+            return Some(self.faults[i].clone());
+        }
         Some(self.faults.remove(i))
     }
 

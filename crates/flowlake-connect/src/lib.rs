@@ -73,6 +73,23 @@ pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String>
     }
 }
 
+/// Checks an API source's `base_url` (or another endpoint key, `key`): an http(s) URL with no query string or
+/// fragment, since the API paths are appended to it (`https://x/jira?foo=1` would become
+/// `https://x/jira?foo=1/rest/api/2/search`). The message names the key.
+pub fn check_base_url(key: &str, url: &str) -> Result<(), String> {
+    let shown = http::redact_url(url);
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(format!("{key}: `{shown}` is not an http(s) URL"));
+    }
+    if url.contains(['?', '#']) {
+        return Err(format!(
+            "{key}: `{shown}` has a query string or fragment; give the address only (with a context path if \
+             any, e.g. `https://jira.example.com/jira`): flowlake appends the API paths to it"
+        ));
+    }
+    Ok(())
+}
+
 /// What a source failed at, with the record or request it was handling.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -94,6 +111,10 @@ pub enum SourceError {
     /// A request failed after its retries and waits.
     #[error(transparent)]
     Http(#[from] http::HttpError),
+    /// A pager whose server does not advance (a cursor that repeats, a page with nothing new): stopped
+    /// rather than asking for the same page forever.
+    #[error(transparent)]
+    Paging(#[from] http::StuckPaging),
     /// The API answered, but not with the data asked for (GraphQL errors, a missing repository).
     #[error("{0}")]
     Api(String),
@@ -109,30 +130,84 @@ impl SourceError {
     }
 }
 
-/// The client of an API source named `name`, once its config is `valid`, and why its token could not be
-/// read, if so. A bad config fails here, naming the key (`jira.page_size: …`); an unreadable token fails only
-/// the first request (see [`token_ready`]), since rebuilds and replays need none.
+/// What an API source does without a token.
+pub(crate) enum Without {
+    /// It reads what the API shows anonymously (public projects), after a warning saying so.
+    Anonymous(String),
+    /// It cannot work: the message says why (`GitHub's GraphQL API answers only authenticated requests`).
+    Fails(String),
+}
+
+/// The client of an API source named `name`, once its config is `valid`, and why it cannot send its first
+/// request, if so: a token that could not be read, or none where the API needs one (`without`; the variable
+/// `token_env` named). A bad config fails here, naming the key (`jira.page_size: …`); a token problem fails
+/// only the first request (see [`token_ready`]), before anything is sent, since rebuilds and replays need no
+/// token.
 pub(crate) fn api_client<T>(
     name: &str,
     valid: Result<(), String>,
     token: Result<Option<T>, String>,
+    token_env: &str,
+    without: Without,
     http: impl FnOnce(Option<T>) -> HttpConfig,
     observer: std::sync::Arc<dyn HttpObserver>,
-) -> Result<(BlockingClient, Option<String>), SourceError> {
+) -> Result<(BlockingClient, TokenCheck), SourceError> {
     valid.map_err(|m| SourceError::Config(format!("{name}.{m}")))?;
-    let (token, token_error) = match token {
-        Ok(t) => (t, None),
-        Err(m) => (None, Some(format!("{name}.{m}"))),
+    let (token, unreadable, missing) = match token {
+        Ok(Some(t)) => (Some(t), None, false),
+        Ok(None) => (None, None, true),
+        Err(m) => (None, Some(format!("{name}.{m}")), false),
     };
-    Ok((BlockingClient::new(http(token), observer)?, token_error))
+    let config = http(token);
+    let replay = matches!(
+        config.tape,
+        http::Tape::Replay(_) | http::Tape::ReplayLines(_)
+    );
+    let mut check = TokenCheck::default();
+    match (unreadable, missing, without) {
+        // A replay sends nothing, so needs no token.
+        _ if replay => {}
+        (Some(e), _, _) => check.error = Some(e),
+        (None, true, Without::Fails(why)) => {
+            check.error = Some(format!(
+                "{name}.token_env: the environment variable {token_env} is not set (or is empty) and no \
+                 token_file is configured: {why}"
+            ))
+        }
+        (None, true, Without::Anonymous(what)) => {
+            check.warning = Some(format!(
+                "{name}.token_env: {token_env} is not set and no token_file is configured: {what}"
+            ))
+        }
+        (None, false, _) => {}
+    }
+    Ok((BlockingClient::new(config, observer)?, check))
 }
 
-/// Fails with the token error [`api_client`] kept, if any.
-pub(crate) fn token_ready(token_error: &Option<String>) -> Result<(), SourceError> {
-    match token_error {
-        Some(e) => Err(SourceError::Config(e.clone())),
-        None => Ok(()),
+/// What an API source's first request must know about its token: why it cannot be sent, or what to warn
+/// about once.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCheck {
+    error: Option<String>,
+    warning: Option<String>,
+    warned: std::sync::atomic::AtomicBool,
+}
+
+/// Fails with the token error [`api_client`] found, if any, before any request is sent; warns (once) of a
+/// missing token the source can do without.
+pub(crate) fn token_ready(check: &TokenCheck) -> Result<(), SourceError> {
+    if let Some(e) = &check.error {
+        return Err(SourceError::Config(e.clone()));
     }
+    if let Some(w) = &check.warning {
+        if !check
+            .warned
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!("{w}");
+        }
+    }
+    Ok(())
 }
 
 /// One page of records and the cursor to resume after it.

@@ -492,3 +492,31 @@ fn a_link_header_sent_twice_keeps_its_next_link() {
         "{link}"
     );
 }
+
+#[test]
+fn a_refused_connection_says_so_and_one_attempt_is_singular() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = BlockingClient::new(
+        HttpConfig {
+            max_attempts: 1,
+            ..config(&format!("http://127.0.0.1:{port}"))
+        },
+        Arc::new(Waits::default()),
+    )
+    .unwrap();
+    let err = c
+        .send(Request::get("x", "/issues"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("gave up after 1 attempt: "), "{err}");
+    assert!(
+        err.to_lowercase().contains("connection refused") && err.contains("could not connect"),
+        "the cause, not only `error sending request`: {err}"
+    );
+    assert!(!err.contains("ghp_t0ken"), "{err}");
+}

@@ -2,7 +2,13 @@
 //!
 //! Precedence: built-in defaults < the file < `FLOWLAKE_…` environment variables (`__` separates nesting
 //! levels, a number indexes a list: `FLOWLAKE_STORE__PATH`, `FLOWLAKE_SOURCES__0__ISSUES`). Unknown keys are
-//! errors, and every error names the file and line, or the variable, at fault.
+//! errors, and every error names the file, the line and column of the value (or key) at fault and its key path
+//! (`flowlake.toml:28:13: calendar.time_zone: …`), or the variable.
+//!
+//! Two things would lose those positions, and are read here so they do not: `[[sources]]` blocks are picked by
+//! their `kind` before their keys are read (serde's tagged enums buffer the block, and the error could only
+//! point at its header), and a calendar's values are checked one by one (a calendar is validated as a whole,
+//! which would point at its table).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,10 +19,12 @@ use flowlake_connect::gitlab::GitlabConfig;
 use flowlake_connect::jira::JiraConfig;
 use flowlake_connect::yandex::YandexTrackerConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
+use flowlake_core::CalendarSpec;
 use flowlake_core::{BusinessCalendar, StandardType, StatusCategory, StatusMap};
 use flowlake_store::{
     JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StoreError,
 };
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::compute::{FlowSettings, ProjectSettings, TrackerExporterSettings};
@@ -71,12 +79,14 @@ pub struct Config {
     /// Where sync cursors are kept.
     pub state: StateConfig,
     /// Working hours for business-time metrics.
+    #[serde(deserialize_with = "calendar")]
     pub calendar: BusinessCalendar,
     /// Status and type mappings for flow metrics.
     pub metrics: MetricsConfig,
     /// tracker-exporter compatible per-status rows.
     pub tracker_exporter: TrackerExporterConfig,
     /// The systems to extract from.
+    #[serde(deserialize_with = "sources")]
     pub sources: Vec<SourceConfig>,
 }
 
@@ -260,6 +270,7 @@ pub struct TrackerExporterConfig {
     /// Snake-cased statuses that count as closed. Default closed, rejected, resolved, cancelled, released.
     pub closed_statuses: Vec<String>,
     /// Its working hours. Default Monday–Friday 09:00–22:00 UTC with Russian holidays, as tracker-exporter.
+    #[serde(deserialize_with = "calendar")]
     pub calendar: BusinessCalendar,
 }
 
@@ -373,28 +384,50 @@ impl Config {
     /// Parses `text` (the contents of `path`) and applies `env` overrides (`(name, value)` pairs; only those
     /// starting with `FLOWLAKE_` and containing `__` are used).
     pub fn parse(path: &Path, text: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| invalid(path, text, &e))?;
+        // Syntax first: a file that is not TOML has no keys to name.
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| invalid(path, text, &e))?;
+        let config: Config = with_source_kinds(&table, || toml::from_str(text))
+            .map_err(|e| invalid(path, text, &e))?;
         let overrides: Vec<&(String, String)> = env
             .iter()
             .filter(|(k, _)| k.starts_with("FLOWLAKE_") && k.contains("__"))
             .collect();
-        let config = if overrides.is_empty() {
-            config
-        } else {
-            let mut table: toml::Table =
-                toml::from_str(text).map_err(|e| invalid(path, text, &e))?;
-            for (k, v) in &overrides {
-                apply_override(&mut table, k, v)?;
-            }
-            let names: Vec<&str> = overrides.iter().map(|(k, _)| k.as_str()).collect();
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Env {
+        if overrides.is_empty() {
+            config.validate().map_err(|m| semantic(path, text, m))?;
+            return Ok(config);
+        }
+        for (k, v) in &overrides {
+            apply_override(&mut table, k, v)?;
+        }
+        let names: Vec<&str> = overrides.iter().map(|(k, _)| k.as_str()).collect();
+        let config: Config =
+            with_source_kinds(&table, || toml::Value::Table(table.clone()).try_into()).map_err(
+                |e: toml::de::Error| ConfigError::Env {
                     variable: names.join(", "),
                     message: e.message().to_string(),
-                })?
-        };
-        config.validate(path)?;
+                },
+            )?;
+        config.validate().map_err(|message| {
+            // A value a variable set has no position in the file: name the variable instead.
+            let key = message.split(": ").next().unwrap_or_default();
+            let var = format!(
+                "FLOWLAKE_{}",
+                key.replace('[', "__")
+                    .replace(']', "")
+                    .replace('.', "__")
+                    .to_uppercase()
+            );
+            match names
+                .iter()
+                .find(|n| n.starts_with(&var) || var.starts_with(**n))
+            {
+                Some(n) => ConfigError::Env {
+                    variable: n.to_string(),
+                    message,
+                },
+                None => semantic(path, text, message),
+            }
+        })?;
         Ok(config)
     }
 
@@ -414,12 +447,9 @@ impl Config {
         Self::parse(path, &text, &env)
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let semantic = |message: String| ConfigError::Semantic {
-            path: path.to_path_buf(),
-            message,
-        };
-        self.state.validate().map_err(semantic)?;
+    /// Checks values that parse but do not fit; the message starts with the key path at fault.
+    fn validate(&self) -> Result<(), String> {
+        self.state.validate()?;
         if let Some(limit) = &self.store.memory_limit {
             // Checked here, before any command creates a store file with it.
             flowlake_store::duckdb_store::check_memory_limit(limit).map_err(|e| {
@@ -427,65 +457,214 @@ impl Config {
                     StoreError::Sql { message, .. } => message,
                     other => other.to_string(),
                 };
-                semantic(format!("store.memory_limit: `{limit}`: {why}"))
+                format!("store.memory_limit: `{limit}`: {why}")
             })?;
         }
         let mut names = std::collections::HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             if s.name().is_empty() || s.name().contains([':', '/', ' ']) {
-                return Err(semantic(format!(
+                return Err(format!(
                     "sources[{i}].name: `{}` must be non-empty, without `:`, `/` or spaces",
                     s.name()
-                )));
+                ));
             }
             if !names.insert(s.name()) {
-                return Err(semantic(format!(
+                return Err(format!(
                     "sources[{i}].name: `{}` is used by two sources",
                     s.name()
-                )));
+                ));
             }
             match s {
-                SourceConfig::Generator(g) => g
-                    .validate()
-                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
-                SourceConfig::Github(g) => g
-                    .validate()
-                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
-                SourceConfig::Jira(j) => j
-                    .validate()
-                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
-                SourceConfig::YandexTracker(y) => y
-                    .validate()
-                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
-                SourceConfig::Gitlab(g) => g
-                    .validate()
-                    .map_err(|m| semantic(format!("sources[{i}].{m}")))?,
+                SourceConfig::Generator(g) => g.validate(),
+                SourceConfig::Github(g) => g.validate(),
+                SourceConfig::Jira(j) => j.validate(),
+                SourceConfig::YandexTracker(y) => y.validate(),
+                SourceConfig::Gitlab(g) => g.validate(),
             }
+            .map_err(|m| format!("sources[{i}].{m}"))?;
         }
         Ok(())
     }
 }
 
-fn invalid(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
-    let (line, column) = match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            (line, column)
-        }
-        None => (1, 1),
+/// A key or value of the file, with where it is written.
+struct Entry {
+    /// Key path, as messages write it: `calendar.time_zone`, `sources[0].until`, `metrics.status_categories."In
+    /// Progress"`.
+    path: String,
+    /// Byte range of its key, when it has one.
+    key: Option<std::ops::Range<usize>>,
+    /// Byte range of its value (a table's: its header).
+    value: Option<std::ops::Range<usize>>,
+    /// Whether the value is a scalar (a string, number, date or boolean), short enough to quote.
+    scalar: bool,
+}
+
+/// Every key and value of `text` with its position; empty when `text` is not TOML.
+fn entries(text: &str) -> Vec<Entry> {
+    let mut out = Vec::new();
+    if let Ok(doc) = toml_edit::ImDocument::parse(text) {
+        walk_table(doc.as_table(), "", &mut out);
+    }
+    out
+}
+
+fn key_path(prefix: &str, key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let key = if bare {
+        key.to_string()
+    } else {
+        format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
     };
-    let key = e
-        .span()
-        .and_then(|s| text.get(s.clone()))
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() < 80);
-    let message = match key {
-        Some(k) if !e.message().contains(k.trim_matches('"')) => {
-            format!("{} (at `{k}`)", e.message().trim_end())
+    if prefix.is_empty() {
+        key
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+fn walk_table(t: &toml_edit::Table, prefix: &str, out: &mut Vec<Entry>) {
+    for (k, item) in t.iter() {
+        let key = t.key(k).and_then(toml_edit::Key::span);
+        walk_item(item, key_path(prefix, k), key, out);
+    }
+}
+
+fn walk_item(
+    item: &toml_edit::Item,
+    path: String,
+    key: Option<std::ops::Range<usize>>,
+    out: &mut Vec<Entry>,
+) {
+    match item {
+        toml_edit::Item::None => {}
+        toml_edit::Item::Value(v) => walk_value(v, path, key, out),
+        toml_edit::Item::Table(t) => {
+            out.push(Entry {
+                path: path.clone(),
+                key,
+                value: t.span(),
+                scalar: false,
+            });
+            walk_table(t, &path, out);
         }
-        _ => e.message().trim_end().to_string(),
+        toml_edit::Item::ArrayOfTables(a) => {
+            out.push(Entry {
+                path: path.clone(),
+                key,
+                value: a.span(),
+                scalar: false,
+            });
+            for (i, t) in a.iter().enumerate() {
+                let at = format!("{path}[{i}]");
+                out.push(Entry {
+                    path: at.clone(),
+                    key: None,
+                    value: t.span(),
+                    scalar: false,
+                });
+                walk_table(t, &at, out);
+            }
+        }
+    }
+}
+
+fn walk_value(
+    v: &toml_edit::Value,
+    path: String,
+    key: Option<std::ops::Range<usize>>,
+    out: &mut Vec<Entry>,
+) {
+    let scalar = !matches!(
+        v,
+        toml_edit::Value::Array(_) | toml_edit::Value::InlineTable(_)
+    );
+    out.push(Entry {
+        path: path.clone(),
+        key,
+        value: v.span(),
+        scalar,
+    });
+    match v {
+        toml_edit::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                walk_value(x, format!("{path}[{i}]"), None, out);
+            }
+        }
+        toml_edit::Value::InlineTable(t) => {
+            for (k, x) in t.iter() {
+                let key = t.key(k).and_then(toml_edit::Key::span);
+                walk_value(x, key_path(&path, k), key, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The error of a file toml could not read, at the value (or key) it points at, with that key's path. The
+/// value is quoted when the message does not, and only a scalar: never a whole table.
+fn invalid(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let message = e.message().trim_end().to_string();
+    let Some(span) = e.span() else {
+        return ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message,
+        };
+    };
+    let (line, column) = line_column(text, span.start);
+    let inside = |r: &Option<std::ops::Range<usize>>| {
+        r.as_ref()
+            .is_some_and(|r| r.start <= span.start && span.start < r.end.max(r.start + 1))
+    };
+    // The innermost key or value the error starts in (of equal ones, the deepest: entries follow their parent).
+    let all = entries(text);
+    let found = all
+        .iter()
+        .rev()
+        .filter_map(|e| {
+            let width = |r: &Option<std::ops::Range<usize>>| r.as_ref().map_or(0, |r| r.len());
+            if inside(&e.value) {
+                Some((width(&e.value), e, true))
+            } else if inside(&e.key) {
+                Some((width(&e.key), e, false))
+            } else {
+                None
+            }
+        })
+        .min_by_key(|(width, _, _)| *width);
+    let message = match found {
+        None => message,
+        Some((_, entry, at_value)) => {
+            let value = entry
+                .value
+                .as_ref()
+                .and_then(|r| text.get(r.clone()))
+                .map(str::trim)
+                .filter(|v| at_value && entry.scalar && v.chars().count() <= 60);
+            match value {
+                Some(v) if !message.contains(v.trim_matches(['"', '\''])) => {
+                    format!("{}: {message} (found {v})", entry.path)
+                }
+                _ => format!("{}: {message}", entry.path),
+            }
+        }
     };
     ConfigError::Invalid {
         path: path.to_path_buf(),
@@ -493,6 +672,293 @@ fn invalid(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
         column,
         message,
     }
+}
+
+/// A value that parsed but does not fit (`message` starts with its key path, `sources[0].base_url: …`), at
+/// the value's position; a key the file does not write (a default) is pointed at through the nearest table
+/// that is written.
+fn semantic(path: &Path, text: &str, message: String) -> ConfigError {
+    let key = message.split(": ").next().unwrap_or_default();
+    let all = entries(text);
+    let mut probe = key;
+    let found = loop {
+        if let Some(e) = all.iter().find(|e| e.path == probe) {
+            break e.value.as_ref().or(e.key.as_ref());
+        }
+        match probe.rfind(['.', '[']) {
+            Some(i) => probe = &probe[..i],
+            None => break None,
+        }
+    };
+    match found {
+        Some(r) => {
+            let (line, column) = line_column(text, r.start);
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        }
+        None => ConfigError::Semantic {
+            path: path.to_path_buf(),
+            message,
+        },
+    }
+}
+
+thread_local! {
+    /// The `kind` of each `[[sources]]` block of the document being read, so each block is read straight
+    /// into its kind's config, keeping the positions of its values (see [`sources`]).
+    static SOURCE_KINDS: std::cell::RefCell<Option<Vec<Option<String>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `read` (a deserialization of `table`'s document) with the kinds of `table`'s sources known.
+fn with_source_kinds<T>(table: &toml::Table, read: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            SOURCE_KINDS.with(|k| k.borrow_mut().take());
+        }
+    }
+    let kinds = match table.get("sources") {
+        Some(toml::Value::Array(list)) => list
+            .iter()
+            .map(|s| {
+                s.get("kind")
+                    .and_then(toml::Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    SOURCE_KINDS.with(|k| *k.borrow_mut() = Some(kinds));
+    let _reset = Reset;
+    read()
+}
+
+/// The `kind`s a `[[sources]]` block may have.
+const SOURCE_KIND_NAMES: &[&str] = &["generator", "github", "jira", "yandex_tracker", "gitlab"];
+
+/// `sources`: each block read as its `kind`'s config directly, so an error inside it points at the value.
+/// Without known kinds (a caller other than [`Config::parse`]), serde's tagged enum reads them.
+fn sources<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SourceConfig>, D::Error> {
+    match SOURCE_KINDS.with(|k| k.borrow().clone()) {
+        None => Vec::<SourceConfig>::deserialize(d),
+        Some(kinds) => d.deserialize_seq(SourceList(kinds)),
+    }
+}
+
+struct SourceList(Vec<Option<String>>);
+
+impl<'de> Visitor<'de> for SourceList {
+    type Value = Vec<SourceConfig>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of [[sources]] blocks")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(s) =
+            seq.next_element_seed(OneSource(self.0.get(out.len()).cloned().flatten()))?
+        {
+            out.push(s);
+        }
+        Ok(out)
+    }
+}
+
+/// One `[[sources]]` block whose `kind` was read before.
+struct OneSource(Option<String>);
+
+impl<'de> DeserializeSeed<'de> for OneSource {
+    type Value = SourceConfig;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<SourceConfig, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OneSource {
+    type Value = SourceConfig;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a [[sources]] block")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SourceConfig, A::Error> {
+        fn block<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(WithoutKind(
+                map,
+            )))
+        }
+        Ok(match self.0.as_deref() {
+            Some("generator") => SourceConfig::Generator(block(map)?),
+            Some("github") => SourceConfig::Github(block(map)?),
+            Some("jira") => SourceConfig::Jira(block(map)?),
+            Some("yandex_tracker") => SourceConfig::YandexTracker(block(map)?),
+            Some("gitlab") => SourceConfig::Gitlab(block(map)?),
+            // Not a kind: the error goes to the `kind` value, or to the block when it has none.
+            _ => {
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "kind" {
+                        map.next_value_seed(BadKind)?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                return Err(serde::de::Error::missing_field("kind"));
+            }
+        })
+    }
+}
+
+/// A `kind` value that is no kind: refused, naming the kinds there are.
+struct BadKind;
+
+impl<'de> DeserializeSeed<'de> for BadKind {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let kind = String::deserialize(d)?;
+        Err(serde::de::Error::unknown_variant(&kind, SOURCE_KIND_NAMES))
+    }
+}
+
+/// A source block's keys without `kind`, which chose the config they are read into.
+struct WithoutKind<A>(A);
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for WithoutKind<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let mut seed = Some(seed);
+        loop {
+            match self.0.next_key_seed(SkipKind(&mut seed))? {
+                None => return Ok(None),
+                Some(Some(key)) => return Ok(Some(key)),
+                Some(None) => {
+                    self.0.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.0.next_value_seed(seed)
+    }
+}
+
+/// A key handed to `seed`, unless it is `kind` (`None`).
+struct SkipKind<'a, K>(&'a mut Option<K>);
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for SkipKind<'_, K> {
+    type Value = Option<K::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let key = String::deserialize(d)?;
+        if key == "kind" {
+            return Ok(None);
+        }
+        let seed = self
+            .0
+            .take()
+            .ok_or_else(|| serde::de::Error::custom("a key was read twice"))?;
+        seed.deserialize(serde::de::value::StringDeserializer::<D::Error>::new(key))
+            .map(Some)
+    }
+}
+
+/// Declares a calendar value read and checked on its own, by a calendar that holds only it (`probe`), so an
+/// error points at that value rather than at the whole `[calendar]` table.
+macro_rules! calendar_value {
+    ($name:ident, |$v:ident| $probe:expr) => {
+        struct $name(String);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                // Checked inside the deserializer's own call, which gives the error the value's position
+                // (an array's element has none of its own otherwise).
+                struct Check;
+                impl<'de> Visitor<'de> for Check {
+                    type Value = String;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, $v: &str) -> Result<String, E> {
+                        let $v = $v.to_string();
+                        BusinessCalendar::try_from($probe).map_err(E::custom)?;
+                        Ok($v)
+                    }
+                }
+                d.deserialize_str(Check).map(Self)
+            }
+        }
+    };
+}
+
+calendar_value!(TimeZoneName, |v| CalendarSpec {
+    time_zone: v.clone(),
+    ..CalendarSpec::default()
+});
+calendar_value!(WorkDay, |v| CalendarSpec {
+    work_days: vec![v.clone()],
+    ..CalendarSpec::default()
+});
+calendar_value!(DayStart, |v| CalendarSpec {
+    day_start: v.clone(),
+    day_end: "24:00".into(),
+    ..CalendarSpec::default()
+});
+calendar_value!(DayEnd, |v| CalendarSpec {
+    day_start: "00:00".into(),
+    day_end: v.clone(),
+    ..CalendarSpec::default()
+});
+calendar_value!(Holiday, |v| CalendarSpec {
+    holidays: vec![v.clone()],
+    ..CalendarSpec::default()
+});
+calendar_value!(HolidayPreset, |v| CalendarSpec {
+    holiday_preset: Some(v.clone()),
+    ..CalendarSpec::default()
+});
+
+/// [`CalendarSpec`]'s keys, each checked as it is read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarValues {
+    time_zone: Option<TimeZoneName>,
+    work_days: Option<Vec<WorkDay>>,
+    day_start: Option<DayStart>,
+    day_end: Option<DayEnd>,
+    holidays: Option<Vec<Holiday>>,
+    holiday_preset: Option<HolidayPreset>,
+}
+
+/// A calendar table: its values checked one by one (errors point at the value), then together (a day that
+/// ends before it starts points at the table). Keys left out take [`CalendarSpec`]'s defaults.
+fn calendar<'de, D: Deserializer<'de>>(d: D) -> Result<BusinessCalendar, D::Error> {
+    let v = CalendarValues::deserialize(d)?;
+    let default = CalendarSpec::default();
+    let spec = CalendarSpec {
+        time_zone: v.time_zone.map_or(default.time_zone, |x| x.0),
+        work_days: v
+            .work_days
+            .map_or(default.work_days, |l| l.into_iter().map(|x| x.0).collect()),
+        day_start: v.day_start.map_or(default.day_start, |x| x.0),
+        day_end: v.day_end.map_or(default.day_end, |x| x.0),
+        holidays: v
+            .holidays
+            .map_or(default.holidays, |l| l.into_iter().map(|x| x.0).collect()),
+        holiday_preset: v.holiday_preset.map(|x| x.0),
+    };
+    BusinessCalendar::try_from(spec).map_err(serde::de::Error::custom)
 }
 
 fn parse_env_value(raw: &str) -> toml::Value {
@@ -925,12 +1391,12 @@ mod tests {
             ),
             (
                 "[calendar]\ntime_zone = \"Europe/Berln\"\n",
-                1,
+                2,
                 "`Europe/Berln`",
             ),
             (
                 "[calendar]\nholidays = [\"2024-13-01\"]\n",
-                1,
+                2,
                 "`2024-13-01`",
             ),
             (

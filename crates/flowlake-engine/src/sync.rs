@@ -86,7 +86,17 @@ pub fn build_source(
     observer: Arc<dyn HttpObserver>,
 ) -> Result<Box<dyn Source>, EngineError> {
     Ok(match cfg {
-        SourceConfig::Generator(g) => Box::new(GeneratorSource::new(g.name.clone(), g.clone())),
+        SourceConfig::Generator(g) => {
+            if *tape != Tape::Off {
+                // Silently syncing without the tape would pass a `--replay` off as a replay.
+                return Err(EngineError::Source(SourceError::Config(
+                    "a generator source has no API to record or replay; drop --record/--replay, or \
+                     pick the API sources with --source"
+                        .into(),
+                )));
+            }
+            Box::new(GeneratorSource::new(g.name.clone(), g.clone()))
+        }
         SourceConfig::Github(g) => Box::new(GithubSource::new(g.clone(), tape.clone(), observer)?),
         SourceConfig::Jira(j) => Box::new(JiraSource::new(j.clone(), tape.clone(), observer)?),
         SourceConfig::YandexTracker(y) => {
@@ -111,10 +121,12 @@ pub fn build_backfill_source(
         SourceConfig::Generator(_)
         | SourceConfig::Jira(_)
         | SourceConfig::YandexTracker(_)
-        | SourceConfig::Gitlab(_) => Err(EngineError::Source(SourceError::Config(format!(
-            "source `{}` has no windowed backfill; `sync --full-refresh` reads its whole history",
-            cfg.name()
-        )))),
+        // The caller names the source (`source `jira`: …`), so the message does not.
+        | SourceConfig::Gitlab(_) => Err(EngineError::Source(SourceError::Config(
+            "no windowed backfill for this kind of source (GitHub sources have one); \
+             `sync --full-refresh` reads its whole history"
+                .into(),
+        ))),
     }
 }
 

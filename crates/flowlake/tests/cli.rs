@@ -133,7 +133,7 @@ fn malformed_config_is_reported_with_file_line_and_key() {
     .unwrap();
     let err = fails(dir.path(), &["sync"], &[]);
     assert!(
-        err.contains("flowlake.toml:4:") && err.contains("`Mars/Olympus`"),
+        err.contains("flowlake.toml:5:13: calendar.time_zone: ") && err.contains("`Mars/Olympus`"),
         "{err}"
     );
     std::fs::write(

@@ -546,3 +546,31 @@ fn a_transferred_issue_moves_its_row_instead_of_doubling_it() {
     ok(dir.path(), &["rebuild"], &[TOKEN]);
     assert_eq!(count(dir.path(), "work_items"), 230);
 }
+
+#[test]
+fn a_graphql_cursor_that_does_not_advance_ends_the_sync_with_an_error() {
+    let fake = FakeGithub::start(&spec());
+    // From the second issues page on: `hasNextPage: true`, the cursor asked with, no nodes.
+    fake.inject(Fault {
+        op: "IssuesPage".into(),
+        nth: 1,
+        kind: FaultKind::StuckCursor,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake, 50);
+    let out = common::flowlake(dir.path(), &["sync", "--as-of", AS_OF], &[TOKEN]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gh/issues of acme/repo-00")
+            && err.contains("stopped instead of asking again"),
+        "{err}"
+    );
+    let pages: u64 = fake
+        .answered()
+        .into_iter()
+        .filter(|((op, _), _)| op == "IssuesPage")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(pages, 2, "no request after the stuck page");
+}

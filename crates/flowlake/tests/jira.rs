@@ -358,3 +358,24 @@ fn a_status_name_jira_lists_twice_under_two_project_scopes_maps_to_one_category(
         "status,category\nTo Do,todo\n"
     );
 }
+
+#[test]
+fn a_jira_source_with_an_email_and_no_token_says_the_variable_is_not_set_before_any_request() {
+    let fake = FakeJira::start(&FakeJiraSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    // Cloud's block sets `email`: basic auth, which needs the token.
+    write_config(dir.path(), &fake, "cloud", 50);
+    let out = common::flowlake(
+        dir.path(),
+        &["sync", "--as-of", AS_OF],
+        &[("JIRA_API_TOKEN", "")],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("JIRA_API_TOKEN is not set") && err.contains("token_file"),
+        "{err}"
+    );
+    assert!(!err.contains("401"), "{err}");
+    assert!(fake.answered().is_empty(), "{:?}", fake.answered());
+}

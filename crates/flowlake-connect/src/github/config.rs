@@ -102,11 +102,9 @@ impl GithubConfig {
                 self.page_size
             ));
         }
-        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
-            return Err(format!(
-                "base_url: `{}` is not an http(s) URL",
-                self.base_url
-            ));
+        crate::check_base_url("base_url", &self.base_url)?;
+        if let Some(u) = &self.graphql_url {
+            crate::check_base_url("graphql_url", u)?;
         }
         Ok(())
     }

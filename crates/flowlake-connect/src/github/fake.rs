@@ -69,6 +69,10 @@ pub enum FaultKind {
     Truncated,
     /// The normal answer, after which this item (`repo`, `number`) is deleted.
     DeleteAfter(String, i64),
+    /// A pager that stops advancing, from this request of the operation on (sticky): a GraphQL connection
+    /// answers `hasNextPage: true` with the `endCursor` it was asked with (`null` on a first page) and no
+    /// nodes, as in issue 16's report; a REST list keeps its body and adds `Link: <the same URL>; rel="next"`.
+    StuckCursor,
 }
 
 /// A fault for the `nth` (0-based) request of an operation (`IssuesPage`, `PullRequestsPage`,
@@ -89,6 +93,27 @@ impl crate::fakes::KeyedFault for Fault {
     }
     fn nth(&self) -> usize {
         self.nth
+    }
+    fn sticky(&self) -> bool {
+        self.kind == FaultKind::StuckCursor
+    }
+}
+
+/// Makes the first connection of a GraphQL answer (the one the query pages: `data.repository.issues`,
+/// `data.node.timelineItems`, `data.search`) claim another page at `after`, the cursor it was asked with,
+/// holding nothing.
+fn stick(answer: &mut Value, after: &Value) -> bool {
+    match answer {
+        Value::Object(o) if o.contains_key("pageInfo") => {
+            o.insert(
+                "pageInfo".into(),
+                json!({"hasNextPage": true, "endCursor": after}),
+            );
+            o.insert("nodes".into(), json!([]));
+            true
+        }
+        Value::Object(o) => o.values_mut().any(|v| stick(v, after)),
+        _ => false,
     }
 }
 
@@ -1249,26 +1274,35 @@ fn prefixed(what: &str, target: &str, errors: Vec<String>) -> Vec<String> {
 impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
-        let (op, status, mut headers, mut body) = if req.url.path() == "/graphql" {
+        let (op, status, mut headers, mut body, fault) = if req.url.path() == "/graphql" {
             let parsed: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-            let (op, answer) = self.graphql(&mut s, &parsed);
+            let (op, mut answer) = self.graphql(&mut s, &parsed);
+            let fault = s.ledger.take(&op);
+            if fault
+                .as_ref()
+                .is_some_and(|f| f.kind == FaultKind::StuckCursor)
+            {
+                stick(&mut answer, &parsed["variables"]["after"]);
+            }
             (
                 op,
                 200,
                 Vec::new(),
                 as_github_answers(&parsed, answer).to_string(),
+                fault,
             )
         } else {
-            match rest_contract(req, || self.rest(&s, req)) {
+            let (op, status, headers, body) = match rest_contract(req, || self.rest(&s, req)) {
                 Ok(answer) => answer,
                 Err(errors) => {
                     let body = json!({"message": errors.join("\n"), "documentation_url": "https://github.com/github/rest-api-description", "status": "400"});
                     s.violations.extend(errors);
                     ("contract".into(), 400, Vec::new(), body.to_string())
                 }
-            }
+            };
+            let fault = s.ledger.take(&op);
+            (op, status, headers, body, fault)
         };
-        let fault = s.ledger.take(&op);
         let mut status = status;
         match fault.map(|f| f.kind) {
             Some(FaultKind::BadGateway) => {
@@ -1287,7 +1321,15 @@ impl Respond for Handler {
                     items.retain(|i| i.number != number);
                 }
             }
-            None => {}
+            // GraphQL answers were stuck above, before they were shaped to the query.
+            Some(FaultKind::StuckCursor) if req.url.path() != "/graphql" => {
+                headers.retain(|(k, _)| k != "link");
+                headers.push((
+                    "link".into(),
+                    format!("<{}>; rel=\"next\"", self_url(&self.base, req)),
+                ));
+            }
+            Some(FaultKind::StuckCursor) | None => {}
         }
         s.ledger.count(op, status);
         if status != 304 {
@@ -1323,6 +1365,14 @@ impl Respond for Handler {
             t = t.set_body_raw(body.into_bytes(), kind);
         }
         t
+    }
+}
+
+/// The URL `req` asked for, on the fake's own address (wiremock's `req.url` names `localhost`).
+fn self_url(base: &str, req: &Request) -> String {
+    match req.url.query() {
+        Some(q) => format!("{base}{}?{q}", req.url.path()),
+        None => format!("{base}{}", req.url.path()),
     }
 }
 

@@ -26,7 +26,8 @@ use super::query::{self, Connection, Envelope, PageInfo};
 use super::release::{normalize_member, normalize_release, GithubMember, GithubRelease};
 use super::{normalize_issue, GithubIssue, StatusRules};
 use crate::http::{
-    next_link, BlockingClient, HttpError, HttpObserver, Request, RequestStats, Tape, Validators,
+    item_key, next_link, BlockingClient, HttpError, HttpObserver, PageGuard, Request, RequestStats,
+    Tape, Validators,
 };
 use crate::{Page, Source, SourceError};
 
@@ -155,6 +156,24 @@ struct Run {
     members_checked: bool,
     /// The cursor last handed out (or started from), to know whether a final checkpoint is due.
     emitted: String,
+    /// Watches the pages of the stream being read (or the backfill window), which come one per call.
+    pager: Option<PageGuard>,
+}
+
+impl Run {
+    /// The guard of `stream`, a new one when the run moved on to another stream.
+    fn pager(&mut self, source: &str, stream: String) -> &mut PageGuard {
+        if self.pager.as_ref().is_some_and(|g| g.stream() != stream) {
+            self.pager = None;
+        }
+        self.pager
+            .get_or_insert_with(|| PageGuard::new(source, stream))
+    }
+}
+
+/// The keys a pager fingerprints a page by (see [`item_key`]).
+fn node_keys(nodes: &[Value]) -> Vec<String> {
+    nodes.iter().map(item_key).collect()
 }
 
 /// Issues and pull requests of GitHub repositories.
@@ -164,10 +183,8 @@ pub struct GithubSource {
     client: BlockingClient,
     graphql_url: String,
     run: Option<Run>,
-    /// Why the token could not be read, reported when the first request is due.
-    token_error: Option<String>,
-    /// Whether exchanges are replayed (no token needed).
-    replay: bool,
+    /// Why the first request cannot be sent (no token, an unreadable token file), reported when it is due.
+    token_error: crate::TokenCheck,
     /// A history backfill instead of an incremental sync, with its state key's stream and progress.
     backfill: Option<(Backfill, String, Option<Window>)>,
 }
@@ -225,11 +242,15 @@ impl GithubSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        let replay = matches!(tape, Tape::Replay(_) | Tape::ReplayLines(_));
         let (client, token_error) = crate::api_client(
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            crate::Without::Fails(
+                "GitHub's GraphQL API answers only authenticated requests; set it to a token with read access"
+                    .into(),
+            ),
             |token| config.http(token, tape),
             observer,
         )?;
@@ -240,7 +261,6 @@ impl GithubSource {
             client,
             run: None,
             token_error,
-            replay,
             backfill: None,
         })
     }
@@ -323,6 +343,7 @@ impl GithubSource {
                 next_repo: 0,
                 members_checked: true,
                 emitted: String::new(),
+                pager: None,
             });
         }
         loop {
@@ -358,6 +379,17 @@ impl GithubSource {
             }
             if found > SEARCH_CAP {
                 tracing::warn!(repo = %w.repo, q, found, "one day holds more than 1,000 items; search returns only the first 1,000");
+            }
+            if conn.page_info.has_next_page {
+                let stream = format!("search {q}");
+                let name = self.config.name.clone();
+                if let Some(run) = self.run.as_mut() {
+                    run.pager(&name, stream).advance(
+                        w.after.as_deref(),
+                        conn.page_info.end_cursor.as_deref(),
+                        node_keys(&conn.nodes),
+                    )?;
+                }
             }
             let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
             self.complete(&mut nodes)?;
@@ -473,6 +505,7 @@ impl GithubSource {
             let mut url = Some(first.clone());
             let mut listed = Vec::new();
             let mut unchanged = false;
+            let mut guard = PageGuard::new(&self.config.name, format!("repositories of {org}"));
             while let Some(u) = url.take() {
                 let conditional = u == first && !cursor.org_repos.is_empty();
                 let mut req = Request::get("repositories", &u);
@@ -491,6 +524,9 @@ impl GithubSource {
                         .filter_map(|r| r["full_name"].as_str().map(str::to_string)),
                 );
                 url = response.header("link").and_then(next_link);
+                if let Some(next) = &url {
+                    guard.advance(Some(&u), Some(next), node_keys(&page))?;
+                }
             }
             if !unchanged {
                 listed.sort();
@@ -506,13 +542,6 @@ impl GithubSource {
 
     fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
         crate::token_ready(&self.token_error)?;
-        if !self.replay && self.config.token().ok().flatten().is_none() {
-            tracing::warn!(
-                source = %self.config.name,
-                "no GitHub token (set {} or token_file): public data only, 60 requests an hour",
-                self.config.token_env
-            );
-        }
         let mut cursor: Cursor = match saved {
             None => Cursor::default(),
             Some(s) => {
@@ -565,6 +594,7 @@ impl GithubSource {
             repos,
             next_repo,
             emitted,
+            pager: None,
         });
         Ok(())
     }
@@ -609,6 +639,7 @@ impl GithubSource {
         let first = self.members_url(org);
         let mut url = Some(first.clone());
         let mut members = Vec::new();
+        let mut guard = PageGuard::new(&self.config.name, format!("members of {org}"));
         while let Some(u) = url.take() {
             let mut request = Request::get(MEMBERS, &u);
             if u == first {
@@ -619,8 +650,11 @@ impl GithubSource {
                 return Ok(None);
             }
             let page: Vec<Value> = response.json()?;
-            members.extend(page);
             url = response.header("link").and_then(next_link);
+            if let Some(next) = &url {
+                guard.advance(Some(&u), Some(next), node_keys(&page))?;
+            }
+            members.extend(page);
         }
         Ok(Some(members))
     }
@@ -635,7 +669,7 @@ impl GithubSource {
         &self,
         pos: &Position,
         marks: &RepoMarks,
-    ) -> Result<(Vec<Value>, PageInfo, bool), SourceError> {
+    ) -> Result<(Vec<Value>, PageInfo, bool, Vec<String>), SourceError> {
         let (owner, name) = pos.repo.split_once('/').unwrap_or((&pos.repo, ""));
         let (label, query, pointer, since) = match pos.stream {
             Stream::Issues => (
@@ -677,6 +711,7 @@ impl GithubSource {
         let conn: Connection =
             serde_json::from_value(data.pointer(pointer).cloned().unwrap_or(Value::Null))
                 .map_err(|e| SourceError::api(format!("GraphQL {label}: unexpected shape: {e}")))?;
+        let keys = node_keys(&conn.nodes);
         let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
         let mut done = !conn.page_info.has_next_page;
         match (pos.stream, since) {
@@ -695,7 +730,7 @@ impl GithubSource {
             _ => {}
         }
         self.complete(&mut nodes)?;
-        Ok((nodes, conn.page_info, done))
+        Ok((nodes, conn.page_info, done, keys))
     }
 
     /// Fetches the rest of every timeline and review list cut at the first page, concurrently.
@@ -707,6 +742,7 @@ impl GithubSource {
                 _ => "timeline_items",
             };
             let text = query::rest_of_item(connection);
+            let mut guards: BTreeMap<String, PageGuard> = BTreeMap::new();
             loop {
                 let cut: Vec<(usize, String, String)> = nodes
                     .iter()
@@ -730,7 +766,7 @@ impl GithubSource {
                         Request::post_json(label, &self.graphql_url, body)
                     })
                     .collect();
-                for ((i, id, _), response) in cut.iter().zip(self.client.send_all(requests)) {
+                for ((i, id, after), response) in cut.iter().zip(self.client.send_all(requests)) {
                     let envelope: Envelope = response?.json()?;
                     let more = envelope
                         .data
@@ -743,6 +779,23 @@ impl GithubSource {
                                 envelope.error_text()
                             ))
                         })?;
+                    let info: PageInfo = more
+                        .get("pageInfo")
+                        .and_then(|p| serde_json::from_value(p.clone()).ok())
+                        .unwrap_or_default();
+                    if info.has_next_page {
+                        let added = more
+                            .get("nodes")
+                            .and_then(Value::as_array)
+                            .map(|a| node_keys(a))
+                            .unwrap_or_default();
+                        guards
+                            .entry(id.clone())
+                            .or_insert_with(|| {
+                                PageGuard::new(&self.config.name, format!("{label} of {id}"))
+                            })
+                            .advance(Some(after), info.end_cursor.as_deref(), added)?;
+                    }
                     let target = &mut nodes[*i][connection];
                     if let (Some(have), Some(add)) = (
                         target.get_mut("nodes").and_then(Value::as_array_mut),
@@ -892,7 +945,17 @@ impl Source for GithubSource {
                 continue;
             };
             let marks = run.cursor.repos.get(&pos.repo).cloned().unwrap_or_default();
-            let (nodes, info, done) = self.read_page(&pos, &marks)?;
+            let (nodes, info, done, keys) = self.read_page(&pos, &marks)?;
+            if !done {
+                let stream = format!("{} of {}", pos.stream.name(), pos.repo);
+                let name = self.config.name.clone();
+                let run = self.run.as_mut().expect("started above");
+                run.pager(&name, stream).advance(
+                    pos.after.as_deref(),
+                    info.end_cursor.as_deref(),
+                    keys,
+                )?;
+            }
             let fetched_at = Utc::now();
             let high = nodes.iter().filter_map(updated_at).chain(pos.high).max();
             let records: Vec<RawRecord> = nodes

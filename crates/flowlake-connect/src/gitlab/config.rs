@@ -97,12 +97,7 @@ impl GitlabConfig {
         if !(1..=100).contains(&self.per_page) {
             return Err(format!("per_page: {} is outside 1 to 100", self.per_page));
         }
-        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
-            return Err(format!(
-                "base_url: `{}` is not an http(s) URL",
-                self.base_url
-            ));
-        }
+        crate::check_base_url("base_url", &self.base_url)?;
         crate::check_pointers(&self.custom_fields)
     }
 

@@ -870,6 +870,15 @@ impl Respond for Handler {
         let fault = s.ledger.take(&op);
         let mut text = body.to_string();
         match fault.map(|f| f.status) {
+            // A pager stuck: the page, and a `Link: rel="next"` back to it.
+            Some(crate::fakes::STUCK_PAGES) if status == 200 => {
+                headers.retain(|(k, _)| k != "link");
+                headers.push((
+                    "link".into(),
+                    format!("<{}>; rel=\"next\"", self_url(&self.base, req)),
+                ));
+            }
+            Some(crate::fakes::STUCK_PAGES) => {}
             Some(0) => text.truncate(text.len() / 2),
             Some(code) => {
                 status = code;
@@ -898,6 +907,14 @@ impl Respond for Handler {
             t = t.insert_header(k.as_str(), v.as_str());
         }
         t
+    }
+}
+
+/// The URL `req` asked for, on the fake's own address (wiremock's `req.url` names `localhost`).
+fn self_url(base: &str, req: &Request) -> String {
+    match req.url.query() {
+        Some(q) => format!("{base}{}?{q}", req.url.path()),
+        None => format!("{base}{}", req.url.path()),
     }
 }
 

@@ -28,7 +28,9 @@ use super::config::GitlabConfig;
 use super::delivery::{delivery_payload, normalize_deployment, normalize_pipeline, DeliveryRecord};
 use super::normalize::{normalize_item, record_payload, GitlabRecord, ItemExtras};
 use crate::github::StatusRules;
-use crate::http::{next_link, BlockingClient, HttpObserver, Request, RequestStats, Tape};
+use crate::http::{
+    item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape,
+};
 use crate::jira::encode;
 use crate::{Page, Source, SourceError};
 
@@ -128,6 +130,8 @@ struct Run {
     pass_max_id: Option<i64>,
     /// The pipeline listing being read started without `updated_after`: it reads every pipeline.
     pass_full: bool,
+    /// Watches the pages of the stream being read, which come one per call.
+    pager: Option<PageGuard>,
 }
 
 /// Issues and merge requests of GitLab projects.
@@ -135,7 +139,7 @@ pub struct GitlabSource {
     config: GitlabConfig,
     rules: StatusRules,
     client: BlockingClient,
-    token_error: Option<String>,
+    token_error: crate::TokenCheck,
     run: Option<Run>,
 }
 
@@ -159,6 +163,8 @@ impl GitlabSource {
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            crate::Without::Anonymous("only public projects can be read".into()),
             |token| config.http(token, tape),
             observer,
         )?;
@@ -173,14 +179,34 @@ impl GitlabSource {
 
     /// Every page of `url` (an array endpoint), following `Link: rel="next"`.
     fn all_pages(&self, label: &str, url: String) -> Result<Vec<Value>, SourceError> {
+        let guard = self.list_guard(label, &url);
+        self.pages_after(label, url, guard)
+    }
+
+    /// A guard for the list at `url`, named by its path.
+    fn list_guard(&self, label: &str, url: &str) -> PageGuard {
+        let path = crate::http::redact_url(url.split('?').next().unwrap_or_default());
+        PageGuard::new(&self.config.name, format!("{label} at {path}"))
+    }
+
+    /// The pages from `url` on, following `Link: rel="next"`, watched by `guard`.
+    fn pages_after(
+        &self,
+        label: &str,
+        url: String,
+        mut guard: PageGuard,
+    ) -> Result<Vec<Value>, SourceError> {
         let mut out = Vec::new();
-        let mut next = Some(url);
+        let mut next = Some(self.client.client().absolute(&url));
         while let Some(u) = next.take() {
-            let r = self.client.send(Request::get(label, u))?;
+            let r = self.client.send(Request::get(label, &u))?;
             let page: Vec<Value> = r.json()?;
             let more = !page.is_empty();
-            out.extend(page);
             next = r.header("link").and_then(next_link).filter(|_| more);
+            if let Some(n) = &next {
+                guard.advance(Some(&u), Some(n), page.iter().map(item_key))?;
+            }
+            out.extend(page);
         }
         Ok(out)
     }
@@ -223,6 +249,7 @@ impl GitlabSource {
             next_url: None,
             pass_max_id: None,
             pass_full: false,
+            pager: None,
         });
         Ok(())
     }
@@ -312,7 +339,11 @@ impl GitlabSource {
                     .ok_or_else(|| SourceError::api("an events request went missing"))??;
                 let mut list: Vec<Value> = r.json()?;
                 if let Some(next) = r.header("link").and_then(next_link) {
-                    list.extend(self.all_pages(label, next)?);
+                    if !list.is_empty() {
+                        let mut guard = self.list_guard(label, &r.url);
+                        guard.advance(Some(&r.url), Some(&next), list.iter().map(item_key))?;
+                        list.extend(self.pages_after(label, next, guard)?);
+                    }
                 }
                 lists.push(list);
             }
@@ -437,16 +468,19 @@ impl Source for GitlabSource {
             None => {
                 // A stream starts.
                 run.pass_max_id = None;
+                run.pager = None;
                 run.pass_full = pos.stream == Stream::Pipelines && marks.pipelines.is_none();
                 self.first_url(&pos, &marks)
             }
         };
-        let response = self.client.send(Request::get(pos.stream.path(), url))?;
+        let url = self.client.client().absolute(&url);
+        let response = self.client.send(Request::get(pos.stream.path(), &url))?;
         let mut items: Vec<Value> = response.json()?;
         let mut next = response
             .header("link")
             .and_then(next_link)
             .filter(|_| !items.is_empty());
+        let keys: Vec<String> = items.iter().map(item_key).collect();
         let page_max_id = items.iter().filter_map(|i| i["id"].as_i64()).max();
         if pos.stream == Stream::NewPipelines {
             // Newest first, down to the highest id read before: what lies below was read.
@@ -458,6 +492,21 @@ impl Source for GitlabSource {
             }
             // The `updated_after` listing returned the others.
             items.retain(|i| i["updated_at"].is_null());
+        }
+        if let Some(n) = &next {
+            let kind = match pos.stream {
+                Stream::NewPipelines => "new pipelines",
+                s => s.path(),
+            };
+            let stream = format!("{kind} of {}", pos.project);
+            let name = self.config.name.clone();
+            let run = self.run.as_mut().expect("started above");
+            if run.pager.as_ref().is_some_and(|g| g.stream() != stream) {
+                run.pager = None;
+            }
+            run.pager
+                .get_or_insert_with(|| PageGuard::new(&name, stream))
+                .advance(Some(&url), Some(n), keys)?;
         }
         let records = self.records(&pos.project, pos.stream, items)?;
         let high = records.iter().filter_map(|r| r.updated_at).max();

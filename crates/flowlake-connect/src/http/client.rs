@@ -368,14 +368,14 @@ impl HttpClient {
                     message: e.to_string(),
                 })
             }
-            Err(e) => return Ok(Err(format!("request failed: {}", e.without_url()))),
+            Err(e) => return Ok(Err(transport_failure("request failed", e))),
         };
         let status = sent.status().as_u16();
         let final_url = sent.url().to_string();
         let headers = joined_headers(sent.headers());
         let body = match sent.text().await {
             Ok(b) => b,
-            Err(e) => return Ok(Err(format!("reading the body failed: {}", e.without_url()))),
+            Err(e) => return Ok(Err(transport_failure("reading the body failed", e))),
         };
         Ok(Ok(Response {
             status,
@@ -385,6 +385,31 @@ impl HttpClient {
             body,
         }))
     }
+}
+
+/// A transport failure in words that say what happened: reqwest's own message (`error sending request`)
+/// names no cause, which is at the end of its source chain (`tcp connect error: Connection refused`,
+/// `dns error: failed to lookup address information`, `operation timed out`), so the chain is appended.
+fn transport_failure(what: &str, e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        what
+    };
+    let e = e.without_url();
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        // hyper-util wraps causes in `client error (Connect)`, which says nothing the next link does not.
+        if !text.starts_with("client error (") && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    format!("{kind}: {}", parts.join(": "))
 }
 
 /// Response headers by lower-case name. A header sent several times (Yandex Tracker sends `Link: <…>;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use client::{BlockingClient, HttpClient};
 pub use flowlake_core::redact_url;
-pub use pagination::{next_link, Pagination};
+pub use pagination::{item_key, next_link, PageGuard, Pagination, Stuck, StuckPaging};
 pub use rate_limit::{classify, Verdict};
 pub use record::{Exchange, Recorder, Replay};
 
@@ -220,7 +220,10 @@ pub enum HttpError {
         message: String,
     },
     /// Every attempt failed with a transient error.
-    #[error("{url}: gave up after {attempts} attempts: {last}")]
+    #[error(
+        "{url}: gave up after {attempts} {}: {last}",
+        if *attempts == 1 { "attempt" } else { "attempts" }
+    )]
     Exhausted {
         /// URL without secrets.
         url: String,

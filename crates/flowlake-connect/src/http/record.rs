@@ -107,13 +107,26 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// Loads every `*.json` exchange of `dir`, in file-name order.
+    /// Loads every `*.json` exchange of `dir`, in file-name order. A directory that does not exist or
+    /// holds no exchange is an error: a replay of it could only fail at its first request, less clearly.
     pub fn load(dir: &Path) -> Result<Self, HttpError> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| tape_err(dir, e))?
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => tape_err(
+                    dir,
+                    "no such directory to replay (record one with `flowlake sync --record DIR`)",
+                ),
+                _ => tape_err(dir, e),
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
+        if files.is_empty() {
+            return Err(tape_err(
+                dir,
+                "holds no recorded exchange to replay (the *.json files `flowlake sync --record DIR` writes)",
+            ));
+        }
         files.sort();
         let mut all = Vec::new();
         for f in files {
@@ -245,5 +258,19 @@ mod tests {
         // A second recorder continues the numbering.
         Recorder::new(dir.path()).unwrap().save(&req, &ok).unwrap();
         assert!(dir.path().join("000003.json").exists());
+    }
+
+    #[test]
+    fn a_replay_of_a_missing_or_empty_directory_fails_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Replay::load(&dir.path().join("nonexistent"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("nonexistent: no such directory to replay"),
+            "{missing}"
+        );
+        let empty = Replay::load(dir.path()).unwrap_err().to_string();
+        assert!(empty.contains("holds no recorded exchange"), "{empty}");
     }
 }

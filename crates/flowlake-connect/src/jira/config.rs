@@ -91,12 +91,7 @@ impl Default for JiraConfig {
 impl JiraConfig {
     /// Checks values that parse but cannot work; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
-            return Err(format!(
-                "base_url: `{}` is not an http(s) URL",
-                self.base_url
-            ));
-        }
+        crate::check_base_url("base_url", &self.base_url)?;
         if self.projects.is_empty() && self.jql.is_none() {
             return Err("projects or jql: name the issues to sync".into());
         }
@@ -213,5 +208,42 @@ mod tests {
             (h.auth_scheme.as_str(), h.token.unwrap().expose()),
             ("Bearer", "pat")
         );
+    }
+
+    #[test]
+    fn a_base_url_with_a_query_string_or_fragment_is_refused_by_every_api_source() {
+        let bad = "https://x/jira?foo=1";
+        let jira = JiraConfig {
+            base_url: bad.into(),
+            projects: vec!["CORE".into()],
+            ..JiraConfig::default()
+        };
+        let github = crate::github::GithubConfig {
+            base_url: bad.into(),
+            repositories: vec!["o/r".into()],
+            ..Default::default()
+        };
+        let gitlab = crate::gitlab::GitlabConfig {
+            base_url: "https://gitlab.example.com#top".into(),
+            projects: vec!["g/p".into()],
+            ..Default::default()
+        };
+        let tracker = crate::yandex::YandexTrackerConfig {
+            base_url: bad.into(),
+            org_id: Some("1".into()),
+            ..Default::default()
+        };
+        for e in [
+            jira.validate(),
+            github.validate(),
+            gitlab.validate(),
+            tracker.validate(),
+        ] {
+            let e = e.unwrap_err();
+            assert!(
+                e.starts_with("base_url: `") && e.contains("has a query string or fragment"),
+                "{e}"
+            );
+        }
     }
 }

@@ -708,6 +708,37 @@ impl Handler {
     }
 }
 
+impl Handler {
+    /// The answer of a pager that stopped advancing: the first page whatever `startAt` or `nextPageToken`
+    /// asks for, still saying more follow (`isLast: false`, and Cloud's search a `nextPageToken` that leads
+    /// to that first page again).
+    fn stuck(&self, s: &State, req: &Request) -> Value {
+        let mut first = req.clone();
+        let pairs: Vec<(String, String)> = req
+            .url
+            .query_pairs()
+            .into_owned()
+            .filter(|(k, _)| k != "nextPageToken")
+            .map(|(k, v)| {
+                if k == "startAt" {
+                    (k, "0".into())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        first.url.query_pairs_mut().clear().extend_pairs(pairs);
+        let (op, _, mut body) = self.answer(s, &first);
+        if body.get("isLast").is_some() {
+            body["isLast"] = json!(false);
+        }
+        if op == "search" && body.get("total").is_none() {
+            body["nextPageToken"] = json!("tok-0");
+        }
+        body
+    }
+}
+
 /// Jira's REST contract, checked on every exchange: the request must be an operation of Atlassian's document
 /// with declared, well-typed parameters, and a 2xx body must fit the operation's response schema.
 fn jira_contract(
@@ -751,6 +782,9 @@ impl Respond for Handler {
         let mut text = body.to_string();
         let mut retry_after = false;
         match fault.map(|f| f.status) {
+            Some(crate::fakes::STUCK_PAGES) if status == 200 => {
+                text = self.stuck(&s, req).to_string();
+            }
             Some(0) => text.truncate(text.len() / 2),
             Some(429) => {
                 status = 429;

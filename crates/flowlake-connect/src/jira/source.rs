@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::config::{Flavor, JiraConfig};
 use super::fields::FieldIndex;
 use super::normalize::{category_of, normalize_issue, parse_time, JiraIssue};
-use crate::http::{BlockingClient, HttpObserver, Request, RequestStats, Tape};
+use crate::http::{item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape};
 use crate::{Page, Source, SourceError};
 
 /// The state key's stream.
@@ -56,7 +56,7 @@ pub struct JiraSource {
     config: JiraConfig,
     flavor: Flavor,
     client: BlockingClient,
-    token_error: Option<String>,
+    token_error: crate::TokenCheck,
     paging: Paging,
     cursor: Cursor,
     /// JQL of this run (fixed at its start).
@@ -65,6 +65,8 @@ pub struct JiraSource {
     known: BTreeMap<String, StatusCategory>,
     /// Field names and the sprint field, from `/field`.
     fields: FieldIndex,
+    /// Watches the search's pages, which come one per call.
+    pager: PageGuard,
 }
 
 impl std::fmt::Debug for JiraSource {
@@ -119,15 +121,28 @@ impl JiraSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
+        // Basic auth needs the token; without an e-mail the token is a bearer one, and an instance may
+        // show some projects to anonymous users.
+        let without = if config.email.is_some() {
+            crate::Without::Fails("basic auth with `email` needs the account's API token".into())
+        } else {
+            crate::Without::Anonymous(
+                "requests go without credentials, so only what the instance shows anonymous users is read"
+                    .into(),
+            )
+        };
         let (client, token_error) = crate::api_client(
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            without,
             |token| config.http(token, tape),
             observer,
         )?;
         Ok(Self {
             flavor: config.flavor(),
+            pager: PageGuard::new(&config.name, STREAM),
             config,
             client,
             token_error,
@@ -232,7 +247,7 @@ impl JiraSource {
 
     /// The next search page: issues (changelogs completed) and the paging after it.
     fn search(
-        &self,
+        &mut self,
         token: Option<&str>,
         start_at: u64,
     ) -> Result<(Vec<Value>, Paging), SourceError> {
@@ -263,6 +278,7 @@ impl JiraSource {
         };
         let page: Value = self.client.send(Request::get("search", url))?.json()?;
         let mut issues = page["issues"].as_array().cloned().unwrap_or_default();
+        let keys: Vec<String> = issues.iter().map(item_key).collect();
         let next = if cloud {
             match page["nextPageToken"].as_str() {
                 Some(t) if page["isLast"] != Value::Bool(true) && !issues.is_empty() => {
@@ -285,6 +301,16 @@ impl JiraSource {
                 }
             }
         };
+        match &next {
+            Paging::Search { token: Some(t), .. } => {
+                self.pager.advance(token, Some(t.as_str()), keys)?
+            }
+            Paging::Search { start_at: n, .. } => {
+                self.pager
+                    .advance(Some(&start_at.to_string()), Some(&n.to_string()), keys)?
+            }
+            _ => {}
+        }
         self.complete_changelogs(&mut issues)?;
         self.complete_worklogs(&mut issues)?;
         Ok((issues, next))
@@ -343,6 +369,7 @@ impl JiraSource {
     ) -> Result<Vec<Vec<Value>>, SourceError> {
         let mut all: Vec<Vec<Value>> = vec![Vec::new(); keys.len()];
         let mut open: Vec<(usize, u64)> = (0..keys.len()).map(|i| (i, 0)).collect();
+        let mut guards: BTreeMap<usize, PageGuard> = BTreeMap::new();
         while !open.is_empty() {
             let requests = open
                 .iter()
@@ -361,12 +388,23 @@ impl JiraSource {
                 let page: Value = r?.json()?;
                 let values = page[list].as_array().cloned().unwrap_or_default();
                 let got = values.len() as u64;
-                all[i].extend(values);
                 let total = page["total"].as_u64().unwrap_or(0);
                 let last = page["isLast"].as_bool().unwrap_or(start + got >= total);
+                // An empty page ends the list, as it always did.
                 if !last && got > 0 {
+                    guards
+                        .entry(i)
+                        .or_insert_with(|| {
+                            PageGuard::new(&self.config.name, format!("{what} of {}", keys[i]))
+                        })
+                        .advance(
+                            Some(&start.to_string()),
+                            Some(&(start + got).to_string()),
+                            values.iter().map(item_key),
+                        )?;
                     still.push((i, start + got));
                 }
+                all[i].extend(values);
             }
             open = still;
         }

@@ -121,6 +121,7 @@ impl YandexTrackerConfig {
             parse_range(r)
                 .ok_or_else(|| format!("initial_range: `{r}` is not like 2h, 7d or 1w"))?;
         }
+        crate::check_base_url("base_url", &self.base_url)?;
         if !(1..=1000).contains(&self.per_page) {
             return Err(format!("per_page: {} is outside 1 to 1000", self.per_page));
         }

@@ -707,6 +707,45 @@ fn tracker_contract(
     Ok((name, status, headers, body))
 }
 
+impl Handler {
+    /// Turns an answer into a stuck pager's: a scroll hands back the scroll id it was given (the first one
+    /// leading to the first page again), page numbers are ignored (always the first page), and a list paged
+    /// by `Link` links back to the same request.
+    fn stick(
+        &self,
+        s: &State,
+        req: &Request,
+        text: &mut String,
+        headers: &mut Vec<(String, String)>,
+    ) {
+        let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
+        if req.url.path().ends_with("/_search") {
+            if q.contains_key("scrollType") || q.contains_key("scrollId") {
+                let id = q
+                    .get("scrollId")
+                    .cloned()
+                    .unwrap_or_else(|| "scroll-0".into());
+                headers.retain(|(k, _)| k != "x-scroll-id");
+                headers.push(("x-scroll-id".into(), id));
+            } else {
+                let mut first = req.clone();
+                let pairs: Vec<(String, String)> =
+                    q.into_iter().filter(|(k, _)| k != "page").collect();
+                first.url.query_pairs_mut().clear().extend_pairs(pairs);
+                let (_, _, h, body) = self.answer(s, &first);
+                *text = body.to_string();
+                *headers = h;
+            }
+            return;
+        }
+        headers.retain(|(k, _)| k != "link");
+        headers.push((
+            "link".into(),
+            format!("<{}>; rel=\"next\"", self_url(&self.base, req)),
+        ));
+    }
+}
+
 impl Respond for Handler {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = lock(&self.state);
@@ -722,6 +761,10 @@ impl Respond for Handler {
         let mut text = body.to_string();
         let mut extra = headers;
         match fault.map(|f| f.status) {
+            Some(crate::fakes::STUCK_PAGES) if status == 200 => {
+                self.stick(&s, req, &mut text, &mut extra);
+            }
+            Some(crate::fakes::STUCK_PAGES) => {}
             Some(0) => text.truncate(text.len() / 2),
             Some(code) => {
                 status = code;
@@ -742,6 +785,14 @@ impl Respond for Handler {
             t = t.append_header(k.as_str(), v.as_str());
         }
         t
+    }
+}
+
+/// The URL `req` asked for, on the fake's own address (wiremock's `req.url` names `localhost`).
+fn self_url(base: &str, req: &Request) -> String {
+    match req.url.query() {
+        Some(q) => format!("{base}{}?{q}", req.url.path()),
+        None => format!("{base}{}", req.url.path()),
     }
 }
 

@@ -21,7 +21,9 @@ use serde_json::{json, Value};
 use super::activity::user_person;
 use super::config::{parse_range, YandexTrackerConfig};
 use super::normalize::{category_of, normalize_issue, IssueWithChangelog};
-use crate::http::{next_link, BlockingClient, HttpObserver, Request, RequestStats, Tape};
+use crate::http::{
+    item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape,
+};
 use crate::jira::parse_time;
 use crate::{Page, Source, SourceError};
 
@@ -52,13 +54,15 @@ enum Paging {
 pub struct YandexTrackerSource {
     config: YandexTrackerConfig,
     client: BlockingClient,
-    token_error: Option<String>,
+    token_error: crate::TokenCheck,
     paging: Paging,
     cursor: Cursor,
     body: String,
     known: BTreeMap<String, StatusCategory>,
     /// People by id, from `_users`.
     users: BTreeMap<String, Person>,
+    /// Watches the search's pages (or scroll), which come one per call.
+    pager: PageGuard,
 }
 
 impl std::fmt::Debug for YandexTrackerSource {
@@ -81,10 +85,15 @@ impl YandexTrackerSource {
             &config.name,
             config.validate(),
             config.token(),
+            &config.token_env,
+            crate::Without::Fails(
+                "Yandex Tracker answers only authenticated requests (an OAuth or IAM token)".into(),
+            ),
             |token| config.http(token, tape),
             observer,
         )?;
         Ok(Self {
+            pager: PageGuard::new(&config.name, STREAM),
             config,
             client,
             token_error,
@@ -119,6 +128,7 @@ impl YandexTrackerSource {
     fn all_users(&self) -> Result<Vec<Value>, SourceError> {
         let mut out = Vec::new();
         let mut page = 1u64;
+        let mut guard = PageGuard::new(&self.config.name, "users");
         loop {
             let r = self.client.send(Request::get(
                 "users",
@@ -130,10 +140,16 @@ impl YandexTrackerSource {
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .unwrap_or(1);
             let more = !users.is_empty();
-            out.extend(users);
             if !more || page >= pages {
+                out.extend(users);
                 return Ok(out);
             }
+            guard.advance(
+                Some(&page.to_string()),
+                Some(&(page + 1).to_string()),
+                users.iter().map(|u| u["uid"].to_string()),
+            )?;
+            out.extend(users);
             page += 1;
         }
     }
@@ -179,7 +195,7 @@ impl YandexTrackerSource {
     }
 
     /// One search request; the issues and the paging after them.
-    fn search(&self, paging: &Paging) -> Result<(Vec<Value>, Paging), SourceError> {
+    fn search(&mut self, paging: &Paging) -> Result<(Vec<Value>, Paging), SourceError> {
         let n = self.config.per_page;
         let url = match paging {
             Paging::Pages(p) => format!("v2/issues/_search?perPage={n}&page={p}"),
@@ -220,6 +236,21 @@ impl YandexTrackerSource {
                 _ => Paging::Done,
             },
         };
+        let keys = issues.iter().map(item_key);
+        match (paging, &next) {
+            (Paging::Pages(p), Paging::Pages(n)) => {
+                self.pager
+                    .advance(Some(&p.to_string()), Some(&n.to_string()), keys)?;
+            }
+            (Paging::Scroll(at), Paging::Scroll(Some(id))) => {
+                if at.is_none() {
+                    // Pages and scroll are two lists.
+                    self.pager = PageGuard::scroll(&self.config.name, "issues (scroll)");
+                }
+                self.pager.advance(at.as_deref(), Some(id), keys)?;
+            }
+            _ => {}
+        }
         Ok((issues, next))
     }
 
@@ -246,22 +277,34 @@ impl YandexTrackerSource {
                 Some((i, url))
             })
             .collect();
+        let mut guards: BTreeMap<usize, PageGuard> = BTreeMap::new();
         while !open.is_empty() {
             let requests = open
                 .iter()
                 .map(|(_, url)| Request::get(label, url.clone()))
                 .collect();
             let mut still = Vec::new();
-            for ((i, _), r) in open.iter().zip(self.client.send_all(requests)) {
+            for ((i, url), r) in open.iter().zip(self.client.send_all(requests)) {
                 let response = r?;
                 let entries: Vec<Value> = response.json()?;
                 let more = !entries.is_empty();
-                all[*i].extend(entries);
                 if let Some(next) = response.header("link").and_then(next_link) {
                     if more {
+                        let key = issues[*i]["key"].as_str().unwrap_or_default();
+                        guards
+                            .entry(*i)
+                            .or_insert_with(|| {
+                                PageGuard::new(&self.config.name, format!("{what} of {key}"))
+                            })
+                            .advance(
+                                Some(&self.client.client().absolute(url)),
+                                Some(&next),
+                                entries.iter().map(item_key),
+                            )?;
                         still.push((*i, next));
                     }
                 }
+                all[*i].extend(entries);
             }
             open = still;
         }
