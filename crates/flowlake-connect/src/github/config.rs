@@ -108,6 +108,11 @@ impl GithubConfig {
                 self.base_url
             ));
         }
+        crate::check_limits(
+            self.lookback_minutes,
+            self.max_concurrency,
+            self.requests_per_second,
+        )?;
         Ok(())
     }
 

@@ -103,6 +103,11 @@ impl GitlabConfig {
                 self.base_url
             ));
         }
+        crate::check_limits(
+            self.lookback_minutes,
+            self.max_concurrency,
+            self.requests_per_second,
+        )?;
         crate::check_pointers(&self.custom_fields)
     }
 
