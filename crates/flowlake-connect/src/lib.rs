@@ -90,6 +90,40 @@ pub fn check_base_url(key: &str, url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The longest `lookback_minutes`: a hundred years (of 365 days), so the look-back always ends at a date.
+const MAX_LOOKBACK_MINUTES: u64 = 100 * 365 * 24 * 60;
+
+/// The most requests in flight `max_concurrency` allows; far more than any API accepts from one client.
+const MAX_CONCURRENCY: usize = 1000;
+
+/// The lowest `requests_per_second`: one request every 1000 s. A lower rate cannot sync anything (and its
+/// interval overflows a `Duration`).
+const MIN_REQUESTS_PER_SECOND: f64 = 0.001;
+
+/// Checks the settings every API source shares (look-back, concurrency, rate); the message names the key.
+pub(crate) fn check_limits(
+    lookback_minutes: u64,
+    max_concurrency: usize,
+    requests_per_second: Option<f64>,
+) -> Result<(), String> {
+    if lookback_minutes > MAX_LOOKBACK_MINUTES {
+        return Err(format!(
+            "lookback_minutes: {lookback_minutes} is more than {MAX_LOOKBACK_MINUTES} (100 years)"
+        ));
+    }
+    if max_concurrency > MAX_CONCURRENCY {
+        return Err(format!(
+            "max_concurrency: {max_concurrency} is more than {MAX_CONCURRENCY} requests in flight"
+        ));
+    }
+    match requests_per_second {
+        Some(r) if !(r.is_finite() && r >= MIN_REQUESTS_PER_SECOND) => Err(format!(
+            "requests_per_second: {r} is not a rate of at least {MIN_REQUESTS_PER_SECOND}; leave it unset for no cap"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What a source failed at, with the record or request it was handling.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

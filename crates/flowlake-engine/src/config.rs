@@ -666,6 +666,17 @@ fn invalid(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
             }
         }
     };
+    // toml words some errors with nothing (a lone carriage return, a value missing at the end): say what it
+    // found there instead.
+    let message = match (message.is_empty(), e.span()) {
+        (false, _) => message,
+        (true, Some(s)) if s.start >= text.len() => "unexpected end of file".into(),
+        (true, Some(s)) => match text.get(s) {
+            Some(found) if !found.is_empty() => format!("unexpected {found:?}"),
+            _ => "not valid TOML".into(),
+        },
+        (true, None) => "not valid TOML".into(),
+    };
     ConfigError::Invalid {
         path: path.to_path_buf(),
         line,

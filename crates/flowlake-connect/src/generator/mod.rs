@@ -100,6 +100,29 @@ impl GeneratorConfig {
                 self.days
             ));
         }
+        if self.people_per_project > MAX_PEOPLE_PER_PROJECT {
+            return Err(format!(
+                "people_per_project: {} is more than {MAX_PEOPLE_PER_PROJECT}",
+                self.people_per_project
+            ));
+        }
+        if self.page_size > MAX_PAGE_SIZE {
+            return Err(format!(
+                "page_size: {} is more than {MAX_PAGE_SIZE} issues a page",
+                self.page_size
+            ));
+        }
+        // Simulated work runs past `until` by a dwell or two, so the window keeps clear of chrono's limits.
+        let first = self
+            .until
+            .checked_sub_days(chrono::Days::new(u64::from(self.days)));
+        let in_range = |d: NaiveDate| (1..=9999).contains(&d.year());
+        if !in_range(self.until) || !first.is_some_and(in_range) {
+            return Err(format!(
+                "until, days: {} days before {} leave the years 1 to 9999",
+                self.days, self.until
+            ));
+        }
         Ok(())
     }
 
@@ -111,6 +134,12 @@ impl GeneratorConfig {
             .and_utc()
     }
 }
+
+/// The most people per project: each issue's simulation lists them all.
+const MAX_PEOPLE_PER_PROJECT: u32 = 1000;
+
+/// The most issues per page: a page is simulated whole in memory.
+const MAX_PAGE_SIZE: u32 = 100_000;
 
 /// The generator as a [`Source`]: one stream, `issues`, paged by issue number. The cursor is the number of
 /// issues already handed out.

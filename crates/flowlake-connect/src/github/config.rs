@@ -106,6 +106,11 @@ impl GithubConfig {
         if let Some(u) = &self.graphql_url {
             crate::check_base_url("graphql_url", u)?;
         }
+        crate::check_limits(
+            self.lookback_minutes,
+            self.max_concurrency,
+            self.requests_per_second,
+        )?;
         Ok(())
     }
 

@@ -98,6 +98,11 @@ impl GitlabConfig {
             return Err(format!("per_page: {} is outside 1 to 100", self.per_page));
         }
         crate::check_base_url("base_url", &self.base_url)?;
+        crate::check_limits(
+            self.lookback_minutes,
+            self.max_concurrency,
+            self.requests_per_second,
+        )?;
         crate::check_pointers(&self.custom_fields)
     }
 

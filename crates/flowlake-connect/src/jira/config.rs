@@ -102,6 +102,11 @@ impl JiraConfig {
             tz.parse::<chrono_tz::Tz>()
                 .map_err(|_| format!("time_zone: `{tz}` is not an IANA time zone"))?;
         }
+        crate::check_limits(
+            self.lookback_minutes,
+            self.max_concurrency,
+            self.requests_per_second,
+        )?;
         match self.custom_fields.iter().find(|(_, v)| v.trim().is_empty()) {
             Some((k, _)) => Err(format!(
                 "custom_fields.{k}: empty; give a JSON pointer (`/fields/customfield_10016`) or a field name"

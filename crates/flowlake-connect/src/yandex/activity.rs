@@ -53,7 +53,7 @@ pub struct TrackerWorklog {
 }
 
 /// Seconds in a Tracker duration, with Tracker's business day (8 h) and week (5 days); `None` for text that
-/// is not one, or that uses years or months (which Tracker does not write).
+/// is not one, that uses years or months (which Tracker does not write), or whose seconds overflow an i64.
 pub fn parse_duration(s: &str) -> Option<i64> {
     let rest = s.strip_prefix('P')?;
     let (date, time) = match rest.split_once('T') {
@@ -74,7 +74,12 @@ pub fn parse_duration(s: &str) -> Option<i64> {
             if *secs == 0 && n != 0.0 {
                 return None;
             }
-            total += (n * *secs as f64).round() as i64;
+            // A count too large for i64 seconds is no duration (and must not overflow the sum).
+            let seconds = (n * *secs as f64).round();
+            if !(0.0..i64::MAX as f64).contains(&seconds) {
+                return None;
+            }
+            total = total.checked_add(seconds as i64)?;
             any = true;
             number.clear();
         }
@@ -134,6 +139,10 @@ mod tests {
             ("P", None),
             ("1h", None),
             ("PT5X", None),
+            ("P9223372036854775807W", None),
+            ("P99999999999999999999W", None),
+            ("PT9223372036854775807S", None),
+            ("P1000000000000000000DT1000000000000000000H", None),
         ];
         for (text, want) in cases {
             assert_eq!(parse_duration(text), want, "{text}");

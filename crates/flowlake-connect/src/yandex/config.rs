@@ -91,18 +91,24 @@ impl Default for YandexTrackerConfig {
     }
 }
 
-/// `2h`, `7d`, `1w`, `30m` → seconds.
+/// The longest `initial_range`: a hundred years (of 365 days), so the bound it gives is always a date.
+const MAX_RANGE_SECONDS: i64 = 100 * 365 * 86_400;
+
+/// `2h`, `7d`, `1w`, `30m` → seconds; `None` for anything else, or for more than a hundred years.
 pub fn parse_range(s: &str) -> Option<i64> {
     let s = s.trim();
-    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    // The unit is one character, which need not be ASCII in a mistyped value (`7д`).
+    let (at, _) = s.char_indices().last()?;
+    let (n, unit) = s.split_at(at);
     let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
-    n.checked_mul(match unit {
+    let unit = match unit {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 604_800,
         _ => return None,
-    })
+    };
+    n.checked_mul(unit).filter(|s| *s <= MAX_RANGE_SECONDS)
 }
 
 impl YandexTrackerConfig {
@@ -118,8 +124,9 @@ impl YandexTrackerConfig {
             ));
         }
         if let Some(r) = &self.initial_range {
-            parse_range(r)
-                .ok_or_else(|| format!("initial_range: `{r}` is not like 2h, 7d or 1w"))?;
+            parse_range(r).ok_or_else(|| {
+                format!("initial_range: `{r}` is not like 2h, 7d or 1w (at most 100 years)")
+            })?;
         }
         crate::check_base_url("base_url", &self.base_url)?;
         if !(1..=1000).contains(&self.per_page) {
@@ -131,6 +138,11 @@ impl YandexTrackerConfig {
                 self.changelog_per_page
             ));
         }
+        crate::check_limits(
+            self.lookback_minutes,
+            self.max_concurrency,
+            self.requests_per_second,
+        )?;
         crate::check_pointers(&self.custom_fields)
     }
 
@@ -205,6 +217,18 @@ mod tests {
         );
         // Too long to count in seconds: refused, not overflowed.
         assert_eq!(parse_range("9223372036854775807w"), None);
+        // These panicked: a non-ASCII unit split a character, and a count times its unit overflowed (see
+        // flowlake-engine's tests/config_fuzz.rs).
+        for bad in [
+            "7д",
+            "д",
+            "9223372036854775807m",
+            "15250284452472w",
+            "5300w",
+        ] {
+            assert_eq!(parse_range(bad), None, "{bad}");
+        }
+        assert_eq!(parse_range("5200w"), Some(5200 * 604_800));
         let both = YandexTrackerConfig {
             cloud_org_id: Some("b1g".into()),
             ..c
