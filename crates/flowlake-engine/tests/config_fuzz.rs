@@ -1176,16 +1176,17 @@ fn a_lookback_too_long_for_a_date_is_refused() {
 
 #[test]
 fn a_generator_history_outside_the_years_1_to_9999_is_refused_not_a_panic() {
-    for (until, days) in [
-        ("+262142-12-31", 1),
-        ("+10000-01-01", 1_u32),
-        ("2026-01-01", 4294967295),
-        ("2026-01-01", 740_000),
-        ("0001-01-01", 1),
+    // Too many days is refused under `days` (at most 100 years), a date outside the years under `until`.
+    for (until, days, key) in [
+        ("+262142-12-31", 1, "sources[0].until"),
+        ("+10000-01-01", 1_u32, "sources[0].until"),
+        ("2026-01-01", 4294967295, "sources[0].days"),
+        ("2026-01-01", 740_000, "sources[0].days"),
+        ("0001-01-01", 1, "sources[0].until"),
     ] {
         refused(
             &format!("[[sources]]\nkind = \"generator\"\nuntil = \"{until}\"\ndays = {days}\n"),
-            "sources[0].until",
+            key,
         );
     }
 }

@@ -721,10 +721,11 @@ impl Handler {
         let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         if req.url.path().ends_with("/_search") {
             if q.contains_key("scrollType") || q.contains_key("scrollId") {
-                let id = q
-                    .get("scrollId")
-                    .cloned()
-                    .unwrap_or_else(|| "scroll-0".into());
+                // The first page's scroll id again: `scroll-{page size}-{start}`, as the answer writes it.
+                let id = q.get("scrollId").cloned().unwrap_or_else(|| {
+                    let per = q.get("perScroll").map_or("100", String::as_str);
+                    format!("scroll-{per}-0")
+                });
                 headers.retain(|(k, _)| k != "x-scroll-id");
                 headers.push(("x-scroll-id".into(), id));
             } else {
