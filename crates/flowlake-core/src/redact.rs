@@ -1,6 +1,8 @@
 //! Credentials out of URLs before they reach a message, a log line or a recorded file.
 
-const SECRET_PARAMS: [&str; 7] = [
+/// Query parameters that carry credentials, lower-cased with `-` as `_`. Named one by one rather than by a
+/// pattern such as `*token`: pagination cursors (`nextPageToken`, `page_token`) must stay readable in recordings.
+const SECRET_PARAMS: [&str; 14] = [
     "access_token",
     "token",
     "api_key",
@@ -8,6 +10,15 @@ const SECRET_PARAMS: [&str; 7] = [
     "key",
     "password",
     "client_secret",
+    // GitLab's personal, CI job and deploy tokens (docs.gitlab.com/ee/api/rest/authentication.html).
+    "private_token",
+    "job_token",
+    "deploy_token",
+    // Presigned S3 URLs (AWS Signature Version 4 query parameters).
+    "x_amz_signature",
+    "x_amz_credential",
+    "x_amz_security_token",
+    "signature",
 ];
 
 /// The URL with secret-looking query parameters and `user:password@` masked.
@@ -33,7 +44,9 @@ pub fn redact_url(url: &str) -> String {
     let query: Vec<String> = query
         .split('&')
         .map(|p| match p.split_once('=') {
-            Some((k, _)) if SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()) => {
+            Some((k, _))
+                if SECRET_PARAMS.contains(&k.to_ascii_lowercase().replace('-', "_").as_str()) =>
+            {
                 format!("{k}=REDACTED")
             }
             _ => p.to_string(),
@@ -54,6 +67,23 @@ mod tests {
         );
         assert_eq!(redact_url("https://h/a?page=2"), "https://h/a?page=2");
         assert_eq!(redact_url("http://u:p@h"), "http://h");
+    }
+
+    #[test]
+    fn a_gitlab_private_token_or_a_presigned_s3_signature_in_a_query_is_masked() {
+        assert_eq!(
+            redact_url("https://gitlab.example/api/v4/projects?private_token=glpat-x&page=2"),
+            "https://gitlab.example/api/v4/projects?private_token=REDACTED&page=2"
+        );
+        assert_eq!(
+            redact_url("https://b.s3.example/k?X-Amz-Credential=AKIA&X-Amz-Signature=ab12&X-Amz-Expires=60"),
+            "https://b.s3.example/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Expires=60"
+        );
+        assert_eq!(
+            redact_url("https://h/rest/api/3/search/jql?nextPageToken=abc"),
+            "https://h/rest/api/3/search/jql?nextPageToken=abc",
+            "a pagination cursor is not a credential"
+        );
     }
 
     #[test]
