@@ -22,6 +22,8 @@ use crate::batch::{LoadBatch, TakenRows};
 use crate::error::{duckdb_message, StoreError};
 use crate::schema::{self, duckdb_migrations, ColType, TableDef, SCHEMA_MIGRATIONS_DDL};
 use crate::state::{StateBackend, StateKey};
+pub use crate::store::{FilterField, ItemFilter};
+use crate::store::{OnInterval, OnStatusTime, SqlConsole, Store};
 
 /// How to open the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,21 +278,13 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
 }
 
-/// Row filter shared by the metric reads.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ItemFilter {
-    /// Only this source.
-    pub source: Option<String>,
-    /// Only this project.
-    pub project: Option<String>,
-    /// Only this tracker type or standard type.
-    pub item_type: Option<String>,
-    /// Only this assignee (person id or login suffix).
-    pub assignee: Option<String>,
+/// An [`ItemFilter`] in DuckDB's SQL.
+trait FilterSql {
+    /// `AND …` conditions over `item_metrics` aliased `m`, and their parameters.
+    fn sql(&self) -> (String, Vec<String>);
 }
 
-impl ItemFilter {
-    /// `AND …` conditions over `item_metrics` aliased `m`, and their parameters.
+impl FilterSql for ItemFilter {
     fn sql(&self) -> (String, Vec<String>) {
         let mut sql = String::new();
         let mut params = Vec::new();
@@ -750,7 +744,7 @@ impl DuckDbStore {
 
     /// Marks the store as being rebuilt, committed before the rebuild changes anything: a rebuild loads its
     /// pages in transactions of their own, so one cut short leaves some items computed with the old config
-    /// and some with the new, and the mark says so until [`DuckDbStore::end_rebuild`]. Marking again (the
+    /// and some with the new, and the mark says so until [`Store::end_rebuild`]. Marking again (the
     /// rebuild that finishes an interrupted one) keeps the first time.
     pub fn begin_rebuild(&self) -> Result<(), StoreError> {
         self.conn
@@ -762,7 +756,7 @@ impl DuckDbStore {
             .map_err(StoreError::sql("marking the store as being rebuilt"))
     }
 
-    /// Removes the mark of [`DuckDbStore::begin_rebuild`]: every item is computed with one config again.
+    /// Removes the mark of [`Store::begin_rebuild`]: every item is computed with one config again.
     pub fn end_rebuild(&self) -> Result<(), StoreError> {
         self.conn
             .execute(
@@ -1068,19 +1062,6 @@ impl DuckDbStore {
         out.sort_by_key(|g| std::cmp::Reverse(g.items));
         Ok(out)
     }
-}
-
-/// A field [`ItemFilter`] can filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterField {
-    /// `item_metrics.source`.
-    Source,
-    /// `item_metrics.project`.
-    Project,
-    /// `item_metrics.item_type` or `standard_type`.
-    ItemType,
-    /// `item_metrics.assignee`.
-    Assignee,
 }
 
 impl DuckDbStore {
@@ -1424,5 +1405,114 @@ impl StateBackend for DuckDbStore {
             .map_err(StoreError::sql("listing sync cursors"))?;
         rows.collect::<Result<_, _>>()
             .map_err(StoreError::sql("listing sync cursors"))
+    }
+}
+
+/// The engine's and the CLI's view of the store: each method is the inherent one of the same name.
+impl Store for DuckDbStore {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Rows, moves and cursor commit in one DuckDB transaction.
+    fn keeps_cursors_in_the_load_transaction(&self) -> bool {
+        true
+    }
+
+    fn load(
+        &mut self,
+        batch: &mut LoadBatch,
+        cursor: Option<(&StateKey, &str)>,
+    ) -> Result<(), StoreError> {
+        DuckDbStore::load(self, batch, cursor)
+    }
+
+    fn raw_sources(&self) -> Result<Vec<String>, StoreError> {
+        DuckDbStore::raw_sources(self)
+    }
+
+    fn count_raw(&self, source: &str) -> Result<u64, StoreError> {
+        DuckDbStore::count_raw(self, source)
+    }
+
+    fn raw_page(
+        &self,
+        source: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<RawRecord>, StoreError> {
+        DuckDbStore::raw_page(self, source, after, limit)
+    }
+
+    fn begin_rebuild(&mut self) -> Result<(), StoreError> {
+        DuckDbStore::begin_rebuild(self)
+    }
+
+    fn end_rebuild(&mut self) -> Result<(), StoreError> {
+        DuckDbStore::end_rebuild(self)
+    }
+
+    fn unfinished_rebuild(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        DuckDbStore::unfinished_rebuild(self)
+    }
+
+    fn count(&self, table: &str) -> Result<i64, StoreError> {
+        DuckDbStore::count(self, table)
+    }
+
+    fn count_items(&self, filter: &ItemFilter) -> Result<u64, StoreError> {
+        DuckDbStore::count_items(self, filter)
+    }
+
+    fn filter_values(&self, field: FilterField) -> Result<Vec<String>, StoreError> {
+        DuckDbStore::filter_values(self, field)
+    }
+
+    fn for_each_item_metrics(
+        &self,
+        filter: &ItemFilter,
+        f: &mut dyn FnMut(ItemMetrics),
+    ) -> Result<(), StoreError> {
+        DuckDbStore::for_each_item_metrics(self, filter, f)
+    }
+
+    fn for_each_interval(
+        &self,
+        filter: &ItemFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        f: &mut OnInterval<'_>,
+    ) -> Result<(), StoreError> {
+        DuckDbStore::for_each_interval(self, filter, from, to, f)
+    }
+
+    fn for_each_status_time(
+        &self,
+        filter: &ItemFilter,
+        f: &mut OnStatusTime<'_>,
+    ) -> Result<(), StoreError> {
+        DuckDbStore::for_each_status_time(self, filter, f)
+    }
+
+    fn guessed_statuses(&self, filter: &ItemFilter) -> Result<Vec<GuessedStatus>, StoreError> {
+        DuckDbStore::guessed_statuses(self, filter)
+    }
+
+    fn console(&self) -> Option<&dyn SqlConsole> {
+        Some(self)
+    }
+}
+
+impl SqlConsole for DuckDbStore {
+    fn dialect(&self) -> &'static str {
+        "duckdb"
+    }
+
+    fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
+        DuckDbStore::query(self, sql)
+    }
+
+    fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
+        DuckDbStore::export(self, sql, path, format)
     }
 }

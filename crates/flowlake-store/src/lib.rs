@@ -10,6 +10,7 @@ pub mod error;
 pub mod query_json;
 pub mod schema;
 pub mod state;
+pub mod store;
 
 pub use batch::LoadBatch;
 pub use duckdb_store::{DuckDbStore, QueryResult};
@@ -18,3 +19,4 @@ pub use query_json::JsonRows;
 pub use state::{
     JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StateKey,
 };
+pub use store::{FilterField, ItemFilter, OnInterval, OnStatusTime, SqlConsole, Store};
