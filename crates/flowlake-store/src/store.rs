@@ -18,14 +18,12 @@
 //! takes `&mut dyn Source` and `&mut dyn StateBackend`. DuckDB-only tuning (`set`, `set_bulk`,
 //! `set_memory_limit`, `try_clone`) stays on `DuckDbStore`.
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 use flowlake_core::metrics::ItemMetrics;
 use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 
 use crate::batch::LoadBatch;
-use crate::duckdb_store::QueryResult;
+use crate::console::SqlConsole;
 use crate::error::StoreError;
 use crate::state::{StateBackend, StateKey};
 
@@ -171,20 +169,4 @@ pub trait Store: StateBackend {
     /// The store's SQL console (`flowlake query`, `flowlake export`), if it has one; `None` for a store
     /// without SQL. The dialect is the store's own.
     fn console(&self) -> Option<&dyn SqlConsole>;
-}
-
-/// Ad-hoc SQL against a store, in the store's own dialect: what `flowlake query` and `flowlake export` run.
-/// What the SQL may reach is the store's to decide at open (DuckDB's `OpenMode::Sandboxed`; a read-only
-/// role for PostgreSQL).
-pub trait SqlConsole {
-    /// The dialect, for messages (`duckdb`, `postgresql`, `clickhouse`).
-    fn dialect(&self) -> &'static str;
-
-    /// Runs `sql` and returns the last statement's rows as Arrow batches.
-    fn query(&self, sql: &str) -> Result<QueryResult, StoreError>;
-
-    /// Writes the rows of `sql` to `path` as `format` (`csv` or `parquet`), all or nothing: `path` is
-    /// either the complete new file or what it was before. DuckDB writes with `COPY … TO`; a server store
-    /// would stream the query's Arrow batches into a local file.
-    fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError>;
 }
