@@ -5,6 +5,10 @@
 //! store (DuckDB writes concurrent transactions side by side). Shares are handed over without a queue slot (a
 //! rendezvous channel): while the shares of one batch load, the workers build the next, so memory stays
 //! bounded by about two batches of rows whatever the issue count.
+//!
+//! It measures DuckDB's loading — bulk mode (`DuckDbStore::set_bulk`) and loaders on cloned connections
+//! (`DuckDbStore::try_clone`) — so it takes the DuckDB store itself rather than a `dyn Store`: that tuning
+//! is DuckDB's alone and stays off the trait.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -13,8 +13,7 @@ use flowlake_core::metrics::{
     Aging, AgingEntry, Bucket, DailyFlow, FlowSeries, Percentiles, StatusTimeSummary, Throughput,
 };
 use flowlake_core::{GuessedStatus, StatusCategory};
-use flowlake_store::duckdb_store::{FilterField, ItemFilter};
-use flowlake_store::{DuckDbStore, StoreError};
+use flowlake_store::{FilterField, ItemFilter, Store, StoreError};
 use serde::Serialize;
 
 /// The longest range a report covers, in days (100 years): longer ranges reach before any tracker and only
@@ -307,7 +306,7 @@ fn filter_parts(f: &ItemFilter) -> Vec<(FilterField, String, ItemFilter)> {
 
 /// `Err(NothingMatched)` when filters are set and no stored item matches them: a report of zeros would read
 /// as "no work", when the likelier story is a misspelt name.
-fn check_filter(store: &DuckDbStore, filter: &ItemFilter) -> Result<(), ReportError> {
+fn check_filter(store: &dyn Store, filter: &ItemFilter) -> Result<(), ReportError> {
     let parts = filter_parts(filter);
     if parts.is_empty() || store.count_items(filter)? > 0 {
         return Ok(());
@@ -330,10 +329,7 @@ fn check_filter(store: &DuckDbStore, filter: &ItemFilter) -> Result<(), ReportEr
 }
 
 /// Builds the report from the store.
-pub fn metrics_report(
-    store: &DuckDbStore,
-    o: &ReportOptions,
-) -> Result<MetricsReport, ReportError> {
+pub fn metrics_report(store: &dyn Store, o: &ReportOptions) -> Result<MetricsReport, ReportError> {
     check_range(o.from, o.to)?;
     check_filter(store, &o.filter)?;
     let in_range = |t: DateTime<Utc>| {
@@ -347,7 +343,7 @@ pub fn metrics_report(
     let mut wip_now = 0;
     let mut throughput = Throughput::new(o.tz, o.bucket, o.from, o.to);
     let mut aging = Aging::new(o.aging_top);
-    store.for_each_item_metrics(&o.filter, |m| {
+    store.for_each_item_metrics(&o.filter, &mut |m| {
         items += 1;
         if m.current_category == StatusCategory::InProgress {
             wip_now += 1;
@@ -393,7 +389,7 @@ pub fn metrics_report(
         &o.filter,
         range_start,
         range_end,
-        |status, cat, start, end| {
+        &mut |status, cat, start, end| {
             flow.add(status, cat, start, end);
         },
     )?;
@@ -401,7 +397,7 @@ pub fn metrics_report(
     let throughput = throughput_rows(&throughput.buckets(), o.bucket, o.to, &flow, &wip);
 
     let mut summary = StatusTimeSummary::default();
-    store.for_each_status_time(&o.filter, |status, cat, visits, cal, bus| {
+    store.for_each_status_time(&o.filter, &mut |status, cat, visits, cal, bus| {
         summary.add(status, cat, visits as u32, cal, bus);
     })?;
     // Time after completion says nothing about flow, so done statuses are left out of the shares and rows.
@@ -503,7 +499,7 @@ fn throughput_rows(
 /// The statuses of `source`'s stored items whose category was guessed, each warned about once with the
 /// config line that maps it; `sync` and `rebuild` call it after loading a source, so a guess is never silent.
 pub fn warn_guessed_statuses(
-    store: &DuckDbStore,
+    store: &dyn Store,
     source: &str,
 ) -> Result<Vec<GuessedStatus>, StoreError> {
     let guessed = store.guessed_statuses(&ItemFilter {

@@ -12,7 +12,7 @@ use flowlake_connect::jira::JiraSource;
 use flowlake_connect::yandex::YandexTrackerSource;
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::{GuessedStatus, ItemHistory, RawRecord};
-use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey, StoreError};
+use flowlake_store::{LoadBatch, StateBackend, StateKey, Store, StoreError};
 
 use crate::compute::{add_history, FlowSettings};
 use crate::config::SourceConfig;
@@ -38,7 +38,8 @@ pub enum EngineError {
 
 /// Where the cursor goes.
 pub enum StateTarget<'a> {
-    /// The store's own `sync_state` table, in the page's transaction.
+    /// The store's own cursors: in the page's transaction when the store
+    /// [keeps them there](Store::keeps_cursors_in_the_load_transaction), else right after the page commits.
     Store,
     /// Another back-end, written right after the page commits.
     External(&'a mut dyn StateBackend),
@@ -273,7 +274,7 @@ fn page_batch<'r>(
 /// on compare-and-set cursor writes), and unlocked at the end whether the run succeeded or not.
 pub fn sync_source(
     source: &mut dyn Source,
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     state: &mut StateTarget<'_>,
     settings: &FlowSettings,
     now: DateTime<Utc>,
@@ -304,7 +305,7 @@ pub fn sync_source(
 
 fn sync_pages(
     source: &mut dyn Source,
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     state: &mut StateTarget<'_>,
     settings: &FlowSettings,
     now: DateTime<Utc>,
@@ -336,7 +337,13 @@ fn sync_pages(
             bad,
         } = page_batch(&mut *source, &page.records, true, settings, now, Utc::now())?;
         match state {
-            StateTarget::Store => store.load(&mut batch, Some((&key, &page.cursor)))?,
+            StateTarget::Store if store.keeps_cursors_in_the_load_transaction() => {
+                store.load(&mut batch, Some((&key, &page.cursor)))?;
+            }
+            StateTarget::Store => {
+                store.load(&mut batch, None)?;
+                store.put(&key, &page.cursor)?;
+            }
             StateTarget::External(b) => {
                 store.load(&mut batch, None)?;
                 b.put(&key, &page.cursor)?;
@@ -383,7 +390,7 @@ pub struct RebuildOptions {
 /// Re-normalizes every landed raw record and recomputes every metric with the current config, without
 /// calling any API. `now` is the wall clock (see [`SourceConfig::now`]).
 pub fn rebuild(
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     sources: &[SourceConfig],
     settings: &FlowSettings,
     now: DateTime<Utc>,
@@ -403,12 +410,12 @@ pub fn rebuild(
 ///
 /// A rebuild loads page after page, each in its own transaction, so one cut short (killed, a full disk)
 /// would leave items computed with two configs. The store is marked before the first page loads
-/// ([`DuckDbStore::begin_rebuild`]) and unmarked only after the last: the CLI warns about a marked store
+/// ([`Store::begin_rebuild`]) and unmarked only after the last: the CLI warns about a marked store
 /// on every command, and the next rebuild, which recomputes everything, finishes the job. Every stored
 /// source must be configured and buildable before the mark is set, so a rebuild that cannot start changes
 /// nothing.
 pub fn rebuild_with(
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     sources: &[SourceConfig],
     settings: &FlowSettings,
     now: DateTime<Utc>,
@@ -453,7 +460,7 @@ pub fn rebuild_with(
 /// their rows again: what [`rebuild`] does for each configured source. Records that normalize now leave
 /// `bad_records`; those that still fail stay there with their new message.
 pub fn rebuild_source(
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     source: &mut dyn Source,
     settings: &FlowSettings,
     now: DateTime<Utc>,
@@ -464,7 +471,7 @@ pub fn rebuild_source(
 
 /// [`rebuild_source`], counting the pages loaded in `pages` and failing once it reaches `fail_after`.
 fn rebuild_pages(
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     source: &mut dyn Source,
     settings: &FlowSettings,
     now: DateTime<Utc>,

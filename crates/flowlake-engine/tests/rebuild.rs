@@ -16,7 +16,7 @@ use flowlake_engine::sync::{
 use flowlake_engine::{FlowSettings, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::DuckDbStore;
+use flowlake_store::{DuckDbStore, SqlConsole};
 
 /// Two sources, each rebuilt in one page of raw records: a rebuild killed after its first page has
 /// recomputed one and not the other.
@@ -65,7 +65,7 @@ fn remapped() -> FlowSettings {
 }
 
 /// The category of Review per source.
-fn review_categories(store: &DuckDbStore) -> Vec<Vec<Option<String>>> {
+fn review_categories(store: &dyn SqlConsole) -> Vec<Vec<Option<String>>> {
     store
         .query(
             "SELECT m.source, string_agg(DISTINCT t.category, ',') FROM item_status_time t \
@@ -76,7 +76,7 @@ fn review_categories(store: &DuckDbStore) -> Vec<Vec<Option<String>>> {
         .unwrap()
 }
 
-fn snapshot(store: &DuckDbStore) -> Vec<(String, Vec<Vec<Option<String>>>)> {
+fn snapshot(store: &dyn SqlConsole) -> Vec<(String, Vec<Vec<Option<String>>>)> {
     DATA_TABLES
         .iter()
         .map(|t| {

@@ -19,7 +19,7 @@ use flowlake_engine::sync::{
 use flowlake_engine::{FlowSettings, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::{DuckDbStore, JsonFileState, StateBackend, StateKey};
+use flowlake_store::{DuckDbStore, JsonFileState, SqlConsole, StateBackend, StateKey, Store};
 
 fn generator() -> SourceConfig {
     SourceConfig::Generator(GeneratorConfig {
@@ -31,7 +31,7 @@ fn generator() -> SourceConfig {
 }
 
 fn run(
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     cfg: &SourceConfig,
     options: SyncOptions,
 ) -> Result<SyncReport, EngineError> {
@@ -48,7 +48,7 @@ fn run(
 }
 
 /// Every data table, every row, as sorted text: equal snapshots mean equal tables.
-fn snapshot(store: &DuckDbStore) -> Vec<(String, Vec<Vec<Option<String>>>)> {
+fn snapshot(store: &dyn SqlConsole) -> Vec<(String, Vec<Vec<Option<String>>>)> {
     DATA_TABLES
         .iter()
         .map(|t| {
@@ -126,7 +126,7 @@ fn a_file_state_backend_resumes_the_same_way() {
     let mut store = open(&dir.path().join("a.duckdb"));
     let mut state = JsonFileState::new(dir.path().join("state.json"));
     let cfg = generator();
-    let go = |store: &mut DuckDbStore, state: &mut JsonFileState, options| {
+    let go = |store: &mut dyn Store, state: &mut JsonFileState, options| {
         let mut source = build_source(&cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
         sync_source(
             source.as_mut(),
@@ -179,7 +179,7 @@ fn rebuild_applies_a_new_status_mapping_from_raw_records_alone() {
     let mut store = open(&dir.path().join("a.duckdb"));
     let cfg = generator();
     run(&mut store, &cfg, SyncOptions::default()).unwrap();
-    let review_category = |store: &DuckDbStore| {
+    let review_category = |store: &dyn SqlConsole| {
         store
             .query("SELECT DISTINCT category FROM item_status_time WHERE status = 'Review'")
             .unwrap()
@@ -275,7 +275,7 @@ impl Source for Picky {
     }
 }
 
-fn sync_with(store: &mut DuckDbStore, source: &mut dyn Source) -> Result<SyncReport, EngineError> {
+fn sync_with(store: &mut dyn Store, source: &mut dyn Source) -> Result<SyncReport, EngineError> {
     sync_source(
         source,
         store,
@@ -287,7 +287,7 @@ fn sync_with(store: &mut DuckDbStore, source: &mut dyn Source) -> Result<SyncRep
     )
 }
 
-fn rebuild_with(store: &mut DuckDbStore, source: &mut dyn Source) -> u64 {
+fn rebuild_with(store: &mut dyn Store, source: &mut dyn Source) -> u64 {
     rebuild_source(
         store,
         source,
@@ -299,7 +299,7 @@ fn rebuild_with(store: &mut DuckDbStore, source: &mut dyn Source) -> u64 {
     .bad_records
 }
 
-fn text(store: &DuckDbStore, sql: &str) -> Vec<Vec<Option<String>>> {
+fn text(store: &dyn SqlConsole, sql: &str) -> Vec<Vec<Option<String>>> {
     store.query(sql).unwrap().rows_as_text().unwrap()
 }
 

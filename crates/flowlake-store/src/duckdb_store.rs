@@ -5,23 +5,24 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
-use duckdb::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
-use duckdb::arrow::compute::cast;
+use duckdb::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
 use duckdb::arrow::datatypes::{
     i256, ArrowNativeType, ArrowPrimitiveType, DataType, Decimal128Type, Decimal256Type, FieldRef,
     Int32Type, Int64Type, Schema,
 };
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::core::LogicalTypeId;
 use duckdb::{params, params_from_iter, AccessMode, Config, Connection};
 use flowlake_core::metrics::ItemMetrics;
 use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 
 use crate::batch::{LoadBatch, TakenRows};
+use crate::console::{QueryResult, SqlConsole};
 use crate::error::{duckdb_message, StoreError};
 use crate::schema::{self, duckdb_migrations, ColType, TableDef, SCHEMA_MIGRATIONS_DDL};
 use crate::state::{StateBackend, StateKey};
+pub use crate::store::{FilterField, ItemFilter};
+use crate::store::{OnInterval, OnStatusTime, Store};
 
 /// How to open the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,101 +97,6 @@ impl std::fmt::Debug for DuckDbStore {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
-}
-
-/// The result of an ad-hoc query, as Arrow batches.
-#[derive(Debug)]
-pub struct QueryResult {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// The rows.
-    pub batches: Vec<RecordBatch>,
-}
-
-impl QueryResult {
-    /// Rows as display strings (`None` for NULL; NULL inside a list or struct reads `NULL`), for tables and
-    /// CSV. `TIMESTAMPTZ` values are shown in UTC (`2026-05-01T12:00:00Z`): DuckDB labels them with
-    /// its session time zone by name (`Etc/UTC`, `Europe/Berlin`), which Arrow's formatter cannot read
-    /// without a time-zone database; the instant is the same.
-    pub fn rows_as_text(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
-        let opts = FormatOptions::default().with_null("NULL");
-        let failed = |e: duckdb::arrow::error::ArrowError| StoreError::Batch {
-            table: "query".into(),
-            message: e.to_string(),
-        };
-        let mut out = Vec::new();
-        for b in &self.batches {
-            let columns = b
-                .columns()
-                .iter()
-                .map(displayable)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(failed)?;
-            let fmts = columns
-                .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(failed)?;
-            let nulls: Vec<_> = columns.iter().map(|c| c.logical_nulls()).collect();
-            for r in 0..b.num_rows() {
-                out.push(
-                    fmts.iter()
-                        .zip(&nulls)
-                        .map(|(f, n)| match n {
-                            Some(n) if n.is_null(r) => None,
-                            _ => Some(f.value(r).to_string()),
-                        })
-                        .collect(),
-                );
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// `array` with every time zone in its type (nested ones too) replaced by UTC as an offset, which Arrow's
-/// formatter reads without a time-zone database; the values (instants in UTC) do not change.
-fn displayable(array: &ArrayRef) -> Result<ArrayRef, duckdb::arrow::error::ArrowError> {
-    match utc_type(array.data_type()) {
-        Some(ty) => cast(array.as_ref(), &ty),
-        None => Ok(Arc::clone(array)),
-    }
-}
-
-/// The offset every zoned timestamp is shown in.
-const UTC_OFFSET: &str = "+00:00";
-
-/// `ty` with each zoned timestamp in UTC, or `None` when nothing in it needs to change.
-fn utc_type(ty: &DataType) -> Option<DataType> {
-    match ty {
-        DataType::Timestamp(unit, Some(tz)) if tz.as_ref() != UTC_OFFSET => {
-            Some(DataType::Timestamp(*unit, Some(UTC_OFFSET.into())))
-        }
-        DataType::List(f) => utc_field(f).map(DataType::List),
-        DataType::LargeList(f) => utc_field(f).map(DataType::LargeList),
-        DataType::FixedSizeList(f, n) => utc_field(f).map(|f| DataType::FixedSizeList(f, *n)),
-        DataType::Map(f, sorted) => utc_field(f).map(|f| DataType::Map(f, *sorted)),
-        DataType::Dictionary(k, v) => {
-            utc_type(v).map(|v| DataType::Dictionary(k.clone(), Box::new(v)))
-        }
-        DataType::Struct(fields) => {
-            let changed: Vec<Option<FieldRef>> = fields.iter().map(utc_field).collect();
-            changed.iter().any(Option::is_some).then(|| {
-                DataType::Struct(
-                    fields
-                        .iter()
-                        .zip(changed)
-                        .map(|(f, c)| c.unwrap_or_else(|| Arc::clone(f)))
-                        .collect(),
-                )
-            })
-        }
-        _ => None,
-    }
-}
-
-fn utc_field(f: &FieldRef) -> Option<FieldRef> {
-    utc_type(f.data_type()).map(|ty| Arc::new(f.as_ref().clone().with_data_type(ty)))
 }
 
 /// `batch` with its `columns` (index, unsigned) of DuckDB's HUGEINT and UHUGEINT as `Decimal256(39, 0)`.
@@ -276,21 +182,13 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
 }
 
-/// Row filter shared by the metric reads.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ItemFilter {
-    /// Only this source.
-    pub source: Option<String>,
-    /// Only this project.
-    pub project: Option<String>,
-    /// Only this tracker type or standard type.
-    pub item_type: Option<String>,
-    /// Only this assignee (person id or login suffix).
-    pub assignee: Option<String>,
+/// An [`ItemFilter`] in DuckDB's SQL.
+trait FilterSql {
+    /// `AND …` conditions over `item_metrics` aliased `m`, and their parameters.
+    fn sql(&self) -> (String, Vec<String>);
 }
 
-impl ItemFilter {
-    /// `AND …` conditions over `item_metrics` aliased `m`, and their parameters.
+impl FilterSql for ItemFilter {
     fn sql(&self) -> (String, Vec<String>) {
         let mut sql = String::new();
         let mut params = Vec::new();
@@ -750,7 +648,7 @@ impl DuckDbStore {
 
     /// Marks the store as being rebuilt, committed before the rebuild changes anything: a rebuild loads its
     /// pages in transactions of their own, so one cut short leaves some items computed with the old config
-    /// and some with the new, and the mark says so until [`DuckDbStore::end_rebuild`]. Marking again (the
+    /// and some with the new, and the mark says so until [`Store::end_rebuild`]. Marking again (the
     /// rebuild that finishes an interrupted one) keeps the first time.
     pub fn begin_rebuild(&self) -> Result<(), StoreError> {
         self.conn
@@ -762,7 +660,7 @@ impl DuckDbStore {
             .map_err(StoreError::sql("marking the store as being rebuilt"))
     }
 
-    /// Removes the mark of [`DuckDbStore::begin_rebuild`]: every item is computed with one config again.
+    /// Removes the mark of [`Store::begin_rebuild`]: every item is computed with one config again.
     pub fn end_rebuild(&self) -> Result<(), StoreError> {
         self.conn
             .execute(
@@ -1068,19 +966,6 @@ impl DuckDbStore {
         out.sort_by_key(|g| std::cmp::Reverse(g.items));
         Ok(out)
     }
-}
-
-/// A field [`ItemFilter`] can filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterField {
-    /// `item_metrics.source`.
-    Source,
-    /// `item_metrics.project`.
-    Project,
-    /// `item_metrics.item_type` or `standard_type`.
-    ItemType,
-    /// `item_metrics.assignee`.
-    Assignee,
 }
 
 impl DuckDbStore {
@@ -1424,5 +1309,114 @@ impl StateBackend for DuckDbStore {
             .map_err(StoreError::sql("listing sync cursors"))?;
         rows.collect::<Result<_, _>>()
             .map_err(StoreError::sql("listing sync cursors"))
+    }
+}
+
+/// The engine's and the CLI's view of the store: each method is the inherent one of the same name.
+impl Store for DuckDbStore {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Rows, moves and cursor commit in one DuckDB transaction.
+    fn keeps_cursors_in_the_load_transaction(&self) -> bool {
+        true
+    }
+
+    fn load(
+        &mut self,
+        batch: &mut LoadBatch,
+        cursor: Option<(&StateKey, &str)>,
+    ) -> Result<(), StoreError> {
+        DuckDbStore::load(self, batch, cursor)
+    }
+
+    fn raw_sources(&self) -> Result<Vec<String>, StoreError> {
+        DuckDbStore::raw_sources(self)
+    }
+
+    fn count_raw(&self, source: &str) -> Result<u64, StoreError> {
+        DuckDbStore::count_raw(self, source)
+    }
+
+    fn raw_page(
+        &self,
+        source: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<RawRecord>, StoreError> {
+        DuckDbStore::raw_page(self, source, after, limit)
+    }
+
+    fn begin_rebuild(&mut self) -> Result<(), StoreError> {
+        DuckDbStore::begin_rebuild(self)
+    }
+
+    fn end_rebuild(&mut self) -> Result<(), StoreError> {
+        DuckDbStore::end_rebuild(self)
+    }
+
+    fn unfinished_rebuild(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        DuckDbStore::unfinished_rebuild(self)
+    }
+
+    fn count(&self, table: &str) -> Result<i64, StoreError> {
+        DuckDbStore::count(self, table)
+    }
+
+    fn count_items(&self, filter: &ItemFilter) -> Result<u64, StoreError> {
+        DuckDbStore::count_items(self, filter)
+    }
+
+    fn filter_values(&self, field: FilterField) -> Result<Vec<String>, StoreError> {
+        DuckDbStore::filter_values(self, field)
+    }
+
+    fn for_each_item_metrics(
+        &self,
+        filter: &ItemFilter,
+        f: &mut dyn FnMut(ItemMetrics),
+    ) -> Result<(), StoreError> {
+        DuckDbStore::for_each_item_metrics(self, filter, f)
+    }
+
+    fn for_each_interval(
+        &self,
+        filter: &ItemFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        f: &mut OnInterval<'_>,
+    ) -> Result<(), StoreError> {
+        DuckDbStore::for_each_interval(self, filter, from, to, f)
+    }
+
+    fn for_each_status_time(
+        &self,
+        filter: &ItemFilter,
+        f: &mut OnStatusTime<'_>,
+    ) -> Result<(), StoreError> {
+        DuckDbStore::for_each_status_time(self, filter, f)
+    }
+
+    fn guessed_statuses(&self, filter: &ItemFilter) -> Result<Vec<GuessedStatus>, StoreError> {
+        DuckDbStore::guessed_statuses(self, filter)
+    }
+
+    fn console(&self) -> Option<&dyn SqlConsole> {
+        Some(self)
+    }
+}
+
+impl SqlConsole for DuckDbStore {
+    fn dialect(&self) -> &'static str {
+        "duckdb"
+    }
+
+    fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
+        DuckDbStore::query(self, sql)
+    }
+
+    fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
+        DuckDbStore::export(self, sql, path, format)
     }
 }

@@ -5,16 +5,20 @@
 //! loading the same data twice changes nothing.
 
 pub mod batch;
+pub mod console;
 pub mod duckdb_store;
 pub mod error;
 pub mod query_json;
 pub mod schema;
 pub mod state;
+pub mod store;
 
 pub use batch::LoadBatch;
-pub use duckdb_store::{DuckDbStore, QueryResult};
+pub use console::{QueryResult, SqlConsole};
+pub use duckdb_store::DuckDbStore;
 pub use error::StoreError;
 pub use query_json::JsonRows;
 pub use state::{
     JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StateKey,
 };
+pub use store::{FilterField, ItemFilter, OnInterval, OnStatusTime, Store};

@@ -16,7 +16,7 @@ use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::duckdb_store::QueryResult;
+use crate::console::QueryResult;
 
 /// The rows of a [`QueryResult`] as a JSON array of objects: see the module documentation.
 #[derive(Debug, Clone, Copy)]

@@ -19,9 +19,9 @@ use flowlake_engine::sync::{
     SyncOptions, SyncReport,
 };
 use flowlake_engine::{bench, Config, SourceConfig};
-use flowlake_store::duckdb_store::{ItemFilter, OpenMode, OpenOptions};
+use flowlake_store::duckdb_store::{OpenMode, OpenOptions};
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::{DuckDbStore, StateBackend, StateKey};
+use flowlake_store::{DuckDbStore, ItemFilter, SqlConsole, StateBackend, StateKey, Store};
 
 use crate::cli::{BucketArg, Cli, Command, DemoSource, ExportFormat, MetricsArgs, OutputFormat};
 use crate::progress_bar::Bar;
@@ -134,7 +134,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 fail_after_pages: fail_after_pages()?,
             };
             let r = rebuild_with(
-                &mut store,
+                store.as_mut(),
                 &config.sources,
                 &config.flow_settings(),
                 Utc::now(),
@@ -160,7 +160,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 false => OpenMode::ReadOnly,
             };
             let store = open(&config, mode)?;
-            let result = store.query(&sql)?;
+            let result = console(store.as_ref())?.query(&sql)?;
             render::query_result(&result, format)
         }
         Command::Export {
@@ -218,11 +218,13 @@ fn required_config(path: &Path) -> Result<Config> {
 
 /// Opens the configured store (its settings are applied before the file is created, so a bad one leaves
 /// nothing behind) and warns when a rebuild was cut short: until one completes, its items mix two configs.
-fn open(config: &Config, mode: OpenMode) -> Result<DuckDbStore> {
+/// The one place a command picks the kind of store; everything after talks to the [`Store`] trait.
+fn open(config: &Config, mode: OpenMode) -> Result<Box<dyn Store>> {
     let options = OpenOptions {
         memory_limit: config.store.memory_limit.clone(),
     };
-    let store = DuckDbStore::open_with(&config.store.path, mode, &options)?;
+    let store: Box<dyn Store> =
+        Box::new(DuckDbStore::open_with(&config.store.path, mode, &options)?);
     // Once per run: `sync` and `demo` open the store twice.
     static WARNED: std::sync::Once = std::sync::Once::new();
     if let Some(since) = store.unfinished_rebuild()? {
@@ -232,6 +234,16 @@ fn open(config: &Config, mode: OpenMode) -> Result<DuckDbStore> {
         ));
     }
     Ok(store)
+}
+
+/// The SQL console of `store`, for `query` and `export`; a store without SQL says so.
+fn console(store: &dyn Store) -> Result<&dyn SqlConsole> {
+    store.console().with_context(|| {
+        format!(
+            "store {} has no SQL console: `query` and `export` need one",
+            store.describe()
+        )
+    })
 }
 
 fn init(path: &Path, force: bool, quiet: bool) -> Result<()> {
@@ -296,7 +308,7 @@ fn sync_all(
     for cfg in &selected {
         let result = sync_one(
             cfg,
-            &mut store,
+            store.as_mut(),
             external.as_mut(),
             &settings,
             &bar,
@@ -322,7 +334,7 @@ fn sync_all(
 #[allow(clippy::too_many_arguments)]
 fn sync_one(
     cfg: &SourceConfig,
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     external: Option<&mut Box<dyn StateBackend>>,
     settings: &FlowSettings,
     bar: &Bar,
@@ -380,7 +392,7 @@ fn report_outcomes(
     if !quiet && !reports.is_empty() {
         let summary = || -> Result<()> {
             let store = open(config, OpenMode::ReadOnly)?;
-            render::sync_summary(&reports, &store)?;
+            render::sync_summary(&reports, store.as_ref())?;
             for (name, e) in &failures {
                 outln!("FAILED source `{name}`: {e:#}");
             }
@@ -869,7 +881,7 @@ fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
         aging_top: args.top,
         business_calendar: config.calendar.to_string(),
     };
-    let report = metrics_report(&store, &options)?;
+    let report = metrics_report(store.as_ref(), &options)?;
     render::metrics_report(&report, args.format)
 }
 
@@ -882,6 +894,7 @@ fn export(
     quiet: bool,
 ) -> Result<()> {
     let store = open(config, OpenMode::ReadOnly)?;
+    let console = console(store.as_ref())?;
     let ext = match format {
         ExportFormat::Csv => "csv",
         ExportFormat::Parquet => "parquet",
@@ -904,12 +917,12 @@ fn export(
             jobs.push((t.clone(), format!("SELECT * FROM {t}")));
         }
     }
-    // Each file is written aside and renamed once complete (see `DuckDbStore::export`): a failure leaves the
+    // Each file is written aside and renamed once complete (see `SqlConsole::export`): a failure leaves the
     // files of earlier runs as they were and no partial one.
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for (name, sql) in jobs {
         let path = out.join(format!("{name}.{ext}"));
-        store.export(&sql, &path, ext)?;
+        console.export(&sql, &path, ext)?;
         if !quiet {
             outln!("{}", path.display());
         }

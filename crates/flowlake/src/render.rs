@@ -10,7 +10,7 @@ use flowlake_engine::bench::BenchReport;
 use flowlake_engine::report::MetricsReport;
 use flowlake_engine::sync::SyncReport;
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::{DuckDbStore, QueryResult};
+use flowlake_store::{QueryResult, Store};
 
 use crate::cli::OutputFormat;
 
@@ -83,7 +83,7 @@ pub fn query_result(r: &QueryResult, format: OutputFormat) -> Result<()> {
 }
 
 /// Prints what a sync did and the row counts of every table.
-pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
+pub fn sync_summary(reports: &[SyncReport], store: &dyn Store) -> Result<()> {
     let mut t = table(&[
         "source",
         "pages",
@@ -138,7 +138,7 @@ pub fn sync_summary(reports: &[SyncReport], store: &DuckDbStore) -> Result<()> {
     for d in DATA_TABLES {
         counts.add_row(vec![Cell::new(d.name), right(store.count(d.name)?)]);
     }
-    outln!("store {}:\n{counts}", store.path().display());
+    outln!("store {}:\n{counts}", store.describe());
     Ok(())
 }
 

@@ -1,0 +1,124 @@
+//! The SQL console of a store that has one (`flowlake query`, `flowlake export`), and the result of a query as
+//! Arrow batches with their text rendering, which knows nothing of the store that produced them.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use duckdb::arrow::array::{Array, ArrayRef};
+use duckdb::arrow::compute::cast;
+use duckdb::arrow::datatypes::{DataType, FieldRef};
+use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use crate::error::StoreError;
+
+/// Ad-hoc SQL against a store, in the store's own dialect: what `flowlake query` and `flowlake export` run.
+/// What the SQL may reach is the store's to decide at open (DuckDB's `OpenMode::Sandboxed`; a read-only
+/// role for PostgreSQL).
+pub trait SqlConsole {
+    /// The dialect, for messages (`duckdb`, `postgresql`, `clickhouse`).
+    fn dialect(&self) -> &'static str;
+
+    /// Runs `sql` and returns the last statement's rows as Arrow batches.
+    fn query(&self, sql: &str) -> Result<QueryResult, StoreError>;
+
+    /// Writes the rows of `sql` to `path` as `format` (`csv` or `parquet`), all or nothing: `path` is
+    /// either the complete new file or what it was before. DuckDB writes with `COPY … TO`; a server store
+    /// would stream the query's Arrow batches into a local file.
+    fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError>;
+}
+
+/// The result of an ad-hoc query, as Arrow batches.
+#[derive(Debug)]
+pub struct QueryResult {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    /// Rows as display strings (`None` for NULL; NULL inside a list or struct reads `NULL`), for tables and
+    /// CSV. `TIMESTAMPTZ` values are shown in UTC (`2026-05-01T12:00:00Z`): DuckDB labels them with
+    /// its session time zone by name (`Etc/UTC`, `Europe/Berlin`), which Arrow's formatter cannot read
+    /// without a time-zone database; the instant is the same.
+    pub fn rows_as_text(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        let opts = FormatOptions::default().with_null("NULL");
+        let failed = |e: duckdb::arrow::error::ArrowError| StoreError::Batch {
+            table: "query".into(),
+            message: e.to_string(),
+        };
+        let mut out = Vec::new();
+        for b in &self.batches {
+            let columns = b
+                .columns()
+                .iter()
+                .map(displayable)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed)?;
+            let fmts = columns
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed)?;
+            let nulls: Vec<_> = columns.iter().map(|c| c.logical_nulls()).collect();
+            for r in 0..b.num_rows() {
+                out.push(
+                    fmts.iter()
+                        .zip(&nulls)
+                        .map(|(f, n)| match n {
+                            Some(n) if n.is_null(r) => None,
+                            _ => Some(f.value(r).to_string()),
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `array` with every time zone in its type (nested ones too) replaced by UTC as an offset, which Arrow's
+/// formatter reads without a time-zone database; the values (instants in UTC) do not change.
+fn displayable(array: &ArrayRef) -> Result<ArrayRef, duckdb::arrow::error::ArrowError> {
+    match utc_type(array.data_type()) {
+        Some(ty) => cast(array.as_ref(), &ty),
+        None => Ok(Arc::clone(array)),
+    }
+}
+
+/// The offset every zoned timestamp is shown in.
+const UTC_OFFSET: &str = "+00:00";
+
+/// `ty` with each zoned timestamp in UTC, or `None` when nothing in it needs to change.
+fn utc_type(ty: &DataType) -> Option<DataType> {
+    match ty {
+        DataType::Timestamp(unit, Some(tz)) if tz.as_ref() != UTC_OFFSET => {
+            Some(DataType::Timestamp(*unit, Some(UTC_OFFSET.into())))
+        }
+        DataType::List(f) => utc_field(f).map(DataType::List),
+        DataType::LargeList(f) => utc_field(f).map(DataType::LargeList),
+        DataType::FixedSizeList(f, n) => utc_field(f).map(|f| DataType::FixedSizeList(f, *n)),
+        DataType::Map(f, sorted) => utc_field(f).map(|f| DataType::Map(f, *sorted)),
+        DataType::Dictionary(k, v) => {
+            utc_type(v).map(|v| DataType::Dictionary(k.clone(), Box::new(v)))
+        }
+        DataType::Struct(fields) => {
+            let changed: Vec<Option<FieldRef>> = fields.iter().map(utc_field).collect();
+            changed.iter().any(Option::is_some).then(|| {
+                DataType::Struct(
+                    fields
+                        .iter()
+                        .zip(changed)
+                        .map(|(f, c)| c.unwrap_or_else(|| Arc::clone(f)))
+                        .collect(),
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+fn utc_field(f: &FieldRef) -> Option<FieldRef> {
+    utc_type(f.data_type()).map(|ty| Arc::new(f.as_ref().clone().with_data_type(ty)))
+}
