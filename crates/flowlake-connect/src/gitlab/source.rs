@@ -29,9 +29,9 @@ use super::delivery::{delivery_payload, normalize_deployment, normalize_pipeline
 use super::normalize::{normalize_item, record_payload, GitlabRecord, ItemExtras};
 use crate::github::StatusRules;
 use crate::http::{
-    item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape,
+    encode_component, item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request,
+    RequestStats, Tape,
 };
-use crate::jira::encode;
 use crate::{Page, Source, SourceError};
 
 /// The state key's stream.
@@ -225,7 +225,7 @@ impl GitlabSource {
                 "projects",
                 format!(
                     "groups/{}/projects?include_subgroups={}&with_shared={}&archived=false&order_by=path&sort=asc&per_page=100",
-                    encode(group),
+                    encode_component(group),
                     self.config.include_subgroups,
                     self.config.include_shared
                 ),
@@ -276,14 +276,14 @@ impl GitlabSource {
         if pos.stream == Stream::NewPipelines {
             return format!(
                 "projects/{}/pipelines?order_by=id&sort=desc&per_page={}",
-                encode(&pos.project),
+                encode_component(&pos.project),
                 self.config.per_page
             );
         }
         let mark = marks.get(pos.stream);
         let mut url = format!(
             "projects/{}/{}?order_by=updated_at&sort=asc&per_page={}",
-            encode(&pos.project),
+            encode_component(&pos.project),
             pos.stream.path(),
             self.config.per_page
         );
@@ -294,7 +294,7 @@ impl GitlabSource {
             let since = crate::minutes_before(m, self.config.lookback_minutes);
             url.push_str(&format!(
                 "&updated_after={}",
-                encode(&since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                encode_component(&since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             ));
         }
         url
@@ -323,7 +323,7 @@ impl GitlabSource {
                     label,
                     format!(
                         "projects/{}/{}/{iid}/{kind}?per_page=100{order}",
-                        encode(project),
+                        encode_component(project),
                         stream.path()
                     ),
                 ));
