@@ -151,16 +151,87 @@ pub enum SourceError {
     Paging(#[from] http::StuckPaging),
     /// The API answered, but not with the data asked for (GraphQL errors, a missing repository).
     #[error("{0}")]
-    Api(String),
+    Api(ApiError),
     /// The source's configuration cannot work (a missing token file, a bad repository name).
     #[error("{0}")]
     Config(String),
 }
 
 impl SourceError {
-    /// An answer that is not what was asked for, in the API's or the parser's words.
-    pub fn api(e: impl std::fmt::Display) -> Self {
-        Self::Api(e.to_string())
+    /// An answer that is not what was asked for (see [`ApiError`]).
+    pub fn api(e: impl Into<ApiError>) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+/// What an API answered instead of the data asked for. Each case's text is what the CLI prints.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A GraphQL answer without data: its errors, or `no data and no error`.
+    #[error("GraphQL {query}: {errors}")]
+    GraphQl {
+        /// The query's label, with the node it asked about (`issues`, `timeline of I_1`).
+        query: String,
+        /// The errors GraphQL gave, joined.
+        errors: String,
+    },
+    /// A GraphQL answer whose data does not have the shape the query asks for.
+    #[error("GraphQL {query}: unexpected shape: {message}")]
+    Shape {
+        /// The query's label.
+        query: String,
+        /// What the parser found wrong.
+        message: String,
+    },
+    /// A repository GitHub answers 404 for.
+    #[error("repository {repo}: {message} (it does not exist, or the token cannot read it)")]
+    RepositoryRefused {
+        /// `owner/name`.
+        repo: String,
+        /// GitHub's message.
+        message: String,
+    },
+    /// A repository a GraphQL query finds no data for.
+    #[error("repository {repo}: not found, or the token cannot read it")]
+    RepositoryNotFound {
+        /// `owner/name`.
+        repo: String,
+    },
+    /// A time zone the Jira instance names that is not in the IANA database.
+    #[error("Jira time zone `{name}` is not an IANA time zone")]
+    TimeZone {
+        /// The name Jira gave.
+        name: String,
+    },
+    /// A request of a concurrent batch whose answer did not come back.
+    #[error("an {what} request went missing")]
+    Missing {
+        /// What was asked for (`events`).
+        what: &'static str,
+    },
+    /// A cursor that could not be written as JSON.
+    #[error("{0}")]
+    Cursor(serde_json::Error),
+    /// Anything else, in words (a test's fake source, a source without cases of its own yet).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Cursor(e)
+    }
+}
+
+impl From<String> for ApiError {
+    fn from(message: String) -> Self {
+        Self::Other(message)
+    }
+}
+
+impl From<&str> for ApiError {
+    fn from(message: &str) -> Self {
+        Self::Other(message.to_string())
     }
 }
 
@@ -299,5 +370,66 @@ mod lookback_tests {
             assert_eq!(super::minutes_before(t, huge), DateTime::UNIX_EPOCH);
             assert_eq!(super::seconds_before(t, huge), DateTime::UNIX_EPOCH);
         }
+    }
+}
+
+#[cfg(test)]
+mod api_error_tests {
+    use super::{ApiError, SourceError};
+
+    /// The texts the `String` these cases replaced carried, which the CLI prints and its tests match.
+    #[test]
+    fn api_errors_print_the_texts_they_printed_as_strings() {
+        let cases = [
+            (
+                ApiError::GraphQl {
+                    query: "issues".into(),
+                    errors: "no data and no error".into(),
+                },
+                "GraphQL issues: no data and no error",
+            ),
+            (
+                ApiError::GraphQl {
+                    query: "timeline of I_1".into(),
+                    errors: "NOT_FOUND: gone".into(),
+                },
+                "GraphQL timeline of I_1: NOT_FOUND: gone",
+            ),
+            (
+                ApiError::Shape {
+                    query: "search".into(),
+                    message: "missing field `nodes`".into(),
+                },
+                "GraphQL search: unexpected shape: missing field `nodes`",
+            ),
+            (
+                ApiError::RepositoryRefused {
+                    repo: "a/b".into(),
+                    message: "Not Found".into(),
+                },
+                "repository a/b: Not Found (it does not exist, or the token cannot read it)",
+            ),
+            (
+                ApiError::RepositoryNotFound { repo: "a/b".into() },
+                "repository a/b: not found, or the token cannot read it",
+            ),
+            (
+                ApiError::TimeZone {
+                    name: "Mars/Olympus".into(),
+                },
+                "Jira time zone `Mars/Olympus` is not an IANA time zone",
+            ),
+            (
+                ApiError::Missing { what: "events" },
+                "an events request went missing",
+            ),
+            (ApiError::from("in words"), "in words"),
+        ];
+        for (error, text) in cases {
+            assert_eq!(SourceError::Api(error).to_string(), text);
+        }
+        let json = serde_json::from_str::<u8>("x").unwrap_err();
+        let text = json.to_string();
+        assert_eq!(SourceError::api(json).to_string(), text);
     }
 }

@@ -29,7 +29,7 @@ use crate::http::{
     item_key, next_link, BlockingClient, HttpError, HttpObserver, PageGuard, Request, RequestStats,
     Tape, Validators,
 };
-use crate::{Page, Source, SourceError};
+use crate::{ApiError, Page, Source, SourceError};
 
 /// The state key's stream: one cursor document covers every repository and stream of the source.
 pub const STREAM: &str = "repositories";
@@ -366,7 +366,10 @@ impl GithubSource {
             let conn: Connection =
                 serde_json::from_value(data.pointer("/search").cloned().unwrap_or(Value::Null))
                     .map_err(|e| {
-                        SourceError::api(format!("GraphQL search: unexpected shape: {e}"))
+                        SourceError::Api(ApiError::Shape {
+                            query: "search".into(),
+                            message: e.to_string(),
+                        })
                     })?;
             let found = conn.issue_count.unwrap_or(0);
             if found > SEARCH_CAP && w.after.is_none() && w.end - w.start > Duration::days(1) {
@@ -486,14 +489,14 @@ impl GithubSource {
                 }
                 Ok(data)
             }
-            _ => Err(SourceError::api(format!(
-                "GraphQL {label}: {}",
-                if envelope.errors.is_empty() {
+            _ => Err(SourceError::Api(ApiError::GraphQl {
+                query: label.to_string(),
+                errors: if envelope.errors.is_empty() {
                     "no data and no error".to_string()
                 } else {
                     envelope.error_text()
-                }
-            ))),
+                },
+            })),
         }
     }
 
@@ -608,9 +611,10 @@ impl GithubSource {
                 status: 404,
                 message,
                 ..
-            }) => Err(SourceError::api(format!(
-                "repository {repo}: {message} (it does not exist, or the token cannot read it)"
-            ))),
+            }) => Err(SourceError::Api(ApiError::RepositoryRefused {
+                repo: repo.to_string(),
+                message,
+            })),
             Err(e) => Err(e.into()),
         }
     }
@@ -702,14 +706,19 @@ impl GithubSource {
         }
         let data = self.graphql(label, &query, vars)?;
         if data.pointer("/repository").is_none_or(Value::is_null) {
-            return Err(SourceError::api(format!(
-                "repository {}: not found, or the token cannot read it",
-                pos.repo
-            )));
+            return Err(SourceError::Api(ApiError::RepositoryNotFound {
+                repo: pos.repo.clone(),
+            }));
         }
-        let conn: Connection =
-            serde_json::from_value(data.pointer(pointer).cloned().unwrap_or(Value::Null))
-                .map_err(|e| SourceError::api(format!("GraphQL {label}: unexpected shape: {e}")))?;
+        let conn: Connection = serde_json::from_value(
+            data.pointer(pointer).cloned().unwrap_or(Value::Null),
+        )
+        .map_err(|e| {
+            SourceError::Api(ApiError::Shape {
+                query: label.to_string(),
+                message: e.to_string(),
+            })
+        })?;
         let keys = node_keys(&conn.nodes);
         let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
         let mut done = !conn.page_info.has_next_page;
@@ -773,10 +782,10 @@ impl GithubSource {
                         .and_then(|d| d.pointer(&format!("/node/{connection}")))
                         .cloned()
                         .ok_or_else(|| {
-                            SourceError::api(format!(
-                                "GraphQL {label} of {id}: {}",
-                                envelope.error_text()
-                            ))
+                            SourceError::Api(ApiError::GraphQl {
+                                query: format!("{label} of {id}"),
+                                errors: envelope.error_text(),
+                            })
                         })?;
                     let info: PageInfo = more
                         .get("pageInfo")

@@ -32,7 +32,7 @@ use crate::http::{
     encode_component, item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request,
     RequestStats, Tape,
 };
-use crate::{Page, Source, SourceError};
+use crate::{ApiError, Page, Source, SourceError};
 
 /// The state key's stream.
 pub const STREAM: &str = "projects";
@@ -335,7 +335,7 @@ impl GitlabSource {
             for (_, label, _) in &kinds {
                 let r = answers
                     .next()
-                    .ok_or_else(|| SourceError::api("an events request went missing"))??;
+                    .ok_or(SourceError::Api(ApiError::Missing { what: "events" }))??;
                 let mut list: Vec<Value> = r.json()?;
                 if let Some(next) = r.header("link").and_then(next_link) {
                     if !list.is_empty() {

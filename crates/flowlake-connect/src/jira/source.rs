@@ -24,7 +24,7 @@ use crate::http::{
     encode_component, item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats,
     Tape,
 };
-use crate::{Page, Source, SourceError};
+use crate::{ApiError, Page, Source, SourceError};
 
 /// The state key's stream.
 pub const STREAM: &str = "issues";
@@ -163,7 +163,9 @@ impl JiraSource {
             }
         };
         name.parse().map_err(|_| {
-            SourceError::api(format!("Jira time zone `{name}` is not an IANA time zone"))
+            SourceError::Api(ApiError::TimeZone {
+                name: name.to_string(),
+            })
         })
     }
 
