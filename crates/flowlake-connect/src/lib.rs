@@ -64,10 +64,11 @@ pub fn seconds_before(
 }
 
 /// Checks `custom_fields` pointers; the message names the key.
-pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String> {
+pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), ConfigError> {
     match pointers.iter().find(|(_, p)| !p.starts_with('/')) {
-        Some((name, p)) => Err(format!(
-            "custom_fields.{name}: `{p}` is not a JSON pointer (it starts with `/`)"
+        Some((name, p)) => Err(ConfigError::value(
+            format!("custom_fields.{name}"),
+            format!("`{p}` is not a JSON pointer (it starts with `/`)"),
         )),
         None => Ok(()),
     }
@@ -76,16 +77,17 @@ pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String>
 /// Checks an API source's `base_url` (or another endpoint key, `key`): an http(s) URL with no query string or
 /// fragment, since the API paths are appended to it (`https://x/jira?foo=1` would become
 /// `https://x/jira?foo=1/rest/api/2/search`). The message names the key.
-pub fn check_base_url(key: &str, url: &str) -> Result<(), String> {
+pub fn check_base_url(key: &str, url: &str) -> Result<(), ConfigError> {
     let shown = http::redact_url(url);
     if !url.starts_with("http://") && !url.starts_with("https://") {
-        return Err(format!("{key}: `{shown}` is not an http(s) URL"));
+        return Err(ConfigError::value(
+            key,
+            format!("`{shown}` is not an http(s) URL"),
+        ));
     }
     if url.contains(['?', '#']) {
-        return Err(format!(
-            "{key}: `{shown}` has a query string or fragment; give the address only (with a context path if \
-             any, e.g. `https://jira.example.com/jira`): flowlake appends the API paths to it"
-        ));
+        return Err(ConfigError::value(key, format!("`{shown}` has a query string or fragment; give the address only (with a context path if \
+             any, e.g. `https://jira.example.com/jira`): flowlake appends the API paths to it")));
     }
     Ok(())
 }
@@ -105,21 +107,21 @@ pub(crate) fn check_limits(
     lookback_minutes: u64,
     max_concurrency: usize,
     requests_per_second: Option<f64>,
-) -> Result<(), String> {
+) -> Result<(), ConfigError> {
     if lookback_minutes > MAX_LOOKBACK_MINUTES {
-        return Err(format!(
-            "lookback_minutes: {lookback_minutes} is more than {MAX_LOOKBACK_MINUTES} (100 years)"
+        return Err(ConfigError::value(
+            "lookback_minutes",
+            format!("{lookback_minutes} is more than {MAX_LOOKBACK_MINUTES} (100 years)"),
         ));
     }
     if max_concurrency > MAX_CONCURRENCY {
-        return Err(format!(
-            "max_concurrency: {max_concurrency} is more than {MAX_CONCURRENCY} requests in flight"
+        return Err(ConfigError::value(
+            "max_concurrency",
+            format!("{max_concurrency} is more than {MAX_CONCURRENCY} requests in flight"),
         ));
     }
     match requests_per_second {
-        Some(r) if !(r.is_finite() && r >= MIN_REQUESTS_PER_SECOND) => Err(format!(
-            "requests_per_second: {r} is not a rate of at least {MIN_REQUESTS_PER_SECOND}; leave it unset for no cap"
-        )),
+        Some(r) if !(r.is_finite() && r >= MIN_REQUESTS_PER_SECOND) => Err(ConfigError::value("requests_per_second", format!("{r} is not a rate of at least {MIN_REQUESTS_PER_SECOND}; leave it unset for no cap"))),
         _ => Ok(()),
     }
 }
@@ -155,6 +157,47 @@ pub enum SourceError {
     /// The source's configuration cannot work (a missing token file, a bad repository name).
     #[error("{0}")]
     Config(String),
+}
+
+/// A config value a source cannot work with, naming the key inside the source's table (`page_size`,
+/// `custom_fields.points`). It prints `key: message`, the form the engine prefixes with `sources[i].` and
+/// finds in the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A key whose value is wrong (or keys of which one is needed: `projects or jql`).
+    #[error("{key}: {message}")]
+    Value {
+        /// The key, relative to the source's table.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Keys that are wrong together: `days, page_size and people_per_project must be positive`.
+    #[error("{keys} {message}")]
+    Together {
+        /// The keys, as a phrase.
+        keys: String,
+        /// What they must be.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// `key`'s value is wrong: `message` says why.
+    pub fn value(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Value {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The key (or keys) the error is about.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Value { key, .. } => key,
+            Self::Together { keys, .. } => keys,
+        }
+    }
 }
 
 impl SourceError {
@@ -250,7 +293,7 @@ pub(crate) enum Without {
 /// token.
 pub(crate) fn api_client<T>(
     name: &str,
-    valid: Result<(), String>,
+    valid: Result<(), ConfigError>,
     token: Result<Option<T>, String>,
     token_env: &str,
     without: Without,
@@ -431,5 +474,38 @@ mod api_error_tests {
         let json = serde_json::from_str::<u8>("x").unwrap_err();
         let text = json.to_string();
         assert_eq!(SourceError::api(json).to_string(), text);
+    }
+}
+
+#[cfg(test)]
+mod config_error_tests {
+    use super::ConfigError;
+    use crate::generator::GeneratorConfig;
+
+    /// The engine prefixes `sources[i].` and finds the key in the file by the text before `: `, so the
+    /// texts stay those the `String`s carried.
+    #[test]
+    fn config_errors_name_their_key_and_print_as_the_strings_did() {
+        let e = ConfigError::value("page_size", "0 is outside 1 to 100");
+        assert_eq!(
+            (e.key(), e.to_string().as_str()),
+            ("page_size", "page_size: 0 is outside 1 to 100")
+        );
+        let zero = GeneratorConfig {
+            days: 0,
+            ..GeneratorConfig::default()
+        };
+        let e = zero.validate().unwrap_err();
+        assert_eq!(e.key(), "days, page_size and people_per_project");
+        assert_eq!(
+            e.to_string(),
+            "days, page_size and people_per_project must be positive"
+        );
+        let e = super::check_base_url("graphql_url", "ftp://x").unwrap_err();
+        assert_eq!(e.key(), "graphql_url");
+        assert_eq!(
+            e.to_string(),
+            "graphql_url: `ftp://x` is not an http(s) URL"
+        );
     }
 }
