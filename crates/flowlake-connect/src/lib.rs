@@ -64,10 +64,11 @@ pub fn seconds_before(
 }
 
 /// Checks `custom_fields` pointers; the message names the key.
-pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String> {
+pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), ConfigError> {
     match pointers.iter().find(|(_, p)| !p.starts_with('/')) {
-        Some((name, p)) => Err(format!(
-            "custom_fields.{name}: `{p}` is not a JSON pointer (it starts with `/`)"
+        Some((name, p)) => Err(ConfigError::value(
+            format!("custom_fields.{name}"),
+            format!("`{p}` is not a JSON pointer (it starts with `/`)"),
         )),
         None => Ok(()),
     }
@@ -76,16 +77,17 @@ pub fn check_pointers(pointers: &BTreeMap<String, String>) -> Result<(), String>
 /// Checks an API source's `base_url` (or another endpoint key, `key`): an http(s) URL with no query string or
 /// fragment, since the API paths are appended to it (`https://x/jira?foo=1` would become
 /// `https://x/jira?foo=1/rest/api/2/search`). The message names the key.
-pub fn check_base_url(key: &str, url: &str) -> Result<(), String> {
+pub fn check_base_url(key: &str, url: &str) -> Result<(), ConfigError> {
     let shown = http::redact_url(url);
     if !url.starts_with("http://") && !url.starts_with("https://") {
-        return Err(format!("{key}: `{shown}` is not an http(s) URL"));
+        return Err(ConfigError::value(
+            key,
+            format!("`{shown}` is not an http(s) URL"),
+        ));
     }
     if url.contains(['?', '#']) {
-        return Err(format!(
-            "{key}: `{shown}` has a query string or fragment; give the address only (with a context path if \
-             any, e.g. `https://jira.example.com/jira`): flowlake appends the API paths to it"
-        ));
+        return Err(ConfigError::value(key, format!("`{shown}` has a query string or fragment; give the address only (with a context path if \
+             any, e.g. `https://jira.example.com/jira`): flowlake appends the API paths to it")));
     }
     Ok(())
 }
@@ -105,21 +107,21 @@ pub(crate) fn check_limits(
     lookback_minutes: u64,
     max_concurrency: usize,
     requests_per_second: Option<f64>,
-) -> Result<(), String> {
+) -> Result<(), ConfigError> {
     if lookback_minutes > MAX_LOOKBACK_MINUTES {
-        return Err(format!(
-            "lookback_minutes: {lookback_minutes} is more than {MAX_LOOKBACK_MINUTES} (100 years)"
+        return Err(ConfigError::value(
+            "lookback_minutes",
+            format!("{lookback_minutes} is more than {MAX_LOOKBACK_MINUTES} (100 years)"),
         ));
     }
     if max_concurrency > MAX_CONCURRENCY {
-        return Err(format!(
-            "max_concurrency: {max_concurrency} is more than {MAX_CONCURRENCY} requests in flight"
+        return Err(ConfigError::value(
+            "max_concurrency",
+            format!("{max_concurrency} is more than {MAX_CONCURRENCY} requests in flight"),
         ));
     }
     match requests_per_second {
-        Some(r) if !(r.is_finite() && r >= MIN_REQUESTS_PER_SECOND) => Err(format!(
-            "requests_per_second: {r} is not a rate of at least {MIN_REQUESTS_PER_SECOND}; leave it unset for no cap"
-        )),
+        Some(r) if !(r.is_finite() && r >= MIN_REQUESTS_PER_SECOND) => Err(ConfigError::value("requests_per_second", format!("{r} is not a rate of at least {MIN_REQUESTS_PER_SECOND}; leave it unset for no cap"))),
         _ => Ok(()),
     }
 }
@@ -151,16 +153,128 @@ pub enum SourceError {
     Paging(#[from] http::StuckPaging),
     /// The API answered, but not with the data asked for (GraphQL errors, a missing repository).
     #[error("{0}")]
-    Api(String),
+    Api(ApiError),
     /// The source's configuration cannot work (a missing token file, a bad repository name).
     #[error("{0}")]
     Config(String),
 }
 
+/// A config value a source cannot work with, naming the key inside the source's table (`page_size`,
+/// `custom_fields.points`). It prints `key: message`, the form the engine prefixes with `sources[i].` and
+/// finds in the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A key whose value is wrong (or keys of which one is needed: `projects or jql`).
+    #[error("{key}: {message}")]
+    Value {
+        /// The key, relative to the source's table.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Keys that are wrong together: `days, page_size and people_per_project must be positive`.
+    #[error("{keys} {message}")]
+    Together {
+        /// The keys, as a phrase.
+        keys: String,
+        /// What they must be.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// `key`'s value is wrong: `message` says why.
+    pub fn value(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Value {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The key (or keys) the error is about.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Value { key, .. } => key,
+            Self::Together { keys, .. } => keys,
+        }
+    }
+}
+
 impl SourceError {
-    /// An answer that is not what was asked for, in the API's or the parser's words.
-    pub fn api(e: impl std::fmt::Display) -> Self {
-        Self::Api(e.to_string())
+    /// An answer that is not what was asked for (see [`ApiError`]).
+    pub fn api(e: impl Into<ApiError>) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+/// What an API answered instead of the data asked for. Each case's text is what the CLI prints.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A GraphQL answer without data: its errors, or `no data and no error`.
+    #[error("GraphQL {query}: {errors}")]
+    GraphQl {
+        /// The query's label, with the node it asked about (`issues`, `timeline of I_1`).
+        query: String,
+        /// The errors GraphQL gave, joined.
+        errors: String,
+    },
+    /// A GraphQL answer whose data does not have the shape the query asks for.
+    #[error("GraphQL {query}: unexpected shape: {message}")]
+    Shape {
+        /// The query's label.
+        query: String,
+        /// What the parser found wrong.
+        message: String,
+    },
+    /// A repository GitHub answers 404 for.
+    #[error("repository {repo}: {message} (it does not exist, or the token cannot read it)")]
+    RepositoryRefused {
+        /// `owner/name`.
+        repo: String,
+        /// GitHub's message.
+        message: String,
+    },
+    /// A repository a GraphQL query finds no data for.
+    #[error("repository {repo}: not found, or the token cannot read it")]
+    RepositoryNotFound {
+        /// `owner/name`.
+        repo: String,
+    },
+    /// A time zone the Jira instance names that is not in the IANA database.
+    #[error("Jira time zone `{name}` is not an IANA time zone")]
+    TimeZone {
+        /// The name Jira gave.
+        name: String,
+    },
+    /// A request of a concurrent batch whose answer did not come back.
+    #[error("an {what} request went missing")]
+    Missing {
+        /// What was asked for (`events`).
+        what: &'static str,
+    },
+    /// A cursor that could not be written as JSON.
+    #[error("{0}")]
+    Cursor(serde_json::Error),
+    /// Anything else, in words (a test's fake source, a source without cases of its own yet).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Cursor(e)
+    }
+}
+
+impl From<String> for ApiError {
+    fn from(message: String) -> Self {
+        Self::Other(message)
+    }
+}
+
+impl From<&str> for ApiError {
+    fn from(message: &str) -> Self {
+        Self::Other(message.to_string())
     }
 }
 
@@ -179,7 +293,7 @@ pub(crate) enum Without {
 /// token.
 pub(crate) fn api_client<T>(
     name: &str,
-    valid: Result<(), String>,
+    valid: Result<(), ConfigError>,
     token: Result<Option<T>, String>,
     token_env: &str,
     without: Without,
@@ -299,5 +413,99 @@ mod lookback_tests {
             assert_eq!(super::minutes_before(t, huge), DateTime::UNIX_EPOCH);
             assert_eq!(super::seconds_before(t, huge), DateTime::UNIX_EPOCH);
         }
+    }
+}
+
+#[cfg(test)]
+mod api_error_tests {
+    use super::{ApiError, SourceError};
+
+    /// The texts the `String` these cases replaced carried, which the CLI prints and its tests match.
+    #[test]
+    fn api_errors_print_the_texts_they_printed_as_strings() {
+        let cases = [
+            (
+                ApiError::GraphQl {
+                    query: "issues".into(),
+                    errors: "no data and no error".into(),
+                },
+                "GraphQL issues: no data and no error",
+            ),
+            (
+                ApiError::GraphQl {
+                    query: "timeline of I_1".into(),
+                    errors: "NOT_FOUND: gone".into(),
+                },
+                "GraphQL timeline of I_1: NOT_FOUND: gone",
+            ),
+            (
+                ApiError::Shape {
+                    query: "search".into(),
+                    message: "missing field `nodes`".into(),
+                },
+                "GraphQL search: unexpected shape: missing field `nodes`",
+            ),
+            (
+                ApiError::RepositoryRefused {
+                    repo: "a/b".into(),
+                    message: "Not Found".into(),
+                },
+                "repository a/b: Not Found (it does not exist, or the token cannot read it)",
+            ),
+            (
+                ApiError::RepositoryNotFound { repo: "a/b".into() },
+                "repository a/b: not found, or the token cannot read it",
+            ),
+            (
+                ApiError::TimeZone {
+                    name: "Mars/Olympus".into(),
+                },
+                "Jira time zone `Mars/Olympus` is not an IANA time zone",
+            ),
+            (
+                ApiError::Missing { what: "events" },
+                "an events request went missing",
+            ),
+            (ApiError::from("in words"), "in words"),
+        ];
+        for (error, text) in cases {
+            assert_eq!(SourceError::Api(error).to_string(), text);
+        }
+        let json = serde_json::from_str::<u8>("x").unwrap_err();
+        let text = json.to_string();
+        assert_eq!(SourceError::api(json).to_string(), text);
+    }
+}
+
+#[cfg(test)]
+mod config_error_tests {
+    use super::ConfigError;
+    use crate::generator::GeneratorConfig;
+
+    /// The engine prefixes `sources[i].` and finds the key in the file by the text before `: `, so the
+    /// texts stay those the `String`s carried.
+    #[test]
+    fn config_errors_name_their_key_and_print_as_the_strings_did() {
+        let e = ConfigError::value("page_size", "0 is outside 1 to 100");
+        assert_eq!(
+            (e.key(), e.to_string().as_str()),
+            ("page_size", "page_size: 0 is outside 1 to 100")
+        );
+        let zero = GeneratorConfig {
+            days: 0,
+            ..GeneratorConfig::default()
+        };
+        let e = zero.validate().unwrap_err();
+        assert_eq!(e.key(), "days, page_size and people_per_project");
+        assert_eq!(
+            e.to_string(),
+            "days, page_size and people_per_project must be positive"
+        );
+        let e = super::check_base_url("graphql_url", "ftp://x").unwrap_err();
+        assert_eq!(e.key(), "graphql_url");
+        assert_eq!(
+            e.to_string(),
+            "graphql_url: `ftp://x` is not an http(s) URL"
+        );
     }
 }

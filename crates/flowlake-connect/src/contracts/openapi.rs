@@ -457,36 +457,11 @@ fn jira_date_time(s: &str) -> bool {
         || chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").is_ok()
 }
 
-/// `%`-decoding of a path segment or query component (`+` is a space in a query).
+/// `%`-decoding of a path segment (a `+` stays a `+`); what is not an escape stays as it is.
 fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s
-                    .get(i + 1..i + 3)
-                    .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A query parameter value as the JSON value its schema types it as; a value that does not parse stays a
@@ -597,12 +572,11 @@ pub fn check_request(
     }
 
     let mut given: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         given
-            .entry(decode(&k.replace('+', " ")))
+            .entry(k.into_owned())
             .or_default()
-            .push(decode(&v.replace('+', " ")));
+            .push(v.into_owned());
     }
 
     let mut errors = Vec::new();

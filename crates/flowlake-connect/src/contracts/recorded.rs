@@ -775,31 +775,6 @@ fn tracker_headers(header: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------------------
 // Requests
 
-/// `%`-decoding of a query component (`+` is a space).
-fn decode(s: &str) -> String {
-    let s = s.replace('+', " ");
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%')
-            .then(|| s.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn path_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -822,13 +797,8 @@ pub fn check_request(
     header: &dyn Fn(&str) -> Option<String>,
 ) -> Result<&'static Endpoint, Vec<String>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let names: BTreeSet<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     let Some(endpoint) = contract

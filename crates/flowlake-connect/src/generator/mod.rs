@@ -16,6 +16,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use flowlake_core::{ItemHistory, Normalized, RawRecord, StatusCategory};
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 use crate::{Page, Source, SourceError};
 
 /// Settings of the generator source (`kind = "generator"`).
@@ -67,49 +69,61 @@ const MAX_DAYS: u32 = 36_525;
 
 impl GeneratorConfig {
     /// Checks the ranges, naming the field at fault.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.projects.is_empty() {
-            return Err("projects: at least one project is needed".into());
+            return Err(ConfigError::value(
+                "projects",
+                "at least one project is needed",
+            ));
         }
         if !(0.0..=0.9).contains(&self.rework_rate) {
-            return Err(format!(
-                "rework_rate: {} is outside 0 to 0.9",
-                self.rework_rate
+            return Err(ConfigError::value(
+                "rework_rate",
+                format!("{} is outside 0 to 0.9", self.rework_rate),
             ));
         }
         if !(0.0..=0.9).contains(&self.reopen_rate) {
-            return Err(format!(
-                "reopen_rate: {} is outside 0 to 0.9",
-                self.reopen_rate
+            return Err(ConfigError::value(
+                "reopen_rate",
+                format!("{} is outside 0 to 0.9", self.reopen_rate),
             ));
         }
         if self.days == 0 || self.page_size == 0 || self.people_per_project == 0 {
-            return Err("days, page_size and people_per_project must be positive".into());
+            return Err(ConfigError::Together {
+                keys: "days, page_size and people_per_project".into(),
+                message: "must be positive".into(),
+            });
         }
         // History is laid out by date arithmetic from `until` back `days`: bounds that keep it inside the
         // calendar (a year-262143 `until` or a million years of days would overflow it).
         if !(1970..=9999).contains(&self.until.year()) {
-            return Err(format!(
-                "until: {} is outside the years 1970 to 9999",
-                self.until
+            return Err(ConfigError::value(
+                "until",
+                format!("{} is outside the years 1970 to 9999", self.until),
             ));
         }
         if self.days > MAX_DAYS {
-            return Err(format!(
-                "days: {} is more than {MAX_DAYS} (100 years)",
-                self.days
+            return Err(ConfigError::value(
+                "days",
+                format!("{} is more than {MAX_DAYS} (100 years)", self.days),
             ));
         }
         if self.people_per_project > MAX_PEOPLE_PER_PROJECT {
-            return Err(format!(
-                "people_per_project: {} is more than {MAX_PEOPLE_PER_PROJECT}",
-                self.people_per_project
+            return Err(ConfigError::value(
+                "people_per_project",
+                format!(
+                    "{} is more than {MAX_PEOPLE_PER_PROJECT}",
+                    self.people_per_project
+                ),
             ));
         }
         if self.page_size > MAX_PAGE_SIZE {
-            return Err(format!(
-                "page_size: {} is more than {MAX_PAGE_SIZE} issues a page",
-                self.page_size
+            return Err(ConfigError::value(
+                "page_size",
+                format!(
+                    "{} is more than {MAX_PAGE_SIZE} issues a page",
+                    self.page_size
+                ),
             ));
         }
         // Simulated work runs past `until` by a dwell or two, so the window keeps clear of chrono's limits.
@@ -118,9 +132,12 @@ impl GeneratorConfig {
             .checked_sub_days(chrono::Days::new(u64::from(self.days)));
         let in_range = |d: NaiveDate| (1..=9999).contains(&d.year());
         if !in_range(self.until) || !first.is_some_and(in_range) {
-            return Err(format!(
-                "until, days: {} days before {} leave the years 1 to 9999",
-                self.days, self.until
+            return Err(ConfigError::value(
+                "until, days",
+                format!(
+                    "{} days before {} leave the years 1 to 9999",
+                    self.days, self.until
+                ),
             ));
         }
         Ok(())

@@ -7,6 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 use super::StatusRules;
 use crate::http::{HttpConfig, Secret, Tape};
 
@@ -86,20 +88,29 @@ impl Default for GithubConfig {
 
 impl GithubConfig {
     /// Checks values that parse but cannot work; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.organization.is_none() && self.repositories.is_empty() {
-            return Err("organization or repositories: name at least one".into());
+            return Err(ConfigError::value(
+                "organization or repositories",
+                "name at least one",
+            ));
         }
         for r in &self.repositories {
             let ok = matches!(r.split_once('/'), Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/'));
             if !ok {
-                return Err(format!("repositories: `{r}` is not `owner/name`"));
+                return Err(ConfigError::value(
+                    "repositories",
+                    format!("`{r}` is not `owner/name`"),
+                ));
             }
         }
         if !(1..=100).contains(&self.page_size) {
-            return Err(format!(
-                "page_size: {} is outside 1 to 100 (GitHub's GraphQL limit)",
-                self.page_size
+            return Err(ConfigError::value(
+                "page_size",
+                format!(
+                    "{} is outside 1 to 100 (GitHub's GraphQL limit)",
+                    self.page_size
+                ),
             ));
         }
         crate::check_base_url("base_url", &self.base_url)?;
@@ -182,7 +193,11 @@ mod tests {
     #[test]
     fn validation_names_the_key() {
         let c = GithubConfig::default();
-        assert!(c.validate().unwrap_err().starts_with("organization"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("organization"));
         let c = GithubConfig {
             repositories: vec!["acme".into()],
             ..GithubConfig::default()
@@ -190,12 +205,17 @@ mod tests {
         assert!(c
             .validate()
             .unwrap_err()
+            .to_string()
             .contains("`acme` is not `owner/name`"));
         let c = GithubConfig {
             repositories: vec!["acme/app".into()],
             page_size: 500,
             ..GithubConfig::default()
         };
-        assert!(c.validate().unwrap_err().starts_with("page_size"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("page_size"));
     }
 }

@@ -29,7 +29,7 @@ use crate::http::{
     item_key, next_link, BlockingClient, HttpError, HttpObserver, PageGuard, Request, RequestStats,
     Tape, Validators,
 };
-use crate::{Page, Source, SourceError};
+use crate::{ApiError, Page, Source, SourceError};
 
 /// The state key's stream: one cursor document covers every repository and stream of the source.
 pub const STREAM: &str = "repositories";
@@ -366,7 +366,10 @@ impl GithubSource {
             let conn: Connection =
                 serde_json::from_value(data.pointer("/search").cloned().unwrap_or(Value::Null))
                     .map_err(|e| {
-                        SourceError::api(format!("GraphQL search: unexpected shape: {e}"))
+                        SourceError::Api(ApiError::Shape {
+                            query: "search".into(),
+                            message: e.to_string(),
+                        })
                     })?;
             let found = conn.issue_count.unwrap_or(0);
             if found > SEARCH_CAP && w.after.is_none() && w.end - w.start > Duration::days(1) {
@@ -486,14 +489,14 @@ impl GithubSource {
                 }
                 Ok(data)
             }
-            _ => Err(SourceError::api(format!(
-                "GraphQL {label}: {}",
-                if envelope.errors.is_empty() {
+            _ => Err(SourceError::Api(ApiError::GraphQl {
+                query: label.to_string(),
+                errors: if envelope.errors.is_empty() {
                     "no data and no error".to_string()
                 } else {
                     envelope.error_text()
-                }
-            ))),
+                },
+            })),
         }
     }
 
@@ -540,7 +543,7 @@ impl GithubSource {
         Ok(repos)
     }
 
-    fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
+    fn start(&mut self, saved: Option<&str>) -> Result<Run, SourceError> {
         crate::token_ready(&self.token_error)?;
         let mut cursor: Cursor = match saved {
             None => Cursor::default(),
@@ -587,7 +590,7 @@ impl GithubSource {
             },
             None => 0,
         };
-        self.run = Some(Run {
+        Ok(Run {
             // A resumed run checked the members before it stopped.
             members_checked: cursor.at.is_some() || self.config.organization.is_none(),
             cursor,
@@ -595,8 +598,7 @@ impl GithubSource {
             next_repo,
             emitted,
             pager: None,
-        });
-        Ok(())
+        })
     }
 
     /// Whether the resource behind `url` changed since its ETag was taken (always true without one).
@@ -609,9 +611,10 @@ impl GithubSource {
                 status: 404,
                 message,
                 ..
-            }) => Err(SourceError::api(format!(
-                "repository {repo}: {message} (it does not exist, or the token cannot read it)"
-            ))),
+            }) => Err(SourceError::Api(ApiError::RepositoryRefused {
+                repo: repo.to_string(),
+                message,
+            })),
             Err(e) => Err(e.into()),
         }
     }
@@ -703,14 +706,19 @@ impl GithubSource {
         }
         let data = self.graphql(label, &query, vars)?;
         if data.pointer("/repository").is_none_or(Value::is_null) {
-            return Err(SourceError::api(format!(
-                "repository {}: not found, or the token cannot read it",
-                pos.repo
-            )));
+            return Err(SourceError::Api(ApiError::RepositoryNotFound {
+                repo: pos.repo.clone(),
+            }));
         }
-        let conn: Connection =
-            serde_json::from_value(data.pointer(pointer).cloned().unwrap_or(Value::Null))
-                .map_err(|e| SourceError::api(format!("GraphQL {label}: unexpected shape: {e}")))?;
+        let conn: Connection = serde_json::from_value(
+            data.pointer(pointer).cloned().unwrap_or(Value::Null),
+        )
+        .map_err(|e| {
+            SourceError::Api(ApiError::Shape {
+                query: label.to_string(),
+                message: e.to_string(),
+            })
+        })?;
         let keys = node_keys(&conn.nodes);
         let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
         let mut done = !conn.page_info.has_next_page;
@@ -774,10 +782,10 @@ impl GithubSource {
                         .and_then(|d| d.pointer(&format!("/node/{connection}")))
                         .cloned()
                         .ok_or_else(|| {
-                            SourceError::api(format!(
-                                "GraphQL {label} of {id}: {}",
-                                envelope.error_text()
-                            ))
+                            SourceError::Api(ApiError::GraphQl {
+                                query: format!("{label} of {id}"),
+                                errors: envelope.error_text(),
+                            })
                         })?;
                     let info: PageInfo = more
                         .get("pageInfo")
@@ -829,6 +837,137 @@ impl GithubSource {
             payload: node,
         }
     }
+
+    /// One page of an incremental sync from `run`: the changed members first, then each repository's streams.
+    fn incremental_page(&mut self, run: &mut Run) -> Result<Option<Page>, SourceError> {
+        if let Some(org) = self.config.organization.clone() {
+            if !run.members_checked {
+                run.members_checked = true;
+                if let Some(members) = self.changed_members(&org)? {
+                    let etag = self.etag(&self.members_url(&org));
+                    let fetched_at = Utc::now();
+                    let records = members
+                        .into_iter()
+                        .filter_map(|m| {
+                            Some(RawRecord {
+                                source: self.config.name.clone(),
+                                stream: MEMBERS.into(),
+                                key: format!("{org}/{}", m.get("login")?.as_str()?),
+                                updated_at: None,
+                                fetched_at,
+                                payload: m,
+                            })
+                        })
+                        .collect();
+                    run.cursor.members_etag = etag;
+                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
+                    run.emitted.clone_from(&text);
+                    return Ok(Some(Page {
+                        records,
+                        cursor: text,
+                        remaining_hint: None,
+                    }));
+                }
+            }
+        }
+        loop {
+            let Some(pos) = run.cursor.at.clone() else {
+                let Some(repo) = run.repos.get(run.next_repo).cloned() else {
+                    // Out of repositories: a last checkpoint if the cursor moved without a page.
+                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
+                    if text == run.emitted {
+                        return Ok(None);
+                    }
+                    run.emitted.clone_from(&text);
+                    return Ok(Some(Page {
+                        records: Vec::new(),
+                        cursor: text,
+                        remaining_hint: Some(0),
+                    }));
+                };
+                run.next_repo += 1;
+                let mut plan = self.plan(&repo)?.into_iter();
+                match plan.next() {
+                    Some(stream) => {
+                        let probes = self.probes(&repo);
+                        run.cursor.at = Some(Position {
+                            repo,
+                            stream,
+                            after: None,
+                            high: None,
+                            rest: plan.collect(),
+                            probes,
+                        });
+                    }
+                    None => {
+                        tracing::debug!(source = %self.config.name, repo = %repo, "unchanged (304)")
+                    }
+                }
+                continue;
+            };
+            let marks = run.cursor.repos.get(&pos.repo).cloned().unwrap_or_default();
+            let (nodes, info, done, keys) = self.read_page(&pos, &marks)?;
+            if !done {
+                let stream = format!("{} of {}", pos.stream.name(), pos.repo);
+                let name = self.config.name.clone();
+                run.pager(&name, stream).advance(
+                    pos.after.as_deref(),
+                    info.end_cursor.as_deref(),
+                    keys,
+                )?;
+            }
+            let fetched_at = Utc::now();
+            let high = nodes.iter().filter_map(updated_at).chain(pos.high).max();
+            let records: Vec<RawRecord> = nodes
+                .into_iter()
+                .map(|n| self.record(pos.stream, n, fetched_at))
+                .collect();
+            let probes = if pos.probes.is_empty() {
+                self.probes(&pos.repo)
+            } else {
+                pos.probes.clone()
+            };
+            if done {
+                let m = run.cursor.repos.entry(pos.repo.clone()).or_default();
+                match pos.stream {
+                    Stream::Issues => m.issues = high.max(m.issues),
+                    Stream::PullRequests => m.pull_requests = high.max(m.pull_requests),
+                    Stream::Deployments => m.deployments = high.max(m.deployments),
+                    Stream::Releases => m.releases = high.max(m.releases),
+                }
+                let mut rest = pos.rest.clone().into_iter();
+                run.cursor.at = match rest.next() {
+                    Some(stream) => Some(Position {
+                        repo: pos.repo.clone(),
+                        stream,
+                        after: None,
+                        high: None,
+                        rest: rest.collect(),
+                        probes,
+                    }),
+                    None => {
+                        m.etag = probes.etag;
+                        m.deployments_etag = probes.deployments_etag;
+                        m.releases_etag = probes.releases_etag;
+                        None
+                    }
+                };
+            } else {
+                run.cursor.at = Some(Position {
+                    after: info.end_cursor.or(pos.after),
+                    high,
+                    ..pos
+                });
+            }
+            let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
+            run.emitted.clone_from(&text);
+            return Ok(Some(Page {
+                records,
+                cursor: text,
+                remaining_hint: None,
+            }));
+        }
+    }
 }
 
 /// `createdAt` of every node of the connection at `pointer`.
@@ -872,142 +1011,15 @@ impl Source for GithubSource {
         if self.backfill.is_some() {
             return self.backfill_page(cursor);
         }
-        if self.run.is_none() {
-            self.start(cursor)?;
-        }
-        if let Some(org) = self.config.organization.clone() {
-            let run = self.run.as_mut().expect("started above");
-            if !run.members_checked {
-                run.members_checked = true;
-                if let Some(members) = self.changed_members(&org)? {
-                    let etag = self.etag(&self.members_url(&org));
-                    let fetched_at = Utc::now();
-                    let records = members
-                        .into_iter()
-                        .filter_map(|m| {
-                            Some(RawRecord {
-                                source: self.config.name.clone(),
-                                stream: MEMBERS.into(),
-                                key: format!("{org}/{}", m.get("login")?.as_str()?),
-                                updated_at: None,
-                                fetched_at,
-                                payload: m,
-                            })
-                        })
-                        .collect();
-                    let run = self.run.as_mut().expect("started above");
-                    run.cursor.members_etag = etag;
-                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
-                    run.emitted.clone_from(&text);
-                    return Ok(Some(Page {
-                        records,
-                        cursor: text,
-                        remaining_hint: None,
-                    }));
-                }
-            }
-        }
-        loop {
-            let run = self.run.as_mut().expect("started above");
-            let Some(pos) = run.cursor.at.clone() else {
-                let Some(repo) = run.repos.get(run.next_repo).cloned() else {
-                    // Out of repositories: a last checkpoint if the cursor moved without a page.
-                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
-                    if text == run.emitted {
-                        return Ok(None);
-                    }
-                    run.emitted.clone_from(&text);
-                    return Ok(Some(Page {
-                        records: Vec::new(),
-                        cursor: text,
-                        remaining_hint: Some(0),
-                    }));
-                };
-                run.next_repo += 1;
-                let mut plan = self.plan(&repo)?.into_iter();
-                match plan.next() {
-                    Some(stream) => {
-                        let probes = self.probes(&repo);
-                        let run = self.run.as_mut().expect("started above");
-                        run.cursor.at = Some(Position {
-                            repo,
-                            stream,
-                            after: None,
-                            high: None,
-                            rest: plan.collect(),
-                            probes,
-                        });
-                    }
-                    None => {
-                        tracing::debug!(source = %self.config.name, repo = %repo, "unchanged (304)")
-                    }
-                }
-                continue;
-            };
-            let marks = run.cursor.repos.get(&pos.repo).cloned().unwrap_or_default();
-            let (nodes, info, done, keys) = self.read_page(&pos, &marks)?;
-            if !done {
-                let stream = format!("{} of {}", pos.stream.name(), pos.repo);
-                let name = self.config.name.clone();
-                let run = self.run.as_mut().expect("started above");
-                run.pager(&name, stream).advance(
-                    pos.after.as_deref(),
-                    info.end_cursor.as_deref(),
-                    keys,
-                )?;
-            }
-            let fetched_at = Utc::now();
-            let high = nodes.iter().filter_map(updated_at).chain(pos.high).max();
-            let records: Vec<RawRecord> = nodes
-                .into_iter()
-                .map(|n| self.record(pos.stream, n, fetched_at))
-                .collect();
-            let probes = if pos.probes.is_empty() {
-                self.probes(&pos.repo)
-            } else {
-                pos.probes.clone()
-            };
-            let run = self.run.as_mut().expect("started above");
-            if done {
-                let m = run.cursor.repos.entry(pos.repo.clone()).or_default();
-                match pos.stream {
-                    Stream::Issues => m.issues = high.max(m.issues),
-                    Stream::PullRequests => m.pull_requests = high.max(m.pull_requests),
-                    Stream::Deployments => m.deployments = high.max(m.deployments),
-                    Stream::Releases => m.releases = high.max(m.releases),
-                }
-                let mut rest = pos.rest.clone().into_iter();
-                run.cursor.at = match rest.next() {
-                    Some(stream) => Some(Position {
-                        repo: pos.repo.clone(),
-                        stream,
-                        after: None,
-                        high: None,
-                        rest: rest.collect(),
-                        probes,
-                    }),
-                    None => {
-                        m.etag = probes.etag;
-                        m.deployments_etag = probes.deployments_etag;
-                        m.releases_etag = probes.releases_etag;
-                        None
-                    }
-                };
-            } else {
-                run.cursor.at = Some(Position {
-                    after: info.end_cursor.or(pos.after),
-                    high,
-                    ..pos
-                });
-            }
-            let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
-            run.emitted.clone_from(&text);
-            return Ok(Some(Page {
-                records,
-                cursor: text,
-                remaining_hint: None,
-            }));
-        }
+        // The run is taken out while a page is read, so the page has it without looking it up again,
+        // and put back whatever the page returns: a failed page keeps what it moved, as before.
+        let mut run = match self.run.take() {
+            Some(run) => run,
+            None => self.start(cursor)?,
+        };
+        let page = self.incremental_page(&mut run);
+        self.run = Some(run);
+        page
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 use crate::github::StatusRules;
 use crate::http::{HttpConfig, Secret, Tape};
 
@@ -87,15 +89,21 @@ impl Default for GitlabConfig {
 
 impl GitlabConfig {
     /// Checks values that parse but cannot work; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.group.is_none() && self.projects.is_empty() {
-            return Err("group or projects: name at least one".into());
+            return Err(ConfigError::value("group or projects", "name at least one"));
         }
         if let Some(p) = self.projects.iter().find(|p| !p.contains('/')) {
-            return Err(format!("projects: `{p}` is not a `group/project` path"));
+            return Err(ConfigError::value(
+                "projects",
+                format!("`{p}` is not a `group/project` path"),
+            ));
         }
         if !(1..=100).contains(&self.per_page) {
-            return Err(format!("per_page: {} is outside 1 to 100", self.per_page));
+            return Err(ConfigError::value(
+                "per_page",
+                format!("{} is outside 1 to 100", self.per_page),
+            ));
         }
         crate::check_base_url("base_url", &self.base_url)?;
         crate::check_limits(

@@ -684,7 +684,7 @@ impl Handler {
             let mut next: Vec<String> = q
                 .iter()
                 .filter(|(k, _)| *k != "page")
-                .map(|(k, v)| format!("{k}={}", crate::jira::encode(v)))
+                .map(|(k, v)| format!("{k}={}", crate::http::encode_component(v)))
                 .collect();
             next.push(format!("page={}", page + 1));
             headers.push(("x-next-page".into(), (page + 1).to_string()));
@@ -723,7 +723,7 @@ impl Handler {
             let mut next: Vec<String> = q
                 .iter()
                 .filter(|(k, _)| *k != "cursor")
-                .map(|(k, v)| format!("{k}={}", crate::jira::encode(v)))
+                .map(|(k, v)| format!("{k}={}", crate::http::encode_component(v)))
                 .collect();
             next.push(format!("cursor={cursor}"));
             headers.push((

@@ -29,10 +29,10 @@ use super::delivery::{delivery_payload, normalize_deployment, normalize_pipeline
 use super::normalize::{normalize_item, record_payload, GitlabRecord, ItemExtras};
 use crate::github::StatusRules;
 use crate::http::{
-    item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape,
+    encode_component, item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request,
+    RequestStats, Tape,
 };
-use crate::jira::encode;
-use crate::{Page, Source, SourceError};
+use crate::{ApiError, Page, Source, SourceError};
 
 /// The state key's stream.
 pub const STREAM: &str = "projects";
@@ -211,7 +211,7 @@ impl GitlabSource {
         Ok(out)
     }
 
-    fn start(&mut self, saved: Option<&str>) -> Result<(), SourceError> {
+    fn start(&mut self, saved: Option<&str>) -> Result<Run, SourceError> {
         crate::token_ready(&self.token_error)?;
         let cursor: Cursor = match saved {
             None => Cursor::default(),
@@ -225,7 +225,7 @@ impl GitlabSource {
                 "projects",
                 format!(
                     "groups/{}/projects?include_subgroups={}&with_shared={}&archived=false&order_by=path&sort=asc&per_page=100",
-                    encode(group),
+                    encode_component(group),
                     self.config.include_subgroups,
                     self.config.include_shared
                 ),
@@ -242,7 +242,7 @@ impl GitlabSource {
             Some(p) => projects.iter().position(|x| *x == p.project).unwrap_or(0),
             None => 0,
         };
-        self.run = Some(Run {
+        Ok(Run {
             cursor,
             projects,
             next_project,
@@ -250,8 +250,7 @@ impl GitlabSource {
             pass_max_id: None,
             pass_full: false,
             pager: None,
-        });
-        Ok(())
+        })
     }
 
     fn streams(&self) -> Vec<Stream> {
@@ -276,14 +275,14 @@ impl GitlabSource {
         if pos.stream == Stream::NewPipelines {
             return format!(
                 "projects/{}/pipelines?order_by=id&sort=desc&per_page={}",
-                encode(&pos.project),
+                encode_component(&pos.project),
                 self.config.per_page
             );
         }
         let mark = marks.get(pos.stream);
         let mut url = format!(
             "projects/{}/{}?order_by=updated_at&sort=asc&per_page={}",
-            encode(&pos.project),
+            encode_component(&pos.project),
             pos.stream.path(),
             self.config.per_page
         );
@@ -294,7 +293,7 @@ impl GitlabSource {
             let since = crate::minutes_before(m, self.config.lookback_minutes);
             url.push_str(&format!(
                 "&updated_after={}",
-                encode(&since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                encode_component(&since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             ));
         }
         url
@@ -323,7 +322,7 @@ impl GitlabSource {
                     label,
                     format!(
                         "projects/{}/{}/{iid}/{kind}?per_page=100{order}",
-                        encode(project),
+                        encode_component(project),
                         stream.path()
                     ),
                 ));
@@ -336,7 +335,7 @@ impl GitlabSource {
             for (_, label, _) in &kinds {
                 let r = answers
                     .next()
-                    .ok_or_else(|| SourceError::api("an events request went missing"))??;
+                    .ok_or(SourceError::Api(ApiError::Missing { what: "events" }))??;
                 let mut list: Vec<Value> = r.json()?;
                 if let Some(next) = r.header("link").and_then(next_link) {
                     if !list.is_empty() {
@@ -398,51 +397,10 @@ impl GitlabSource {
             })
             .collect())
     }
-}
 
-/// An item's `updated_at`, else (`null` on some real pipelines) its `created_at`: what orders it and moves the
-/// cursor.
-fn changed_at(item: &Value) -> Value {
-    match &item["updated_at"] {
-        Value::Null => item["created_at"].clone(),
-        t => t.clone(),
-    }
-}
-
-/// Moves `run` past the stream `pos` is in: to the project's next stream, or to the next project.
-fn advance(run: &mut Run, streams: &[Stream], pos: &Position) {
-    let after = streams.iter().position(|s| *s == pos.stream).map(|i| i + 1);
-    run.cursor.at = match after.and_then(|i| streams.get(i)) {
-        Some(s) => Some(Position {
-            project: pos.project.clone(),
-            stream: *s,
-        }),
-        None => {
-            run.next_project += 1;
-            None
-        }
-    };
-}
-
-impl Source for GitlabSource {
-    fn name(&self) -> &str {
-        &self.config.name
-    }
-
-    fn stream(&self) -> &str {
-        STREAM
-    }
-
-    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
-        None
-    }
-
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
-        if self.run.is_none() {
-            self.start(cursor)?;
-        }
+    /// One page from `run`: the next page of the stream its position is in.
+    fn page(&mut self, run: &mut Run) -> Result<Option<Page>, SourceError> {
         let streams = self.streams();
-        let run = self.run.as_mut().expect("started above");
         let pos = match run.cursor.at.clone() {
             Some(p) => p,
             None => {
@@ -500,7 +458,6 @@ impl Source for GitlabSource {
             };
             let stream = format!("{kind} of {}", pos.project);
             let name = self.config.name.clone();
-            let run = self.run.as_mut().expect("started above");
             if run.pager.as_ref().is_some_and(|g| g.stream() != stream) {
                 run.pager = None;
             }
@@ -510,7 +467,6 @@ impl Source for GitlabSource {
         }
         let records = self.records(&pos.project, pos.stream, items)?;
         let high = records.iter().filter_map(|r| r.updated_at).max();
-        let run = self.run.as_mut().expect("started above");
         if matches!(pos.stream, Stream::Pipelines | Stream::NewPipelines) {
             run.pass_max_id = run.pass_max_id.max(page_max_id);
         }
@@ -552,6 +508,56 @@ impl Source for GitlabSource {
             cursor: serde_json::to_string(&run.cursor).map_err(SourceError::api)?,
             remaining_hint: None,
         }))
+    }
+}
+
+/// An item's `updated_at`, else (`null` on some real pipelines) its `created_at`: what orders it and moves the
+/// cursor.
+fn changed_at(item: &Value) -> Value {
+    match &item["updated_at"] {
+        Value::Null => item["created_at"].clone(),
+        t => t.clone(),
+    }
+}
+
+/// Moves `run` past the stream `pos` is in: to the project's next stream, or to the next project.
+fn advance(run: &mut Run, streams: &[Stream], pos: &Position) {
+    let after = streams.iter().position(|s| *s == pos.stream).map(|i| i + 1);
+    run.cursor.at = match after.and_then(|i| streams.get(i)) {
+        Some(s) => Some(Position {
+            project: pos.project.clone(),
+            stream: *s,
+        }),
+        None => {
+            run.next_project += 1;
+            None
+        }
+    };
+}
+
+impl Source for GitlabSource {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn stream(&self) -> &str {
+        STREAM
+    }
+
+    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+        None
+    }
+
+    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+        // The run is taken out while a page is read, so the page has it without looking it up again,
+        // and put back whatever the page returns: a failed page keeps what it moved, as before.
+        let mut run = match self.run.take() {
+            Some(run) => run,
+            None => self.start(cursor)?,
+        };
+        let page = self.page(&mut run);
+        self.run = Some(run);
+        page
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {

@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 
-use super::{redact_url, Request, Response};
+use super::{encode_component, redact_url, Request, Response};
 
 /// How an API pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ fn set_query(url: &str, name: &str, value: &str) -> String {
         .filter(|p| !p.is_empty() && p.split('=').next() != Some(name))
         .map(str::to_string)
         .collect();
-    pairs.push(format!("{name}={}", encode(value)));
+    pairs.push(format!("{name}={}", encode_component(value)));
     format!("{base}?{}", pairs.join("&"))
 }
 
@@ -80,17 +80,6 @@ fn advance(url: &str, name: &str, first: u64, step: u64) -> String {
         .and_then(|p| p.parse().ok())
         .unwrap_or(first);
     set_query(url, name, &(current + step).to_string())
-}
-
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Pagination {

@@ -7,6 +7,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 use crate::http::{HttpConfig, Secret, Tape};
 
 /// Jira Cloud or Server/Data Center.
@@ -90,17 +92,24 @@ impl Default for JiraConfig {
 
 impl JiraConfig {
     /// Checks values that parse but cannot work; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         crate::check_base_url("base_url", &self.base_url)?;
         if self.projects.is_empty() && self.jql.is_none() {
-            return Err("projects or jql: name the issues to sync".into());
+            return Err(ConfigError::value(
+                "projects or jql",
+                "name the issues to sync",
+            ));
         }
         if !(1..=100).contains(&self.page_size) {
-            return Err(format!("page_size: {} is outside 1 to 100", self.page_size));
+            return Err(ConfigError::value(
+                "page_size",
+                format!("{} is outside 1 to 100", self.page_size),
+            ));
         }
         if let Some(tz) = &self.time_zone {
-            tz.parse::<chrono_tz::Tz>()
-                .map_err(|_| format!("time_zone: `{tz}` is not an IANA time zone"))?;
+            tz.parse::<chrono_tz::Tz>().map_err(|_| {
+                ConfigError::value("time_zone", format!("`{tz}` is not an IANA time zone"))
+            })?;
         }
         crate::check_limits(
             self.lookback_minutes,
@@ -108,8 +117,9 @@ impl JiraConfig {
             self.requests_per_second,
         )?;
         match self.custom_fields.iter().find(|(_, v)| v.trim().is_empty()) {
-            Some((k, _)) => Err(format!(
-                "custom_fields.{k}: empty; give a JSON pointer (`/fields/customfield_10016`) or a field name"
+            Some((k, _)) => Err(ConfigError::value(
+                format!("custom_fields.{k}"),
+                "empty; give a JSON pointer (`/fields/customfield_10016`) or a field name",
             )),
             None => Ok(()),
         }
@@ -191,12 +201,20 @@ mod tests {
             time_zone: Some("Mars/Olympus".into()),
             ..c.clone()
         };
-        assert!(bad.validate().unwrap_err().starts_with("time_zone"));
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("time_zone"));
         let bad = JiraConfig {
             projects: vec![],
             ..c
         };
-        assert!(bad.validate().unwrap_err().starts_with("projects or jql"));
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("projects or jql"));
     }
 
     #[test]
@@ -244,7 +262,7 @@ mod tests {
             gitlab.validate(),
             tracker.validate(),
         ] {
-            let e = e.unwrap_err();
+            let e = e.unwrap_err().to_string();
             assert!(
                 e.starts_with("base_url: `") && e.contains("has a query string or fragment"),
                 "{e}"

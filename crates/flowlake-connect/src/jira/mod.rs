@@ -15,5 +15,4 @@ mod source;
 pub use config::{Flavor, JiraConfig};
 pub use fields::{parse_sprint, FieldIndex};
 pub use normalize::{normalize_issue, parse_time, JiraIssue};
-pub(crate) use source::encode;
 pub use source::JiraSource;

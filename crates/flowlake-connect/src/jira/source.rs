@@ -20,8 +20,11 @@ use serde_json::{json, Value};
 use super::config::{Flavor, JiraConfig};
 use super::fields::FieldIndex;
 use super::normalize::{category_of, normalize_issue, parse_time, JiraIssue};
-use crate::http::{item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape};
-use crate::{Page, Source, SourceError};
+use crate::http::{
+    encode_component, item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats,
+    Tape,
+};
+use crate::{ApiError, Page, Source, SourceError};
 
 /// The state key's stream.
 pub const STREAM: &str = "issues";
@@ -102,18 +105,6 @@ fn cut_lists(issues: &[Value], at: &str, list: &str) -> Vec<usize> {
         .collect()
 }
 
-/// `%`-encodes a query parameter value.
-pub(crate) fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 impl JiraSource {
     /// A source for `config`; no request is made until the first page.
     pub fn new(
@@ -172,7 +163,9 @@ impl JiraSource {
             }
         };
         name.parse().map_err(|_| {
-            SourceError::api(format!("Jira time zone `{name}` is not an IANA time zone"))
+            SourceError::Api(ApiError::TimeZone {
+                name: name.to_string(),
+            })
         })
     }
 
@@ -252,7 +245,7 @@ impl JiraSource {
         start_at: u64,
     ) -> Result<(Vec<Value>, Paging), SourceError> {
         let n = self.config.page_size;
-        let jql = encode(&self.jql);
+        let jql = encode_component(&self.jql);
         let fields = if self.config.worklogs {
             "*navigable,worklog"
         } else {
@@ -264,7 +257,7 @@ impl JiraSource {
                 self.api_path("search/jql")
             );
             if let Some(t) = token {
-                u.push_str(&format!("&nextPageToken={}", encode(t)));
+                u.push_str(&format!("&nextPageToken={}", encode_component(t)));
             }
             (u, true)
         } else {
@@ -332,7 +325,7 @@ impl JiraSource {
                         "changelog",
                         format!(
                             "{}?fields=none&expand=changelog",
-                            self.api_path(&format!("issue/{}", encode(key)))
+                            self.api_path(&format!("issue/{}", encode_component(key)))
                         ),
                     )
                 })
@@ -378,7 +371,7 @@ impl JiraSource {
                         label,
                         format!(
                             "{}?startAt={start}&maxResults={max}",
-                            self.api_path(&format!("issue/{}/{what}", encode(keys[i])))
+                            self.api_path(&format!("issue/{}/{what}", encode_component(keys[i])))
                         ),
                     )
                 })
@@ -547,6 +540,6 @@ mod tests {
     #[test]
     fn jql_literals_and_query_values_are_escaped() {
         assert_eq!(quoted(r#"Team "A""#), r#""Team \"A\"""#);
-        assert_eq!(encode("a b/\"ü\""), "a%20b%2F%22%C3%BC%22");
+        assert_eq!(encode_component("a b/\"ü\""), "a%20b%2F%22%C3%BC%22");
     }
 }

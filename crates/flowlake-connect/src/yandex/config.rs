@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 use crate::http::{HttpConfig, Secret, Tape};
 
 /// A Yandex Tracker source. Holds no secret: the token is read from `token_env` or `token_file` when the
@@ -113,29 +115,38 @@ pub fn parse_range(s: &str) -> Option<i64> {
 
 impl YandexTrackerConfig {
     /// Checks values that parse but cannot work; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.org_id.is_none() == self.cloud_org_id.is_none() {
-            return Err("org_id or cloud_org_id: set exactly one (X-Org-ID for Yandex 360, X-Cloud-Org-ID for Yandex Cloud)".into());
+            return Err(ConfigError::value(
+                "org_id or cloud_org_id",
+                "set exactly one (X-Org-ID for Yandex 360, X-Cloud-Org-ID for Yandex Cloud)",
+            ));
         }
         if !matches!(self.auth_scheme.as_str(), "OAuth" | "Bearer") {
-            return Err(format!(
-                "auth_scheme: `{}` is neither OAuth nor Bearer",
-                self.auth_scheme
+            return Err(ConfigError::value(
+                "auth_scheme",
+                format!("`{}` is neither OAuth nor Bearer", self.auth_scheme),
             ));
         }
         if let Some(r) = &self.initial_range {
             parse_range(r).ok_or_else(|| {
-                format!("initial_range: `{r}` is not like 2h, 7d or 1w (at most 100 years)")
+                ConfigError::value(
+                    "initial_range",
+                    format!("`{r}` is not like 2h, 7d or 1w (at most 100 years)"),
+                )
             })?;
         }
         crate::check_base_url("base_url", &self.base_url)?;
         if !(1..=1000).contains(&self.per_page) {
-            return Err(format!("per_page: {} is outside 1 to 1000", self.per_page));
+            return Err(ConfigError::value(
+                "per_page",
+                format!("{} is outside 1 to 1000", self.per_page),
+            ));
         }
         if !(1..=100).contains(&self.changelog_per_page) {
-            return Err(format!(
-                "changelog_per_page: {} is outside 1 to 100",
-                self.changelog_per_page
+            return Err(ConfigError::value(
+                "changelog_per_page",
+                format!("{} is outside 1 to 100", self.changelog_per_page),
             ));
         }
         crate::check_limits(
@@ -236,6 +247,7 @@ mod tests {
         assert!(both
             .validate()
             .unwrap_err()
+            .to_string()
             .starts_with("org_id or cloud_org_id"));
     }
 }

@@ -206,7 +206,7 @@ impl YandexTrackerSource {
             // (yandex-cloud/docs ru/tracker/concepts/issues/search-issues.md, "Параметры запроса с прокруткой").
             Paging::Scroll(Some(id)) => format!(
                 "v2/issues/_search?scrollId={}&scrollTTLMillis={SCROLL_TTL_MS}",
-                crate::jira::encode(id)
+                crate::http::encode_component(id)
             ),
             _ => return Ok((Vec::new(), Paging::Done)),
         };
@@ -270,7 +270,7 @@ impl YandexTrackerSource {
             .enumerate()
             .filter_map(|(i, issue)| {
                 let key = issue.get("key")?.as_str()?;
-                let mut url = format!("v2/issues/{}/{what}", crate::jira::encode(key));
+                let mut url = format!("v2/issues/{}/{what}", crate::http::encode_component(key));
                 if what != "worklog" {
                     url.push_str(&format!("?perPage={}", self.config.changelog_per_page));
                 }
