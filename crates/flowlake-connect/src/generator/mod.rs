@@ -232,7 +232,7 @@ impl Source for GeneratorSource {
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
         let issue: DemoIssue =
-            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
+            Deserialize::deserialize(&raw.payload).map_err(|e| SourceError::BadRecord {
                 source_name: raw.source.clone(),
                 stream: raw.stream.clone(),
                 key: raw.key.clone(),

@@ -1032,22 +1032,21 @@ impl Source for GithubSource {
         let name = &self.config.name;
         match raw.stream.as_str() {
             "deployments" => {
-                let d: GithubDeployment =
-                    serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                let d: GithubDeployment = Deserialize::deserialize(&raw.payload).map_err(bad)?;
                 return Ok(Normalized {
                     deployments: vec![normalize_deployment(name, &d)],
                     ..Normalized::default()
                 });
             }
             "releases" => {
-                let r: GithubRelease = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                let r: GithubRelease = Deserialize::deserialize(&raw.payload).map_err(bad)?;
                 return Ok(Normalized {
                     releases: vec![normalize_release(name, &r)],
                     ..Normalized::default()
                 });
             }
             MEMBERS => {
-                let m: GithubMember = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                let m: GithubMember = Deserialize::deserialize(&raw.payload).map_err(bad)?;
                 return Ok(Normalized {
                     people: vec![normalize_member(name, &m)],
                     ..Normalized::default()
@@ -1055,7 +1054,7 @@ impl Source for GithubSource {
             }
             _ => {}
         }
-        let issue: GithubIssue = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+        let issue: GithubIssue = Deserialize::deserialize(&raw.payload).map_err(bad)?;
         Ok(normalize_issue(&self.config.name, &issue, &self.rules).into())
     }
 

@@ -575,16 +575,14 @@ impl Source for GitlabSource {
         };
         match raw.stream.as_str() {
             "deployments" => {
-                let r: DeliveryRecord<_> =
-                    serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
                 return Ok(Normalized {
                     deployments: vec![normalize_deployment(&self.config.name, &r).map_err(bad_row)?],
                     ..Normalized::default()
                 });
             }
             "pipelines" => {
-                let r: DeliveryRecord<_> =
-                    serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+                let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
                 return Ok(Normalized {
                     pipelines: vec![normalize_pipeline(&self.config.name, &r).map_err(bad_row)?],
                     ..Normalized::default()
@@ -592,7 +590,7 @@ impl Source for GitlabSource {
             }
             _ => {}
         }
-        let record: GitlabRecord = serde_json::from_value(raw.payload.clone()).map_err(bad)?;
+        let record: GitlabRecord = Deserialize::deserialize(&raw.payload).map_err(bad)?;
         let mut h = normalize_item(&self.config.name, &record, &self.rules);
         if let Value::Object(fields) = &mut h.item.custom_fields {
             fields.extend(crate::pick_fields(&raw.payload, &self.config.custom_fields));

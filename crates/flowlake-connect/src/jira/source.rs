@@ -489,7 +489,7 @@ impl Source for JiraSource {
             return Ok(Normalized::default());
         }
         let issue: JiraIssue =
-            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
+            Deserialize::deserialize(&raw.payload).map_err(|e| SourceError::BadRecord {
                 source_name: raw.source.clone(),
                 stream: raw.stream.clone(),
                 key: raw.key.clone(),

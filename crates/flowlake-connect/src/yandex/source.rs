@@ -414,7 +414,7 @@ impl Source for YandexTrackerSource {
             return Ok(Normalized::default());
         }
         let record: IssueWithChangelog =
-            serde_json::from_value(raw.payload.clone()).map_err(|e| SourceError::BadRecord {
+            Deserialize::deserialize(&raw.payload).map_err(|e| SourceError::BadRecord {
                 source_name: raw.source.clone(),
                 stream: raw.stream.clone(),
                 key: raw.key.clone(),
