@@ -4,10 +4,6 @@
 //! A source never knows which store is used. It hands out pages with the cursor that follows them; the engine
 //! lands each page and only then saves that cursor, so a crash replays at most one page.
 
-#[cfg(feature = "fakes")]
-pub mod contracts;
-#[cfg(feature = "fakes")]
-pub mod fakes;
 pub mod generator;
 pub mod github;
 pub mod gitlab;

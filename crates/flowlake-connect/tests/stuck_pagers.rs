@@ -7,17 +7,17 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use flowlake_connect::fakes::StatusFault;
-use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 use flowlake_connect::github::{GithubConfig, GithubSource};
-use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec};
 use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Stuck, StuckPaging, Tape};
-use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
 use flowlake_connect::yandex::{YandexTrackerConfig, YandexTrackerSource};
 use flowlake_connect::{Source, SourceError};
+use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
+use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
+use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
+use flowlake_testkit::yandex_tracker::{FakeTracker, FakeTrackerSpec};
+use flowlake_testkit::StatusFault;
 
 /// Pages a sync would take before the test calls it a loop.
 const MAX_PAGES: usize = 200;

@@ -4,16 +4,16 @@
 
 use std::sync::Arc;
 
-use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec};
 use flowlake_connect::github::{GithubConfig, GithubSource};
-use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec};
 use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Tape};
-use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
 use flowlake_connect::yandex::{YandexTrackerConfig, YandexTrackerSource};
 use flowlake_connect::{Source, SourceError};
+use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
+use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
+use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
+use flowlake_testkit::yandex_tracker::{FakeTracker, FakeTrackerSpec};
 
 /// A variable no environment sets.
 const UNSET: &str = "FLOWLAKE_TEST_TOKEN_THAT_IS_NEVER_SET";

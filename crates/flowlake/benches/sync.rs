@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use std::collections::BTreeMap;
 
-use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec};
-use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
+use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
+use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
+use flowlake_testkit::yandex_tracker::{FakeTracker, FakeTrackerSpec};
 
 fn arg_text(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();

@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::{answered, count, dump, ok, scalar};
-use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
+use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
 const TOKEN: (&str, &str) = ("GITHUB_TOKEN", "ghp_fake_token_for_tests");

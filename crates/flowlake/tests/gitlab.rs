@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{answered, count, dump, ok, scalar};
-use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec, GitlabFault};
+use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec, GitlabFault};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
 const TOKEN: (&str, &str) = ("GITLAB_TOKEN", "glpat-fake-token-for-tests");

@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 
 use common::{answered, count, dump, ok, scalar};
-use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec, JiraFault};
 use flowlake_connect::jira::Flavor;
+use flowlake_testkit::jira::{FakeJira, FakeJiraSpec, JiraFault};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
 const TOKEN: (&str, &str) = ("JIRA_API_TOKEN", "jira_fake_token_for_tests");

@@ -26,15 +26,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec};
-use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec};
 use flowlake_connect::http::{LogObserver, Tape};
-use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
 use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
 use flowlake_store::DuckDbStore;
+use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
+use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
+use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
+use flowlake_testkit::yandex_tracker::{FakeTracker, FakeTrackerSpec};
 
 /// The instant metrics are computed at (`flowlake sync --as-of`), after everything the fakes hold.
 const AS_OF: &str = "2027-12-31T00:00:00Z";

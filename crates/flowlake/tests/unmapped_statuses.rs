@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::{flowlake, ok};
-use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
+use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
 const TOKEN: (&str, &str) = ("JIRA_API_TOKEN", "jira_fake_token_for_tests");

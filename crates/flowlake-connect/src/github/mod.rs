@@ -7,10 +7,8 @@
 
 mod config;
 mod deployment;
-#[cfg(feature = "fakes")]
-pub mod fake;
 mod normalize;
-mod query;
+pub mod query;
 mod release;
 mod source;
 

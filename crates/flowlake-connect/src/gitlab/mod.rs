@@ -3,8 +3,6 @@
 
 mod config;
 mod delivery;
-#[cfg(feature = "fakes")]
-pub mod fake;
 mod normalize;
 mod source;
 

@@ -12,7 +12,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// `s` `%`-encoded (UTF-8, upper-case hex) for a path segment or a query parameter value.
-pub(crate) fn encode_component(s: &str) -> String {
+pub fn encode_component(s: &str) -> String {
     utf8_percent_encode(s, COMPONENT).to_string()
 }
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use client::{BlockingClient, HttpClient};
-pub(crate) use encode::encode_component;
+pub use encode::encode_component;
 pub use flowlake_core::redact_url;
 pub use pagination::{item_key, next_link, PageGuard, Pagination, Stuck, StuckPaging};
 pub use rate_limit::{classify, Verdict};

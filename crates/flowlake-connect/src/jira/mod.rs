@@ -6,8 +6,6 @@
 //! the sprint field).
 
 mod config;
-#[cfg(feature = "fakes")]
-pub mod fake;
 mod fields;
 mod normalize;
 mod source;

@@ -3,8 +3,6 @@
 
 mod activity;
 mod config;
-#[cfg(feature = "fakes")]
-pub mod fake;
 mod normalize;
 mod source;
 

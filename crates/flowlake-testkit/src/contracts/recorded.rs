@@ -1,5 +1,5 @@
 //! Contracts built from recorded real answers, for the vendors that publish no OpenAPI document: GitLab's REST
-//! API v4 and Yandex Tracker's API v2. The recordings and their sources are in `tests/fixtures/{gitlab,
+//! API v4 and Yandex Tracker's API v2. The recordings and their sources are in `fixtures/{gitlab,
 //! yandex_tracker}/` (each folder's `SOURCES.md` names repository, path, commit and licence of every file).
 //!
 //! A request is matched to one of the [`Endpoint`]s flowlake is documented to call and its query checked
@@ -88,9 +88,9 @@ pub struct Endpoint {
     pub query: &'static [(&'static str, Check)],
     /// Where the parameters are documented.
     pub documented: &'static str,
-    /// The recorded answer (a JSON array of items), relative to `tests/fixtures`.
+    /// The recorded answer (a JSON array of items), relative to `fixtures`.
     pub recording: Option<&'static str>,
-    /// The vendor's JSON schema for the answer, relative to `tests/fixtures/gitlab/schemas`.
+    /// The vendor's JSON schema for the answer, relative to `fixtures/gitlab/schemas`.
     pub schema: Option<(&'static str, Applies)>,
     /// Keys of the recordings the fake may leave out, by path (`deployable.failure_reason`; `[]` for an array's
     /// items, `*.` for any depth), each with why.
@@ -194,7 +194,7 @@ fn fixture(file: &str) -> Option<&'static str> {
     macro_rules! files {
         ($($name:literal),* $(,)?) => {
             match file {
-                $($name => Some(include_str!(concat!("../../tests/fixtures/", $name))),)*
+                $($name => Some(include_str!(concat!("../../fixtures/", $name))),)*
                 _ => None,
             }
         };

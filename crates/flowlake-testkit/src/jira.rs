@@ -1,4 +1,4 @@
-//! A fake Jira for tests and benchmarks (feature `fakes`): generated projects served on loopback with
+//! A fake Jira for tests and benchmarks: generated projects served on loopback with
 //! Cloud's or Server's search and changelog endpoints and shapes — times with the user's offset, Cyrillic
 //! status names, embedded changelogs cut past a limit — plus injected faults (429 with Retry-After, 5xx,
 //! bodies cut mid-JSON), issues moved between projects, and an added latency per request.
@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-use super::Flavor;
+use flowlake_connect::jira::Flavor;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ impl Default for FakeJiraSpec {
 }
 
 /// A fault for the `nth` request of an operation: see [`StatusFault`].
-pub type JiraFault = crate::fakes::StatusFault;
+pub type JiraFault = crate::shared::StatusFault;
 
 /// (id, name, category key) of the instance's statuses. `/status` lists every status of every workflow, and
 /// a team-managed project has statuses of its own: the same name can come twice with different ids (real
@@ -113,7 +113,7 @@ struct Issue {
 #[derive(Debug, Default)]
 struct State {
     issues: Vec<Issue>,
-    ledger: crate::fakes::Ledger<JiraFault>,
+    ledger: crate::shared::Ledger<JiraFault>,
     next_history: u64,
     clock: i64,
     /// Breaches of Jira's REST contract seen so far.
@@ -257,7 +257,7 @@ impl FakeJira {
     /// Generates the instance and serves it on loopback.
     pub fn start(spec: &FakeJiraSpec) -> Self {
         let state = Arc::new(Mutex::new(generate(spec)));
-        let (runtime, server) = crate::fakes::serve(|base| Handler {
+        let (runtime, server) = crate::shared::serve(|base| Handler {
             state: state.clone(),
             spec: spec.clone(),
             base,
@@ -746,25 +746,13 @@ fn jira_contract(
     answer: impl FnOnce() -> (String, u16, Value),
 ) -> Result<(String, u16, Value), Vec<String>> {
     use crate::contracts::openapi::{check_request, check_response, jira};
-    let spec = jira();
-    let target = match req.url.query() {
-        Some(q) => format!("{}?{q}", req.url.path()),
-        None => req.url.path().to_string(),
-    };
-    let said = |what: &str, errors: Vec<String>| {
-        errors
-            .into_iter()
-            .map(|e| format!("{what} Jira's REST contract ({target}): {e}"))
-            .collect::<Vec<_>>()
-    };
-    let op = check_request(spec, req.method.as_str(), &target)
-        .map_err(|e| said("flowlake's request breaks", e))?;
-    let (name, status, body) = answer();
-    if (200..300).contains(&status) {
-        check_response(spec, &op, status, &body)
-            .map_err(|e| said("the fake's answer breaks", e))?;
-    }
-    Ok((name, status, body))
+    crate::shared::hold_to_contract(
+        req,
+        "Jira's REST contract",
+        |target| check_request(jira(), req.method.as_str(), target),
+        answer,
+        |op, (_, status, body)| check_response(jira(), op, *status, body),
+    )
 }
 
 impl Respond for Handler {
@@ -782,7 +770,7 @@ impl Respond for Handler {
         let mut text = body.to_string();
         let mut retry_after = false;
         match fault.map(|f| f.status) {
-            Some(crate::fakes::STUCK_PAGES) if status == 200 => {
+            Some(crate::shared::STUCK_PAGES) if status == 200 => {
                 text = self.stuck(&s, req).to_string();
             }
             Some(0) => text.truncate(text.len() / 2),
@@ -902,7 +890,7 @@ mod tests {
         assert!(total as usize > embedded.len());
         let times: Vec<DateTime<Utc>> = embedded
             .iter()
-            .filter_map(|h| super::super::normalize::parse_time(h["created"].as_str()?))
+            .filter_map(|h| flowlake_connect::jira::parse_time(h["created"].as_str()?))
             .collect();
         assert!(
             times.windows(2).all(|w| w[0] >= w[1]),

@@ -1,9 +1,9 @@
-//! A fake Yandex Tracker for tests and benchmarks (feature `fakes`): generated queues served on loopback
+//! A fake Yandex Tracker for tests and benchmarks: generated queues served on loopback
 //! with the search (pages and scroll), Link-paged changelogs and status metadata, the organization header
 //! required, faults injected on demand, and an added latency per request. Issue `DEV-1` replays the worked
 //! example of tracker-exporter's per-status rows.
 //!
-//! Answers have the shape of the recorded ones (`tests/fixtures/yandex_tracker/`: an anonymised real issue and
+//! Answers have the shape of the recorded ones (`fixtures/yandex_tracker/`: an anonymised real issue and
 //! user, and the answers yandex-cloud/docs documents), and paging works as the API reference says: a changelog
 //! page carries two `Link` headers, `rel="first"` and `rel="next"` (`get-changelog.md`); a scroll page carries
 //! `X-Scroll-Id` and `X-Scroll-Token` only while it is not the last, and `perScroll` is read from the first
@@ -50,7 +50,7 @@ impl Default for FakeTrackerSpec {
 }
 
 /// A fault for the `nth` request of an operation: see [`StatusFault`].
-pub type TrackerFault = crate::fakes::StatusFault;
+pub type TrackerFault = crate::shared::StatusFault;
 
 /// (key, display, type).
 const STATUSES: [(&str, &str, &str); 4] = [
@@ -79,7 +79,7 @@ struct Issue {
 #[derive(Debug, Default)]
 struct State {
     issues: Vec<Issue>,
-    ledger: crate::fakes::Ledger<TrackerFault>,
+    ledger: crate::shared::Ledger<TrackerFault>,
     next_entry: u64,
     clock: i64,
     /// Breaches of Tracker's recorded contract seen so far.
@@ -278,7 +278,7 @@ impl FakeTracker {
     /// Generates the organization and serves it on loopback.
     pub fn start(spec: &FakeTrackerSpec) -> Self {
         let state = Arc::new(Mutex::new(generate(spec)));
-        let (runtime, server) = crate::fakes::serve(|base| Handler {
+        let (runtime, server) = crate::shared::serve(|base| Handler {
             state: state.clone(),
             latency: spec.latency,
             base,
@@ -392,7 +392,7 @@ struct Handler {
 }
 
 /// An issue as the search returns it: the keys of the recorded issue
-/// (`tests/fixtures/yandex_tracker/recorded/issues.json`) in v2's shape, the fields without a value left out as
+/// (`fixtures/yandex_tracker/recorded/issues.json`) in v2's shape, the fields without a value left out as
 /// Tracker leaves them out (no `resolvedAt` before resolution, no `previousStatus` before a transition), plus
 /// `tags`.
 fn issue_json(i: &Issue) -> Value {
@@ -505,7 +505,7 @@ impl Handler {
         found
     }
 
-    fn answer(&self, s: &State, req: &Request) -> crate::fakes::Answer {
+    fn answer(&self, s: &State, req: &Request) -> crate::shared::Answer {
         let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         let num = |k: &str, d: usize| q.get(k).and_then(|x| x.parse().ok()).unwrap_or(d);
         let path = req.url.path().to_string();
@@ -678,33 +678,21 @@ impl Handler {
 /// answers' shape.
 fn tracker_contract(
     req: &Request,
-    answer: impl FnOnce() -> crate::fakes::Answer,
-) -> Result<crate::fakes::Answer, Vec<String>> {
+    answer: impl FnOnce() -> crate::shared::Answer,
+) -> Result<crate::shared::Answer, Vec<String>> {
     use crate::contracts::recorded::{check_request, check_response, yandex_tracker};
-    let target = match req.url.query() {
-        Some(q) => format!("{}?{q}", req.url.path()),
-        None => req.url.path().to_string(),
-    };
-    let said = |what: &str, errors: Vec<String>| {
-        errors
-            .into_iter()
-            .map(|e| format!("{what} Tracker's recorded contract ({target}): {e}"))
-            .collect::<Vec<_>>()
-    };
-    let header = |name: &str| {
-        req.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let endpoint = check_request(yandex_tracker(), req.method.as_str(), &target, &header)
-        .map_err(|e| said("flowlake's request breaks", e))?;
-    let (name, status, headers, body) = answer();
-    if (200..300).contains(&status) {
-        check_response(yandex_tracker(), endpoint, &body)
-            .map_err(|e| said("the fake's answer breaks", e))?;
-    }
-    Ok((name, status, headers, body))
+    use crate::shared::{header, hold_to_contract};
+    hold_to_contract(
+        req,
+        "Tracker's recorded contract",
+        |target| {
+            check_request(yandex_tracker(), req.method.as_str(), target, &|h| {
+                header(req, h)
+            })
+        },
+        answer,
+        |endpoint, (_, _, _, body)| check_response(yandex_tracker(), endpoint, body),
+    )
 }
 
 impl Handler {
@@ -762,10 +750,10 @@ impl Respond for Handler {
         let mut text = body.to_string();
         let mut extra = headers;
         match fault.map(|f| f.status) {
-            Some(crate::fakes::STUCK_PAGES) if status == 200 => {
+            Some(crate::shared::STUCK_PAGES) if status == 200 => {
                 self.stick(&s, req, &mut text, &mut extra);
             }
-            Some(crate::fakes::STUCK_PAGES) => {}
+            Some(crate::shared::STUCK_PAGES) => {}
             Some(0) => text.truncate(text.len() / 2),
             Some(code) => {
                 status = code;

@@ -1,13 +1,78 @@
-//! What the fake servers (feature `fakes`) share: a loopback server on a runtime of its own, and faults
-//! keyed by operation and request number — one-off (a 502, a cut body) or sticky (a pager stuck from then on).
+//! What the fake servers share: a loopback server on a runtime of its own, faults keyed by operation and
+//! request number — one-off (a 502, a cut body) or sticky (a pager stuck from then on) — the book of requests,
+//! and the check that holds each exchange to the vendor's contract.
 
 use std::collections::BTreeMap;
 
 use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Respond};
+use wiremock::{Mock, MockServer, Request, Respond};
 
 /// A fake's answer before faults are applied: the operation it counts as, the status, headers and JSON body.
 pub type Answer = (String, u16, Vec<(String, String)>, serde_json::Value);
+
+/// A fake's answer as the contract check sees it: the status says whether the body is held to the contract.
+pub trait Answered {
+    /// The HTTP status answered.
+    fn status(&self) -> u16;
+}
+
+/// [`Answer`], and GitHub REST's answer with its body as text.
+impl<H, B> Answered for (String, u16, H, B) {
+    fn status(&self) -> u16 {
+        self.1
+    }
+}
+
+/// An answer without headers (operation, status, body), as the fake Jira makes one.
+impl<B> Answered for (String, u16, B) {
+    fn status(&self) -> u16 {
+        self.1
+    }
+}
+
+/// What `req` asked for, path and query (`/api/v4/groups/acme/projects?per_page=100`), as the contracts match
+/// it.
+pub fn target(req: &Request) -> String {
+    match req.url.query() {
+        Some(q) => format!("{}?{q}", req.url.path()),
+        None => req.url.path().to_string(),
+    }
+}
+
+/// A header of `req` as text; `None` when it is missing or not text.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// One exchange held to a vendor's contract, the check every fake runs on every request: `check_request`
+/// matches the request's [`target`] (and whatever else of `req` the contract reads) to one of the contract's
+/// operations, the fake makes its `answer`, and a 2xx answer is held to that operation's answers by
+/// `check_response`. A breach comes back as its reasons, each naming the side that broke `contract` (GitLab's
+/// is `"GitLab's recorded contract"`) and the target; the fakes answer them with a `400` and keep them.
+pub fn hold_to_contract<E, A: Answered>(
+    req: &Request,
+    contract: &str,
+    check_request: impl FnOnce(&str) -> Result<E, Vec<String>>,
+    answer: impl FnOnce() -> A,
+    check_response: impl FnOnce(&E, &A) -> Result<(), Vec<String>>,
+) -> Result<A, Vec<String>> {
+    let target = target(req);
+    let said = |what: &str, errors: Vec<String>| {
+        errors
+            .into_iter()
+            .map(|e| format!("{what} {contract} ({target}): {e}"))
+            .collect::<Vec<_>>()
+    };
+    let operation = check_request(&target).map_err(|e| said("flowlake's request breaks", e))?;
+    let answer = answer();
+    if (200..300).contains(&answer.status()) {
+        check_response(&operation, &answer).map_err(|e| said("the fake's answer breaks", e))?;
+    }
+    Ok(answer)
+}
 
 /// Starts a loopback server answering every request with `handler`, on a runtime of its own so blocking
 /// callers (the CLI, the engine) can use it from any thread. `handler` gets the server's base URL.

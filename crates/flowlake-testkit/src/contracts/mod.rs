@@ -1,9 +1,9 @@
-//! The vendors' published API contracts, for tests (feature `fakes`): every request flowlake sends and every
+//! The vendors' published API contracts, for tests: every request flowlake sends and every
 //! answer a fake gives is checked against them, so a misreading of an API cannot pass in both the connector
 //! and its fake.
 //!
 //! GitLab and Yandex Tracker publish no such document; their contracts are recorded real answers kept in
-//! `tests/fixtures` ([`recorded`]).
+//! `fixtures` ([`recorded`]).
 //!
 //! The other contract files are not in the repository: `scripts/fetch-contracts.sh` fetches them from the npm
 //! registry, pinned by version, into `.contracts/` (`scripts/test` runs it and sets `FLOWLAKE_CONTRACTS`).

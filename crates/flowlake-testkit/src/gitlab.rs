@@ -1,4 +1,4 @@
-//! A fake GitLab for tests and benchmarks (feature `fakes`): a group of generated projects served on
+//! A fake GitLab for tests and benchmarks: a group of generated projects served on
 //! loopback under `/api/v4` — group projects (those of subgroups only with `include_subgroups=true`, those
 //! other groups share with it unless `with_shared=false`: the defaults gitlabhq/gitlabhq `doc/api/groups.md`
 //! gives), issues and merge requests filtered by `updated_after` and paged with `Link`/`X-Next-Page` (issues
@@ -63,7 +63,7 @@ impl Default for FakeGitlabSpec {
 }
 
 /// A fault for the `nth` request of an operation: see [`StatusFault`].
-pub type GitlabFault = crate::fakes::StatusFault;
+pub type GitlabFault = crate::shared::StatusFault;
 
 #[derive(Debug, Clone)]
 struct Item {
@@ -87,7 +87,7 @@ struct State {
     /// Deployments and pipelines per project, oldest first.
     deployments: BTreeMap<String, Vec<Value>>,
     pipelines: BTreeMap<String, Vec<Value>>,
-    ledger: crate::fakes::Ledger<GitlabFault>,
+    ledger: crate::shared::Ledger<GitlabFault>,
     next_event: i64,
     /// Breaches of GitLab's recorded contract seen so far.
     violations: Vec<String>,
@@ -103,7 +103,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 const PEOPLE: [&str; 3] = ["alice", "bob", "carol"];
 
 /// A user as GitLab's `UserBasic` entity writes one in issues, merge requests, notes and events (DevLake's
-/// recorded issues: `tests/fixtures/gitlab/recorded/issues.json`).
+/// recorded issues: `fixtures/gitlab/recorded/issues.json`).
 fn user(n: usize) -> Value {
     let u = PEOPLE[n % PEOPLE.len()];
     let id = n % 3 + 1;
@@ -388,7 +388,7 @@ impl FakeGitlab {
     pub fn start(spec: &FakeGitlabSpec) -> Self {
         let state = Arc::new(Mutex::new(generate(spec)));
         let keyset_pages = Arc::new(AtomicU64::new(0));
-        let (runtime, server) = crate::fakes::serve(|base| Handler {
+        let (runtime, server) = crate::shared::serve(|base| Handler {
             state: state.clone(),
             latency: spec.latency,
             base,
@@ -517,37 +517,24 @@ struct Handler {
 fn gitlab_contract(
     req: &Request,
     check_answer: bool,
-    answer: impl FnOnce() -> crate::fakes::Answer,
-) -> Result<crate::fakes::Answer, Vec<String>> {
+    answer: impl FnOnce() -> crate::shared::Answer,
+) -> Result<crate::shared::Answer, Vec<String>> {
     use crate::contracts::recorded::{check_request, check_response, gitlab};
-    let target = match req.url.query() {
-        Some(q) => format!("{}?{q}", req.url.path()),
-        None => req.url.path().to_string(),
-    };
-    let said = |what: &str, errors: Vec<String>| {
-        errors
-            .into_iter()
-            .map(|e| format!("{what} GitLab's recorded contract ({target}): {e}"))
-            .collect::<Vec<_>>()
-    };
-    let header = |name: &str| {
-        req.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let endpoint = check_request(gitlab(), req.method.as_str(), &target, &header)
-        .map_err(|e| said("flowlake's request breaks", e))?;
-    let (name, status, headers, body) = answer();
-    if check_answer && (200..300).contains(&status) {
-        check_response(gitlab(), endpoint, &body)
-            .map_err(|e| said("the fake's answer breaks", e))?;
-    }
-    Ok((name, status, headers, body))
+    use crate::shared::{header, hold_to_contract};
+    hold_to_contract(
+        req,
+        "GitLab's recorded contract",
+        |target| check_request(gitlab(), req.method.as_str(), target, &|h| header(req, h)),
+        answer,
+        |endpoint, (_, _, _, body)| match check_answer {
+            true => check_response(gitlab(), endpoint, body),
+            false => Ok(()),
+        },
+    )
 }
 
 /// An issue or merge request as GitLab lists it: every key of the items DevLake recorded from gitlab.com
-/// (`tests/fixtures/gitlab/recorded/{issues,merge_requests}.json`), with the `null`s of real items (and of
+/// (`fixtures/gitlab/recorded/{issues,merge_requests}.json`), with the `null`s of real items (and of
 /// airbytehq/airbyte `airbyte-integrations/connectors/source-gitlab/integration_tests/expected_records.jsonl`:
 /// a `null` description).
 fn item_json(path: &str, i: &Item) -> Value {
@@ -684,7 +671,7 @@ impl Handler {
             let mut next: Vec<String> = q
                 .iter()
                 .filter(|(k, _)| *k != "page")
-                .map(|(k, v)| format!("{k}={}", crate::http::encode_component(v)))
+                .map(|(k, v)| format!("{k}={}", flowlake_connect::http::encode_component(v)))
                 .collect();
             next.push(format!("page={}", page + 1));
             headers.push(("x-next-page".into(), (page + 1).to_string()));
@@ -723,7 +710,7 @@ impl Handler {
             let mut next: Vec<String> = q
                 .iter()
                 .filter(|(k, _)| *k != "cursor")
-                .map(|(k, v)| format!("{k}={}", crate::http::encode_component(v)))
+                .map(|(k, v)| format!("{k}={}", flowlake_connect::http::encode_component(v)))
                 .collect();
             next.push(format!("cursor={cursor}"));
             headers.push((
@@ -734,7 +721,7 @@ impl Handler {
         (headers, Value::from(all[from.min(end)..end].to_vec()))
     }
 
-    fn answer(&self, s: &State, req: &Request) -> crate::fakes::Answer {
+    fn answer(&self, s: &State, req: &Request) -> crate::shared::Answer {
         let q: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
         let raw_path = req.url.path().to_string();
         let parts: Vec<String> = raw_path
@@ -871,14 +858,14 @@ impl Respond for Handler {
         let mut text = body.to_string();
         match fault.map(|f| f.status) {
             // A pager stuck: the page, and a `Link: rel="next"` back to it.
-            Some(crate::fakes::STUCK_PAGES) if status == 200 => {
+            Some(crate::shared::STUCK_PAGES) if status == 200 => {
                 headers.retain(|(k, _)| k != "link");
                 headers.push((
                     "link".into(),
                     format!("<{}>; rel=\"next\"", self_url(&self.base, req)),
                 ));
             }
-            Some(crate::fakes::STUCK_PAGES) => {}
+            Some(crate::shared::STUCK_PAGES) => {}
             Some(0) => text.truncate(text.len() / 2),
             Some(code) => {
                 status = code;

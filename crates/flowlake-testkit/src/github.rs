@@ -1,4 +1,4 @@
-//! A fake GitHub for tests and benchmarks (feature `fake-github`): a generated organization served on
+//! A fake GitHub for tests and benchmarks: a generated organization served on
 //! loopback through the same endpoints and shapes as the real API — the GraphQL queries the connector
 //! sends, the REST change probe with ETags and 304s, the organization's repository list with Link pages,
 //! rate-limit headers — plus faults injected on demand (502s, secondary rate limits, bodies cut mid-JSON,
@@ -87,7 +87,7 @@ pub struct Fault {
     pub kind: FaultKind,
 }
 
-impl crate::fakes::KeyedFault for Fault {
+impl crate::shared::KeyedFault for Fault {
     fn op(&self) -> &str {
         &self.op
     }
@@ -147,7 +147,7 @@ struct State {
     deployments: BTreeMap<String, Vec<FakeDeployment>>,
     /// Per repository: (id, created) of each release.
     releases: BTreeMap<String, Vec<(i64, DateTime<Utc>)>>,
-    ledger: crate::fakes::Ledger<Fault>,
+    ledger: crate::shared::Ledger<Fault>,
     remaining: i64,
     clock: i64,
     /// Breaches of GitHub's REST contract seen so far (see [`rest_contract`]).
@@ -170,7 +170,7 @@ impl FakeGithub {
     /// callers (the CLI, the engine) can use it from any thread.
     pub fn start(spec: &FakeOrgSpec) -> Self {
         let state = Arc::new(Mutex::new(generate(spec)));
-        let (runtime, server) = crate::fakes::serve(|base| Handler {
+        let (runtime, server) = crate::shared::serve(|base| Handler {
             state: state.clone(),
             latency: spec.latency,
             base,
@@ -1247,28 +1247,17 @@ fn rest_contract(
     answer: impl FnOnce() -> RestAnswer,
 ) -> Result<RestAnswer, Vec<String>> {
     use crate::contracts::openapi::{check_request, check_response, github};
-    let spec = github();
-    let target = match req.url.query() {
-        Some(q) => format!("{}?{q}", req.url.path()),
-        None => req.url.path().to_string(),
-    };
-    let op = check_request(spec, req.method.as_str(), &target)
-        .map_err(|e| prefixed("flowlake's request breaks", &target, e))?;
-    let (name, status, headers, body) = answer();
-    if (200..300).contains(&status) {
-        let parsed: Value = serde_json::from_str(&body)
-            .map_err(|e| vec![format!("the fake's answer to {target} is not JSON: {e}")])?;
-        check_response(spec, &op, status, &parsed)
-            .map_err(|e| prefixed("the fake's answer breaks", &target, e))?;
-    }
-    Ok((name, status, headers, body))
-}
-
-fn prefixed(what: &str, target: &str, errors: Vec<String>) -> Vec<String> {
-    errors
-        .into_iter()
-        .map(|e| format!("{what} GitHub's REST contract ({target}): {e}"))
-        .collect()
+    crate::shared::hold_to_contract(
+        req,
+        "GitHub's REST contract",
+        |target| check_request(github(), req.method.as_str(), target),
+        answer,
+        |op, (_, status, _, body)| {
+            let parsed: Value = serde_json::from_str(body)
+                .map_err(|e| vec![format!("the body is not JSON: {e}")])?;
+            check_response(github(), op, *status, &parsed)
+        },
+    )
 }
 
 impl Respond for Handler {
@@ -1465,7 +1454,7 @@ mod tests {
         assert_eq!(status, 200);
         assert_eq!(body[0]["full_name"], "acme/repo-02", "newest created first");
         let link = link.expect("a Link header");
-        let next = crate::http::next_link(&link).expect("a next page");
+        let next = flowlake_connect::http::next_link(&link).expect("a next page");
         assert!(
             next.ends_with(
                 "/orgs/acme/repos?type=all&sort=created&direction=desc&per_page=1&page=2"
