@@ -3,6 +3,8 @@
 //!
 //! A source never knows which store is used. It hands out pages with the cursor that follows them; the engine
 //! lands each page and only then saves that cursor, so a crash replays at most one page.
+// A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod generator;
 pub mod github;

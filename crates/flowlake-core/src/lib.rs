@@ -2,6 +2,8 @@
 //!
 //! Nothing here does I/O or reads the clock: callers pass `now`. Every function is deterministic, so every
 //! metric can be tested to the second with hand-computed tables (see `docs/metrics.md`).
+// A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod calendar;
 pub mod metrics;

@@ -3,6 +3,8 @@
 //!
 //! The engine wires sources to stores; it never parses API JSON (sources do) and never writes SQL for metrics
 //! (the core computes, the store loads).
+// A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod bench;
 pub mod compute;

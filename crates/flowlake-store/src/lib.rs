@@ -3,6 +3,8 @@
 //!
 //! A store never computes metrics: it receives batches of rows already computed and replaces them by key, so
 //! loading the same data twice changes nothing.
+// A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod batch;
 pub mod console;

@@ -1,4 +1,6 @@
 //! The `flowlake` command line: argument parsing, logging and error reporting around the engine.
+// A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 /// `println!` that returns an error instead of panicking when stdout is gone (`flowlake query … | head`): the
 /// error travels up to `main`, which ends the run quietly.
