@@ -65,6 +65,15 @@ pub enum FaultKind {
     BadGateway,
     /// `403` with GitHub's secondary-limit message and `Retry-After: seconds`.
     SecondaryRateLimit(u64),
+    /// `429` of a spent primary limit: `x-ratelimit-remaining: 0` and `x-ratelimit-reset` this many seconds
+    /// ahead, the headers and message GitHub documents ("Rate limits for the REST API": "If you exceed your
+    /// primary rate limit, you will receive a 403 or 429 response, and the x-ratelimit-remaining header will
+    /// be 0"; GraphQL's limit answers the same way).
+    PrimaryRateLimit(u64),
+    /// `401` with GitHub's `Bad credentials` body: the `requires_authentication` response of GitHub's
+    /// OpenAPI document (`basic-error`: `message`, `documentation_url`), as GitHub answers a token it does
+    /// not accept on REST and on `/graphql` alike.
+    BadCredentials,
     /// The normal body, cut in the middle.
     Truncated,
     /// The normal answer, after which this item (`repo`, `number`) is deleted.
@@ -185,6 +194,12 @@ impl FakeGithub {
     /// `http://127.0.0.1:PORT`: the REST base URL; GraphQL is at `/graphql`.
     pub fn uri(&self) -> String {
         self.server.uri()
+    }
+
+    /// Every request received so far, in order, with its body: what the tests assert a source asked for
+    /// (a cursor in a query or in a GraphQL document's variables).
+    pub fn received(&self) -> Vec<crate::shared::Received> {
+        crate::shared::received(&self.runtime, &self.server)
     }
 
     /// `owner/name` of every repository.
@@ -1303,6 +1318,21 @@ impl Respond for Handler {
                 status = 403;
                 body = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits", "status": "403"}).to_string();
                 headers = vec![("retry-after".into(), secs.to_string())];
+            }
+            Some(FaultKind::PrimaryRateLimit(secs)) => {
+                status = 429;
+                body = json!({"message": "API rate limit exceeded for user ID 1.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api", "status": "429"}).to_string();
+                let reset = Utc::now().timestamp() + i64::try_from(secs).unwrap_or(i64::MAX);
+                headers = vec![
+                    ("x-ratelimit-remaining".into(), "0".into()),
+                    ("x-ratelimit-used".into(), "5000".into()),
+                    ("x-ratelimit-reset".into(), reset.to_string()),
+                ];
+            }
+            Some(FaultKind::BadCredentials) => {
+                status = 401;
+                body = json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}).to_string();
+                headers.clear();
             }
             Some(FaultKind::Truncated) => body.truncate(body.len() / 2),
             Some(FaultKind::DeleteAfter(repo, number)) => {

@@ -377,7 +377,7 @@ fn notes(i: &Item) -> Vec<Value> {
 
 /// The running fake. Dropping it stops the server.
 pub struct FakeGitlab {
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
     server: MockServer,
     state: Arc<Mutex<State>>,
     keyset_pages: Arc<AtomicU64>,
@@ -395,7 +395,7 @@ impl FakeGitlab {
             keyset_pages: keyset_pages.clone(),
         });
         Self {
-            _runtime: runtime,
+            runtime,
             server,
             state,
             keyset_pages,
@@ -405,6 +405,12 @@ impl FakeGitlab {
     /// The instance URL (the API is under `/api/v4`).
     pub fn uri(&self) -> String {
         self.server.uri()
+    }
+
+    /// Every request received so far, in order, with its body: what the tests assert a source asked for
+    /// (a cursor in a query or in a GraphQL document's variables).
+    pub fn received(&self) -> Vec<crate::shared::Received> {
+        crate::shared::received(&self.runtime, &self.server)
     }
 
     /// Adds a fault.
@@ -874,10 +880,13 @@ impl Respond for Handler {
                     headers.push(("retry-after".into(), "1".into()));
                     headers.push(("ratelimit-remaining".into(), "0".into()));
                 }
-                text = if code == 429 {
-                    "Retry later".into()
-                } else {
-                    json!({"message": "500 Internal Server Error"}).to_string()
+                // Rack::Attack's throttle answers `Retry later` in plain text; the API's own errors are
+                // `{"message": "<status> <reason>"}` (gitlabhq `lib/api/helpers.rb`: `unauthorized!` renders
+                // `401 Unauthorized`; `render_api_error!`).
+                text = match code {
+                    429 => "Retry later".into(),
+                    401 => json!({"message": "401 Unauthorized"}).to_string(),
+                    _ => json!({"message": "500 Internal Server Error"}).to_string(),
                 };
             }
             None => {}

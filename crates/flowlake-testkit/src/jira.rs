@@ -122,7 +122,7 @@ struct State {
 
 /// The running fake. Dropping it stops the server.
 pub struct FakeJira {
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
     server: MockServer,
     state: Arc<Mutex<State>>,
 }
@@ -263,7 +263,7 @@ impl FakeJira {
             base,
         });
         Self {
-            _runtime: runtime,
+            runtime,
             server,
             state,
         }
@@ -272,6 +272,12 @@ impl FakeJira {
     /// The base URL.
     pub fn uri(&self) -> String {
         self.server.uri()
+    }
+
+    /// Every request received so far, in order, with its body: what the tests assert a source asked for
+    /// (a cursor in a query or in a GraphQL document's variables).
+    pub fn received(&self) -> Vec<crate::shared::Received> {
+        crate::shared::received(&self.runtime, &self.server)
     }
 
     /// Adds a fault.
@@ -778,6 +784,13 @@ impl Respond for Handler {
                 status = 429;
                 retry_after = true;
                 text = json!({"errorMessages": ["Rate limit exceeded."]}).to_string();
+            }
+            // Credentials Jira does not accept: Atlassian's document declares the 401 of every operation
+            // with a description only ("Returned if the authentication credentials are incorrect or
+            // missing"), no body.
+            Some(401) => {
+                status = 401;
+                text = String::new();
             }
             Some(code) => {
                 status = code;

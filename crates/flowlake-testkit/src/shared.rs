@@ -74,6 +74,52 @@ pub fn hold_to_contract<E, A: Answered>(
     Ok(answer)
 }
 
+/// A request a fake received, as the tests read it: what was asked (`METHOD path?query`) and the body (a
+/// GraphQL document with its variables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// `GET`, `POST`.
+    pub method: String,
+    /// Path and query ([`target`]).
+    pub target: String,
+    /// The body as text (empty for a `GET`).
+    pub body: String,
+}
+
+impl Received {
+    /// `METHOD path?query`.
+    pub fn line(&self) -> String {
+        format!("{} {}", self.method, self.target)
+    }
+
+    /// The decoded value of query parameter `name`, if sent.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let (_, query) = self.target.split_once('?')?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The body as JSON (`null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Every request `server` received so far, in order (wiremock records them all).
+pub fn received(runtime: &tokio::runtime::Runtime, server: &MockServer) -> Vec<Received> {
+    runtime
+        .block_on(server.received_requests())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| Received {
+            method: r.method.to_string(),
+            target: target(r),
+            body: String::from_utf8_lossy(&r.body).into_owned(),
+        })
+        .collect()
+}
+
 /// Starts a loopback server answering every request with `handler`, on a runtime of its own so blocking
 /// callers (the CLI, the engine) can use it from any thread. `handler` gets the server's base URL.
 pub fn serve<H: Respond + 'static>(

@@ -352,17 +352,12 @@ impl FakeTracker {
     /// Every request received so far, in order, as `METHOD path?query`: for tests of what flowlake asks, beyond
     /// what the contract refuses.
     pub fn requests(&self) -> Vec<String> {
-        let received = self
-            .runtime
-            .block_on(self.server.received_requests())
-            .unwrap_or_default();
-        received
-            .iter()
-            .map(|r| match r.url.query() {
-                Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
-                None => format!("{} {}", r.method, r.url.path()),
-            })
-            .collect()
+        self.received().iter().map(crate::shared::Received::line).collect()
+    }
+
+    /// Every request received so far, in order, with its body.
+    pub fn received(&self) -> Vec<crate::shared::Received> {
+        crate::shared::received(&self.runtime, &self.server)
     }
 
     /// Forgets the counts.
@@ -761,7 +756,13 @@ impl Respond for Handler {
                 if code == 429 {
                     extra.push(("retry-after".into(), "1".into()));
                 }
-                text = json!({"errors": {}, "errorMessages": ["Too many requests or server error"], "statusCode": code}).to_string();
+                // Tracker's error body; 401 is "the user is not authorized" (yandex.ru/support/tracker/en/
+                // api-ref/error-codes.md).
+                let message = match code {
+                    401 => "The user is not authorized",
+                    _ => "Too many requests or server error",
+                };
+                text = json!({"errors": {}, "errorMessages": [message], "statusCode": code}).to_string();
             }
             None => {}
         }
