@@ -352,7 +352,10 @@ impl FakeTracker {
     /// Every request received so far, in order, as `METHOD path?query`: for tests of what flowlake asks, beyond
     /// what the contract refuses.
     pub fn requests(&self) -> Vec<String> {
-        self.received().iter().map(crate::shared::Received::line).collect()
+        self.received()
+            .iter()
+            .map(crate::shared::Received::line)
+            .collect()
     }
 
     /// Every request received so far, in order, with its body.
@@ -762,7 +765,8 @@ impl Respond for Handler {
                     401 => "The user is not authorized",
                     _ => "Too many requests or server error",
                 };
-                text = json!({"errors": {}, "errorMessages": [message], "statusCode": code}).to_string();
+                text = json!({"errors": {}, "errorMessages": [message], "statusCode": code})
+                    .to_string();
             }
             None => {}
         }

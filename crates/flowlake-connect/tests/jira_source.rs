@@ -1,0 +1,181 @@
+//! The Jira source driven in-process, page by page, against the fake Jira (`flowlake-testkit`), whose every
+//! request and 2xx answer is held to Atlassian's Jira Cloud OpenAPI document: the first search page, the next
+//! one by `nextPageToken`, a search that finds nothing, a 401, a 429 and a resume from a saved cursor.
+
+use std::sync::Arc;
+
+use flowlake_connect::http::{LogObserver, Tape};
+use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
+use flowlake_connect::{Page, Source, SourceError};
+use flowlake_testkit::jira::{FakeJira, FakeJiraSpec, JiraFault};
+use flowlake_testkit::shared::Received;
+
+/// The API token the source reads from its token file; no message may show it.
+const TOKEN: &str = "ATATT3xFfGF0-fake-jira-token";
+
+/// A Cloud source of the fake's two projects, `page_size` issues a search page, the token in a file.
+fn source(fake: &FakeJira, dir: &tempfile::TempDir, page_size: u32) -> JiraSource {
+    let token = dir.path().join("jira-token");
+    std::fs::write(&token, TOKEN).unwrap();
+    let config = JiraConfig {
+        base_url: fake.uri(),
+        flavor: Flavor::Cloud,
+        email: Some("bot@acme.test".into()),
+        token_file: Some(token),
+        projects: vec!["CORE".into(), "WEB".into()],
+        time_zone: Some("Europe/Moscow".into()),
+        page_size,
+        ..JiraConfig::default()
+    };
+    JiraSource::new(config, Tape::Off, Arc::new(LogObserver)).unwrap()
+}
+
+fn small() -> FakeJiraSpec {
+    FakeJiraSpec {
+        issues: 7,
+        ..FakeJiraSpec::default()
+    }
+}
+
+/// The issue records of a page (not the `_statuses`/`_fields` lookups).
+fn issues(page: &Page) -> Vec<String> {
+    page.records
+        .iter()
+        .filter(|r| r.stream == "issues")
+        .map(|r| r.key.clone())
+        .collect()
+}
+
+/// The search requests the fake received.
+fn searches(fake: &FakeJira) -> Vec<Received> {
+    fake.received()
+        .into_iter()
+        .filter(|r| r.target.starts_with("/rest/api/3/search/jql"))
+        .collect()
+}
+
+/// Pages until the source says there is no more, from `cursor`.
+fn run(source: &mut JiraSource, mut cursor: Option<String>) -> Vec<Page> {
+    let mut pages = Vec::new();
+    while let Some(page) = source.next_page(cursor.as_deref()).unwrap() {
+        cursor = Some(page.cursor.clone());
+        pages.push(page);
+    }
+    pages
+}
+
+#[test]
+fn page_one_is_the_lookups_then_search_pages_follow_next_page_token() {
+    let fake = FakeJira::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = source(&fake, &dir, 5);
+
+    let lookups = source.next_page(None).unwrap().expect("the lookups page");
+    assert!(issues(&lookups).is_empty());
+    assert!(lookups.records.iter().any(|r| r.stream == "_statuses"));
+    let first = source
+        .next_page(Some(&lookups.cursor))
+        .unwrap()
+        .expect("page 1");
+    assert_eq!(issues(&first).len(), 5);
+    let second = source
+        .next_page(Some(&first.cursor))
+        .unwrap()
+        .expect("page 2");
+    assert_eq!(issues(&second).len(), 2);
+    assert!(issues(&second).iter().all(|k| !issues(&first).contains(k)));
+    assert!(source.next_page(Some(&second.cursor)).unwrap().is_none());
+
+    let searches = searches(&fake);
+    assert_eq!(searches.len(), 2, "{searches:#?}");
+    assert_eq!(searches[0].query("nextPageToken"), None);
+    assert_eq!(searches[0].query("maxResults").as_deref(), Some("5"));
+    assert_eq!(searches[1].query("nextPageToken").as_deref(), Some("tok-5"));
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_search_that_finds_nothing_ends_the_run_with_no_issue() {
+    let fake = FakeJira::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = source(&fake, &dir, 5);
+    // Nothing was updated after this cursor, so the search's one page is empty (`isLast: true`).
+    let pages = run(
+        &mut source,
+        Some(r#"{"updated":"2099-01-01T00:00:00Z"}"#.into()),
+    );
+    assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
+    assert_eq!(searches(&fake).len(), 1);
+    let last = pages.last().expect("a page");
+    assert!(
+        last.cursor.contains("2099-01-01T00:00:00Z"),
+        "{}",
+        last.cursor
+    );
+}
+
+#[test]
+fn a_401_names_the_status_and_the_endpoint_but_never_the_token() {
+    let fake = FakeJira::start(&small());
+    fake.inject(JiraFault {
+        op: "status".into(),
+        nth: 0,
+        status: 401,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let e = source(&fake, &dir, 5).next_page(None).unwrap_err();
+    assert!(matches!(e, SourceError::Http(_)), "{e:?}");
+    let m = e.to_string();
+    assert!(m.contains("HTTP 401") && m.contains("/status"), "{m}");
+    assert!(
+        !m.contains(TOKEN) && !format!("{e:?}").contains(TOKEN),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_429_with_retry_after_is_waited_out_and_the_page_comes_whole() {
+    let fake = FakeJira::start(&small());
+    fake.inject(JiraFault {
+        op: "search".into(),
+        nth: 0,
+        status: 429,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let pages = run(&mut source(&fake, &dir, 5), None);
+    let keys: Vec<String> = pages.iter().flat_map(issues).collect();
+    assert_eq!(keys.len(), 7, "{keys:?}");
+    let answered = fake.answered();
+    assert_eq!(answered.get(&("search".into(), 429)), Some(&1));
+    assert_eq!(answered.get(&("search".into(), 200)), Some(&2));
+}
+
+#[test]
+fn a_saved_cursor_resumes_with_its_time_less_the_lookback_in_the_jql() {
+    let fake = FakeJira::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = source(&fake, &dir, 5);
+    // 12:00 UTC less the 10 minutes' look-back is 14:50 in Moscow, the zone JQL dates are read in.
+    run(
+        &mut source,
+        Some(r#"{"updated":"2026-01-10T12:00:00Z"}"#.into()),
+    );
+    let searches = searches(&fake);
+    let jql = searches[0].query("jql").expect("a JQL");
+    assert_eq!(
+        jql,
+        r#"project in ("CORE", "WEB") AND updated >= "2026/01/10 14:50" ORDER BY updated ASC, key ASC"#
+    );
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_cursor_that_is_not_the_sources_is_refused_before_any_request() {
+    let fake = FakeJira::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    let e = source(&fake, &dir, 5)
+        .next_page(Some("not json"))
+        .unwrap_err();
+    assert!(matches!(e, SourceError::BadCursor(_)), "{e:?}");
+    assert!(fake.received().is_empty());
+}
