@@ -1,0 +1,228 @@
+//! The GitHub source driven in-process, page by page, against the fake GitHub (`flowlake-testkit`), whose
+//! GraphQL documents are validated against GitHub's published schema and executed there, and whose REST
+//! exchanges are held to GitHub's OpenAPI document: the first issues page, the next one by `endCursor`, a
+//! repository with nothing new, a 401, rate limits (a 429 with `x-ratelimit-*` waited out, or refused by
+//! `max_rate_limit_wait_seconds`), and a resume from a saved cursor.
+
+use std::sync::Arc;
+
+use flowlake_connect::github::{GithubConfig, GithubSource};
+use flowlake_connect::http::{HttpError, LogObserver, Tape};
+use flowlake_connect::{Page, Source, SourceError};
+use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
+use flowlake_testkit::shared::Received;
+use serde_json::Value;
+
+/// The token the source reads from its token file; no message may show it.
+const TOKEN: &str = "ghp_fake0github0token0000000000000000";
+
+/// A source of `acme/repo-00`'s issues only, `page_size` a page, the token in a file.
+fn config(fake: &FakeGithub, dir: &tempfile::TempDir, page_size: u32) -> GithubConfig {
+    let token = dir.path().join("github-token");
+    std::fs::write(&token, TOKEN).unwrap();
+    GithubConfig {
+        base_url: fake.uri(),
+        repositories: vec!["acme/repo-00".into()],
+        token_file: Some(token),
+        pull_requests: false,
+        deployments: false,
+        releases: false,
+        page_size,
+        ..GithubConfig::default()
+    }
+}
+
+fn source(config: GithubConfig) -> GithubSource {
+    GithubSource::new(config, Tape::Off, Arc::new(LogObserver)).unwrap()
+}
+
+/// One repository of seven issues and no pull requests.
+fn small() -> FakeOrgSpec {
+    FakeOrgSpec {
+        repos: 1,
+        issues: 7,
+        pull_requests: 0,
+        ..FakeOrgSpec::default()
+    }
+}
+
+fn issues(page: &Page) -> Vec<String> {
+    page.records
+        .iter()
+        .filter(|r| r.stream == "issues")
+        .map(|r| r.key.clone())
+        .collect()
+}
+
+/// The variables of the `IssuesPage` queries the fake received.
+fn issue_pages(fake: &FakeGithub) -> Vec<Value> {
+    fake.received()
+        .iter()
+        .filter(|r| r.target == "/graphql")
+        .map(Received::json)
+        .filter(|q| {
+            q["query"]
+                .as_str()
+                .is_some_and(|d| d.contains("IssuesPage"))
+        })
+        .map(|q| q["variables"].clone())
+        .collect()
+}
+
+fn run(source: &mut GithubSource, mut cursor: Option<String>) -> Vec<Page> {
+    let mut pages = Vec::new();
+    while let Some(page) = source.next_page(cursor.as_deref()).unwrap() {
+        cursor = Some(page.cursor.clone());
+        pages.push(page);
+    }
+    pages
+}
+
+#[test]
+fn page_two_asks_for_the_end_cursor_of_page_one() {
+    let fake = FakeGithub::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    let pages = run(&mut source(config(&fake, &dir, 5)), None);
+    let with_issues: Vec<Vec<String>> =
+        pages.iter().map(issues).filter(|k| !k.is_empty()).collect();
+    assert_eq!(
+        with_issues.iter().map(Vec::len).collect::<Vec<_>>(),
+        [5, 2],
+        "{with_issues:?}"
+    );
+    assert!(with_issues[1].iter().all(|k| !with_issues[0].contains(k)));
+
+    let queries = issue_pages(&fake);
+    assert_eq!(queries.len(), 2, "{queries:#?}");
+    assert_eq!(queries[0]["first"], 5);
+    assert!(queries[0]["after"].is_null(), "{queries:#?}");
+    assert!(
+        queries[1]["after"].as_str().is_some_and(|a| !a.is_empty()),
+        "{queries:#?}"
+    );
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
+    let fake = FakeGithub::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    let mut first_run = source(config(&fake, &dir, 5));
+    let saved = loop {
+        let page = first_run.next_page(None).unwrap().expect("a page");
+        if !issues(&page).is_empty() {
+            break page.cursor;
+        }
+    };
+    let saved_doc: Value = serde_json::from_str(&saved).unwrap();
+    let after = saved_doc["at"]["after"]
+        .as_str()
+        .expect("the cursor holds the page's endCursor")
+        .to_string();
+    drop(first_run);
+    let asked_before = issue_pages(&fake).len();
+
+    // A new process resumes from the saved state: its first issues query asks for what follows.
+    let pages = run(&mut source(config(&fake, &dir, 5)), Some(saved));
+    let keys: Vec<String> = pages.iter().flat_map(issues).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let queries = issue_pages(&fake);
+    assert_eq!(queries[asked_before]["after"], Value::from(after));
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_repository_with_nothing_new_since_the_cursor_lands_no_issue() {
+    let fake = FakeGithub::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    let cursor = r#"{"repos":{"acme/repo-00":{"issues":"2099-01-01T00:00:00Z"}}}"#;
+    let pages = run(&mut source(config(&fake, &dir, 5)), Some(cursor.into()));
+    assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
+    // What was asked, if anything, was asked from the saved time less the 10 minutes' look-back.
+    for q in issue_pages(&fake) {
+        assert_eq!(q["since"], "2098-12-31T23:50:00Z", "{q}");
+    }
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_401_says_bad_credentials_but_never_the_token() {
+    let fake = FakeGithub::start(&small());
+    for op in ["probe", "IssuesPage"] {
+        fake.inject(Fault {
+            op: op.into(),
+            nth: 0,
+            kind: FaultKind::BadCredentials,
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = source(config(&fake, &dir, 5));
+    let e = loop {
+        match source.next_page(None) {
+            Err(e) => break e,
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the run ended without the 401"),
+        }
+    };
+    assert!(matches!(e, SourceError::Http(_)), "{e:?}");
+    let m = e.to_string();
+    assert!(
+        m.contains("HTTP 401") && m.contains("Bad credentials"),
+        "{m}"
+    );
+    assert!(
+        !m.contains(TOKEN) && !format!("{e:?}").contains(TOKEN),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_spent_primary_limit_is_waited_out_until_its_reset_and_the_run_completes() {
+    let fake = FakeGithub::start(&small());
+    fake.inject(Fault {
+        op: "IssuesPage".into(),
+        nth: 1,
+        kind: FaultKind::PrimaryRateLimit(1),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let pages = run(&mut source(config(&fake, &dir, 5)), None);
+    let keys: Vec<String> = pages.iter().flat_map(issues).collect();
+    assert_eq!(keys.len(), 7, "{keys:?}");
+    assert_eq!(fake.answered().get(&("IssuesPage".into(), 429)), Some(&1));
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_rate_limit_longer_than_max_rate_limit_wait_seconds_fails_at_once() {
+    let fake = FakeGithub::start(&small());
+    fake.inject(Fault {
+        op: "IssuesPage".into(),
+        nth: 0,
+        kind: FaultKind::PrimaryRateLimit(600),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = source(GithubConfig {
+        max_rate_limit_wait_seconds: 5,
+        ..config(&fake, &dir, 5)
+    });
+    let e = loop {
+        match source.next_page(None) {
+            Err(e) => break e,
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the run ended without the rate limit"),
+        }
+    };
+    assert!(
+        matches!(e, SourceError::Http(HttpError::RateLimited { .. })),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("max_rate_limit_wait_seconds = 5"),
+        "{e}"
+    );
+    assert_eq!(
+        fake.answered().get(&("IssuesPage".into(), 429)),
+        Some(&1),
+        "no second request"
+    );
+}
