@@ -9,6 +9,7 @@ use std::sync::Arc;
 use flowlake_connect::github::{GithubConfig, GithubSource};
 use flowlake_connect::http::{HttpError, LogObserver, Tape};
 use flowlake_connect::{Page, Source, SourceError};
+use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 use flowlake_testkit::shared::Received;
 use serde_json::Value;
@@ -18,12 +19,10 @@ const TOKEN: &str = "ghp_fake0github0token0000000000000000";
 
 /// A source of `acme/repo-00`'s issues only, `page_size` a page, the token in a file.
 fn config(fake: &FakeGithub, dir: &tempfile::TempDir, page_size: u32) -> GithubConfig {
-    let token = dir.path().join("github-token");
-    std::fs::write(&token, TOKEN).unwrap();
     GithubConfig {
         base_url: fake.uri(),
         repositories: vec!["acme/repo-00".into()],
-        token_file: Some(token),
+        token_file: Some(token_file(dir.path(), TOKEN)),
         pull_requests: false,
         deployments: false,
         releases: false,
@@ -46,14 +45,6 @@ fn small() -> FakeOrgSpec {
     }
 }
 
-fn issues(page: &Page) -> Vec<String> {
-    page.records
-        .iter()
-        .filter(|r| r.stream == "issues")
-        .map(|r| r.key.clone())
-        .collect()
-}
-
 /// The variables of the `IssuesPage` queries the fake received.
 fn issue_pages(fake: &FakeGithub) -> Vec<Value> {
     fake.received()
@@ -69,20 +60,16 @@ fn issue_pages(fake: &FakeGithub) -> Vec<Value> {
         .collect()
 }
 
-fn run(source: &mut GithubSource, mut cursor: Option<String>) -> Vec<Page> {
-    let mut pages = Vec::new();
-    while let Some(page) = source.next_page(cursor.as_deref()).unwrap() {
-        cursor = Some(page.cursor.clone());
-        pages.push(page);
-    }
-    pages
+/// The issue records of a page (not the lookups).
+fn issues(page: &Page) -> Vec<String> {
+    keys(page, "issues")
 }
 
 #[test]
 fn page_two_asks_for_the_end_cursor_of_page_one() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
-    let pages = run(&mut source(config(&fake, &dir, 5)), None);
+    let pages = pages(&mut source(config(&fake, &dir, 5)), None);
     let with_issues: Vec<Vec<String>> =
         pages.iter().map(issues).filter(|k| !k.is_empty()).collect();
     assert_eq!(
@@ -108,11 +95,16 @@ fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let mut first_run = source(config(&fake, &dir, 5));
+    let mut cursor: Option<String> = None;
     let saved = loop {
-        let page = first_run.next_page(None).unwrap().expect("a page");
+        let page = first_run
+            .next_page(cursor.as_deref())
+            .unwrap()
+            .expect("a page");
         if !issues(&page).is_empty() {
             break page.cursor;
         }
+        cursor = Some(page.cursor);
     };
     let saved_doc: Value = serde_json::from_str(&saved).unwrap();
     let after = saved_doc["at"]["after"]
@@ -123,7 +115,7 @@ fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
     let asked_before = issue_pages(&fake).len();
 
     // A new process resumes from the saved state: its first issues query asks for what follows.
-    let pages = run(&mut source(config(&fake, &dir, 5)), Some(saved));
+    let pages = pages(&mut source(config(&fake, &dir, 5)), Some(saved));
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 2, "{keys:?}");
     let queries = issue_pages(&fake);
@@ -136,7 +128,7 @@ fn a_repository_with_nothing_new_since_the_cursor_lands_no_issue() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let cursor = r#"{"repos":{"acme/repo-00":{"issues":"2099-01-01T00:00:00Z"}}}"#;
-    let pages = run(&mut source(config(&fake, &dir, 5)), Some(cursor.into()));
+    let pages = pages(&mut source(config(&fake, &dir, 5)), Some(cursor.into()));
     assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
     // What was asked, if anything, was asked from the saved time less the 10 minutes' look-back.
     for q in issue_pages(&fake) {
@@ -157,13 +149,7 @@ fn a_401_says_bad_credentials_but_never_the_token() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut source = source(config(&fake, &dir, 5));
-    let e = loop {
-        match source.next_page(None) {
-            Err(e) => break e,
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("the run ended without the 401"),
-        }
-    };
+    let e = first_error(&mut source);
     assert!(matches!(e, SourceError::Http(_)), "{e:?}");
     let m = e.to_string();
     assert!(
@@ -185,7 +171,7 @@ fn a_spent_primary_limit_is_waited_out_until_its_reset_and_the_run_completes() {
         kind: FaultKind::PrimaryRateLimit(1),
     });
     let dir = tempfile::tempdir().unwrap();
-    let pages = run(&mut source(config(&fake, &dir, 5)), None);
+    let pages = pages(&mut source(config(&fake, &dir, 5)), None);
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 7, "{keys:?}");
     assert_eq!(fake.answered().get(&("IssuesPage".into(), 429)), Some(&1));
@@ -205,13 +191,7 @@ fn a_rate_limit_longer_than_max_rate_limit_wait_seconds_fails_at_once() {
         max_rate_limit_wait_seconds: 5,
         ..config(&fake, &dir, 5)
     });
-    let e = loop {
-        match source.next_page(None) {
-            Err(e) => break e,
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("the run ended without the rate limit"),
-        }
-    };
+    let e = first_error(&mut source);
     assert!(
         matches!(e, SourceError::Http(HttpError::RateLimited { .. })),
         "{e:?}"

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::{Page, Source, SourceError};
+use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec, GitlabFault};
 use flowlake_testkit::shared::Received;
 
@@ -16,12 +17,10 @@ const TOKEN: &str = "glpat-fake0gitlab0token";
 
 /// A source of project `acme/api`'s issues only, `per_page` a page, the token in a file.
 fn source(fake: &FakeGitlab, dir: &tempfile::TempDir, per_page: u32) -> GitlabSource {
-    let token = dir.path().join("gitlab-token");
-    std::fs::write(&token, TOKEN).unwrap();
     let config = GitlabConfig {
         base_url: fake.uri(),
         projects: vec!["acme/api".into()],
-        token_file: Some(token),
+        token_file: Some(token_file(dir.path(), TOKEN)),
         issues: true,
         merge_requests: false,
         deployments: false,
@@ -42,14 +41,6 @@ fn small() -> FakeGitlabSpec {
     }
 }
 
-fn issues(page: &Page) -> Vec<String> {
-    page.records
-        .iter()
-        .filter(|r| r.stream == "issues")
-        .map(|r| r.key.clone())
-        .collect()
-}
-
 /// The issue list requests the fake received.
 fn listings(fake: &FakeGitlab) -> Vec<Received> {
     fake.received()
@@ -58,13 +49,9 @@ fn listings(fake: &FakeGitlab) -> Vec<Received> {
         .collect()
 }
 
-fn run(source: &mut GitlabSource, mut cursor: Option<String>) -> Vec<Page> {
-    let mut pages = Vec::new();
-    while let Some(page) = source.next_page(cursor.as_deref()).unwrap() {
-        cursor = Some(page.cursor.clone());
-        pages.push(page);
-    }
-    pages
+/// The issue records of a page (not the lookups).
+fn issues(page: &Page) -> Vec<String> {
+    keys(page, "issues")
 }
 
 #[test]
@@ -80,7 +67,7 @@ fn page_two_follows_the_keyset_cursor_of_page_one() {
         .expect("page 2");
     assert_eq!(issues(&second).len(), 2);
     assert!(issues(&second).iter().all(|k| !issues(&first).contains(k)));
-    let rest = run(&mut source, Some(second.cursor.clone()));
+    let rest = pages(&mut source, Some(second.cursor.clone()));
     assert!(rest.iter().all(|p| issues(p).is_empty()), "{rest:?}");
 
     let listings = listings(&fake);
@@ -97,7 +84,7 @@ fn a_project_with_nothing_new_ends_the_run_with_no_issue() {
     let fake = FakeGitlab::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let cursor = r#"{"projects":{"acme/api":{"issues":"2099-01-01T00:00:00Z"}}}"#;
-    let pages = run(&mut source(&fake, &dir, 5), Some(cursor.into()));
+    let pages = pages(&mut source(&fake, &dir, 5), Some(cursor.into()));
     assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
     assert_eq!(listings(&fake).len(), 1);
     assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
@@ -112,7 +99,7 @@ fn a_401_names_the_status_and_gitlabs_message_but_never_the_token() {
         status: 401,
     });
     let dir = tempfile::tempdir().unwrap();
-    let e = source(&fake, &dir, 5).next_page(None).unwrap_err();
+    let e = first_error(&mut source(&fake, &dir, 5));
     assert!(matches!(e, SourceError::Http(_)), "{e:?}");
     let m = e.to_string();
     assert!(
@@ -134,7 +121,7 @@ fn a_429_with_retry_after_is_waited_out_and_the_page_comes_whole() {
         status: 429,
     });
     let dir = tempfile::tempdir().unwrap();
-    let pages = run(&mut source(&fake, &dir, 5), None);
+    let pages = pages(&mut source(&fake, &dir, 5), None);
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 7, "{keys:?}");
     let answered = fake.answered();
@@ -147,7 +134,7 @@ fn a_saved_cursor_resumes_with_its_time_less_the_lookback_as_updated_after() {
     let fake = FakeGitlab::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let cursor = r#"{"projects":{"acme/api":{"issues":"2026-01-10T12:00:00Z"}}}"#;
-    run(&mut source(&fake, &dir, 5), Some(cursor.into()));
+    pages(&mut source(&fake, &dir, 5), Some(cursor.into()));
     let listings = listings(&fake);
     // The default look-back is 10 minutes.
     assert_eq!(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
 use flowlake_connect::{Page, Source, SourceError};
+use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::jira::{FakeJira, FakeJiraSpec, JiraFault};
 use flowlake_testkit::shared::Received;
 
@@ -15,13 +16,11 @@ const TOKEN: &str = "ATATT3xFfGF0-fake-jira-token";
 
 /// A Cloud source of the fake's two projects, `page_size` issues a search page, the token in a file.
 fn source(fake: &FakeJira, dir: &tempfile::TempDir, page_size: u32) -> JiraSource {
-    let token = dir.path().join("jira-token");
-    std::fs::write(&token, TOKEN).unwrap();
     let config = JiraConfig {
         base_url: fake.uri(),
         flavor: Flavor::Cloud,
         email: Some("bot@acme.test".into()),
-        token_file: Some(token),
+        token_file: Some(token_file(dir.path(), TOKEN)),
         projects: vec!["CORE".into(), "WEB".into()],
         time_zone: Some("Europe/Moscow".into()),
         page_size,
@@ -37,15 +36,6 @@ fn small() -> FakeJiraSpec {
     }
 }
 
-/// The issue records of a page (not the `_statuses`/`_fields` lookups).
-fn issues(page: &Page) -> Vec<String> {
-    page.records
-        .iter()
-        .filter(|r| r.stream == "issues")
-        .map(|r| r.key.clone())
-        .collect()
-}
-
 /// The search requests the fake received.
 fn searches(fake: &FakeJira) -> Vec<Received> {
     fake.received()
@@ -54,14 +44,9 @@ fn searches(fake: &FakeJira) -> Vec<Received> {
         .collect()
 }
 
-/// Pages until the source says there is no more, from `cursor`.
-fn run(source: &mut JiraSource, mut cursor: Option<String>) -> Vec<Page> {
-    let mut pages = Vec::new();
-    while let Some(page) = source.next_page(cursor.as_deref()).unwrap() {
-        cursor = Some(page.cursor.clone());
-        pages.push(page);
-    }
-    pages
+/// The issue records of a page (not the lookups).
+fn issues(page: &Page) -> Vec<String> {
+    keys(page, "issues")
 }
 
 #[test]
@@ -100,7 +85,7 @@ fn a_search_that_finds_nothing_ends_the_run_with_no_issue() {
     let dir = tempfile::tempdir().unwrap();
     let mut source = source(&fake, &dir, 5);
     // Nothing was updated after this cursor, so the search's one page is empty (`isLast: true`).
-    let pages = run(
+    let pages = pages(
         &mut source,
         Some(r#"{"updated":"2099-01-01T00:00:00Z"}"#.into()),
     );
@@ -123,7 +108,7 @@ fn a_401_names_the_status_and_the_endpoint_but_never_the_token() {
         status: 401,
     });
     let dir = tempfile::tempdir().unwrap();
-    let e = source(&fake, &dir, 5).next_page(None).unwrap_err();
+    let e = first_error(&mut source(&fake, &dir, 5));
     assert!(matches!(e, SourceError::Http(_)), "{e:?}");
     let m = e.to_string();
     assert!(m.contains("HTTP 401") && m.contains("/status"), "{m}");
@@ -142,7 +127,7 @@ fn a_429_with_retry_after_is_waited_out_and_the_page_comes_whole() {
         status: 429,
     });
     let dir = tempfile::tempdir().unwrap();
-    let pages = run(&mut source(&fake, &dir, 5), None);
+    let pages = pages(&mut source(&fake, &dir, 5), None);
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 7, "{keys:?}");
     let answered = fake.answered();
@@ -156,7 +141,7 @@ fn a_saved_cursor_resumes_with_its_time_less_the_lookback_in_the_jql() {
     let dir = tempfile::tempdir().unwrap();
     let mut source = source(&fake, &dir, 5);
     // 12:00 UTC less the 10 minutes' look-back is 14:50 in Moscow, the zone JQL dates are read in.
-    run(
+    pages(
         &mut source,
         Some(r#"{"updated":"2026-01-10T12:00:00Z"}"#.into()),
     );

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::yandex::{YandexTrackerConfig, YandexTrackerSource};
 use flowlake_connect::{Page, Source, SourceError};
+use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::shared::Received;
 use flowlake_testkit::yandex_tracker::{FakeTracker, FakeTrackerSpec, TrackerFault};
 
@@ -19,7 +20,7 @@ fn requests_of_a_run(fake: &FakeTracker, config: YandexTrackerConfig) -> Vec<Str
     let config = YandexTrackerConfig {
         base_url: fake.uri(),
         org_id: Some("7654321".into()),
-        token_file: Some(token),
+        token_file: Some(token_file(dir.path(), TOKEN)),
         queues: "DEV,SRE".into(),
         ..config
     };
@@ -37,6 +38,11 @@ fn requests_of_a_run(fake: &FakeTracker, config: YandexTrackerConfig) -> Vec<Str
 }
 
 /// flowlake sent `perPage` to `/v2/issues/{key}/worklog`, which takes no parameter (issue-worklog.md).
+/// The issue records of a page (not the `_statuses`/`_users` lookups).
+fn issues(page: &Page) -> Vec<String> {
+    keys(page, "issues")
+}
+
 #[test]
 fn the_worklog_is_asked_without_per_page() {
     let fake = FakeTracker::start(&FakeTrackerSpec {
@@ -102,12 +108,10 @@ const TOKEN: &str = "y0_AgAAAAfake-tracker-token";
 
 /// A source of the fake's two queues, `per_page` issues a search page (pages, not a scroll).
 fn source(fake: &FakeTracker, dir: &tempfile::TempDir, per_page: u32) -> YandexTrackerSource {
-    let token = dir.path().join("tracker-token");
-    std::fs::write(&token, TOKEN).unwrap();
     let config = YandexTrackerConfig {
         base_url: fake.uri(),
         org_id: Some("7654321".into()),
-        token_file: Some(token),
+        token_file: Some(token_file(dir.path(), TOKEN)),
         queues: "DEV,SRE".into(),
         per_page,
         ..YandexTrackerConfig::default()
@@ -122,31 +126,12 @@ fn small() -> FakeTrackerSpec {
     }
 }
 
-/// The issue records of a page (not the `_statuses`/`_users` lookups).
-fn issues(page: &Page) -> Vec<String> {
-    page.records
-        .iter()
-        .filter(|r| !r.stream.starts_with('_'))
-        .map(|r| r.key.clone())
-        .collect()
-}
-
 /// The search requests the fake received.
 fn searches(fake: &FakeTracker) -> Vec<Received> {
     fake.received()
         .into_iter()
         .filter(|r| r.target.starts_with("/v2/issues/_search"))
         .collect()
-}
-
-/// Pages until the source says there is no more, from `cursor`.
-fn run(source: &mut YandexTrackerSource, mut cursor: Option<String>) -> Vec<Page> {
-    let mut pages = Vec::new();
-    while let Some(page) = source.next_page(cursor.as_deref()).unwrap() {
-        cursor = Some(page.cursor.clone());
-        pages.push(page);
-    }
-    pages
 }
 
 #[test]
@@ -185,7 +170,7 @@ fn a_search_that_finds_nothing_ends_the_run_with_no_issue() {
     let dir = tempfile::tempdir().unwrap();
     let mut source = source(&fake, &dir, 5);
     // Nothing was updated after this cursor: the search answers an empty list.
-    let pages = run(
+    let pages = pages(
         &mut source,
         Some(r#"{"updated":"2099-01-01T00:00:00Z"}"#.into()),
     );
@@ -203,7 +188,7 @@ fn a_401_names_the_status_and_trackers_message_but_never_the_token() {
         status: 401,
     });
     let dir = tempfile::tempdir().unwrap();
-    let e = source(&fake, &dir, 5).next_page(None).unwrap_err();
+    let e = first_error(&mut source(&fake, &dir, 5));
     assert!(matches!(e, SourceError::Http(_)), "{e:?}");
     let m = e.to_string();
     assert!(
@@ -225,7 +210,7 @@ fn a_429_with_retry_after_is_waited_out_and_the_page_comes_whole() {
         status: 429,
     });
     let dir = tempfile::tempdir().unwrap();
-    let pages = run(&mut source(&fake, &dir, 5), None);
+    let pages = pages(&mut source(&fake, &dir, 5), None);
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 7, "{keys:?}");
     let answered = fake.answered();
@@ -238,7 +223,7 @@ fn a_saved_cursor_resumes_with_its_time_less_the_lookback_in_the_query() {
     let fake = FakeTracker::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let mut source = source(&fake, &dir, 5);
-    run(
+    pages(
         &mut source,
         Some(r#"{"updated":"2026-01-10T12:00:00Z"}"#.into()),
     );
