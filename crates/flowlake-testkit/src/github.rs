@@ -1345,7 +1345,10 @@ impl Respond for Handler {
                 headers.retain(|(k, _)| k != "link");
                 headers.push((
                     "link".into(),
-                    format!("<{}>; rel=\"next\"", self_url(&self.base, req)),
+                    format!(
+                        "<{}>; rel=\"next\"",
+                        crate::shared::self_url(&self.base, req)
+                    ),
                 ));
             }
             Some(FaultKind::StuckCursor) | None => {}
@@ -1384,14 +1387,6 @@ impl Respond for Handler {
             t = t.set_body_raw(body.into_bytes(), kind);
         }
         t
-    }
-}
-
-/// The URL `req` asked for, on the fake's own address (wiremock's `req.url` names `localhost`).
-fn self_url(base: &str, req: &Request) -> String {
-    match req.url.query() {
-        Some(q) => format!("{base}{}?{q}", req.url.path()),
-        None => format!("{base}{}", req.url.path()),
     }
 }
 

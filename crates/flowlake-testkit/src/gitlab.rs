@@ -868,7 +868,10 @@ impl Respond for Handler {
                 headers.retain(|(k, _)| k != "link");
                 headers.push((
                     "link".into(),
-                    format!("<{}>; rel=\"next\"", self_url(&self.base, req)),
+                    format!(
+                        "<{}>; rel=\"next\"",
+                        crate::shared::self_url(&self.base, req)
+                    ),
                 ));
             }
             Some(crate::shared::STUCK_PAGES) => {}
@@ -903,14 +906,6 @@ impl Respond for Handler {
             t = t.insert_header(k.as_str(), v.as_str());
         }
         t
-    }
-}
-
-/// The URL `req` asked for, on the fake's own address (wiremock's `req.url` names `localhost`).
-fn self_url(base: &str, req: &Request) -> String {
-    match req.url.query() {
-        Some(q) => format!("{base}{}?{q}", req.url.path()),
-        None => format!("{base}{}", req.url.path()),
     }
 }
 

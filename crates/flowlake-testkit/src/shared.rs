@@ -39,6 +39,12 @@ pub fn target(req: &Request) -> String {
     }
 }
 
+/// The URL `req` asked for, on the fake's own address `base` (wiremock's `req.url` names `localhost`): what
+/// a stuck pager's `Link: rel="next"` points back to.
+pub fn self_url(base: &str, req: &Request) -> String {
+    format!("{base}{}", target(req))
+}
+
 /// A header of `req` as text; `None` when it is missing or not text.
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers
