@@ -912,23 +912,7 @@ impl Respond for Handler {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn get(url: &str) -> (u16, Value) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let r = reqwest::Client::new()
-                .get(url)
-                .send()
-                .await
-                .expect("the fake answers");
-            let status = r.status().as_u16();
-            let body = r.text().await.expect("a body");
-            (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-        })
-    }
+    use crate::shared::tests::get;
 
     #[test]
     fn every_answer_of_the_fake_gitlab_fits_the_recorded_contract_and_gitlabs_schemas() {

@@ -817,23 +817,7 @@ impl Respond for Handler {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn get(url: &str) -> (u16, Value) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let r = reqwest::Client::new()
-                .get(url)
-                .send()
-                .await
-                .expect("the fake answers");
-            let status = r.status().as_u16();
-            let body = r.text().await.expect("a body");
-            (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-        })
-    }
+    use crate::shared::tests::get;
 
     const JQL: &str =
         "project%20in%20(%22CORE%22%2C%20%22WEB%22)%20ORDER%20BY%20updated%20ASC%2C%20key%20ASC";

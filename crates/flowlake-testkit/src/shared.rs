@@ -256,3 +256,26 @@ impl<F: KeyedFault> Ledger<F> {
         self.answered.clear();
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use serde_json::Value;
+
+    /// GETs `url` from a fake: the status and the body as JSON (`null` when it is not JSON).
+    pub(crate) fn get(url: &str) -> (u16, Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let r = reqwest::Client::new()
+                .get(url)
+                .send()
+                .await
+                .expect("the fake answers");
+            let status = r.status().as_u16();
+            let body = r.text().await.expect("a body");
+            (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+        })
+    }
+}
