@@ -164,3 +164,37 @@ fn a_cursor_that_is_not_the_sources_is_refused_before_any_request() {
     assert!(matches!(e, SourceError::BadCursor(_)), "{e:?}");
     assert!(fake.received().is_empty());
 }
+
+#[test]
+fn on_server_page_two_asks_from_the_start_at_after_page_one() {
+    let fake = FakeJira::start(&FakeJiraSpec {
+        flavor: Flavor::Server,
+        ..small()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = JiraConfig {
+        base_url: fake.uri(),
+        flavor: Flavor::Server,
+        token_file: Some(token_file(dir.path(), TOKEN)),
+        projects: vec!["CORE".into(), "WEB".into()],
+        time_zone: Some("Europe/Moscow".into()),
+        page_size: 5,
+        ..JiraConfig::default()
+    };
+    let mut source = JiraSource::new(config, Tape::Off, Arc::new(LogObserver)).unwrap();
+    let counts: Vec<usize> = pages(&mut source, None)
+        .iter()
+        .map(|p| issues(p).len())
+        .filter(|n| *n > 0)
+        .collect();
+    assert_eq!(counts, [5, 2]);
+    let searches: Vec<Received> = fake
+        .received()
+        .into_iter()
+        .filter(|r| r.target.starts_with("/rest/api/2/search?"))
+        .collect();
+    assert_eq!(searches.len(), 2, "{searches:#?}");
+    assert_eq!(searches[0].query("startAt").as_deref(), Some("0"));
+    assert_eq!(searches[1].query("startAt").as_deref(), Some("5"));
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
+}
