@@ -11,8 +11,8 @@ use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
-use flowlake_connect::yandex::{YandexTrackerConfig, YandexTrackerSource};
+use flowlake_connect::yandex_tracker::fake::{FakeTracker, FakeTrackerSpec};
+use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
 use flowlake_connect::{Source, SourceError};
 
 /// A variable no environment sets.

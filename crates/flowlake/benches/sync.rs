@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec};
 use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
+use flowlake_connect::yandex_tracker::fake::{FakeTracker, FakeTrackerSpec};
 
 fn arg_text(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();

@@ -30,7 +30,7 @@ use flowlake_connect::github::fake::{FakeGithub, FakeOrgSpec};
 use flowlake_connect::gitlab::fake::{FakeGitlab, FakeGitlabSpec};
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::jira::fake::{FakeJira, FakeJiraSpec};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
+use flowlake_connect::yandex_tracker::fake::{FakeTracker, FakeTrackerSpec};
 use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;

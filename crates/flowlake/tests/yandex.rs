@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{answered, count, dump, ok, scalar};
-use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec, TrackerFault};
+use flowlake_connect::yandex_tracker::fake::{FakeTracker, FakeTrackerSpec, TrackerFault};
 
 const AS_OF: &str = "2027-12-31T00:00:00Z";
 const TOKEN: (&str, &str) = ("TRACKER_TOKEN", "y0_fake_tracker_token");

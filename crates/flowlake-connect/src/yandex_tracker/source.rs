@@ -475,7 +475,7 @@ impl Source for YandexTrackerSource {
 mod tests {
     use super::*;
     use crate::http::LogObserver;
-    use crate::yandex::fake::{FakeTracker, FakeTrackerSpec};
+    use crate::yandex_tracker::fake::{FakeTracker, FakeTrackerSpec};
 
     /// Runs a whole sync of `config` against `fake` and returns every request it made.
     fn requests_of_a_run(fake: &FakeTracker, config: YandexTrackerConfig) -> Vec<String> {
