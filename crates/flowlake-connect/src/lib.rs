@@ -11,7 +11,7 @@ pub mod github;
 pub mod gitlab;
 pub mod http;
 pub mod jira;
-pub mod yandex;
+pub mod yandex_tracker;
 
 use std::collections::BTreeMap;
 

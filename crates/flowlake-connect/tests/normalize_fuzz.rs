@@ -16,7 +16,7 @@ use flowlake_connect::github::{GithubConfig, GithubSource};
 use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::jira::{JiraConfig, JiraSource};
-use flowlake_connect::yandex::{YandexTrackerConfig, YandexTrackerSource};
+use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::RawRecord;
 use proptest::prelude::*;
@@ -582,7 +582,7 @@ fn jira_seeds() -> Vec<(&'static str, Value)> {
 }
 
 fn yandex_seeds() -> Vec<(&'static str, Value)> {
-    // src/yandex/normalize.rs's tests (shapes from yandex-cloud/docs get-changelog.md) and flowlake-testkit/src/yandex_tracker.rs
+    // src/yandex_tracker/normalize.rs's tests (shapes from yandex-cloud/docs get-changelog.md) and flowlake-testkit/src/yandex_tracker.rs
     // (issues, comments, worklogs, statuses and users as the v2 API writes them).
     vec![
         (

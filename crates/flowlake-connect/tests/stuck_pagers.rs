@@ -11,7 +11,7 @@ use flowlake_connect::github::{GithubConfig, GithubSource};
 use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Stuck, StuckPaging, Tape};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
-use flowlake_connect::yandex::{YandexTrackerConfig, YandexTrackerSource};
+use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
 use flowlake_connect::{Source, SourceError};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use flowlake_connect::http::{LogObserver, Tape};
-use flowlake_connect::yandex::{YandexTrackerConfig, YandexTrackerSource};
+use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
 use flowlake_connect::{Page, Source, SourceError};
 use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::shared::Received;

@@ -184,7 +184,7 @@ pub fn tracker_exporter_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flowlake_connect::yandex::{normalize_issue, IssueWithChangelog};
+    use flowlake_connect::yandex_tracker::{normalize_issue, IssueWithChangelog};
 
     /// A Tracker issue moved to another queue with its status reset to Open (an `IssueMoved` entry), then
     /// moved on to Review: the Open stay the last entry closes began at the move.

@@ -17,7 +17,7 @@ use flowlake_connect::generator::GeneratorConfig;
 use flowlake_connect::github::GithubConfig;
 use flowlake_connect::gitlab::GitlabConfig;
 use flowlake_connect::jira::JiraConfig;
-use flowlake_connect::yandex::YandexTrackerConfig;
+use flowlake_connect::yandex_tracker::YandexTrackerConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::CalendarSpec;
 use flowlake_core::{BusinessCalendar, StandardType, StatusCategory, StatusMap};

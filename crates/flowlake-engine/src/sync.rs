@@ -9,7 +9,7 @@ use flowlake_connect::github::{Backfill, GithubSource};
 use flowlake_connect::gitlab::GitlabSource;
 use flowlake_connect::http::{HttpObserver, LogObserver, RequestStats, Tape};
 use flowlake_connect::jira::JiraSource;
-use flowlake_connect::yandex::YandexTrackerSource;
+use flowlake_connect::yandex_tracker::YandexTrackerSource;
 use flowlake_connect::{Source, SourceError};
 use flowlake_core::{GuessedStatus, ItemHistory, RawRecord};
 use flowlake_store::{LoadBatch, StateBackend, StateKey, Store, StoreError};

@@ -2,7 +2,7 @@
 //! events (and notes), statuses derived from labels as on GitHub; deployments and pipelines for DORA.
 
 mod config;
-mod delivery;
+mod deployment;
 mod normalize;
 mod source;
 

@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::config::GitlabConfig;
-use super::delivery::{delivery_payload, normalize_deployment, normalize_pipeline, DeliveryRecord};
+use super::deployment::{
+    delivery_payload, normalize_deployment, normalize_pipeline, DeliveryRecord,
+};
 use super::normalize::{normalize_item, record_payload, GitlabRecord, ItemExtras};
 use crate::github::StatusRules;
 use crate::http::{

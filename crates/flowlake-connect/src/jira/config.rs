@@ -251,7 +251,7 @@ mod tests {
             projects: vec!["g/p".into()],
             ..Default::default()
         };
-        let tracker = crate::yandex::YandexTrackerConfig {
+        let tracker = crate::yandex_tracker::YandexTrackerConfig {
             base_url: bad.into(),
             org_id: Some("1".into()),
             ..Default::default()

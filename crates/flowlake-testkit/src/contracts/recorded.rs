@@ -565,7 +565,7 @@ const UNSET: &str =
 const V3_REF: &str = "the recorded issue is a v3 answer, whose user references add cloudUid and passportUid; v2's \
                       (flowlake's) are self, id and display, as every v2 example of yandex-cloud/docs shows";
 
-/// The Tracker endpoints flowlake calls (`src/yandex/source.rs`), with the parameters Yandex documents in
+/// The Tracker endpoints flowlake calls (flowlake-connect's `src/yandex_tracker/source.rs`), with the parameters Yandex documents in
 /// yandex-cloud/docs `ru/tracker/concepts/…` (the pages are named per endpoint).
 pub static TRACKER: &[Endpoint] = &[
     Endpoint {
