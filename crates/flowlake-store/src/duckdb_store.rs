@@ -24,20 +24,7 @@ use crate::state::{StateBackend, StateKey};
 pub use crate::store::{FilterField, ItemFilter};
 use crate::store::{OnInterval, OnStatusTime, Store};
 
-/// How to open the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenMode {
-    /// Create if missing, migrate, write.
-    ReadWrite,
-    /// Only read; the file must exist and be migrated. Several readers may share it.
-    ReadOnly,
-    /// Read-only, and the SQL it runs can reach nothing but the store: no file is read or written (`COPY … TO`,
-    /// `read_csv`, `ATTACH`, `EXPORT DATABASE`), no extension is installed or loaded, no environment
-    /// variable is read (`getenv`), and no setting can be changed back (`lock_configuration`). For anything
-    /// that runs SQL on behalf of someone else (a server, KPI definitions); [`OpenMode::ReadOnly`] runs any
-    /// SQL with the rights of the process.
-    Sandboxed,
-}
+pub use crate::open::OpenMode;
 
 /// The DuckDB settings of [`OpenMode::Sandboxed`], in order: the last one locks them all.
 const SANDBOX: &[&str] = &[
@@ -336,27 +323,6 @@ impl DuckDbStore {
             .map_err(StoreError::sql(format!("setting {name}")))
     }
 
-    /// Switches bulk-load mode on or off. DuckDB checkpoints whenever its write-ahead log passes
-    /// `checkpoint_threshold` (16 MB by default), and a checkpoint rewrites the last, partly filled row group and
-    /// the metadata of every table it touches: on a backfill of millions of rows that is one rewrite per batch,
-    /// growing with the table. In bulk mode the log may grow to 4 GB before a checkpoint; leaving bulk mode
-    /// checkpoints once. The log is durable either way: a crash in bulk mode loses nothing committed.
-    pub fn set_bulk(&self, on: bool) -> Result<(), StoreError> {
-        if on {
-            self.set("checkpoint_threshold", "4GB")
-        } else {
-            let started = std::time::Instant::now();
-            self.conn
-                .execute_batch("RESET checkpoint_threshold; CHECKPOINT;")
-                .map_err(StoreError::sql("checkpointing after a bulk load"))?;
-            tracing::debug!(
-                micros = started.elapsed().as_micros() as u64,
-                "checkpointed"
-            );
-            Ok(())
-        }
-    }
-
     /// The applied schema version (0 for an empty file).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         let exists: i64 = self
@@ -449,112 +415,6 @@ impl DuckDbStore {
         })
     }
 
-    /// Loads a batch in one transaction: for each table, the rows sharing a replace key with the batch are
-    /// deleted and the batch inserted, so a replay leaves the table as it was. When `cursor` is given it is
-    /// saved in `sync_state` in the same transaction, so data and cursor commit together or not at all.
-    pub fn load(
-        &mut self,
-        batch: &mut LoadBatch,
-        cursor: Option<(&StateKey, &str)>,
-    ) -> Result<(), StoreError> {
-        let mut taken = Vec::new();
-        for rb in batch.tables_mut() {
-            if rb.is_empty() {
-                continue;
-            }
-            let name = rb.def().name;
-            if !self.staged.contains(name) {
-                let stored = rb.def().stored_name();
-                self.conn
-                    .execute_batch(&format!(
-                        "CREATE TEMP TABLE IF NOT EXISTS _stage_{name} AS SELECT * FROM main.{stored} LIMIT 0"
-                    ))
-                    .map_err(StoreError::sql(format!("staging {name}")))?;
-                self.staged.insert(name);
-            }
-            taken.push((rb.def(), rb.take()?));
-        }
-        let label_codes = self.label_codes(&taken)?;
-        let item_ids = batch.take_item_ids();
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(StoreError::sql("starting a load"))?;
-        let started = std::time::Instant::now();
-        let (item_codes, any_stored) = item_codes(&tx, &self.codes, &item_ids)?;
-        // When every item of the batch is new (a first load, a backfill), the work items and their item-level
-        // rows are appended straight to their tables: nothing to replace, and no second copy through a stage.
-        let fresh_items = batch.has_work_items() && !batch.has_orphans() && !any_stored;
-        tracing::debug!(
-            fresh_items,
-            micros = started.elapsed().as_micros() as u64,
-            "looked up item codes"
-        );
-        clear_bad_records(&tx, &batch.take_normalized())?;
-        for ((def, rows), label_codes) in taken.into_iter().zip(&label_codes) {
-            let name = def.name;
-            let stored = def.stored_name();
-            let item_level = def.replace_key == ["item_id"] || name == schema::WORK_ITEMS.name;
-            let direct = fresh_items && item_level;
-            let record = with_store_codes(def, rows.record, label_codes, &item_codes)?;
-            let rows = record.num_rows();
-            let started = std::time::Instant::now();
-            match direct {
-                true => append(&tx, &stored, false, record)?,
-                false => append(&tx, &format!("_stage_{name}"), true, record)?,
-            }
-            if direct {
-                tracing::debug!(
-                    table = name,
-                    rows,
-                    micros = started.elapsed().as_micros() as u64,
-                    "appended"
-                );
-                continue;
-            }
-            let stage = format!("temp.main._stage_{name}");
-            let keys = def.replace_key.join(", ");
-            let on: Vec<String> = def
-                .replace_key
-                .iter()
-                .map(|k| format!("t.{k} = s.{k}"))
-                .collect();
-            if name == schema::BAD_RECORDS.name {
-                // A record that fails again keeps the time it was first seen failing.
-                tx.execute_batch(&format!(
-                    "UPDATE {stage} s SET first_seen = t.first_seen FROM main.{stored} t \
-                     WHERE {} AND t.first_seen < s.first_seen",
-                    on.join(" AND ")
-                ))
-                .map_err(StoreError::sql("keeping first_seen of bad_records"))?;
-            }
-            let delete = format!(
-                "DELETE FROM main.{stored} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};",
-                on.join(" AND ")
-            );
-            tx.execute_batch(&format!(
-                "{delete} INSERT INTO main.{stored} SELECT * FROM {stage}; DELETE FROM {stage};"
-            ))
-            .map_err(StoreError::sql(format!("replacing rows of {name}")))?;
-            tracing::debug!(
-                table = name,
-                rows,
-                micros = started.elapsed().as_micros() as u64,
-                "replaced"
-            );
-        }
-        for (source, node_id, keep) in batch.take_moves() {
-            retire_moved(&tx, &source, &node_id, &keep)?;
-        }
-        if let Some((key, c)) = cursor {
-            put_cursor(&tx, key, c)?;
-        }
-        let started = std::time::Instant::now();
-        tx.commit().map_err(StoreError::sql("committing a load"))?;
-        tracing::debug!(micros = started.elapsed().as_micros() as u64, "committed");
-        Ok(())
-    }
-
     /// The store's codes for the labels of each taken table (empty for tables without label columns). Labels
     /// the store lacks are added in a transaction of their own before the load's: a label no row uses is
     /// harmless, and committing new labels first (under the shared map's lock) lets loads on cloned
@@ -618,108 +478,6 @@ impl DuckDbStore {
             .collect())
     }
 
-    /// Runs SQL and returns its rows. Several statements separated by `;` run in order; the rows are the
-    /// last one's. What the SQL may do is the open mode's: on a store opened [`OpenMode::ReadOnly`] it can
-    /// still read and write files and install extensions; [`OpenMode::Sandboxed`] refuses all of that.
-    pub fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
-        const CONTEXT: &str = "query";
-        if is_blank(sql) {
-            return Err(StoreError::EmptyQuery {
-                context: CONTEXT.into(),
-            });
-        }
-        let mut stmt = self.conn.prepare(sql).map_err(prepare_error(CONTEXT))?;
-        stmt.execute([]).map_err(StoreError::sql(CONTEXT))?;
-        // `step` rather than the `Arrow` iterator, which panics when a chunk cannot be fetched.
-        let wide: Vec<(usize, bool)> = (0..stmt.column_count())
-            .filter_map(|i| match stmt.column_logical_type(i).id() {
-                LogicalTypeId::Hugeint => Some((i, false)),
-                LogicalTypeId::UHugeint => Some((i, true)),
-                _ => None,
-            })
-            .collect();
-        let mut batches = Vec::new();
-        while let Some(rows) = stmt.step().map_err(StoreError::sql(CONTEXT))? {
-            batches.push(widen_128(RecordBatch::from(&rows), &wide)?);
-        }
-        let columns = stmt.column_names();
-        Ok(QueryResult { columns, batches })
-    }
-
-    /// Marks the store as being rebuilt, committed before the rebuild changes anything: a rebuild loads its
-    /// pages in transactions of their own, so one cut short leaves some items computed with the old config
-    /// and some with the new, and the mark says so until [`Store::end_rebuild`]. Marking again (the
-    /// rebuild that finishes an interrupted one) keeps the first time.
-    pub fn begin_rebuild(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO store_marks VALUES (?, current_timestamp::TIMESTAMP) ON CONFLICT DO NOTHING",
-                params![REBUILD_MARK],
-            )
-            .map(|_| ())
-            .map_err(StoreError::sql("marking the store as being rebuilt"))
-    }
-
-    /// Removes the mark of [`Store::begin_rebuild`]: every item is computed with one config again.
-    pub fn end_rebuild(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM store_marks WHERE mark = ?",
-                params![REBUILD_MARK],
-            )
-            .map(|_| ())
-            .map_err(StoreError::sql("unmarking the finished rebuild"))
-    }
-
-    /// When the rebuild that has not finished began, if one has not: its items mix two configs until a
-    /// rebuild completes.
-    pub fn unfinished_rebuild(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let context = "reading store_marks";
-        let mut stmt = self
-            .conn
-            .prepare("SELECT epoch_us(since) FROM store_marks WHERE mark = ?")
-            .map_err(StoreError::sql(context))?;
-        let mut rows = stmt
-            .query(params![REBUILD_MARK])
-            .map_err(StoreError::sql(context))?;
-        match rows.next().map_err(StoreError::sql(context))? {
-            Some(r) => Ok(ts(Some(r.get(0).map_err(StoreError::sql(context))?))),
-            None => Ok(None),
-        }
-    }
-
-    /// Rows in `table`.
-    pub fn count(&self, table: &str) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT count(*) FROM \"{}\"", table.replace('"', "")),
-                [],
-                |r| r.get(0),
-            )
-            .map_err(StoreError::sql(format!("counting {table}")))
-    }
-
-    /// Writes the result of `sql` to `path` as `csv` or `parquet`, all or nothing: DuckDB writes a partial
-    /// file beside it (`.NAME.partial-PID`), which is flushed to disk and renamed over `path` only once
-    /// complete, and removed when anything fails (a query error midway, a full disk), so `path` is either the
-    /// new file or what it was before.
-    pub fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
-        let context = format!("exporting to {}", path.display());
-        if is_blank(sql) {
-            return Err(StoreError::EmptyQuery { context });
-        }
-        let partial = partial_path(path);
-        let written = self.write_partial(sql, &partial, path, format, &context);
-        if written.is_err() {
-            if let Err(e) = std::fs::remove_file(&partial) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(file = %partial.display(), error = %e, "could not remove a partial export");
-                }
-            }
-        }
-        written
-    }
-
     fn write_partial(
         &self,
         sql: &str,
@@ -745,259 +503,6 @@ impl DuckDbStore {
             .map_err(|e| io("flushing it to disk", e))?;
         std::fs::rename(partial, path)
             .map_err(|e| io(&format!("renaming it to {}", path.display()), e))
-    }
-
-    /// Raw records of `source`.
-    pub fn count_raw(&self, source: &str) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM raw_records WHERE source = ?",
-                params![source],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
-            .map_err(StoreError::sql(format!("counting raw records of {source}")))
-    }
-
-    /// Names of the sources with landed raw records.
-    pub fn raw_sources(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT DISTINCT source FROM raw_records ORDER BY 1")
-            .map_err(StoreError::sql("listing raw sources"))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(StoreError::sql("listing raw sources"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(StoreError::sql("listing raw sources"))
-    }
-
-    /// Up to `limit` raw records of `source` after `(stream, key)`, in key order (keyset paging).
-    pub fn raw_page(
-        &self,
-        source: &str,
-        after: Option<(&str, &str)>,
-        limit: usize,
-    ) -> Result<Vec<RawRecord>, StoreError> {
-        let (stream, key) = after.unwrap_or(("", ""));
-        let ctx = || StoreError::sql(format!("reading raw records of {source}"));
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT stream, key, epoch_us(updated_at), epoch_us(fetched_at), payload FROM raw_records
-                 WHERE source = ? AND (stream, key) > (?, ?) ORDER BY stream, key LIMIT ?",
-            )
-            .map_err(ctx())?;
-        let rows = stmt
-            .query_map(params![source, stream, key, limit as i64], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(ctx())?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (stream, key, updated, fetched, payload) = row.map_err(ctx())?;
-            let payload = serde_json::from_str(&payload).map_err(|e| StoreError::Batch {
-                table: "raw_records".into(),
-                message: format!("{source}/{stream}/{key}: payload is not JSON: {e}"),
-            })?;
-            out.push(RawRecord {
-                source: source.to_string(),
-                stream,
-                key,
-                updated_at: ts(updated),
-                fetched_at: ts(Some(fetched)).unwrap_or_default(),
-                payload,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Streams the `item_metrics` rows matching `filter`, as the core's [`ItemMetrics`].
-    pub fn for_each_item_metrics(
-        &self,
-        filter: &ItemFilter,
-        mut f: impl FnMut(ItemMetrics),
-    ) -> Result<(), StoreError> {
-        let (cond, p) = filter.sql();
-        let sql = format!(
-            "SELECT item_id, epoch_us(created_at), epoch_us(started_at), epoch_us(completed_at),
-                    lead_seconds, lead_business_seconds, cycle_seconds, cycle_business_seconds, reopen_count,
-                    active_seconds, flow_efficiency, epoch_us(first_response_at), first_response_seconds,
-                    status_path, status_changes, current_status, current_category, age_seconds
-             FROM item_metrics m WHERE true{cond}"
-        );
-        let ctx = || StoreError::sql("reading item_metrics");
-        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
-        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
-        while let Some(r) = rows.next().map_err(ctx())? {
-            let cat: String = r.get(16).map_err(ctx())?;
-            f(ItemMetrics {
-                item_id: r.get(0).map_err(ctx())?,
-                created_at: ts(r.get(1).map_err(ctx())?).unwrap_or_default(),
-                started_at: ts(r.get(2).map_err(ctx())?),
-                completed_at: ts(r.get(3).map_err(ctx())?),
-                lead_seconds: r.get(4).map_err(ctx())?,
-                lead_business_seconds: r.get(5).map_err(ctx())?,
-                cycle_seconds: r.get(6).map_err(ctx())?,
-                cycle_business_seconds: r.get(7).map_err(ctx())?,
-                reopen_count: r
-                    .get::<_, i64>(8)
-                    .map_err(ctx())?
-                    .try_into()
-                    .unwrap_or(u32::MAX),
-                active_seconds: r.get(9).map_err(ctx())?,
-                flow_efficiency: r.get(10).map_err(ctx())?,
-                first_response_at: ts(r.get(11).map_err(ctx())?),
-                first_response_seconds: r.get(12).map_err(ctx())?,
-                status_path: r.get(13).map_err(ctx())?,
-                status_changes: r
-                    .get::<_, i64>(14)
-                    .map_err(ctx())?
-                    .try_into()
-                    .unwrap_or(u32::MAX),
-                current_status: r.get(15).map_err(ctx())?,
-                current_category: category(&cat),
-                age_seconds: r.get(17).map_err(ctx())?,
-            });
-        }
-        Ok(())
-    }
-
-    /// Streams status intervals of matching items that overlap `[from, to)`:
-    /// `(status, category, started_at, ended_at)`.
-    pub fn for_each_interval(
-        &self,
-        filter: &ItemFilter,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        mut f: impl FnMut(&str, StatusCategory, DateTime<Utc>, Option<DateTime<Utc>>),
-    ) -> Result<(), StoreError> {
-        let (cond, mut p) = filter.sql();
-        let sql = format!(
-            "SELECT i.status, i.category, epoch_us(i.started_at), epoch_us(i.ended_at)
-             FROM status_intervals i JOIN item_metrics m USING (item_id)
-             WHERE i.started_at < make_timestamp(?::BIGINT) AND (i.ended_at IS NULL OR i.ended_at >= make_timestamp(?::BIGINT)){cond}"
-        );
-        p.insert(0, from.timestamp_micros().to_string());
-        p.insert(0, to.timestamp_micros().to_string());
-        let ctx = || StoreError::sql("reading status_intervals");
-        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
-        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
-        while let Some(r) = rows.next().map_err(ctx())? {
-            let status: String = r.get(0).map_err(ctx())?;
-            let cat: String = r.get(1).map_err(ctx())?;
-            let start = ts(r.get(2).map_err(ctx())?).unwrap_or_default();
-            f(&status, category(&cat), start, ts(r.get(3).map_err(ctx())?));
-        }
-        Ok(())
-    }
-
-    /// Streams time in status of matching items: `(status, category, visits, calendar s, business s)`.
-    pub fn for_each_status_time(
-        &self,
-        filter: &ItemFilter,
-        mut f: impl FnMut(&str, StatusCategory, i64, i64, i64),
-    ) -> Result<(), StoreError> {
-        let (cond, p) = filter.sql();
-        let sql = format!(
-            "SELECT t.status, t.category, t.visits, t.calendar_seconds, t.business_seconds
-             FROM item_status_time t JOIN item_metrics m USING (item_id) WHERE true{cond}"
-        );
-        let ctx = || StoreError::sql("reading item_status_time");
-        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
-        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
-        while let Some(r) = rows.next().map_err(ctx())? {
-            let status: String = r.get(0).map_err(ctx())?;
-            let cat: String = r.get(1).map_err(ctx())?;
-            f(
-                &status,
-                category(&cat),
-                r.get(2).map_err(ctx())?,
-                r.get(3).map_err(ctx())?,
-                r.get(4).map_err(ctx())?,
-            );
-        }
-        Ok(())
-    }
-}
-
-impl DuckDbStore {
-    /// The statuses whose category was guessed on the stays of matching items (`item_metrics.guessed_statuses`),
-    /// per source with the number of items, most items first. A stored object that is not JSON is an error
-    /// naming the item.
-    pub fn guessed_statuses(&self, filter: &ItemFilter) -> Result<Vec<GuessedStatus>, StoreError> {
-        let (cond, p) = filter.sql();
-        let sql = format!(
-            "SELECT m.item_id, m.source, m.guessed_statuses FROM item_metrics m
-             WHERE m.guessed_statuses IS NOT NULL{cond}"
-        );
-        let ctx = || StoreError::sql("reading item_metrics.guessed_statuses");
-        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
-        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
-        let mut per_status: BTreeMap<(String, String), (StatusCategory, u64)> = BTreeMap::new();
-        while let Some(r) = rows.next().map_err(ctx())? {
-            let item: String = r.get(0).map_err(ctx())?;
-            let source: String = r.get(1).map_err(ctx())?;
-            let json: String = r.get(2).map_err(ctx())?;
-            let object: BTreeMap<String, String> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Batch {
-                    table: "item_metrics".into(),
-                    message: format!("{item}: guessed_statuses is not a JSON object of names: {e}"),
-                })?;
-            for (status, cat) in object {
-                per_status
-                    .entry((source.clone(), status))
-                    .or_insert((category(&cat), 0))
-                    .1 += 1;
-            }
-        }
-        let mut out: Vec<GuessedStatus> = per_status
-            .into_iter()
-            .map(|((source, status), (cat, items))| {
-                GuessedStatus::new(&source, &status, cat, items)
-            })
-            .collect();
-        out.sort_by_key(|g| std::cmp::Reverse(g.items));
-        Ok(out)
-    }
-}
-
-impl DuckDbStore {
-    /// How many items match `filter`: what a report says when nothing matched.
-    pub fn count_items(&self, filter: &ItemFilter) -> Result<u64, StoreError> {
-        let (cond, p) = filter.sql();
-        let sql = format!("SELECT count(*) FROM item_metrics m WHERE true{cond}");
-        let ctx = || StoreError::sql("counting item_metrics");
-        let n: i64 = self
-            .conn
-            .query_row(&sql, params_from_iter(p), |r| r.get(0))
-            .map_err(ctx())?;
-        Ok(n.unsigned_abs())
-    }
-
-    /// The distinct stored values of `field` (both type columns for [`FilterField::ItemType`]), sorted
-    /// ignoring case: the values a filter that matched nothing could have named.
-    pub fn filter_values(&self, field: FilterField) -> Result<Vec<String>, StoreError> {
-        let from = match field {
-            FilterField::Source => "SELECT source AS v FROM item_metrics",
-            FilterField::Project => "SELECT project AS v FROM item_metrics",
-            FilterField::ItemType => {
-                "SELECT item_type AS v FROM item_metrics UNION SELECT standard_type FROM item_metrics"
-            }
-            FilterField::Assignee => "SELECT assignee AS v FROM item_metrics",
-        };
-        let sql =
-            format!("SELECT DISTINCT v FROM ({from}) WHERE v IS NOT NULL ORDER BY lower(v), v");
-        let ctx = || StoreError::sql("reading item_metrics");
-        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(ctx())?;
-        rows.collect::<Result<_, _>>().map_err(ctx())
     }
 }
 
@@ -1323,63 +828,347 @@ impl Store for DuckDbStore {
         true
     }
 
+    /// Switches bulk-load mode on or off. DuckDB checkpoints whenever its write-ahead log passes
+    /// `checkpoint_threshold` (16 MB by default), and a checkpoint rewrites the last, partly filled row group and
+    /// the metadata of every table it touches: on a backfill of millions of rows that is one rewrite per batch,
+    /// growing with the table. In bulk mode the log may grow to 4 GB before a checkpoint; leaving bulk mode
+    /// checkpoints once. The log is durable either way: a crash in bulk mode loses nothing committed.
+    fn set_bulk(&mut self, on: bool) -> Result<(), StoreError> {
+        if on {
+            self.set("checkpoint_threshold", "4GB")
+        } else {
+            let started = std::time::Instant::now();
+            self.conn
+                .execute_batch("RESET checkpoint_threshold; CHECKPOINT;")
+                .map_err(StoreError::sql("checkpointing after a bulk load"))?;
+            tracing::debug!(
+                micros = started.elapsed().as_micros() as u64,
+                "checkpointed"
+            );
+            Ok(())
+        }
+    }
+
+    /// A clone of the connection ([`DuckDbStore::try_clone`]): DuckDB writes the row groups of concurrent
+    /// transactions in parallel.
+    fn loader(&self) -> Result<Option<Box<dyn Store + Send>>, StoreError> {
+        Ok(Some(Box::new(self.try_clone()?)))
+    }
+
+    /// Loads a batch in one transaction: for each table, the rows sharing a replace key with the batch are
+    /// deleted and the batch inserted, so a replay leaves the table as it was. When `cursor` is given it is
+    /// saved in `sync_state` in the same transaction, so data and cursor commit together or not at all.
     fn load(
         &mut self,
         batch: &mut LoadBatch,
         cursor: Option<(&StateKey, &str)>,
     ) -> Result<(), StoreError> {
-        DuckDbStore::load(self, batch, cursor)
+        let mut taken = Vec::new();
+        for rb in batch.tables_mut() {
+            if rb.is_empty() {
+                continue;
+            }
+            let name = rb.def().name;
+            if !self.staged.contains(name) {
+                let stored = rb.def().stored_name();
+                self.conn
+                    .execute_batch(&format!(
+                        "CREATE TEMP TABLE IF NOT EXISTS _stage_{name} AS SELECT * FROM main.{stored} LIMIT 0"
+                    ))
+                    .map_err(StoreError::sql(format!("staging {name}")))?;
+                self.staged.insert(name);
+            }
+            taken.push((rb.def(), rb.take()?));
+        }
+        let label_codes = self.label_codes(&taken)?;
+        let item_ids = batch.take_item_ids();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(StoreError::sql("starting a load"))?;
+        let started = std::time::Instant::now();
+        let (item_codes, any_stored) = item_codes(&tx, &self.codes, &item_ids)?;
+        // When every item of the batch is new (a first load, a backfill), the work items and their item-level
+        // rows are appended straight to their tables: nothing to replace, and no second copy through a stage.
+        let fresh_items = batch.has_work_items() && !batch.has_orphans() && !any_stored;
+        tracing::debug!(
+            fresh_items,
+            micros = started.elapsed().as_micros() as u64,
+            "looked up item codes"
+        );
+        clear_bad_records(&tx, &batch.take_normalized())?;
+        for ((def, rows), label_codes) in taken.into_iter().zip(&label_codes) {
+            let name = def.name;
+            let stored = def.stored_name();
+            let item_level = def.replace_key == ["item_id"] || name == schema::WORK_ITEMS.name;
+            let direct = fresh_items && item_level;
+            let record = with_store_codes(def, rows.record, label_codes, &item_codes)?;
+            let rows = record.num_rows();
+            let started = std::time::Instant::now();
+            match direct {
+                true => append(&tx, &stored, false, record)?,
+                false => append(&tx, &format!("_stage_{name}"), true, record)?,
+            }
+            if direct {
+                tracing::debug!(
+                    table = name,
+                    rows,
+                    micros = started.elapsed().as_micros() as u64,
+                    "appended"
+                );
+                continue;
+            }
+            let stage = format!("temp.main._stage_{name}");
+            let keys = def.replace_key.join(", ");
+            let on: Vec<String> = def
+                .replace_key
+                .iter()
+                .map(|k| format!("t.{k} = s.{k}"))
+                .collect();
+            if name == schema::BAD_RECORDS.name {
+                // A record that fails again keeps the time it was first seen failing.
+                tx.execute_batch(&format!(
+                    "UPDATE {stage} s SET first_seen = t.first_seen FROM main.{stored} t \
+                     WHERE {} AND t.first_seen < s.first_seen",
+                    on.join(" AND ")
+                ))
+                .map_err(StoreError::sql("keeping first_seen of bad_records"))?;
+            }
+            let delete = format!(
+                "DELETE FROM main.{stored} t USING (SELECT DISTINCT {keys} FROM {stage}) s WHERE {};",
+                on.join(" AND ")
+            );
+            tx.execute_batch(&format!(
+                "{delete} INSERT INTO main.{stored} SELECT * FROM {stage}; DELETE FROM {stage};"
+            ))
+            .map_err(StoreError::sql(format!("replacing rows of {name}")))?;
+            tracing::debug!(
+                table = name,
+                rows,
+                micros = started.elapsed().as_micros() as u64,
+                "replaced"
+            );
+        }
+        for (source, node_id, keep) in batch.take_moves() {
+            retire_moved(&tx, &source, &node_id, &keep)?;
+        }
+        if let Some((key, c)) = cursor {
+            put_cursor(&tx, key, c)?;
+        }
+        let started = std::time::Instant::now();
+        tx.commit().map_err(StoreError::sql("committing a load"))?;
+        tracing::debug!(micros = started.elapsed().as_micros() as u64, "committed");
+        Ok(())
     }
 
+    /// Names of the sources with landed raw records.
     fn raw_sources(&self) -> Result<Vec<String>, StoreError> {
-        DuckDbStore::raw_sources(self)
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT source FROM raw_records ORDER BY 1")
+            .map_err(StoreError::sql("listing raw sources"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(StoreError::sql("listing raw sources"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::sql("listing raw sources"))
     }
 
+    /// Raw records of `source`.
     fn count_raw(&self, source: &str) -> Result<u64, StoreError> {
-        DuckDbStore::count_raw(self, source)
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM raw_records WHERE source = ?",
+                params![source],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(StoreError::sql(format!("counting raw records of {source}")))
     }
 
+    /// Up to `limit` raw records of `source` after `(stream, key)`, in key order (keyset paging).
     fn raw_page(
         &self,
         source: &str,
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Vec<RawRecord>, StoreError> {
-        DuckDbStore::raw_page(self, source, after, limit)
+        let (stream, key) = after.unwrap_or(("", ""));
+        let ctx = || StoreError::sql(format!("reading raw records of {source}"));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT stream, key, epoch_us(updated_at), epoch_us(fetched_at), payload FROM raw_records
+                 WHERE source = ? AND (stream, key) > (?, ?) ORDER BY stream, key LIMIT ?",
+            )
+            .map_err(ctx())?;
+        let rows = stmt
+            .query_map(params![source, stream, key, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(ctx())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (stream, key, updated, fetched, payload) = row.map_err(ctx())?;
+            let payload = serde_json::from_str(&payload).map_err(|e| StoreError::Batch {
+                table: "raw_records".into(),
+                message: format!("{source}/{stream}/{key}: payload is not JSON: {e}"),
+            })?;
+            out.push(RawRecord {
+                source: source.to_string(),
+                stream,
+                key,
+                updated_at: ts(updated),
+                fetched_at: ts(Some(fetched)).unwrap_or_default(),
+                payload,
+            });
+        }
+        Ok(out)
     }
 
+    /// Marks the store as being rebuilt, committed before the rebuild changes anything: a rebuild loads its
+    /// pages in transactions of their own, so one cut short leaves some items computed with the old config
+    /// and some with the new, and the mark says so until [`Store::end_rebuild`]. Marking again (the
+    /// rebuild that finishes an interrupted one) keeps the first time.
     fn begin_rebuild(&mut self) -> Result<(), StoreError> {
-        DuckDbStore::begin_rebuild(self)
+        self.conn
+            .execute(
+                "INSERT INTO store_marks VALUES (?, current_timestamp::TIMESTAMP) ON CONFLICT DO NOTHING",
+                params![REBUILD_MARK],
+            )
+            .map(|_| ())
+            .map_err(StoreError::sql("marking the store as being rebuilt"))
     }
 
+    /// Removes the mark of [`Store::begin_rebuild`]: every item is computed with one config again.
     fn end_rebuild(&mut self) -> Result<(), StoreError> {
-        DuckDbStore::end_rebuild(self)
+        self.conn
+            .execute(
+                "DELETE FROM store_marks WHERE mark = ?",
+                params![REBUILD_MARK],
+            )
+            .map(|_| ())
+            .map_err(StoreError::sql("unmarking the finished rebuild"))
     }
 
+    /// When the rebuild that has not finished began, if one has not: its items mix two configs until a
+    /// rebuild completes.
     fn unfinished_rebuild(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        DuckDbStore::unfinished_rebuild(self)
+        let context = "reading store_marks";
+        let mut stmt = self
+            .conn
+            .prepare("SELECT epoch_us(since) FROM store_marks WHERE mark = ?")
+            .map_err(StoreError::sql(context))?;
+        let mut rows = stmt
+            .query(params![REBUILD_MARK])
+            .map_err(StoreError::sql(context))?;
+        match rows.next().map_err(StoreError::sql(context))? {
+            Some(r) => Ok(ts(Some(r.get(0).map_err(StoreError::sql(context))?))),
+            None => Ok(None),
+        }
     }
 
+    /// Rows in `table`.
     fn count(&self, table: &str) -> Result<i64, StoreError> {
-        DuckDbStore::count(self, table)
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM \"{}\"", table.replace('"', "")),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sql(format!("counting {table}")))
     }
 
+    /// How many items match `filter`: what a report says when nothing matched.
     fn count_items(&self, filter: &ItemFilter) -> Result<u64, StoreError> {
-        DuckDbStore::count_items(self, filter)
+        let (cond, p) = filter.sql();
+        let sql = format!("SELECT count(*) FROM item_metrics m WHERE true{cond}");
+        let ctx = || StoreError::sql("counting item_metrics");
+        let n: i64 = self
+            .conn
+            .query_row(&sql, params_from_iter(p), |r| r.get(0))
+            .map_err(ctx())?;
+        Ok(n.unsigned_abs())
     }
 
+    /// The distinct stored values of `field` (both type columns for [`FilterField::ItemType`]), sorted
+    /// ignoring case: the values a filter that matched nothing could have named.
     fn filter_values(&self, field: FilterField) -> Result<Vec<String>, StoreError> {
-        DuckDbStore::filter_values(self, field)
+        let from = match field {
+            FilterField::Source => "SELECT source AS v FROM item_metrics",
+            FilterField::Project => "SELECT project AS v FROM item_metrics",
+            FilterField::ItemType => {
+                "SELECT item_type AS v FROM item_metrics UNION SELECT standard_type FROM item_metrics"
+            }
+            FilterField::Assignee => "SELECT assignee AS v FROM item_metrics",
+        };
+        let sql =
+            format!("SELECT DISTINCT v FROM ({from}) WHERE v IS NOT NULL ORDER BY lower(v), v");
+        let ctx = || StoreError::sql("reading item_metrics");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(ctx())?;
+        rows.collect::<Result<_, _>>().map_err(ctx())
     }
 
+    /// Streams the `item_metrics` rows matching `filter`, as the core's [`ItemMetrics`].
     fn for_each_item_metrics(
         &self,
         filter: &ItemFilter,
         f: &mut dyn FnMut(ItemMetrics),
     ) -> Result<(), StoreError> {
-        DuckDbStore::for_each_item_metrics(self, filter, f)
+        let (cond, p) = filter.sql();
+        let sql = format!(
+            "SELECT item_id, epoch_us(created_at), epoch_us(started_at), epoch_us(completed_at),
+                    lead_seconds, lead_business_seconds, cycle_seconds, cycle_business_seconds, reopen_count,
+                    active_seconds, flow_efficiency, epoch_us(first_response_at), first_response_seconds,
+                    status_path, status_changes, current_status, current_category, age_seconds
+             FROM item_metrics m WHERE true{cond}"
+        );
+        let ctx = || StoreError::sql("reading item_metrics");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let cat: String = r.get(16).map_err(ctx())?;
+            f(ItemMetrics {
+                item_id: r.get(0).map_err(ctx())?,
+                created_at: ts(r.get(1).map_err(ctx())?).unwrap_or_default(),
+                started_at: ts(r.get(2).map_err(ctx())?),
+                completed_at: ts(r.get(3).map_err(ctx())?),
+                lead_seconds: r.get(4).map_err(ctx())?,
+                lead_business_seconds: r.get(5).map_err(ctx())?,
+                cycle_seconds: r.get(6).map_err(ctx())?,
+                cycle_business_seconds: r.get(7).map_err(ctx())?,
+                reopen_count: r
+                    .get::<_, i64>(8)
+                    .map_err(ctx())?
+                    .try_into()
+                    .unwrap_or(u32::MAX),
+                active_seconds: r.get(9).map_err(ctx())?,
+                flow_efficiency: r.get(10).map_err(ctx())?,
+                first_response_at: ts(r.get(11).map_err(ctx())?),
+                first_response_seconds: r.get(12).map_err(ctx())?,
+                status_path: r.get(13).map_err(ctx())?,
+                status_changes: r
+                    .get::<_, i64>(14)
+                    .map_err(ctx())?
+                    .try_into()
+                    .unwrap_or(u32::MAX),
+                current_status: r.get(15).map_err(ctx())?,
+                current_category: category(&cat),
+                age_seconds: r.get(17).map_err(ctx())?,
+            });
+        }
+        Ok(())
     }
 
+    /// Streams status intervals of matching items that overlap `[from, to)`:
+    /// `(status, category, started_at, ended_at)`.
     fn for_each_interval(
         &self,
         filter: &ItemFilter,
@@ -1387,19 +1176,91 @@ impl Store for DuckDbStore {
         to: DateTime<Utc>,
         f: &mut OnInterval<'_>,
     ) -> Result<(), StoreError> {
-        DuckDbStore::for_each_interval(self, filter, from, to, f)
+        let (cond, mut p) = filter.sql();
+        let sql = format!(
+            "SELECT i.status, i.category, epoch_us(i.started_at), epoch_us(i.ended_at)
+             FROM status_intervals i JOIN item_metrics m USING (item_id)
+             WHERE i.started_at < make_timestamp(?::BIGINT) AND (i.ended_at IS NULL OR i.ended_at >= make_timestamp(?::BIGINT)){cond}"
+        );
+        p.insert(0, from.timestamp_micros().to_string());
+        p.insert(0, to.timestamp_micros().to_string());
+        let ctx = || StoreError::sql("reading status_intervals");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let status: String = r.get(0).map_err(ctx())?;
+            let cat: String = r.get(1).map_err(ctx())?;
+            let start = ts(r.get(2).map_err(ctx())?).unwrap_or_default();
+            f(&status, category(&cat), start, ts(r.get(3).map_err(ctx())?));
+        }
+        Ok(())
     }
 
+    /// Streams time in status of matching items: `(status, category, visits, calendar s, business s)`.
     fn for_each_status_time(
         &self,
         filter: &ItemFilter,
         f: &mut OnStatusTime<'_>,
     ) -> Result<(), StoreError> {
-        DuckDbStore::for_each_status_time(self, filter, f)
+        let (cond, p) = filter.sql();
+        let sql = format!(
+            "SELECT t.status, t.category, t.visits, t.calendar_seconds, t.business_seconds
+             FROM item_status_time t JOIN item_metrics m USING (item_id) WHERE true{cond}"
+        );
+        let ctx = || StoreError::sql("reading item_status_time");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let status: String = r.get(0).map_err(ctx())?;
+            let cat: String = r.get(1).map_err(ctx())?;
+            f(
+                &status,
+                category(&cat),
+                r.get(2).map_err(ctx())?,
+                r.get(3).map_err(ctx())?,
+                r.get(4).map_err(ctx())?,
+            );
+        }
+        Ok(())
     }
 
+    /// The statuses whose category was guessed on the stays of matching items (`item_metrics.guessed_statuses`),
+    /// per source with the number of items, most items first. A stored object that is not JSON is an error
+    /// naming the item.
     fn guessed_statuses(&self, filter: &ItemFilter) -> Result<Vec<GuessedStatus>, StoreError> {
-        DuckDbStore::guessed_statuses(self, filter)
+        let (cond, p) = filter.sql();
+        let sql = format!(
+            "SELECT m.item_id, m.source, m.guessed_statuses FROM item_metrics m
+             WHERE m.guessed_statuses IS NOT NULL{cond}"
+        );
+        let ctx = || StoreError::sql("reading item_metrics.guessed_statuses");
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
+        let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
+        let mut per_status: BTreeMap<(String, String), (StatusCategory, u64)> = BTreeMap::new();
+        while let Some(r) = rows.next().map_err(ctx())? {
+            let item: String = r.get(0).map_err(ctx())?;
+            let source: String = r.get(1).map_err(ctx())?;
+            let json: String = r.get(2).map_err(ctx())?;
+            let object: BTreeMap<String, String> =
+                serde_json::from_str(&json).map_err(|e| StoreError::Batch {
+                    table: "item_metrics".into(),
+                    message: format!("{item}: guessed_statuses is not a JSON object of names: {e}"),
+                })?;
+            for (status, cat) in object {
+                per_status
+                    .entry((source.clone(), status))
+                    .or_insert((category(&cat), 0))
+                    .1 += 1;
+            }
+        }
+        let mut out: Vec<GuessedStatus> = per_status
+            .into_iter()
+            .map(|((source, status), (cat, items))| {
+                GuessedStatus::new(&source, &status, cat, items)
+            })
+            .collect();
+        out.sort_by_key(|g| std::cmp::Reverse(g.items));
+        Ok(out)
     }
 
     fn console(&self) -> Option<&dyn SqlConsole> {
@@ -1412,11 +1273,52 @@ impl SqlConsole for DuckDbStore {
         "duckdb"
     }
 
+    /// Runs SQL and returns its rows. Several statements separated by `;` run in order; the rows are the
+    /// last one's. What the SQL may do is the open mode's: on a store opened [`OpenMode::ReadOnly`] it can
+    /// still read and write files and install extensions; [`OpenMode::Sandboxed`] refuses all of that.
     fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
-        DuckDbStore::query(self, sql)
+        const CONTEXT: &str = "query";
+        if is_blank(sql) {
+            return Err(StoreError::EmptyQuery {
+                context: CONTEXT.into(),
+            });
+        }
+        let mut stmt = self.conn.prepare(sql).map_err(prepare_error(CONTEXT))?;
+        stmt.execute([]).map_err(StoreError::sql(CONTEXT))?;
+        // `step` rather than the `Arrow` iterator, which panics when a chunk cannot be fetched.
+        let wide: Vec<(usize, bool)> = (0..stmt.column_count())
+            .filter_map(|i| match stmt.column_logical_type(i).id() {
+                LogicalTypeId::Hugeint => Some((i, false)),
+                LogicalTypeId::UHugeint => Some((i, true)),
+                _ => None,
+            })
+            .collect();
+        let mut batches = Vec::new();
+        while let Some(rows) = stmt.step().map_err(StoreError::sql(CONTEXT))? {
+            batches.push(widen_128(RecordBatch::from(&rows), &wide)?);
+        }
+        let columns = stmt.column_names();
+        Ok(QueryResult { columns, batches })
     }
 
+    /// Writes the result of `sql` to `path` as `csv` or `parquet`, all or nothing: DuckDB writes a partial
+    /// file beside it (`.NAME.partial-PID`), which is flushed to disk and renamed over `path` only once
+    /// complete, and removed when anything fails (a query error midway, a full disk), so `path` is either the
+    /// new file or what it was before.
     fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
-        DuckDbStore::export(self, sql, path, format)
+        let context = format!("exporting to {}", path.display());
+        if is_blank(sql) {
+            return Err(StoreError::EmptyQuery { context });
+        }
+        let partial = partial_path(path);
+        let written = self.write_partial(sql, &partial, path, format, &context);
+        if written.is_err() {
+            if let Err(e) = std::fs::remove_file(&partial) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(file = %partial.display(), error = %e, "could not remove a partial export");
+                }
+            }
+        }
+        written
     }
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use flowlake_core::{StandardType, StatusCategory, StatusChange, WorkItem};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey};
+use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, StateBackend, StateKey, Store};
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()

@@ -8,7 +8,7 @@ use flowlake_core::{
     WorkItem,
 };
 use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
-use flowlake_store::{DuckDbStore, LoadBatch};
+use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, Store};
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()

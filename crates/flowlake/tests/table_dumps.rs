@@ -34,7 +34,7 @@ use flowlake_connect::yandex::fake::{FakeTracker, FakeTrackerSpec};
 use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::DuckDbStore;
+use flowlake_store::{DuckDbStore, SqlConsole};
 
 /// The instant metrics are computed at (`flowlake sync --as-of`), after everything the fakes hold.
 const AS_OF: &str = "2027-12-31T00:00:00Z";
