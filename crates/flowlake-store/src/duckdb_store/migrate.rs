@@ -2,9 +2,9 @@
 
 use duckdb::params;
 
+use super::ddl::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
 use super::DuckDbStore;
 use crate::error::StoreError;
-use crate::schema::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
 
 impl DuckDbStore {
     /// The applied schema version (0 for an empty file).

@@ -4,6 +4,7 @@
 //! loads and the store's codes, [`sql`] the SQL console, [`state`] the `sync_state` cursors, [`filter`] an
 //! [`ItemFilter`] in SQL.
 
+pub mod ddl;
 mod filter;
 mod load;
 mod migrate;
