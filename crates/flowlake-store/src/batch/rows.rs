@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use duckdb::arrow::array::{
+use arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder,
     StringBuilder, TimestampMicrosecondBuilder,
 };
-use duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use duckdb::arrow::record_batch::RecordBatch;
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::schema::{ColType, TableDef};

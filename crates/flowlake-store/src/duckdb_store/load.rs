@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
-use duckdb::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
-use duckdb::arrow::datatypes::{ArrowNativeType, ArrowPrimitiveType, Int32Type, Int64Type};
-use duckdb::arrow::record_batch::RecordBatch;
+use arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
+use arrow::datatypes::{ArrowNativeType, ArrowPrimitiveType, Int32Type, Int64Type};
+use arrow::record_batch::RecordBatch;
 use duckdb::{params, Connection};
 
 use super::state::put_cursor;

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use duckdb::arrow::array::AsArray;
-use duckdb::arrow::datatypes::{i256, DataType, Decimal128Type, Decimal256Type, FieldRef, Schema};
-use duckdb::arrow::record_batch::RecordBatch;
+use arrow::array::AsArray;
+use arrow::datatypes::{i256, DataType, Decimal128Type, Decimal256Type, FieldRef, Schema};
+use arrow::record_batch::RecordBatch;
 use duckdb::core::LogicalTypeId;
 
 use super::DuckDbStore;
@@ -20,7 +20,7 @@ fn widen_128(batch: RecordBatch, columns: &[(usize, bool)]) -> Result<RecordBatc
     if columns.is_empty() {
         return Ok(batch);
     }
-    let failed = |e: duckdb::arrow::error::ArrowError| StoreError::Batch {
+    let failed = |e: arrow::error::ArrowError| StoreError::Batch {
         table: "query".into(),
         message: e.to_string(),
     };
