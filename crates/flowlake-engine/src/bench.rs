@@ -6,9 +6,9 @@
 //! rendezvous channel): while the shares of one batch load, the workers build the next, so memory stays
 //! bounded by about two batches of rows whatever the issue count.
 //!
-//! It measures DuckDB's loading — bulk mode (`DuckDbStore::set_bulk`) and loaders on cloned connections
-//! (`DuckDbStore::try_clone`) — so it takes the DuckDB store itself rather than a `dyn Store`: that tuning
-//! is DuckDB's alone and stays off the trait.
+//! It takes any [`Store`]: bulk mode ([`Store::set_bulk`]) is on for the run, and the other loaders load on
+//! handles of their own ([`Store::loader`]; DuckDB clones its connection). A store without a second handle
+//! loads every share on the one it was given.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use flowlake_connect::generator::{GeneratorConfig, GeneratorSource};
-use flowlake_store::{DuckDbStore, LoadBatch, StoreError};
+use flowlake_store::{LoadBatch, Store, StoreError};
 use serde::Serialize;
 
 use crate::compute::{add_history, FlowSettings};
@@ -130,7 +130,7 @@ fn build_part(
 
 /// Runs the benchmark into `store`.
 pub fn run(
-    store: &mut DuckDbStore,
+    store: &mut dyn Store,
     options: &BenchOptions,
     settings: &FlowSettings,
     progress: &dyn Progress,
@@ -153,7 +153,10 @@ pub fn run(
     store.set_bulk(true)?;
     let mut loaders = Vec::new();
     for _ in 1..options.loaders.max(1) {
-        loaders.push(store.try_clone()?);
+        match store.loader()? {
+            Some(loader) => loaders.push(loader),
+            None => break,
+        }
     }
     let rx = Mutex::new(Some(rx));
     let report = Mutex::new(BenchReport {
@@ -162,7 +165,7 @@ pub fn run(
     });
     let failed = AtomicBool::new(false);
     // One loader: takes the next share until the producer is done or some loader has failed.
-    let load = |store: &mut DuckDbStore| -> Result<(), StoreError> {
+    let load = |store: &mut dyn Store| -> Result<(), StoreError> {
         while !failed.load(Ordering::Relaxed) {
             let next = match rx.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
                 Some(rx) => rx.recv(),
@@ -218,7 +221,7 @@ pub fn run(
             });
             let others: Vec<_> = loaders
                 .iter_mut()
-                .map(|clone| scope.spawn(|| load(clone)))
+                .map(|clone| scope.spawn(|| load(clone.as_mut())))
                 .collect();
             let mut result = load(store);
             for other in others {
@@ -262,7 +265,7 @@ mod tests {
         workers: usize,
         loaders: usize,
     ) -> (BenchReport, Vec<(&'static str, i64)>, String) {
-        let mut store = DuckDbStore::open_in_memory().unwrap();
+        let mut store = flowlake_store::open_in_memory().unwrap();
         let options = BenchOptions {
             issues: 1_500,
             batch_issues: 400,
@@ -271,11 +274,13 @@ mod tests {
             loaders,
         };
         let settings = FlowSettings::default();
-        let report = run(&mut store, &options, &settings, &NoProgress).unwrap();
+        let report = run(store.as_mut(), &options, &settings, &NoProgress).unwrap();
         let counts = loaded_tables()
             .map(|t| (t.name, store.count(t.name).unwrap()))
             .collect();
         let unknown = store
+            .console()
+            .unwrap()
             .query(
                 "SELECT (SELECT count(*) FROM status_changes WHERE to_status IS NULL)
                       + (SELECT count(*) FROM status_intervals WHERE status IS NULL OR category IS NULL)",
@@ -312,9 +317,10 @@ mod tests {
 
     #[test]
     fn a_failed_load_ends_the_run_with_its_error() {
-        let mut store = DuckDbStore::open_in_memory().unwrap();
-        store.query("DROP VIEW status_intervals").unwrap();
-        store.query("DROP TABLE status_intervals_coded").unwrap();
+        let mut store = flowlake_store::open_in_memory().unwrap();
+        let console = store.console().unwrap();
+        console.query("DROP VIEW status_intervals").unwrap();
+        console.query("DROP TABLE status_intervals_coded").unwrap();
         let options = BenchOptions {
             issues: 2_000,
             batch_issues: 200,
@@ -322,7 +328,13 @@ mod tests {
             workers: 2,
             loaders: 2,
         };
-        let err = run(&mut store, &options, &FlowSettings::default(), &NoProgress).unwrap_err();
+        let err = run(
+            store.as_mut(),
+            &options,
+            &FlowSettings::default(),
+            &NoProgress,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("status_intervals"), "{err}");
     }
 }

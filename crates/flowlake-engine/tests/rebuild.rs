@@ -16,7 +16,7 @@ use flowlake_engine::sync::{
 use flowlake_engine::{FlowSettings, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::{DuckDbStore, SqlConsole};
+use flowlake_store::{DuckDbStore, SqlConsole, Store};
 
 /// Two sources, each rebuilt in one page of raw records: a rebuild killed after its first page has
 /// recomputed one and not the other.

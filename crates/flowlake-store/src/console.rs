@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use duckdb::arrow::array::{Array, ArrayRef};
-use duckdb::arrow::compute::cast;
-use duckdb::arrow::datatypes::{DataType, FieldRef};
-use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow::array::{Array, ArrayRef};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, FieldRef};
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::error::StoreError;
 
@@ -44,7 +44,7 @@ impl QueryResult {
     /// without a time-zone database; the instant is the same.
     pub fn rows_as_text(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
         let opts = FormatOptions::default().with_null("NULL");
-        let failed = |e: duckdb::arrow::error::ArrowError| StoreError::Batch {
+        let failed = |e: arrow::error::ArrowError| StoreError::Batch {
             table: "query".into(),
             message: e.to_string(),
         };
@@ -80,7 +80,7 @@ impl QueryResult {
 
 /// `array` with every time zone in its type (nested ones too) replaced by UTC as an offset, which Arrow's
 /// formatter reads without a time-zone database; the values (instants in UTC) do not change.
-fn displayable(array: &ArrayRef) -> Result<ArrayRef, duckdb::arrow::error::ArrowError> {
+fn displayable(array: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
     match utc_type(array.data_type()) {
         Some(ty) => cast(array.as_ref(), &ty),
         None => Ok(Arc::clone(array)),

@@ -100,11 +100,38 @@ impl StoreError {
         }
     }
 
-    /// Whether trying again later may succeed (a lock held by another process).
+    /// Whether trying the same thing again later may succeed: a lock another run holds (the store file's, a
+    /// source's), a transaction that lost a write-write conflict to one side by side, a state back-end that
+    /// timed out or dropped the connection. Not a cursor another run changed ([`StoreError::StateConflict`]:
+    /// trying again would undo that run's work), nor anything a retry repeats identically (bad SQL, a newer
+    /// schema, a full disk).
     pub fn is_retriable(&self) -> bool {
-        matches!(self, Self::Open { reason, .. } if reason.contains("locked"))
+        match self {
+            Self::Open { reason, .. } => reason.contains("locked"),
+            Self::StateLocked { .. } => true,
+            Self::Sql { message, .. } => {
+                let m = message.to_lowercase();
+                m.contains("write-write conflict") || m.contains("conflict on tuple")
+            }
+            Self::State { message, .. } => {
+                let m = message.to_lowercase();
+                TRANSIENT_IO.iter().any(|t| m.contains(t))
+            }
+            _ => false,
+        }
     }
 }
+
+/// What the messages of I/O errors a retry can fix say: a timeout, a dropped or refused connection.
+const TRANSIENT_IO: &[&str] = &[
+    "timed out",
+    "timeout",
+    "connection reset",
+    "connection refused",
+    "connection closed",
+    "connection aborted",
+    "broken pipe",
+];
 
 /// DuckDB's message of `e`, once: the text DuckDB gave, without the `duckdb` crate's wrapping of the C-API
 /// code (`Error code 1: Unknown error code`), which says nothing.
@@ -113,5 +140,106 @@ pub(crate) fn duckdb_message(e: &duckdb::Error) -> String {
         duckdb::Error::DuckDBFailure(_, Some(message)) => message.trim_end().to_string(),
         duckdb::Error::DuckDBFailure(_, None) => "DuckDB failed without giving a reason".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_a_later_try_can_fix_are_retriable() {
+        let sql = |message: &str| StoreError::Sql {
+            context: "committing a load".into(),
+            message: message.into(),
+        };
+        let state = |message: &str| StoreError::State {
+            location: "redis://127.0.0.1:6379".into(),
+            message: message.into(),
+        };
+        let open = |reason: &str| StoreError::Open {
+            path: "f.duckdb".into(),
+            reason: reason.into(),
+        };
+        let cases: Vec<(StoreError, bool)> = vec![
+            (
+                open("it is locked by another process (another flowlake run?): IO Error"),
+                true,
+            ),
+            (
+                open("permission denied (is the file or its directory read-only?)"),
+                false,
+            ),
+            (
+                StoreError::StateLocked {
+                    source_name: "jira".into(),
+                    holder: "host:1".into(),
+                    expires_in_seconds: 30,
+                },
+                true,
+            ),
+            (
+                sql("TransactionContext Error: Catalog write-write conflict on create with \"x\""),
+                true,
+            ),
+            (
+                sql("TransactionContext Error: Conflict on tuple deletion!"),
+                true,
+            ),
+            (
+                sql("Parser Error: syntax error at or near \"selec\""),
+                false,
+            ),
+            (
+                state("reading the cursor: Connection reset by peer (os error 104)"),
+                true,
+            ),
+            (state("GET: operation timed out"), true),
+            (state("connect: Connection refused (os error 111)"), true),
+            (state("broken pipe"), true),
+            (
+                state("the object is not JSON: expected value at line 1"),
+                false,
+            ),
+            (
+                StoreError::StateConflict {
+                    key: "jira/issues".into(),
+                    expected: Some("a".into()),
+                    found: Some("b".into()),
+                },
+                false,
+            ),
+            (
+                StoreError::TooNew {
+                    path: "f.duckdb".into(),
+                    found: 12,
+                    known: 11,
+                },
+                false,
+            ),
+            (
+                StoreError::EmptyQuery {
+                    context: "query".into(),
+                },
+                false,
+            ),
+            (
+                StoreError::Write {
+                    path: "out.csv".into(),
+                    message: "No space left on device".into(),
+                },
+                false,
+            ),
+            (
+                StoreError::Batch {
+                    table: "work_items".into(),
+                    message: "bad".into(),
+                },
+                false,
+            ),
+        ];
+        for (e, retriable) in cases {
+            assert_eq!(e.is_retriable(), retriable, "{e}");
+        }
     }
 }

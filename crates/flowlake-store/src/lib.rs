@@ -10,6 +10,7 @@ pub mod batch;
 pub mod console;
 pub mod duckdb_store;
 pub mod error;
+pub mod open;
 pub mod query_json;
 pub mod schema;
 pub mod state;
@@ -19,6 +20,7 @@ pub use batch::LoadBatch;
 pub use console::{QueryResult, SqlConsole};
 pub use duckdb_store::DuckDbStore;
 pub use error::StoreError;
+pub use open::{open, open_in_memory, OpenMode, StoreOptions};
 pub use query_json::JsonRows;
 pub use state::{
     JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StateKey,

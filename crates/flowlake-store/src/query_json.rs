@@ -5,14 +5,14 @@
 //! Serialized straight from the Arrow arrays, so a list of labels is `["performance"]`, not the string
 //! `"[performance]"` its display form would give, and key order never depends on a map's sorting.
 
-use chrono::{DateTime, SecondsFormat};
-use duckdb::arrow::array::{Array, ArrayRef, AsArray};
-use duckdb::arrow::datatypes::{
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{
     DataType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use chrono::{DateTime, SecondsFormat};
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 

@@ -15,7 +15,9 @@
 //!   are idempotent (rows replaced by key), so a page replayed after a crash between the two changes nothing.
 //!
 //! Every method is object-safe: the engine takes `&mut dyn Store` (writes) or `&dyn Store` (reads), as it
-//! takes `&mut dyn Source` and `&mut dyn StateBackend`. DuckDB-only tuning (`set`, `set_bulk`,
+//! takes `&mut dyn Source` and `&mut dyn StateBackend`. A store is made by [`crate::open`] from
+//! [`crate::StoreOptions`], the one place that names a kind of store. What a benchmark tunes has a default
+//! that does nothing ([`Store::set_bulk`], [`Store::loader`]); DuckDB-only tuning (`set`,
 //! `set_memory_limit`, `try_clone`) stays on `DuckDbStore`.
 
 use chrono::{DateTime, Utc};
@@ -77,6 +79,23 @@ pub trait Store: StateBackend {
     /// [`StateBackend::put`], which leaves a window where a crash replays the page — harmless, since loads
     /// replace by key.
     fn keeps_cursors_in_the_load_transaction(&self) -> bool;
+
+    /// Switches bulk-load mode on or off around a long series of loads (a benchmark, a backfill): a store
+    /// may then defer work it does after every commit (DuckDB its checkpoints), and switching it off does
+    /// that work once. What a load does and commits is the same either way. By default nothing changes.
+    fn set_bulk(&mut self, on: bool) -> Result<(), StoreError> {
+        let _ = on;
+        Ok(())
+    }
+
+    /// Another handle on the same store, for loading batches side by side on other threads (`bench
+    /// --loaders`): DuckDB clones its connection, a server store would take another connection. Loads on
+    /// two handles must not touch the same rows (their transactions would conflict); batches of disjoint
+    /// items do not. `None`, the default, for a store that loads on one handle only: the caller then loads
+    /// everything on this one.
+    fn loader(&self) -> Result<Option<Box<dyn Store + Send>>, StoreError> {
+        Ok(None)
+    }
 
     /// Loads a batch: for each table, the rows sharing a replace key with the batch are replaced by the
     /// batch's, so a replay leaves the table as it was; moved items are retired and the bad records of the

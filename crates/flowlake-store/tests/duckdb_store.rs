@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use flowlake_core::{StandardType, StatusCategory, StatusChange, WorkItem};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::{DuckDbStore, LoadBatch, StateBackend, StateKey};
+use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, StateBackend, StateKey, Store};
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -164,14 +164,14 @@ fn change(item: &str, n: usize, author: Option<&str>, from: &str, to: &str) -> S
 
 /// The version an upgrade ends at.
 fn latest_version() -> i64 {
-    flowlake_store::schema::duckdb_migrations()
+    flowlake_store::duckdb_store::ddl::duckdb_migrations()
         .last()
         .map_or(0, |m| m.version)
 }
 
 /// A database file at schema `version`, holding the rows `inserts` adds.
 fn file_at_version(path: &std::path::Path, version: i64, inserts: &str) {
-    use flowlake_store::schema::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
+    use flowlake_store::duckdb_store::ddl::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
     let conn = duckdb::Connection::open(path).unwrap();
     conn.execute_batch(SCHEMA_MIGRATIONS_DDL).unwrap();
     for m in duckdb_migrations().iter().filter(|m| m.version <= version) {

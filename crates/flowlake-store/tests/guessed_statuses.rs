@@ -8,7 +8,7 @@ use flowlake_core::{
     WorkItem,
 };
 use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
-use flowlake_store::{DuckDbStore, LoadBatch};
+use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, Store};
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -144,7 +144,7 @@ fn guessed_statuses_are_counted_per_source_and_status_and_leave_with_a_remapped_
 /// A store made before schema 9 gains the column, NULL (nothing known to be guessed) until rebuilt.
 #[test]
 fn a_schema_8_file_gains_guessed_statuses_as_null() {
-    use flowlake_store::schema::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
+    use flowlake_store::duckdb_store::ddl::{duckdb_migrations, SCHEMA_MIGRATIONS_DDL};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.duckdb");
     {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use flowlake_store::duckdb_store::{OpenMode, OpenOptions};
-use flowlake_store::{DuckDbStore, StoreError};
+use flowlake_store::{DuckDbStore, SqlConsole, Store, StoreError};
 
 /// A migrated, empty store file in `dir`.
 fn store_file(dir: &Path) -> PathBuf {
@@ -407,7 +407,7 @@ fn a_sandboxed_store_needs_an_existing_migrated_file() {
 fn a_rebuild_mark_stays_until_the_rebuild_ends_and_keeps_its_first_time() {
     let dir = tempfile::tempdir().unwrap();
     let path = store_file(dir.path());
-    let store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
+    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
     assert_eq!(store.unfinished_rebuild().unwrap(), None);
     store.begin_rebuild().unwrap();
     let since = store.unfinished_rebuild().unwrap().unwrap();
@@ -416,7 +416,7 @@ fn a_rebuild_mark_stays_until_the_rebuild_ends_and_keeps_its_first_time() {
     let reader = DuckDbStore::open(&path, OpenMode::ReadOnly).unwrap();
     assert_eq!(reader.unfinished_rebuild().unwrap(), Some(since));
     drop(reader);
-    let store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
+    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
     store.begin_rebuild().unwrap();
     assert_eq!(store.unfinished_rebuild().unwrap(), Some(since));
     store.end_rebuild().unwrap();

@@ -19,9 +19,10 @@ use flowlake_engine::sync::{
     SyncOptions, SyncReport,
 };
 use flowlake_engine::{bench, Config, SourceConfig};
-use flowlake_store::duckdb_store::{OpenMode, OpenOptions};
 use flowlake_store::schema::DATA_TABLES;
-use flowlake_store::{DuckDbStore, ItemFilter, SqlConsole, StateBackend, StateKey, Store};
+use flowlake_store::{
+    ItemFilter, OpenMode, SqlConsole, StateBackend, StateKey, Store, StoreOptions,
+};
 
 use crate::cli::{BucketArg, Cli, Command, DemoSource, ExportFormat, MetricsArgs, OutputFormat};
 use crate::progress_bar::Bar;
@@ -220,11 +221,11 @@ fn required_config(path: &Path) -> Result<Config> {
 /// nothing behind) and warns when a rebuild was cut short: until one completes, its items mix two configs.
 /// The one place a command picks the kind of store; everything after talks to the [`Store`] trait.
 fn open(config: &Config, mode: OpenMode) -> Result<Box<dyn Store>> {
-    let options = OpenOptions {
+    let options = StoreOptions {
         memory_limit: config.store.memory_limit.clone(),
+        ..StoreOptions::new(&config.store.path, mode)
     };
-    let store: Box<dyn Store> =
-        Box::new(DuckDbStore::open_with(&config.store.path, mode, &options)?);
+    let store: Box<dyn Store> = flowlake_store::open(&options)?;
     // Once per run: `sync` and `demo` open the store twice.
     static WARNED: std::sync::Once = std::sync::Once::new();
     if let Some(since) = store.unfinished_rebuild()? {
@@ -581,7 +582,7 @@ fn inspect_store(path: &Path) -> Holds {
         Ok(_) => {}
     }
     let read = || -> Result<Holds, flowlake_store::StoreError> {
-        let mut store = DuckDbStore::open(path, OpenMode::ReadOnly)?;
+        let mut store = flowlake_store::open(&StoreOptions::new(path, OpenMode::ReadOnly))?;
         for scratch in [Scratch::Demo, Scratch::Bench] {
             if let Some(what) = store.get(&scratch.key())? {
                 return Ok(Holds::Scratch(scratch, what));
@@ -624,8 +625,14 @@ fn remove_store(path: &Path) -> Result<()> {
 
 /// Makes `path` a new store for `scratch`'s synthetic data, marked with `what`: a new file, an empty one or
 /// the store of an earlier run of the same command (replaced, so two runs never add up). Anything else is
-/// refused, naming what the file holds and how to run the command anyway.
-fn claim_scratch_store(path: &Path, scratch: Scratch, what: &str) -> Result<DuckDbStore> {
+/// refused, naming what the file holds and how to run the command anyway. The store is opened with
+/// `options` (its path is `path`).
+fn claim_scratch_store(
+    path: &Path,
+    scratch: Scratch,
+    what: &str,
+    options: StoreOptions,
+) -> Result<Box<dyn Store + Send>> {
     match inspect_store(path) {
         Holds::Nothing => {}
         Holds::Scratch(s, _) if s == scratch => {}
@@ -646,7 +653,11 @@ fn claim_scratch_store(path: &Path, scratch: Scratch, what: &str) -> Result<Duck
         }
     }
     remove_store(path)?;
-    let mut store = DuckDbStore::open(path, OpenMode::ReadWrite)?;
+    let mut store = flowlake_store::open(&StoreOptions {
+        path: path.to_path_buf(),
+        mode: OpenMode::ReadWrite,
+        ..options
+    })?;
     store.put(&scratch.key(), what)?;
     Ok(store)
 }
@@ -696,7 +707,8 @@ fn demo(
         config.metrics.active_statuses = Some(vec!["In Progress".into(), "Testing".into()]);
     }
     let what = format!("generator: {issues} issues, seed {seed}, history to {until}");
-    drop(claim_scratch_store(&config.store.path, Scratch::Demo, &what).context("demo")?);
+    let options = StoreOptions::new(&config.store.path, OpenMode::ReadWrite);
+    drop(claim_scratch_store(&config.store.path, Scratch::Demo, &what, options).context("demo")?);
     if !quiet {
         crate::term::notice(&format!(
             "flowlake demo: {issues} synthetic issues (seed {seed}, history to {until}) into {}",
@@ -776,7 +788,8 @@ fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
     }
     let until = NaiveDate::from_ymd_opt(2026, 12, 31).context("a valid date")?;
     let what = "github: the recorded organization acme";
-    drop(claim_scratch_store(&config.store.path, Scratch::Demo, what).context("demo")?);
+    let options = StoreOptions::new(&config.store.path, OpenMode::ReadWrite);
+    drop(claim_scratch_store(&config.store.path, Scratch::Demo, what, options).context("demo")?);
     if !quiet {
         crate::term::notice(&format!(
             "flowlake demo --source github: a recorded GitHub organization (acme: issues, pull requests, reviews, deployments) replayed offline into {}",
@@ -959,15 +972,20 @@ fn run_bench(
         (None, None) => bail!("bench: no file to load into"),
     };
     let what = format!("{issues} generated issues, rework rate {rework_rate}, {batch} per batch");
-    let mut store = claim_scratch_store(&path, Scratch::Bench, &what)
-        .with_context(|| format!("bench --db {}", path.display()))?;
-    store.set_memory_limit(memory_limit)?;
+    let mut settings = Vec::new();
     for setting in duckdb_settings {
         let (name, value) = setting
             .split_once('=')
             .with_context(|| format!("--duckdb-setting {setting:?}: expected NAME=VALUE"))?;
-        store.set(name.trim(), value.trim())?;
+        settings.push((name.trim().to_string(), value.trim().to_string()));
     }
+    let options = StoreOptions {
+        memory_limit: Some(memory_limit.to_string()),
+        settings,
+        ..StoreOptions::new(&path, OpenMode::ReadWrite)
+    };
+    let mut store = claim_scratch_store(&path, Scratch::Bench, &what, options)
+        .with_context(|| format!("bench --db {}", path.display()))?;
     let options = bench::BenchOptions {
         issues,
         batch_issues: batch,
@@ -976,7 +994,7 @@ fn run_bench(
         loaders,
     };
     let report = bench::run(
-        &mut store,
+        store.as_mut(),
         &options,
         &config.flow_settings(),
         &Bar::new(quiet),

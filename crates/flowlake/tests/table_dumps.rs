@@ -30,7 +30,7 @@ use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::DuckDbStore;
+use flowlake_store::{DuckDbStore, SqlConsole};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
 use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
