@@ -17,7 +17,7 @@ use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::jira::{JiraConfig, JiraSource};
 use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
-use flowlake_connect::{Source, SourceError};
+use flowlake_connect::{Normalizer, Source, SourceError};
 use flowlake_core::RawRecord;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};

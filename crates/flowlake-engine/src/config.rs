@@ -13,11 +13,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use flowlake_connect::generator::GeneratorConfig;
-use flowlake_connect::github::GithubConfig;
-use flowlake_connect::gitlab::GitlabConfig;
-use flowlake_connect::jira::JiraConfig;
-use flowlake_connect::yandex_tracker::YandexTrackerConfig;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::CalendarSpec;
 use flowlake_core::{BusinessCalendar, StandardType, StatusCategory, StatusMap};
@@ -284,45 +279,9 @@ impl Default for TrackerExporterConfig {
     }
 }
 
-/// One source block, `[[sources]]` with a `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SourceConfig {
-    /// The synthetic tracker.
-    Generator(GeneratorConfig),
-    /// GitHub (or GitHub Enterprise Server) repositories.
-    Github(GithubConfig),
-    /// Jira Cloud or Server/Data Center.
-    Jira(JiraConfig),
-    /// Yandex Tracker.
-    YandexTracker(YandexTrackerConfig),
-    /// GitLab.
-    Gitlab(GitlabConfig),
-}
-
-impl SourceConfig {
-    /// The source's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Generator(g) => &g.name,
-            Self::Github(g) => &g.name,
-            Self::Jira(j) => &j.name,
-            Self::YandexTracker(y) => &y.name,
-            Self::Gitlab(g) => &g.name,
-        }
-    }
-
-    /// The "now" metrics of this source are computed at: the wall clock for live systems, the simulated end
-    /// of history for the generator (so its rows are identical on every run).
-    pub fn now(&self, wall_clock: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        match self {
-            Self::Generator(g) => g.now(),
-            Self::Github(_) | Self::Jira(_) | Self::YandexTracker(_) | Self::Gitlab(_) => {
-                wall_clock
-            }
-        }
-    }
-}
+/// One source block, `[[sources]]` with a `kind`: the connector registry's enum (see
+/// [`flowlake_connect::registry`]).
+pub use flowlake_connect::registry::SourceConfig;
 
 impl Config {
     /// The metric settings this config describes.
@@ -474,14 +433,7 @@ impl Config {
                     s.name()
                 ));
             }
-            match s {
-                SourceConfig::Generator(g) => g.validate(),
-                SourceConfig::Github(g) => g.validate(),
-                SourceConfig::Jira(j) => j.validate(),
-                SourceConfig::YandexTracker(y) => y.validate(),
-                SourceConfig::Gitlab(g) => g.validate(),
-            }
-            .map_err(|m| format!("sources[{i}].{m}"))?;
+            s.validate().map_err(|m| format!("sources[{i}].{m}"))?;
         }
         Ok(())
     }
@@ -749,8 +701,8 @@ fn with_source_kinds<T>(table: &toml::Table, read: impl FnOnce() -> T) -> T {
     read()
 }
 
-/// The `kind`s a `[[sources]]` block may have.
-const SOURCE_KIND_NAMES: &[&str] = &["generator", "github", "jira", "yandex_tracker", "gitlab"];
+/// The `kind`s a `[[sources]]` block may have: those of the connector registry.
+const SOURCE_KIND_NAMES: &[&str] = SourceConfig::KINDS;
 
 /// `sources`: each block read as its `kind`'s config directly, so an error inside it points at the value.
 /// Without known kinds (a caller other than [`Config::parse`]), serde's tagged enum reads them.
@@ -800,17 +752,11 @@ impl<'de> Visitor<'de> for OneSource {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SourceConfig, A::Error> {
-        fn block<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: A) -> Result<T, A::Error> {
-            T::deserialize(serde::de::value::MapAccessDeserializer::new(WithoutKind(
-                map,
-            )))
-        }
-        Ok(match self.0.as_deref() {
-            Some("generator") => SourceConfig::Generator(block(map)?),
-            Some("github") => SourceConfig::Github(block(map)?),
-            Some("jira") => SourceConfig::Jira(block(map)?),
-            Some("yandex_tracker") => SourceConfig::YandexTracker(block(map)?),
-            Some("gitlab") => SourceConfig::Gitlab(block(map)?),
+        match self.0.as_deref() {
+            Some(kind) if SOURCE_KIND_NAMES.contains(&kind) => SourceConfig::deserialize_kind(
+                kind,
+                serde::de::value::MapAccessDeserializer::new(WithoutKind(map)),
+            ),
             // Not a kind: the error goes to the `kind` value, or to the block when it has none.
             _ => {
                 while let Some(key) = map.next_key::<String>()? {
@@ -820,9 +766,9 @@ impl<'de> Visitor<'de> for OneSource {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
-                return Err(serde::de::Error::missing_field("kind"));
+                Err(serde::de::Error::missing_field("kind"))
             }
-        })
+        }
     }
 }
 
@@ -1109,162 +1055,37 @@ day_start = "09:00"
 day_end = "22:00"
 holiday_preset = "ru"
 
-# Sources: one [[sources]] block each. "generator" is a synthetic tracker with realistic, deterministic
-# histories; the commented blocks below it are GitHub, Jira, Yandex Tracker and GitLab. To use one, remove
-# the first two characters of each of its lines (its doubly commented lines stay comments: optional keys),
-# set its token variable, and run `flowlake sync`. Names must differ: each qualifies its items' ids.
-[[sources]]
-kind = "generator"
-# Source name: qualifies ids (demo:CORE-12) and keys the sync state.
-name = "demo"
-# The same seed gives the same issues on every machine.
-seed = 42
-# Number of issues.
-issues = 2000
-# Project keys.
-projects = ["CORE", "WEB", "MOBILE", "OPS"]
-# Last day of generated history ("now" for the generator) and days of history before it.
-until = "{until}"
-days = 180
-# People per project.
-people_per_project = 6
-# Chance that review or testing sends work back (0 to 0.9; 0.65 gives about 20 status changes per issue).
-rework_rate = 0.2
-# Chance that a done issue is reopened.
-reopen_rate = 0.05
-# Issues per page; each page commits with its cursor.
-page_size = 1000
-
-# GitHub: set GITHUB_TOKEN (read-only Issues, Pull requests, Metadata).
-# [[sources]]
-# kind = "github"
-# name = "github"
-# # Every repository of an organization, and/or a list of owner/name.
-# organization = "acme"
-# repositories = []
-# # Enterprise Server: "https://HOST/api/v3" (GraphQL is then found at /api/graphql).
-# base_url = "https://api.github.com"
-# token_env = "GITHUB_TOKEN"
-# # A file holding the token instead (wins over token_env), e.g. a mounted secret.
-# # token_file = "/run/secrets/github-token"
-# # Re-read this many minutes before the saved cursor, to catch late writes.
-# lookback_minutes = 10
-# # On a first sync, start at this time instead of each repository's beginning.
-# # start = "2025-01-01T00:00:00Z"
-# # Streams to read.
-# issues = true
-# pull_requests = true
-# deployments = true
-# releases = true
-# # Items per GraphQL page (1 to 100), requests in flight, attempts per request, longest rate-limit wait.
-# page_size = 100
-# max_concurrency = 4
-# max_attempts = 5
-# max_rate_limit_wait_seconds = 3600
-# # A client-side cap in requests per second; unset: GitHub's own headers pace the client.
-# # requests_per_second = 10.0
-# # Labels that carry a workflow status, so open issues have a cycle time.
-# [sources.status_labels]
-# "status: in progress" = "In Progress"
-# "status: review" = "Review"
-
-# Jira Cloud or Server/Data Center: set JIRA_API_TOKEN (Cloud: an API token, with `email`; Server/Data
-# Center: a personal access token, without `email`).
-# [[sources]]
-# kind = "jira"
-# name = "jira"
-# # Cloud "https://acme.atlassian.net", or your server with its context path if any.
-# base_url = "https://acme.atlassian.net"
-# # "auto" (cloud when the host ends in .atlassian.net), "cloud" or "server".
-# flavor = "auto"
-# # Cloud: the account e-mail the API token belongs to.
-# email = "you@example.com"
-# token_env = "JIRA_API_TOKEN"
-# # token_file = "/run/secrets/jira-token"
-# # Project keys to sync, or a JQL filter instead (flowlake adds `updated >= …` and its own ordering).
-# projects = ["CORE"]
-# # jql = "project = CORE AND issuetype != Epic"
-# lookback_minutes = 10
-# # The time zone JQL dates are read in (the API user's profile setting); unset: asked from /myself.
-# # time_zone = "Europe/Berlin"
-# # Issues per search page (1 to 100).
-# page_size = 100
-# # Read every issue's worklogs into `worklogs`.
-# worklogs = false
-# max_concurrency = 4
-# max_attempts = 5
-# # requests_per_second = 10.0
-# # Columns kept in work_items.custom_fields: a JSON pointer into the raw issue, or a field's name.
-# [sources.custom_fields]
-# story_points = "Story Points"
-
-# Yandex Tracker: set TRACKER_TOKEN (an OAuth token; with auth_scheme = "Bearer", a Yandex Cloud IAM token).
-# [[sources]]
-# kind = "yandex_tracker"
-# name = "tracker"
-# base_url = "https://api.tracker.yandex.net"
-# # Links to issues point here.
-# web_url = "https://tracker.yandex.ru"
-# # Exactly one of: the Yandex 360 organization id (X-Org-ID) or the Yandex Cloud one (cloud_org_id).
-# org_id = "1234567"
-# # cloud_org_id = "bpf1a2b3c4d5e6f7g8h9"
-# auth_scheme = "OAuth"
-# token_env = "TRACKER_TOKEN"
-# # token_file = "/run/secrets/tracker-token"
-# # Queues to include and, with "!", exclude; empty: every queue. Or a query replacing the queue filter.
-# queues = "DEV,SRE,!TEST"
-# # query = "Queue: DEV AND Type: Bug"
-# # Without a cursor, read only issues updated within this window (2h, 7d, 1w); unset: all history.
-# # initial_range = "30d"
-# lookback_minutes = 10
-# # Issues per search page (1 to 1000); above scroll_above matching issues the search scrolls instead.
-# per_page = 100
-# scroll_above = 10000
-# # Changelog entries per request (1 to 100).
-# changelog_per_page = 100
-# # One more request per issue each: comments (so first response works) and worklogs.
-# comments = false
-# worklogs = false
-# # Read the organization's users once per run, so people carry logins and e-mails.
-# users = true
-# max_concurrency = 4
-# max_attempts = 5
-# # requests_per_second = 10.0
-# # Columns kept in work_items.custom_fields: JSON pointers into the landed record.
-# [sources.custom_fields]
-# story_points = "/issue/storyPoints"
-
-# GitLab: set GITLAB_TOKEN (a personal, group or project access token with read_api).
-# [[sources]]
-# kind = "gitlab"
-# name = "gitlab"
-# base_url = "https://gitlab.com"
-# # Every project of a group (archived ones skipped), and/or projects by path.
-# group = "acme"
-# include_subgroups = true
-# # The projects other groups share with the group too.
-# include_shared = false
-# projects = []
-# token_env = "GITLAB_TOKEN"
-# # token_file = "/run/secrets/gitlab-token"
-# # Streams to read; notes cost one more request per item (comments count as first response).
-# issues = true
-# merge_requests = true
-# notes = false
-# deployments = true
-# pipelines = false
-# lookback_minutes = 10
-# # Items per page (1 to 100).
-# per_page = 100
-# max_concurrency = 4
-# max_attempts = 5
-# # requests_per_second = 10.0
-# # Labels that carry a workflow status (scoped labels welcome).
-# [sources.status_labels]
-# "workflow::in progress" = "In Progress"
-# "workflow::review" = "Review"
-"#
+{sources}"#,
+        sources = sources_template(until)
     )
+}
+
+/// The `[[sources]]` part of the template: the registry's example blocks, the first (the generator) as is,
+/// the others commented out, after a paragraph naming them.
+fn sources_template(until: chrono::NaiveDate) -> String {
+    let examples = SourceConfig::examples();
+    let others: Vec<&str> = examples
+        .iter()
+        .skip(1)
+        .map(|(_, label, _)| *label)
+        .collect();
+    let others = match others.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "none".into(),
+    };
+    let mut out = format!(
+        "# Sources: one [[sources]] block each. \"generator\" is a synthetic tracker with realistic, deterministic\n\
+         # histories; the commented blocks below it are {others}. To use one, remove\n\
+         # the first two characters of each of its lines (its doubly commented lines stay comments: optional keys),\n\
+         # set its token variable, and run `flowlake sync`. Names must differ: each qualifies its items' ids.\n"
+    );
+    let blocks: Vec<String> = examples
+        .iter()
+        .map(|(_, _, block)| block.replace("{until}", &until.to_string()))
+        .collect();
+    out.push_str(&blocks.join("\n"));
+    out
 }
 
 #[cfg(test)]

@@ -4,13 +4,9 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use flowlake_connect::generator::GeneratorSource;
-use flowlake_connect::github::{Backfill, GithubSource};
-use flowlake_connect::gitlab::GitlabSource;
-use flowlake_connect::http::{HttpObserver, LogObserver, RequestStats, Tape};
-use flowlake_connect::jira::JiraSource;
-use flowlake_connect::yandex_tracker::YandexTrackerSource;
-use flowlake_connect::{Source, SourceError};
+use flowlake_connect::github::Backfill;
+use flowlake_connect::http::{HttpObserver, RequestStats, Tape};
+use flowlake_connect::{Normalizer, Source, SourceError};
 use flowlake_core::{GuessedStatus, ItemHistory, RawRecord};
 use flowlake_store::{LoadBatch, StateBackend, StateKey, Store, StoreError};
 
@@ -86,25 +82,7 @@ pub fn build_source(
     tape: &Tape,
     observer: Arc<dyn HttpObserver>,
 ) -> Result<Box<dyn Source>, EngineError> {
-    Ok(match cfg {
-        SourceConfig::Generator(g) => {
-            if *tape != Tape::Off {
-                // Silently syncing without the tape would pass a `--replay` off as a replay.
-                return Err(EngineError::Source(SourceError::Config(
-                    "a generator source has no API to record or replay; drop --record/--replay, or \
-                     pick the API sources with --source"
-                        .into(),
-                )));
-            }
-            Box::new(GeneratorSource::new(g.name.clone(), g.clone()))
-        }
-        SourceConfig::Github(g) => Box::new(GithubSource::new(g.clone(), tape.clone(), observer)?),
-        SourceConfig::Jira(j) => Box::new(JiraSource::new(j.clone(), tape.clone(), observer)?),
-        SourceConfig::YandexTracker(y) => {
-            Box::new(YandexTrackerSource::new(y.clone(), tape.clone(), observer)?)
-        }
-        SourceConfig::Gitlab(g) => Box::new(GitlabSource::new(g.clone(), tape.clone(), observer)?),
-    })
+    Ok(cfg.source(tape, observer)?)
 }
 
 /// Builds the source of `cfg` reading the history of `backfill` instead of syncing incrementally; its cursor
@@ -115,15 +93,10 @@ pub fn build_backfill_source(
     observer: Arc<dyn HttpObserver>,
     backfill: Backfill,
 ) -> Result<Box<dyn Source>, EngineError> {
-    match cfg {
-        SourceConfig::Github(g) => Ok(Box::new(
-            GithubSource::new(g.clone(), tape.clone(), observer)?.with_backfill(backfill),
-        )),
-        SourceConfig::Generator(_)
-        | SourceConfig::Jira(_)
-        | SourceConfig::YandexTracker(_)
+    match cfg.backfill(tape, observer, &backfill) {
+        Some(source) => Ok(source?),
         // The caller names the source (`source `jira`: …`), so the message does not.
-        | SourceConfig::Gitlab(_) => Err(EngineError::Source(SourceError::Config(
+        None => Err(EngineError::Source(SourceError::Config(
             "no windowed backfill for this kind of source (GitHub sources have one); \
              `sync --full-refresh` reads its whole history"
                 .into(),
@@ -150,7 +123,7 @@ struct PageRows {
 /// and the page goes on. A record that normalizes clears its `bad_records` row, so a rebuild after a fix
 /// empties the table. Any other error stops the page.
 fn page_batch<'r>(
-    source: &mut dyn Source,
+    source: &mut dyn Normalizer,
     records: &'r [RawRecord],
     land_raw: bool,
     settings: &FlowSettings,
@@ -182,10 +155,16 @@ fn page_batch<'r>(
             other => Err(other.into()),
         }
     };
-    // Indexes of the lookup records that could not be absorbed: they are not normalized either.
+    // The normalizer's lookup records first, wherever they are in the page. Indexes of those that could not
+    // be absorbed: they are not normalized either.
     let mut absorbed_bad: Vec<usize> = Vec::new();
+    let lookups: Vec<String> = source
+        .lookup_streams()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for (n, r) in records.iter().enumerate() {
-        if !r.stream.starts_with('_') {
+        if !lookups.contains(&r.stream) {
             continue;
         }
         if let Err(e) = source.absorb(r) {
@@ -201,7 +180,7 @@ fn page_batch<'r>(
         with_known = settings.with_known(&known);
         &with_known
     };
-    let source: &dyn Source = source;
+    let source: &dyn Normalizer = source;
     let mut batch = LoadBatch::new();
     let mut histories: HashMap<String, ItemHistory> = HashMap::new();
     for (n, r) in records.iter().enumerate() {
@@ -428,7 +407,8 @@ pub fn rebuild_with(
             .iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| EngineError::UnknownSource(name.clone()))?;
-        built.push((cfg, build_source(cfg, &Tape::Off, Arc::new(LogObserver))?));
+        // Normalizers only: built from the config, with no client and no token.
+        built.push((cfg, cfg.normalizer()));
     }
     if let Some(since) = store.unfinished_rebuild()? {
         tracing::info!(%since, "finishing the rebuild that did not complete");
@@ -436,10 +416,11 @@ pub fn rebuild_with(
     store.begin_rebuild()?;
     let mut report = RebuildReport::default();
     let mut pages = 0;
-    for (cfg, mut source) in built {
+    for (cfg, mut normalizer) in built {
         let one = rebuild_pages(
             store,
-            source.as_mut(),
+            cfg.name(),
+            normalizer.as_mut(),
             settings,
             cfg.now(now),
             progress,
@@ -466,41 +447,82 @@ pub fn rebuild_source(
     now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<RebuildReport, EngineError> {
-    rebuild_pages(store, source, settings, now, progress, (&mut 0, None))
+    let name = source.name().to_string();
+    rebuild_pages(
+        store,
+        &name,
+        source,
+        settings,
+        now,
+        progress,
+        (&mut 0, None),
+    )
 }
 
-/// [`rebuild_source`], counting the pages loaded in `pages` and failing once it reaches `fail_after`.
+/// [`rebuild_source`] with `normalizer` for the records of source `name`, counting the pages loaded in `pages`
+/// and failing once it reaches `fail_after`.
+///
+/// The normalizer's lookup streams are read and loaded first, each on its own (the raw table is read in
+/// (stream, key) order, from just before the stream), so every lookup is absorbed before the first item is
+/// normalized; the other streams' pages follow, without those records.
 fn rebuild_pages(
     store: &mut dyn Store,
-    source: &mut dyn Source,
+    name: &str,
+    normalizer: &mut dyn Normalizer,
     settings: &FlowSettings,
     now: DateTime<Utc>,
     progress: &dyn Progress,
     (pages, fail_after): (&mut u64, Option<u64>),
 ) -> Result<RebuildReport, EngineError> {
-    let name = source.name().to_string();
     let mut report = RebuildReport::default();
-    let total = store.count_raw(&name)?;
+    let total = store.count_raw(name)?;
     progress.start(&format!("rebuild {name}"), Some(total));
-    let mut after: Option<(String, String)> = None;
-    loop {
-        let page = store.raw_page(
-            &name,
-            after.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
-            2000,
-        )?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.stream.clone(), last.key.clone()));
-        let mut rows = page_batch(&mut *source, &page, false, settings, now, Utc::now())?;
-        store.load(&mut rows.batch, None)?;
-        report.records += page.len() as u64;
-        report.items += rows.items;
-        report.bad_records += rows.bad;
-        progress.advance(page.len() as u64);
-        *pages += 1;
-        if fail_after == Some(*pages) {
-            progress.finish();
-            return Err(EngineError::Injected(*pages));
+    let lookups: Vec<String> = normalizer
+        .lookup_streams()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    // Each lookup stream alone (from the empty key, the first of the stream), then every other stream.
+    let passes = lookups
+        .iter()
+        .map(|s| Some(s.as_str()))
+        .chain(std::iter::once(None));
+    for only in passes {
+        let mut after: Option<(String, String)> = only.map(|s| (s.to_string(), String::new()));
+        loop {
+            let mut page = store.raw_page(
+                name,
+                after.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
+                2000,
+            )?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.stream.clone(), last.key.clone()));
+            let read = page.len();
+            let ends = match only {
+                Some(stream) => page.iter().any(|r| r.stream != stream),
+                None => false,
+            };
+            page.retain(|r| match only {
+                Some(stream) => r.stream == stream,
+                None => !lookups.contains(&r.stream),
+            });
+            if !page.is_empty() {
+                let mut rows =
+                    page_batch(&mut *normalizer, &page, false, settings, now, Utc::now())?;
+                store.load(&mut rows.batch, None)?;
+                report.records += page.len() as u64;
+                report.items += rows.items;
+                report.bad_records += rows.bad;
+                progress.advance(page.len() as u64);
+                *pages += 1;
+                if fail_after == Some(*pages) {
+                    progress.finish();
+                    return Err(EngineError::Injected(*pages));
+                }
+            }
+            if ends || read < 2000 {
+                break;
+            }
         }
     }
     progress.finish();

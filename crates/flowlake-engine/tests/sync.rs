@@ -259,9 +259,16 @@ impl Source for Picky {
     fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
         self.inner.next_page(cursor)
     }
+}
+
+impl flowlake_connect::Normalizer for Picky {
+    fn lookup_streams(&self) -> &[&str] {
+        self.inner.lookup_streams()
+    }
+
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
         if self.reject.as_deref() != Some(raw.key.as_str()) {
-            return self.inner.normalize(raw);
+            return flowlake_connect::Normalizer::normalize(&*self.inner, raw);
         }
         Err(match self.hard {
             true => SourceError::Api("the normalizer lost its lookup table".into()),

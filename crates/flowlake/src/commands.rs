@@ -461,8 +461,18 @@ impl Source for AsOfGuard {
         self.inner.next_page(cursor)
     }
 
+    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
+        self.inner.request_stats()
+    }
+}
+
+impl flowlake_connect::Normalizer for AsOfGuard {
+    fn lookup_streams(&self) -> &[&str] {
+        self.inner.lookup_streams()
+    }
+
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let normalized = self.inner.normalize(raw)?;
+        let normalized = flowlake_connect::Normalizer::normalize(&*self.inner, raw)?;
         if let Some(h) = normalized
             .histories
             .iter()
@@ -480,15 +490,11 @@ impl Source for AsOfGuard {
     }
 
     fn absorb(&mut self, raw: &RawRecord) -> Result<(), SourceError> {
-        self.inner.absorb(raw)
+        flowlake_connect::Normalizer::absorb(&mut *self.inner, raw)
     }
 
     fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
-        self.inner.known_statuses()
-    }
-
-    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
-        self.inner.request_stats()
+        flowlake_connect::Normalizer::known_statuses(&*self.inner)
     }
 }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 
-use crate::{Page, Source, SourceError};
+use crate::{Normalizer, Page, Source, SourceError};
 
 /// Settings of the generator source (`kind = "generator"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,13 +164,31 @@ const MAX_PAGE_SIZE: u32 = 100_000;
 pub struct GeneratorSource {
     name: String,
     config: GeneratorConfig,
+    normalizer: GeneratorNormalizer,
+}
+
+/// The generator's normalizer: a landed issue back into its history. No lookups.
+#[derive(Debug, Clone)]
+pub struct GeneratorNormalizer {
+    name: String,
+}
+
+impl GeneratorNormalizer {
+    /// The normalizer of `config`'s source.
+    pub fn new(config: &GeneratorConfig) -> Self {
+        Self {
+            name: config.name.clone(),
+        }
+    }
 }
 
 impl GeneratorSource {
     /// A generator named `name` (the source name in config).
     pub fn new(name: impl Into<String>, config: GeneratorConfig) -> Self {
+        let name = name.into();
         Self {
-            name: name.into(),
+            normalizer: GeneratorNormalizer { name: name.clone() },
+            name,
             config,
         }
     }
@@ -229,21 +247,69 @@ impl Source for GeneratorSource {
             remaining_hint: Some(self.config.issues - to),
         }))
     }
+}
+
+crate::normalizer::normalizes_with!(GeneratorSource);
+
+impl Normalizer for GeneratorNormalizer {
+    fn lookup_streams(&self) -> &[&str] {
+        &[]
+    }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
         let issue: DemoIssue =
-            Deserialize::deserialize(&raw.payload).map_err(|e| SourceError::BadRecord {
-                source_name: raw.source.clone(),
-                stream: raw.stream.clone(),
-                key: raw.key.clone(),
-                message: e.to_string(),
-            })?;
+            Deserialize::deserialize(&raw.payload).map_err(|e| crate::bad_record(raw, e))?;
         Ok(normalize_issue(&self.name, &issue).into())
     }
 
     /// The statuses of the simulated workflow (`simulate.rs`), so none of their stays is a guess.
     fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
         WORKFLOW.iter().map(|(s, c)| (s.to_string(), *c)).collect()
+    }
+}
+
+/// The `generator` kind of the [registry](crate::registry).
+pub struct GeneratorConnector;
+
+impl crate::registry::Connector for GeneratorConnector {
+    type Config = GeneratorConfig;
+    const LABEL: &'static str = "the generator";
+    const EXAMPLE: &'static str = include_str!("example.toml");
+
+    fn name(config: &GeneratorConfig) -> &str {
+        &config.name
+    }
+
+    fn validate(config: &GeneratorConfig) -> Result<(), ConfigError> {
+        config.validate()
+    }
+
+    /// The simulated end of history, so the generator's rows are identical on every run.
+    fn now(config: &GeneratorConfig, _wall_clock: DateTime<Utc>) -> DateTime<Utc> {
+        config.now()
+    }
+
+    fn source(
+        config: &GeneratorConfig,
+        tape: &crate::http::Tape,
+        _observer: std::sync::Arc<dyn crate::http::HttpObserver>,
+    ) -> Result<Box<dyn Source>, SourceError> {
+        if *tape != crate::http::Tape::Off {
+            // Silently syncing without the tape would pass a `--replay` off as a replay.
+            return Err(SourceError::Config(
+                "a generator source has no API to record or replay; drop --record/--replay, or \
+                 pick the API sources with --source"
+                    .into(),
+            ));
+        }
+        Ok(Box::new(GeneratorSource::new(
+            config.name.clone(),
+            config.clone(),
+        )))
+    }
+
+    fn normalizer(config: &GeneratorConfig) -> Box<dyn Normalizer> {
+        Box::new(GeneratorNormalizer::new(config))
     }
 }
 

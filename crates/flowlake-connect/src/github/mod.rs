@@ -8,6 +8,7 @@
 mod config;
 mod deployment;
 mod normalize;
+mod normalizer;
 pub mod query;
 mod release;
 mod source;
@@ -15,5 +16,51 @@ mod source;
 pub use config::GithubConfig;
 pub use deployment::{normalize_deployment, GithubDeployment};
 pub use normalize::{normalize_issue, pr_status, GithubIssue, GithubReview, StatusRules};
+pub use normalizer::GithubNormalizer;
 pub use release::{normalize_member, normalize_release, GithubMember, GithubRelease};
 pub use source::{Backfill, GithubSource, STREAM};
+
+/// The `github` kind of the [registry](crate::registry).
+pub struct GithubConnector;
+
+impl crate::registry::Connector for GithubConnector {
+    type Config = GithubConfig;
+    const LABEL: &'static str = "GitHub";
+    const EXAMPLE: &'static str = include_str!("example.toml");
+
+    fn name(config: &GithubConfig) -> &str {
+        &config.name
+    }
+
+    fn validate(config: &GithubConfig) -> Result<(), crate::ConfigError> {
+        config.validate()
+    }
+
+    fn source(
+        config: &GithubConfig,
+        tape: &crate::http::Tape,
+        observer: std::sync::Arc<dyn crate::http::HttpObserver>,
+    ) -> Result<Box<dyn crate::Source>, crate::SourceError> {
+        Ok(Box::new(GithubSource::new(
+            config.clone(),
+            tape.clone(),
+            observer,
+        )?))
+    }
+
+    fn normalizer(config: &GithubConfig) -> Box<dyn crate::Normalizer> {
+        Box::new(GithubNormalizer::new(config))
+    }
+
+    fn backfill(
+        config: &GithubConfig,
+        tape: &crate::http::Tape,
+        observer: std::sync::Arc<dyn crate::http::HttpObserver>,
+        backfill: &Backfill,
+    ) -> Option<Result<Box<dyn crate::Source>, crate::SourceError>> {
+        Some(
+            GithubSource::new(config.clone(), tape.clone(), observer)
+                .map(|s| Box::new(s.with_backfill(backfill.clone())) as Box<dyn crate::Source>),
+        )
+    }
+}

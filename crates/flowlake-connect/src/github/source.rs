@@ -16,15 +16,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use flowlake_core::{Normalized, RawRecord};
+use flowlake_core::RawRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::config::GithubConfig;
-use super::deployment::{normalize_deployment, GithubDeployment};
+use super::normalizer::GithubNormalizer;
 use super::query::{self, Connection, Envelope, PageInfo};
-use super::release::{normalize_member, normalize_release, GithubMember, GithubRelease};
-use super::{normalize_issue, GithubIssue, StatusRules};
 use crate::http::{
     item_key, next_link, BlockingClient, HttpError, HttpObserver, PageGuard, Request, RequestStats,
     Tape, Validators,
@@ -56,7 +54,7 @@ impl Stream {
 }
 
 /// The stream of organization members' raw records.
-const MEMBERS: &str = "members";
+pub(super) const MEMBERS: &str = "members";
 
 /// What is known of one repository after its last complete read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +177,7 @@ fn node_keys(nodes: &[Value]) -> Vec<String> {
 /// Issues and pull requests of GitHub repositories.
 pub struct GithubSource {
     config: GithubConfig,
-    rules: StatusRules,
+    normalizer: GithubNormalizer,
     client: BlockingClient,
     graphql_url: String,
     run: Option<Run>,
@@ -256,7 +254,7 @@ impl GithubSource {
         )?;
         Ok(Self {
             graphql_url: config.graphql_endpoint(),
-            rules: config.status_rules(),
+            normalizer: GithubNormalizer::new(&config),
             config,
             client,
             run: None,
@@ -1022,51 +1020,12 @@ impl Source for GithubSource {
         page
     }
 
-    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let bad = |e: serde_json::Error| SourceError::BadRecord {
-            source_name: raw.source.clone(),
-            stream: raw.stream.clone(),
-            key: raw.key.clone(),
-            message: e.to_string(),
-        };
-        let name = &self.config.name;
-        match raw.stream.as_str() {
-            "deployments" => {
-                let d: GithubDeployment = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    deployments: vec![normalize_deployment(name, &d)],
-                    ..Normalized::default()
-                });
-            }
-            "releases" => {
-                let r: GithubRelease = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    releases: vec![normalize_release(name, &r)],
-                    ..Normalized::default()
-                });
-            }
-            MEMBERS => {
-                let m: GithubMember = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    people: vec![normalize_member(name, &m)],
-                    ..Normalized::default()
-                });
-            }
-            _ => {}
-        }
-        let issue: GithubIssue = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-        Ok(normalize_issue(&self.config.name, &issue, &self.rules).into())
-    }
-
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         self.client.client().stats()
     }
-
-    /// The statuses the status rules name themselves (labels' statuses are the config's to map).
-    fn known_statuses(&self) -> Vec<(String, flowlake_core::StatusCategory)> {
-        self.rules.known()
-    }
 }
+
+crate::normalizer::normalizes_with!(GithubSource);
 
 #[cfg(test)]
 mod tests {

@@ -20,16 +20,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use flowlake_core::{Normalized, RawRecord};
+use flowlake_core::RawRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::config::GitlabConfig;
-use super::deployment::{
-    delivery_payload, normalize_deployment, normalize_pipeline, DeliveryRecord,
-};
-use super::normalize::{normalize_item, record_payload, GitlabRecord, ItemExtras};
-use crate::github::StatusRules;
+use super::deployment::delivery_payload;
+use super::normalize::{record_payload, ItemExtras};
+use super::normalizer::GitlabNormalizer;
 use crate::http::{
     encode_component, item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request,
     RequestStats, Tape,
@@ -139,7 +137,7 @@ struct Run {
 /// Issues and merge requests of GitLab projects.
 pub struct GitlabSource {
     config: GitlabConfig,
-    rules: StatusRules,
+    normalizer: GitlabNormalizer,
     client: BlockingClient,
     token_error: crate::TokenCheck,
     run: Option<Run>,
@@ -171,7 +169,7 @@ impl GitlabSource {
             observer,
         )?;
         Ok(Self {
-            rules: config.status_rules(),
+            normalizer: GitlabNormalizer::new(&config),
             config,
             client,
             token_error,
@@ -562,50 +560,9 @@ impl Source for GitlabSource {
         page
     }
 
-    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let bad = |e: serde_json::Error| SourceError::BadRecord {
-            source_name: raw.source.clone(),
-            stream: raw.stream.clone(),
-            key: raw.key.clone(),
-            message: e.to_string(),
-        };
-        let bad_row = |message: String| SourceError::BadRecord {
-            source_name: raw.source.clone(),
-            stream: raw.stream.clone(),
-            key: raw.key.clone(),
-            message,
-        };
-        match raw.stream.as_str() {
-            "deployments" => {
-                let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    deployments: vec![normalize_deployment(&self.config.name, &r).map_err(bad_row)?],
-                    ..Normalized::default()
-                });
-            }
-            "pipelines" => {
-                let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    pipelines: vec![normalize_pipeline(&self.config.name, &r).map_err(bad_row)?],
-                    ..Normalized::default()
-                });
-            }
-            _ => {}
-        }
-        let record: GitlabRecord = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-        let mut h = normalize_item(&self.config.name, &record, &self.rules);
-        if let Value::Object(fields) = &mut h.item.custom_fields {
-            fields.extend(crate::pick_fields(&raw.payload, &self.config.custom_fields));
-        }
-        Ok(h.into())
-    }
-
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         self.client.client().stats()
     }
-
-    /// The statuses the status rules name themselves (labels' statuses are the config's to map).
-    fn known_statuses(&self) -> Vec<(String, flowlake_core::StatusCategory)> {
-        self.rules.known()
-    }
 }
+
+crate::normalizer::normalizes_with!(GitlabSource);

@@ -13,25 +13,27 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use flowlake_core::{Normalized, RawRecord, StatusCategory};
+use flowlake_core::RawRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::config::{Flavor, JiraConfig};
-use super::fields::FieldIndex;
-use super::normalize::{category_of, normalize_issue, parse_time, JiraIssue};
+use super::normalize::parse_time;
+use super::normalizer::JiraNormalizer;
 use crate::http::{
     encode_component, item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats,
     Tape,
 };
-use crate::{ApiError, Page, Source, SourceError};
+use crate::{ApiError, Normalizer, Page, Source, SourceError};
 
 /// The state key's stream.
 pub const STREAM: &str = "issues";
 /// Lookup stream of the instance's statuses.
-const STATUSES: &str = "_statuses";
+pub(super) const STATUSES: &str = "_statuses";
 /// Lookup stream of the instance's fields.
-const FIELDS: &str = "_fields";
+pub(super) const FIELDS: &str = "_fields";
+/// The lookup streams, absorbed before the issues.
+pub(super) const LOOKUPS: &[&str] = &[STATUSES, FIELDS];
 
 /// The cursor: the newest `updated` of the issues committed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,10 +66,8 @@ pub struct JiraSource {
     cursor: Cursor,
     /// JQL of this run (fixed at its start).
     jql: String,
-    /// Status name → category, from `/status`.
-    known: BTreeMap<String, StatusCategory>,
-    /// Field names and the sprint field, from `/field`.
-    fields: FieldIndex,
+    /// Normalizes what was read; knows the statuses and fields the lookups gave.
+    normalizer: JiraNormalizer,
     /// Watches the search's pages, which come one per call.
     pager: PageGuard,
 }
@@ -132,6 +132,7 @@ impl JiraSource {
             observer,
         )?;
         Ok(Self {
+            normalizer: JiraNormalizer::new(&config),
             flavor: config.flavor(),
             pager: PageGuard::new(&config.name, STREAM),
             config,
@@ -140,8 +141,6 @@ impl JiraSource {
             paging: Paging::Statuses,
             cursor: Cursor::default(),
             jql: String::new(),
-            known: BTreeMap::new(),
-            fields: FieldIndex::default(),
         })
     }
 
@@ -224,7 +223,7 @@ impl JiraSource {
             }));
         }
         for r in &records {
-            self.absorb(r)?;
+            self.normalizer.absorb(r)?;
         }
         self.jql = self.build_jql()?;
         self.paging = Paging::Search {
@@ -484,54 +483,12 @@ impl Source for JiraSource {
         }
     }
 
-    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        if raw.stream.starts_with('_') {
-            return Ok(Normalized::default());
-        }
-        let issue: JiraIssue =
-            Deserialize::deserialize(&raw.payload).map_err(|e| SourceError::BadRecord {
-                source_name: raw.source.clone(),
-                stream: raw.stream.clone(),
-                key: raw.key.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(normalize_issue(
-            &self.config.name,
-            &self.config.base_url,
-            &issue,
-            &raw.payload,
-            &self.config.custom_fields,
-            &self.fields,
-        )
-        .into())
-    }
-
-    fn absorb(&mut self, raw: &RawRecord) -> Result<(), SourceError> {
-        if raw.stream == STATUSES {
-            let name = raw.payload["name"].as_str();
-            let category = raw
-                .payload
-                .pointer("/statusCategory/key")
-                .and_then(Value::as_str)
-                .and_then(category_of);
-            if let (Some(name), Some(category)) = (name, category) {
-                self.known.insert(name.to_string(), category);
-            }
-        }
-        if raw.stream == FIELDS {
-            self.fields.absorb(&raw.payload);
-        }
-        Ok(())
-    }
-
-    fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
-        self.known.iter().map(|(k, v)| (k.clone(), *v)).collect()
-    }
-
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         self.client.client().stats()
     }
 }
+
+crate::normalizer::normalizes_with!(JiraSource);
 
 #[cfg(test)]
 mod tests {

@@ -14,23 +14,25 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use flowlake_core::{Normalized, Person, RawRecord, StatusCategory};
+use flowlake_core::RawRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::activity::user_person;
 use super::config::{parse_range, YandexTrackerConfig};
-use super::normalize::{category_of, normalize_issue, IssueWithChangelog};
+use super::normalizer::YandexTrackerNormalizer;
 use crate::http::{
     item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape,
 };
 use crate::jira::parse_time;
-use crate::{Page, Source, SourceError};
+use crate::{Normalizer, Page, Source, SourceError};
 
 /// The state key's stream.
 pub const STREAM: &str = "issues";
-const STATUSES: &str = "_statuses";
-const USERS: &str = "_users";
+pub(super) const STATUSES: &str = "_statuses";
+pub(super) const USERS: &str = "_users";
+/// The lookup streams, absorbed before the issues.
+pub(super) const LOOKUPS: &[&str] = &[STATUSES, USERS];
 /// How long Tracker keeps a scroll open between requests.
 const SCROLL_TTL_MS: u64 = 60_000;
 
@@ -58,9 +60,8 @@ pub struct YandexTrackerSource {
     paging: Paging,
     cursor: Cursor,
     body: String,
-    known: BTreeMap<String, StatusCategory>,
-    /// People by id, from `_users`.
-    users: BTreeMap<String, Person>,
+    /// Normalizes what was read; knows the statuses and users the lookups gave.
+    normalizer: YandexTrackerNormalizer,
     /// Watches the search's pages (or scroll), which come one per call.
     pager: PageGuard,
 }
@@ -93,6 +94,7 @@ impl YandexTrackerSource {
             observer,
         )?;
         Ok(Self {
+            normalizer: YandexTrackerNormalizer::new(&config),
             pager: PageGuard::new(&config.name, STREAM),
             config,
             client,
@@ -100,8 +102,6 @@ impl YandexTrackerSource {
             paging: Paging::Statuses,
             cursor: Cursor::default(),
             body: String::new(),
-            known: BTreeMap::new(),
-            users: BTreeMap::new(),
         })
     }
 
@@ -183,7 +183,7 @@ impl YandexTrackerSource {
             }));
         }
         for r in &records {
-            self.absorb(r)?;
+            self.normalizer.absorb(r)?;
         }
         self.body = self.search_body();
         self.paging = Paging::Pages(1);
@@ -401,72 +401,9 @@ impl Source for YandexTrackerSource {
         }
     }
 
-    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        if raw.stream == USERS {
-            return Ok(Normalized {
-                people: user_person(&self.config.name, &raw.payload)
-                    .into_iter()
-                    .collect(),
-                ..Normalized::default()
-            });
-        }
-        if raw.stream.starts_with('_') {
-            return Ok(Normalized::default());
-        }
-        let record: IssueWithChangelog =
-            Deserialize::deserialize(&raw.payload).map_err(|e| SourceError::BadRecord {
-                source_name: raw.source.clone(),
-                stream: raw.stream.clone(),
-                key: raw.key.clone(),
-                message: e.to_string(),
-            })?;
-        let (mut h, skipped) = normalize_issue(&self.config.name, &self.config.web_url, &record);
-        for s in &skipped {
-            tracing::warn!(
-                source = %raw.source,
-                issue = %record.issue.key,
-                entry = %s.entry_id,
-                "changelog entry left out of tracker_exporter_issue_metrics: {}",
-                s.reason
-            );
-        }
-        h.item.custom_fields =
-            Value::Object(crate::pick_fields(&raw.payload, &self.config.custom_fields));
-        if let Some(c) = self.known.get(&h.item.status) {
-            h.item.status_category = *c;
-        }
-        // An issue names people by id and display name only; the users lookup knows their login and e-mail.
-        for p in &mut h.people {
-            if let Some(known) = self.users.get(&p.id) {
-                p.clone_from(known);
-            }
-        }
-        Ok(h.into())
-    }
-
-    fn absorb(&mut self, raw: &RawRecord) -> Result<(), SourceError> {
-        if raw.stream == STATUSES {
-            let name = raw.payload["display"]
-                .as_str()
-                .or_else(|| raw.payload["name"].as_str());
-            let category = raw.payload["type"].as_str().and_then(category_of);
-            if let (Some(name), Some(category)) = (name, category) {
-                self.known.insert(name.to_string(), category);
-            }
-        }
-        if raw.stream == USERS {
-            if let Some(p) = user_person(&self.config.name, &raw.payload) {
-                self.users.insert(p.id.clone(), p);
-            }
-        }
-        Ok(())
-    }
-
-    fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
-        self.known.iter().map(|(k, v)| (k.clone(), *v)).collect()
-    }
-
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         self.client.client().stats()
     }
 }
+
+crate::normalizer::normalizes_with!(YandexTrackerSource);
