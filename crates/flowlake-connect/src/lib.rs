@@ -387,12 +387,6 @@ pub trait Source: Normalizer {
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         BTreeMap::new()
     }
-    /// [`Normalizer::known_statuses`], under the path `Source::known_statuses` callers used before the
-    /// normalizer had a trait of its own (`engine/src/bench.rs`). Call the `Normalizer` one.
-    #[doc(hidden)]
-    fn known_statuses(&self) -> Vec<(String, flowlake_core::StatusCategory)> {
-        <Self as Normalizer>::known_statuses(self)
-    }
 }
 
 #[cfg(test)]

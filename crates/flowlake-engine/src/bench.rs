@@ -142,7 +142,7 @@ pub fn run(
     let now = generator.now();
     let source = GeneratorSource::new(generator.name.clone(), generator);
     // As a sync does: the generator's workflow is its status metadata, so no stay is a guess.
-    let settings = &settings.with_known(&flowlake_connect::Source::known_statuses(&source));
+    let settings = &settings.with_known(&flowlake_connect::Normalizer::known_statuses(&source));
     let started = Instant::now();
     let batch_issues = options.batch_issues.max(1);
     let (tx, rx) = sync_channel::<(LoadBatch, u64, u64)>(0);
