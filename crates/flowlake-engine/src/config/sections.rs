@@ -1,0 +1,207 @@
+//! The sections of `flowlake.toml` other than `[[sources]]` (whose blocks the connector registry types):
+//! `[store]`, `[state]`, `[metrics]`, `[tracker_exporter]`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
+use flowlake_core::{BusinessCalendar, StandardType, StatusCategory};
+use flowlake_store::{
+    JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StoreError,
+};
+use serde::{Deserialize, Serialize};
+
+use super::calendar::calendar;
+
+/// The analytical store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Store kind; `duckdb` (embedded, the default) for now.
+    pub kind: StoreKind,
+    /// DuckDB file. Default `flowlake.duckdb`.
+    pub path: PathBuf,
+    /// Cap on DuckDB's memory, e.g. `"1GB"`. Default: DuckDB's own (80% of RAM).
+    pub memory_limit: Option<String>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            kind: StoreKind::Duckdb,
+            path: "flowlake.duckdb".into(),
+            memory_limit: None,
+        }
+    }
+}
+
+/// Supported stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// Embedded DuckDB file.
+    Duckdb,
+}
+
+/// Where sync cursors live.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// `store` (the store's sync_state table, committed with the data; default), `file` (a JSON file),
+    /// `s3` (a JSON object written with conditional PUTs) or `redis` (a hash, with a lock per source).
+    pub backend: StateBackendKind,
+    /// The JSON file, for `backend = "file"`. Default `flowlake-state.json`.
+    pub path: PathBuf,
+    /// `s3://bucket/key.json` for `s3`; `redis://[user:password@]host:port/db` for `redis`. May hold a
+    /// password: set it with `FLOWLAKE_STATE__URL` rather than in the file.
+    pub url: Option<String>,
+    /// S3: endpoint of an S3-compatible server (MinIO, R2, moto); unset for AWS.
+    pub endpoint: Option<String>,
+    /// S3: region; unset: `AWS_REGION`, else `us-east-1`.
+    pub region: Option<String>,
+    /// S3: allow a plain-HTTP endpoint.
+    pub allow_http: bool,
+    /// Redis: prefix of every key. Default `flowlake`.
+    pub key_prefix: String,
+    /// Redis: lease of the per-source lock, renewed by every cursor write. Default 600.
+    pub lock_ttl_seconds: u64,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            backend: StateBackendKind::Store,
+            path: "flowlake-state.json".into(),
+            url: None,
+            endpoint: None,
+            region: None,
+            allow_http: false,
+            key_prefix: "flowlake".into(),
+            lock_ttl_seconds: 600,
+        }
+    }
+}
+
+impl std::fmt::Debug for StateConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateConfig")
+            .field("backend", &self.backend)
+            .field("path", &self.path)
+            .field("url", &self.url.as_ref().map(|_| "<set>"))
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("allow_http", &self.allow_http)
+            .field("key_prefix", &self.key_prefix)
+            .field("lock_ttl_seconds", &self.lock_ttl_seconds)
+            .finish()
+    }
+}
+
+impl StateConfig {
+    /// The back-end to write cursors to, `None` for the store's own table. Builds clients without I/O.
+    pub fn backend(&self) -> Result<Option<Box<dyn StateBackend>>, StoreError> {
+        let url = self.url.clone().unwrap_or_default();
+        Ok(match self.backend {
+            StateBackendKind::Store => None,
+            StateBackendKind::File => Some(Box::new(JsonFileState::new(&self.path))),
+            StateBackendKind::S3 => Some(Box::new(S3State::new(&S3StateConfig {
+                url,
+                endpoint: self.endpoint.clone(),
+                region: self.region.clone(),
+                allow_http: self.allow_http,
+                access_key_id: None,
+                secret_access_key: None,
+            })?)),
+            StateBackendKind::Redis => Some(Box::new(RedisState::new(&RedisStateConfig {
+                url,
+                key_prefix: self.key_prefix.clone(),
+                lock_ttl: std::time::Duration::from_secs(self.lock_ttl_seconds.max(1)),
+            })?)),
+        })
+    }
+
+    pub(super) fn validate(&self) -> Result<(), String> {
+        let needs = match self.backend {
+            StateBackendKind::S3 => Some(("s3", "s3://")),
+            StateBackendKind::Redis => Some(("redis", "redis://")),
+            _ => None,
+        };
+        if let Some((kind, scheme)) = needs {
+            match &self.url {
+                None => {
+                    return Err(format!(
+                        "state.url: backend = \"{kind}\" needs a url ({scheme}…)"
+                    ))
+                }
+                Some(u) if !u.starts_with(scheme) => {
+                    return Err(format!("state.url: a {kind} url starts with {scheme}"))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// State back-ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateBackendKind {
+    /// The store's `sync_state` table.
+    Store,
+    /// A local JSON file.
+    File,
+    /// A JSON object on S3 or an S3-compatible server.
+    S3,
+    /// A Redis hash.
+    Redis,
+}
+
+/// Mappings used by the flow metrics.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Status name → `todo`, `in_progress` or `done`, overriding the source's own categories.
+    pub status_categories: BTreeMap<String, StatusCategory>,
+    /// Statuses counted as active work in flow efficiency. Default: every `in_progress` status.
+    pub active_statuses: Option<Vec<String>>,
+    /// Tracker type name → standard type (`bug`, `feature`, `task`, `epic`, `subtask`, `incident`, `other`).
+    pub standard_types: BTreeMap<String, StandardType>,
+    /// Per project (Jira project key, Tracker queue, `owner/repo`, GitLab project path): entries that override
+    /// the ones above for that project's items, e.g. `[metrics.projects.OPS.status_categories]`.
+    pub projects: BTreeMap<String, ProjectMetricsConfig>,
+}
+
+/// One project's mapping overrides.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectMetricsConfig {
+    /// Status name → category, over the global mapping.
+    pub status_categories: BTreeMap<String, StatusCategory>,
+    /// The project's active statuses; unset: the global setting.
+    pub active_statuses: Option<Vec<String>>,
+    /// Type name → standard type, over the global mapping.
+    pub standard_types: BTreeMap<String, StandardType>,
+}
+
+/// tracker-exporter compatible rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrackerExporterConfig {
+    /// Whether to compute `tracker_exporter_issue_metrics`. Default true.
+    pub enabled: bool,
+    /// Snake-cased statuses that count as closed. Default closed, rejected, resolved, cancelled, released.
+    pub closed_statuses: Vec<String>,
+    /// Its working hours. Default Monday–Friday 09:00–22:00 UTC with Russian holidays, as tracker-exporter.
+    #[serde(deserialize_with = "calendar")]
+    pub calendar: BusinessCalendar,
+}
+
+impl Default for TrackerExporterConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            closed_statuses: default_closed_statuses(),
+            calendar: BusinessCalendar::tracker_exporter(),
+        }
+    }

@@ -1,0 +1,280 @@
+//! Parsing, positions of errors, overrides and the template.
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("flowlake.toml"), text, &[])
+}
+
+#[test]
+fn the_template_parses_and_names_every_section() {
+    let c = parse(&template(
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(c.sources.len(), 1);
+    assert_eq!(c.sources[0].name(), "demo");
+    assert_eq!(
+        c.metrics.status_categories["Review"],
+        StatusCategory::InProgress
+    );
+}
+
+#[test]
+fn project_mappings_override_the_global_ones_for_their_items_only() {
+    let c = parse(
+        "[metrics.status_categories]\n\"Review\" = \"in_progress\"\n\
+         [metrics.standard_types]\n\"Story\" = \"feature\"\n\
+         [metrics.projects.OPS]\nactive_statuses = [\"Fixing\"]\n\
+         [metrics.projects.OPS.status_categories]\n\"Review\" = \"todo\"\n\
+         [metrics.projects.OPS.standard_types]\n\"Story\" = \"incident\"\n",
+    )
+    .unwrap();
+    let s = c.flow_settings();
+    let ops = s.statuses_for("OPS");
+    assert_eq!(ops.category("review", None), StatusCategory::Todo);
+    assert_eq!(
+        s.statuses_for("CORE").category("Review", None),
+        StatusCategory::InProgress
+    );
+    assert!(ops.is_active("Fixing", StatusCategory::InProgress));
+    assert!(!ops.is_active("In Progress", StatusCategory::InProgress));
+    assert_eq!(
+        s.standard_type_for("OPS", "story"),
+        Some(StandardType::Incident)
+    );
+    assert_eq!(
+        s.standard_type_for("CORE", "Story"),
+        Some(StandardType::Feature)
+    );
+    assert_eq!(s.standard_type_for("CORE", "Epic"), None);
+    let bad = parse("[metrics.projects.OPS]\nstatus_categorys = {}\n").unwrap_err();
+    assert!(bad.to_string().contains("status_categorys"), "{bad}");
+}
+
+/// The template with the commented `[[sources]]` blocks of `kinds` uncommented: from each block's
+/// `# [[sources]]` line to the blank line after it, one `# ` removed from every line. With `optional`,
+/// the optional keys shown as `# # key = value` are uncommented too.
+fn uncommented(text: &str, kinds: &[&str], optional: bool) -> String {
+    let mut out = Vec::new();
+    let mut block = false;
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, &line) in lines.iter().enumerate() {
+        if line == "# [[sources]]" {
+            let kind = lines.get(i + 1).copied().unwrap_or_default();
+            block = kinds.iter().any(|k| kind == format!("# kind = \"{k}\""));
+        } else if line.is_empty() {
+            block = false;
+        }
+        let optional_key = line
+            .strip_prefix("# # ")
+            .and_then(|rest| rest.split_once(" = "))
+            .is_some_and(|(key, _)| key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            // Exactly one organization id: org_id is the one set.
+            && !line.starts_with("# # cloud_org_id");
+        out.push(match (block, optional && optional_key) {
+            (true, true) => &line[4..],
+            (true, false) => line.strip_prefix("# ").unwrap_or(line),
+            (false, _) => line,
+        });
+    }
+    out.join("\n")
+}
+
+/// The kinds whose template blocks are commented out: every registered kind but the first (the generator).
+fn commented_kinds() -> Vec<&'static str> {
+    SourceConfig::KINDS[1..].to_vec()
+}
+
+#[test]
+fn the_template_has_a_block_for_every_source_kind_that_parses_once_uncommented() {
+    let text = template(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+    let kinds = commented_kinds();
+    for &kind in &kinds {
+        for optional in [false, true] {
+            let c = parse(&uncommented(&text, &[kind], optional))
+                .unwrap_or_else(|e| panic!("the {kind} block (optional keys {optional}): {e}"));
+            assert_eq!(c.sources.len(), 2, "{kind}");
+            let second = serde_json::to_value(&c.sources[1]).unwrap();
+            assert_eq!(second["kind"], kind);
+        }
+    }
+    let all = parse(&uncommented(&text, &kinds, false)).unwrap();
+    let names: Vec<&str> = all.sources.iter().map(SourceConfig::name).collect();
+    assert_eq!(names, ["demo", "github", "jira", "tracker", "gitlab"]);
+    let SourceConfig::Github(g) = &all.sources[1] else {
+        panic!("a github source")
+    };
+    assert_eq!(g.organization.as_deref(), Some("acme"));
+    assert_eq!(g.status_labels["status: review"], "Review");
+    let SourceConfig::Jira(j) = &all.sources[2] else {
+        panic!("a jira source")
+    };
+    assert_eq!(j.custom_fields["story_points"], "Story Points");
+    let SourceConfig::Gitlab(l) = &all.sources[4] else {
+        panic!("a gitlab source")
+    };
+    assert_eq!(l.status_labels["workflow::review"], "Review");
+    let with_optional = parse(&uncommented(&text, &kinds, true)).unwrap();
+    let SourceConfig::YandexTracker(y) = &with_optional.sources[3] else {
+        panic!("a tracker source")
+    };
+    assert_eq!(y.initial_range.as_deref(), Some("30d"));
+}
+
+#[test]
+fn an_empty_file_is_all_defaults() {
+    assert_eq!(parse("").unwrap(), Config::default());
+}
+
+#[test]
+fn malformed_config_names_the_file_line_and_key() {
+    let cases: &[(&str, usize, &str)] = &[
+        (
+            "[store]\npath = \"x\"\npaht = 1\n",
+            3,
+            "unknown field `paht`",
+        ),
+        (
+            "[calendar]\ntime_zone = \"Europe/Berln\"\n",
+            2,
+            "`Europe/Berln`",
+        ),
+        (
+            "[calendar]\nholidays = [\"2024-13-01\"]\n",
+            2,
+            "`2024-13-01`",
+        ),
+        (
+            "\n[metrics.status_categories]\n\"Review\" = \"finished\"\n",
+            3,
+            "finished",
+        ),
+        ("[store\n", 1, ""),
+        ("[[sources]]\nkind = \"jirra\"\n", 2, "jirra"),
+    ];
+    for (text, line, needle) in cases {
+        let err = parse(text).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("config flowlake.toml:{line}:")),
+            "{msg}"
+        );
+        assert!(msg.contains(needle), "{msg}");
+    }
+}
+
+#[test]
+fn semantic_errors_name_the_key() {
+    let err = parse("[[sources]]\nkind = \"generator\"\nrework_rate = 2.0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sources[0].rework_rate"), "{err}");
+    let err = parse("[[sources]]\nkind = \"generator\"\n[[sources]]\nkind = \"generator\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("used by two sources"), "{err}");
+}
+
+#[test]
+fn environment_overrides_nested_keys_and_list_entries() {
+    let env = vec![
+        (
+            "FLOWLAKE_STORE__PATH".to_string(),
+            "other.duckdb".to_string(),
+        ),
+        ("FLOWLAKE_SOURCES__0__ISSUES".to_string(), "77".to_string()),
+        (
+            "FLOWLAKE_CALENDAR__WORK_DAYS".to_string(),
+            "[\"mon\"]".to_string(),
+        ),
+        ("FLOWLAKE_CONFIG".to_string(), "ignored.toml".to_string()),
+    ];
+    let c = Config::parse(
+        Path::new("f.toml"),
+        "[[sources]]\nkind = \"generator\"\n",
+        &env,
+    )
+    .unwrap();
+    assert_eq!(c.store.path, PathBuf::from("other.duckdb"));
+    let SourceConfig::Generator(g) = &c.sources[0] else {
+        panic!("a generator source")
+    };
+    assert_eq!(g.issues, 77);
+    let bad = vec![("FLOWLAKE_STORE__PAHT".to_string(), "x".to_string())];
+    let err = Config::parse(Path::new("f.toml"), "", &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("FLOWLAKE_STORE__PAHT") && err.contains("paht"),
+        "{err}"
+    );
+}
+
+/// Whether `text` sets or names `key`: `key = …` (commented or not, also inside prose) or a `[….key]` table.
+fn shows_key(text: &str, key: &str) -> bool {
+    let assignment = format!("{key} = ");
+    let table = format!(".{key}]");
+    let table_prefix = format!(".{key}.");
+    text.match_indices(&assignment).any(|(at, _)| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+    }) || text.contains(&table)
+        || text.contains(&table_prefix)
+}
+
+/// Keys of a serialized config section.
+fn keys_of(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// `init`'s file cannot fall behind the config types: every key of every section and of every source kind's
+/// config (as serde writes it, so a key added to a config struct is in the list) must be shown in the
+/// template, in its section or its source's block.
+#[test]
+fn the_template_shows_every_key_of_every_section_and_source_kind() {
+    let text = template(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+    let defaults = serde_json::to_value(Config::default()).unwrap();
+    let section = |name: &str| -> String {
+        let header = format!("\n[{name}]\n");
+        let start = text.find(&header).unwrap_or_else(|| panic!("no [{name}]"));
+        let rest = &text[start + header.len()..];
+        // Up to the next top-level table (sub-tables such as `[metrics.status_categories]` belong to it).
+        let end = rest
+            .match_indices("\n[")
+            .find(|(at, _)| !rest[at + 2..].starts_with(&format!("{name}.")))
+            .map_or(rest.len(), |(at, _)| at);
+        rest[..end].to_string()
+    };
+    for name in ["store", "state", "calendar", "metrics", "tracker_exporter"] {
+        let body = section(name);
+        for key in keys_of(&defaults[name]) {
+            assert!(shows_key(&body, &key), "[{name}] does not show `{key}`:\n{body}");
+        }
+    }
+    let with_optional = parse(&uncommented(&text, &commented_kinds(), true)).unwrap();
+    let blocks: Vec<&str> = text.split("# [[sources]]").skip(1).collect();
+    for source in &with_optional.sources {
+        let value = serde_json::to_value(source).unwrap();
+        let kind = value["kind"].as_str().unwrap().to_string();
+        let block = blocks
+            .iter()
+            .find(|b| b.contains(&format!("kind = \"{kind}\"")))
+            .copied()
+            .or_else(|| {
+                // The first kind's block is not commented out: `[[sources]]` to the blank line after it.
+                let start = text.find("\n[[sources]]\n")?;
+                let rest = &text[start..];
+                (kind == SourceConfig::KINDS[0]).then(|| &rest[..rest.find("\n\n").unwrap_or(rest.len())])
+            })
+            .unwrap_or_else(|| panic!("no block of kind {kind}"));
+        for key in keys_of(&value) {
+            assert!(shows_key(block, &key), "the {kind} block does not show `{key}`");
+        }
+    }
+}
