@@ -13,6 +13,7 @@ pub mod http;
 pub mod jira;
 mod normalizer;
 pub mod registry;
+mod retriable;
 pub mod yandex_tracker;
 
 pub(crate) use normalizer::bad_record;
