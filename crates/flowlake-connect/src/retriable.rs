@@ -28,9 +28,15 @@ impl SourceError {
             Self::Http(e) => e.is_retriable(),
             Self::Api(ApiError::GraphQl { errors, .. }) => {
                 let e = errors.to_lowercase();
-                ["rate_limited", "rate limit", "timeout", "timedout", "something went wrong"]
-                    .iter()
-                    .any(|t| e.contains(t))
+                [
+                    "rate_limited",
+                    "rate limit",
+                    "timeout",
+                    "timedout",
+                    "something went wrong",
+                ]
+                .iter()
+                .any(|t| e.contains(t))
             }
             Self::Api(ApiError::Missing { .. }) => true,
             Self::Api(_)
@@ -111,7 +117,10 @@ mod tests {
                 false,
             ),
             (graphql("RATE_LIMITED: API rate limit exceeded"), true),
-            (graphql("Something went wrong while executing your query"), true),
+            (
+                graphql("Something went wrong while executing your query"),
+                true,
+            ),
             (graphql("Field 'x' doesn't exist on type 'Issue'"), false),
             (SourceError::Api(ApiError::Missing { what: "events" }), true),
             (

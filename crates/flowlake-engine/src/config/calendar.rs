@@ -4,6 +4,8 @@ use flowlake_core::{BusinessCalendar, CalendarSpec};
 use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
 
+/// Declares a calendar value read and checked on its own, by a calendar that holds only it (`probe`), so an
+/// error points at that value rather than at the whole `[calendar]` table.
 macro_rules! calendar_value {
     ($name:ident, |$v:ident| $probe:expr) => {
         struct $name(String);

@@ -11,7 +11,11 @@ fn parse_env_value(raw: &str) -> toml::Value {
     }
 }
 
-pub(super) fn apply_override(root: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
+pub(super) fn apply_override(
+    root: &mut toml::Table,
+    var: &str,
+    raw: &str,
+) -> Result<(), ConfigError> {
     let err = |message: String| ConfigError::Env {
         variable: var.to_string(),
         message,

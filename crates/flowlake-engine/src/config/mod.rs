@@ -102,7 +102,6 @@ pub struct Config {
     #[serde(deserialize_with = "sources")]
     pub sources: Vec<SourceConfig>,
 }
-}
 
 /// One source block, `[[sources]]` with a `kind`: the connector registry's enum (see
 /// [`flowlake_connect::registry`]).

@@ -233,3 +233,4 @@ pub(super) fn semantic(path: &Path, text: &str, message: String) -> ConfigError 
             message,
         },
     }
+}

@@ -205,3 +205,4 @@ impl Default for TrackerExporterConfig {
             calendar: BusinessCalendar::tracker_exporter(),
         }
     }
+}

@@ -6,8 +6,6 @@ use serde::Deserialize;
 
 use super::SourceConfig;
 
-}
-
 thread_local! {
     /// The `kind` of each `[[sources]]` block of the document being read, so each block is read straight
     /// into its kind's config, keeping the positions of its values (see [`sources`]).
@@ -168,6 +166,3 @@ impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for SkipKind<'_, K> {
             .map(Some)
     }
 }
-
-/// Declares a calendar value read and checked on its own, by a calendar that holds only it (`probe`), so an
-/// error points at that value rather than at the whole `[calendar]` table.

@@ -24,7 +24,8 @@ backend = "store"
 # The JSON file for backend = "file".
 path = "flowlake-state.json"
 # backend = "s3": url = "s3://bucket/flowlake/state.json"; credentials from AWS_ACCESS_KEY_ID and
-# AWS_SECRET_ACCESS_KEY; endpoint = "http://127.0.0.1:9000" and allow_http = true for a local MinIO.
+# AWS_SECRET_ACCESS_KEY; endpoint = "http://127.0.0.1:9000" and allow_http = true for a local MinIO;
+# region = "eu-west-1" (unset: AWS_REGION, else us-east-1).
 # Writes are conditional (If-Match), so two runs cannot both advance one cursor.
 # backend = "redis": url = "redis://127.0.0.1:6379/0" (put a password in FLOWLAKE_STATE__URL, not here);
 # each source is locked while it syncs (key_prefix = "flowlake", lock_ttl_seconds = 600).

@@ -1,6 +1,7 @@
 //! Parsing, positions of errors, overrides and the template.
 
 use super::*;
+use flowlake_core::{StandardType, StatusCategory};
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(Path::new("flowlake.toml"), text, &[])
@@ -254,7 +255,10 @@ fn the_template_shows_every_key_of_every_section_and_source_kind() {
     for name in ["store", "state", "calendar", "metrics", "tracker_exporter"] {
         let body = section(name);
         for key in keys_of(&defaults[name]) {
-            assert!(shows_key(&body, &key), "[{name}] does not show `{key}`:\n{body}");
+            assert!(
+                shows_key(&body, &key),
+                "[{name}] does not show `{key}`:\n{body}"
+            );
         }
     }
     let with_optional = parse(&uncommented(&text, &commented_kinds(), true)).unwrap();
@@ -270,11 +274,15 @@ fn the_template_shows_every_key_of_every_section_and_source_kind() {
                 // The first kind's block is not commented out: `[[sources]]` to the blank line after it.
                 let start = text.find("\n[[sources]]\n")?;
                 let rest = &text[start..];
-                (kind == SourceConfig::KINDS[0]).then(|| &rest[..rest.find("\n\n").unwrap_or(rest.len())])
+                (kind == SourceConfig::KINDS[0])
+                    .then(|| &rest[..rest.find("\n\n").unwrap_or(rest.len())])
             })
             .unwrap_or_else(|| panic!("no block of kind {kind}"));
         for key in keys_of(&value) {
-            assert!(shows_key(block, &key), "the {kind} block does not show `{key}`");
+            assert!(
+                shows_key(block, &key),
+                "the {kind} block does not show `{key}`"
+            );
         }
     }
 }
