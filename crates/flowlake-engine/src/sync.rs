@@ -201,16 +201,16 @@ fn page_batch<'r>(
             batch.normalized(r);
         }
         for d in &normalized.deployments {
-            batch.deployment(d);
+            batch.entity(d);
         }
         for r in &normalized.releases {
-            batch.release(r);
+            batch.entity(r);
         }
         for p in &normalized.people {
-            batch.person(p);
+            batch.entity(p);
         }
         for p in &normalized.pipelines {
-            batch.pipeline(p);
+            batch.entity(p);
         }
         for h in normalized.histories {
             match histories.get(&h.item.id) {
