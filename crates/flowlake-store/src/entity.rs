@@ -85,3 +85,60 @@ pub fn entity_table(entity: &dyn Any) -> Option<&'static EntityTable> {
         .find(|k| k.accepts(entity))
         .copied()
 }
+
+#[cfg(test)]
+mod tests {
+    use flowlake_core::{AnyEntity, Deployment, Entity, Person};
+
+    use crate::error::StoreError;
+    use crate::schema;
+    use crate::LoadBatch;
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct Undeclared(i64);
+
+    impl Entity for Undeclared {}
+
+    fn person(name: &str) -> Person {
+        Person {
+            id: "gh:ann".into(),
+            source: "gh".into(),
+            login: "ann".into(),
+            name: Some(name.into()),
+            email: None,
+        }
+    }
+
+    #[test]
+    fn entities_find_their_table_by_type_and_people_are_kept_once_per_batch() {
+        let mut batch = LoadBatch::new();
+        let member: Box<dyn AnyEntity> = Box::new(person("Ann"));
+        batch.any_entity(member.as_ref()).unwrap();
+        batch.entity(&person("Ann B."));
+        let deployment = Deployment {
+            id: "gh:1".into(),
+            source: "gh".into(),
+            service: "app".into(),
+            environment: "production".into(),
+            commit_sha: None,
+            status: "success".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            finished_at: None,
+        };
+        batch.any_entity(&deployment).unwrap();
+        assert_eq!(
+            batch.counts(),
+            [(schema::DEPLOYMENTS.name, 1), (schema::PEOPLE.name, 1)],
+            "the second copy of the person is not written"
+        );
+    }
+
+    #[test]
+    fn an_entity_of_a_kind_without_a_table_is_an_error_naming_it() {
+        let err = LoadBatch::new().any_entity(&Undeclared(1)).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::UnknownEntity { kind } if kind.ends_with("Undeclared")),
+            "{err}"
+        );
+    }
+}

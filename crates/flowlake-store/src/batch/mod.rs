@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use flowlake_core::metrics::tracker_exporter::StatusRow;
 use flowlake_core::metrics::{ItemMetrics, PullRequestMetrics, StatusInterval};
 use flowlake_core::{
-    FieldChange, PullRequest, RawRecord, Review, Sprint, StatusCategory, StatusChange, WorkItem,
-    Worklog,
+    AnyEntity, FieldChange, PullRequest, RawRecord, Review, Sprint, StatusCategory, StatusChange,
+    WorkItem, Worklog,
 };
 
 use crate::entity::TableRow;
+use crate::error::StoreError;
 use crate::schema::{self, TableDef};
 
 mod rows;
@@ -184,6 +185,18 @@ impl LoadBatch {
     /// batch, the first.
     pub fn entity<T: TableRow>(&mut self, e: &T) {
         self.table(T::TABLE).write(e);
+    }
+
+    /// An entity of any kind, as a normalizer emitted it: written by the declaration of its type, found in
+    /// [`schema::ENTITY_TABLES`] or among the [registered](crate::entity::register) kinds. A type no table is
+    /// declared for is [`StoreError::UnknownEntity`].
+    pub fn any_entity(&mut self, e: &dyn AnyEntity) -> Result<(), StoreError> {
+        let any = e.as_any();
+        let kind = crate::entity::entity_table(any).ok_or_else(|| StoreError::UnknownEntity {
+            kind: e.kind().to_string(),
+        })?;
+        kind.write(any, self.table(kind.table));
+        Ok(())
     }
 
     /// Marks `keep` as the item that moved: every other stored item of `source` whose

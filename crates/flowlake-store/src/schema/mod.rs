@@ -161,6 +161,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_entity_kind_is_a_loaded_table() {
+        for k in ENTITY_TABLES {
+            assert!(loaded_tables().any(|t| t == k.table), "{}", k.table.name);
+        }
+    }
+
+    #[test]
     fn keys_name_existing_columns() {
         for t in loaded_tables() {
             for k in t.primary_key.iter().chain(t.replace_key) {
