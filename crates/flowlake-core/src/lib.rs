@@ -6,12 +6,14 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod calendar;
+pub mod entity;
 pub mod metrics;
 pub mod model;
 pub mod redact;
 pub mod status;
 
 pub use calendar::{BusinessCalendar, CalendarError, CalendarSpec};
+pub use entity::{AnyEntity, Entity};
 pub use model::*;
 pub use redact::redact_url;
 pub use status::{CategoryOrigin, GuessedStatus, StatusCategory, StatusMap};

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::entity::{AnyEntity, Entity};
 use crate::status::StatusCategory;
 
 /// Builds the stable, source-qualified identifier of a record: `github:octo/repo#12`, `jira:PROJ-7`.
@@ -434,20 +435,51 @@ pub struct ItemHistory {
     pub workflow_exits: Option<Vec<crate::metrics::tracker_exporter::WorkflowExit>>,
 }
 
-/// What a normalizer makes of one record: work items with their histories, and what lies outside the
-/// work-item flow (deployments).
+/// What a normalizer makes of one record: work items with their histories (what the metric engine reads),
+/// and entities of any kind outside the work-item flow — deployments, releases, pipelines, people known apart
+/// from any item, and kinds to come — each stored as a row of its own table.
+///
+/// The entities are an open set ([`crate::entity`]): a new kind is a type implementing [`Entity`], with no
+/// field here and no edit to the engine, which hands every entity to the store as it is.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Normalized {
     /// Work items with their histories.
     pub histories: Vec<ItemHistory>,
-    /// Deployments.
-    pub deployments: Vec<Deployment>,
-    /// Releases.
-    pub releases: Vec<Release>,
-    /// People known apart from any item (organization members).
-    pub people: Vec<Person>,
-    /// CI pipeline runs.
-    pub pipelines: Vec<Pipeline>,
+    /// Entities of any kind, in the order the normalizer emitted them.
+    pub entities: Vec<Box<dyn AnyEntity>>,
+}
+
+impl Normalized {
+    /// One entity.
+    pub fn entity(e: impl Entity) -> Self {
+        Self {
+            entities: vec![Box::new(e)],
+            ..Self::default()
+        }
+    }
+
+    /// Entities of one kind (none, for an empty iterator or a `None`).
+    pub fn entities<E: Entity>(es: impl IntoIterator<Item = E>) -> Self {
+        Self {
+            entities: es
+                .into_iter()
+                .map(|e| Box::new(e) as Box<dyn AnyEntity>)
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds an entity.
+    pub fn push(&mut self, e: impl Entity) {
+        self.entities.push(Box::new(e));
+    }
+
+    /// The entities of kind `E`, for readers that know the kind they look for (tests, guards).
+    pub fn of<E: Entity>(&self) -> impl Iterator<Item = &E> {
+        self.entities
+            .iter()
+            .filter_map(|e| e.as_any().downcast_ref::<E>())
+    }
 }
 
 impl From<ItemHistory> for Normalized {

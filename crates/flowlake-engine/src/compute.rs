@@ -112,7 +112,7 @@ pub fn add_history(
         batch.field_change(c);
     }
     for p in &history.people {
-        batch.person(p);
+        batch.entity(p);
     }
     for w in &history.worklogs {
         batch.worklog(w);

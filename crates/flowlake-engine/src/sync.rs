@@ -200,17 +200,8 @@ fn page_batch<'r>(
         if is_latest(r) {
             batch.normalized(r);
         }
-        for d in &normalized.deployments {
-            batch.deployment(d);
-        }
-        for r in &normalized.releases {
-            batch.release(r);
-        }
-        for p in &normalized.people {
-            batch.person(p);
-        }
-        for p in &normalized.pipelines {
-            batch.pipeline(p);
+        for e in &normalized.entities {
+            batch.any_entity(e.as_ref())?;
         }
         for h in normalized.histories {
             match histories.get(&h.item.id) {

@@ -56,6 +56,13 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
+    /// A normalizer emitted an entity of a kind no table is declared for: a kind added to the model without
+    /// its `declare_table!` (in `schema/entities.rs`, or registered with `flowlake_store::entity::register`).
+    #[error("no table is declared for entities of kind {kind}; declare one with flowlake_store::declare_table!")]
+    UnknownEntity {
+        /// The entity's type.
+        kind: String,
+    },
     /// The sync state could not be read or written.
     #[error("sync state {location}: {message}")]
     State {

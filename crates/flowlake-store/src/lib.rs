@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod console;
 pub mod duckdb_store;
+pub mod entity;
 pub mod error;
 pub mod open;
 pub mod query_json;

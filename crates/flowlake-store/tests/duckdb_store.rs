@@ -361,7 +361,7 @@ fn labels_of_a_load_that_rolled_back_are_given_again() {
         finished_at: None,
     };
     let mut first = LoadBatch::new();
-    first.deployment(&deployment);
+    first.entity(&deployment);
     store.load(&mut first, None).unwrap();
     // The deployments table goes away, so the next load fails after its status changes were appended.
     store.query("DROP TABLE deployments").unwrap();
@@ -369,7 +369,7 @@ fn labels_of_a_load_that_rolled_back_are_given_again() {
         let mut b = LoadBatch::new();
         b.work_item(&item(key, "Parked"));
         b.status_change(&change(&format!("demo:{key}"), 1, None, "Open", "Parked"));
-        b.deployment(&deployment);
+        b.entity(&deployment);
         b
     };
     assert!(store.load(&mut with_new_label("P-1"), None).is_err());

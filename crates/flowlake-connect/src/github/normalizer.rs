@@ -38,24 +38,15 @@ impl Normalizer for GithubNormalizer {
         match raw.stream.as_str() {
             "deployments" => {
                 let d: GithubDeployment = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    deployments: vec![normalize_deployment(name, &d)],
-                    ..Normalized::default()
-                });
+                return Ok(Normalized::entity(normalize_deployment(name, &d)));
             }
             "releases" => {
                 let r: GithubRelease = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    releases: vec![normalize_release(name, &r)],
-                    ..Normalized::default()
-                });
+                return Ok(Normalized::entity(normalize_release(name, &r)));
             }
             MEMBERS => {
                 let m: GithubMember = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    people: vec![normalize_member(name, &m)],
-                    ..Normalized::default()
-                });
+                return Ok(Normalized::entity(normalize_member(name, &m)));
             }
             _ => {}
         }

@@ -42,17 +42,15 @@ impl Normalizer for GitlabNormalizer {
         match raw.stream.as_str() {
             "deployments" => {
                 let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    deployments: vec![normalize_deployment(&self.name, &r).map_err(bad_row)?],
-                    ..Normalized::default()
-                });
+                return Ok(Normalized::entity(
+                    normalize_deployment(&self.name, &r).map_err(bad_row)?,
+                ));
             }
             "pipelines" => {
                 let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
-                return Ok(Normalized {
-                    pipelines: vec![normalize_pipeline(&self.name, &r).map_err(bad_row)?],
-                    ..Normalized::default()
-                });
+                return Ok(Normalized::entity(
+                    normalize_pipeline(&self.name, &r).map_err(bad_row)?,
+                ));
             }
             _ => {}
         }

@@ -43,10 +43,7 @@ impl Normalizer for YandexTrackerNormalizer {
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
         if raw.stream == USERS {
-            return Ok(Normalized {
-                people: user_person(&self.name, &raw.payload).into_iter().collect(),
-                ..Normalized::default()
-            });
+            return Ok(Normalized::entities(user_person(&self.name, &raw.payload)));
         }
         if LOOKUPS.contains(&raw.stream.as_str()) {
             return Ok(Normalized::default());

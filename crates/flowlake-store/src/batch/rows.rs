@@ -1,7 +1,7 @@
 //! The rows of one table built column by column as Arrow arrays, in the column order of its
 //! [`TableDef`]: what [`super::LoadBatch`]'s writers fill.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -12,6 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 
+use crate::entity::TableRow;
 use crate::error::StoreError;
 use crate::schema::{ColType, TableDef};
 
@@ -75,6 +76,8 @@ pub struct RowBatch {
     columns: Vec<ColumnBuilder>,
     rows: usize,
     labels: Labels,
+    /// The keys of the rows kept once per batch ([`TableRow::once_key`]).
+    seen: HashSet<String>,
 }
 
 /// The labels of one batch, numbered from 0 in order of first use: the [`ColType::Label`] columns hold these
@@ -143,7 +146,7 @@ impl Row<'_> {
     }
 
     /// An item id column, given as the [`LoadBatch`]'s number of the id.
-    pub(super) fn item(mut self, number: i64) -> Self {
+    pub(crate) fn item(mut self, number: i64) -> Self {
         match self.col() {
             ColumnBuilder::Item(b) => b.append_value(number),
             _ => panic!("column type mismatch in {}", self.batch.def.name),
@@ -225,7 +228,20 @@ impl RowBatch {
                 .collect(),
             rows: 0,
             labels: Labels::default(),
+            seen: HashSet::new(),
         }
+    }
+
+    /// Writes `value`'s row, unless its [once key](TableRow::once_key) is in the batch already.
+    #[inline]
+    pub fn write<T: TableRow>(&mut self, value: &T) {
+        if let Some(key) = value.once_key() {
+            if self.seen.contains(key) {
+                return;
+            }
+            self.seen.insert(key.to_string());
+        }
+        value.write_row(self.row());
     }
 
     /// The table.

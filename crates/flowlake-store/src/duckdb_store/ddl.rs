@@ -406,6 +406,26 @@ mod tests {
         assert_eq!(WORK_ITEMS.duckdb_ddl(), WORK_ITEMS.duckdb_text_ddl());
     }
 
+    /// What `docs/adding-a-source.md` ("Adding an entity kind") relies on: a table declared and listed but
+    /// never created would fail its first load.
+    #[test]
+    fn every_loaded_table_is_created_by_a_migration() {
+        let statements: Vec<String> = duckdb_migrations()
+            .into_iter()
+            .flat_map(|m| m.statements)
+            .collect();
+        for t in loaded_tables() {
+            let created = |name: &str| format!("CREATE TABLE IF NOT EXISTS {name} (");
+            assert!(
+                statements
+                    .iter()
+                    .any(|s| s.contains(&created(t.name)) || s.contains(&created(&t.stored_name()))),
+                "no migration creates {}",
+                t.name
+            );
+        }
+    }
+
     #[test]
     fn coded_tables_read_through_a_view_with_their_columns() {
         let view = STATUS_INTERVALS.duckdb_view().unwrap();
