@@ -6,6 +6,7 @@
 // A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod api;
 pub mod generator;
 pub mod github;
 pub mod gitlab;
@@ -16,13 +17,14 @@ pub mod registry;
 mod retriable;
 pub mod yandex_tracker;
 
-pub(crate) use normalizer::bad_record;
+pub(crate) use api::{api_client, token_ready, ApiConfig, TokenCheck, Without};
 pub use normalizer::Normalizer;
+pub(crate) use normalizer::{bad_record, parse_payload};
 
 use std::collections::BTreeMap;
 
 use flowlake_core::RawRecord;
-use http::{BlockingClient, HttpConfig, HttpObserver, RequestStats};
+use http::RequestStats;
 
 /// Named values picked from a landed payload by JSON pointer (`story_points = "/fields/customfield_10016"`),
 /// `null` where the pointer finds nothing; the trackers' `custom_fields` config.
@@ -94,40 +96,6 @@ pub fn check_base_url(key: &str, url: &str) -> Result<(), ConfigError> {
              any, e.g. `https://jira.example.com/jira`): flowlake appends the API paths to it")));
     }
     Ok(())
-}
-
-/// The longest `lookback_minutes`: a hundred years (of 365 days), so the look-back always ends at a date.
-const MAX_LOOKBACK_MINUTES: u64 = 100 * 365 * 24 * 60;
-
-/// The most requests in flight `max_concurrency` allows; far more than any API accepts from one client.
-const MAX_CONCURRENCY: usize = 1000;
-
-/// The lowest `requests_per_second`: one request every 1000 s. A lower rate cannot sync anything (and its
-/// interval overflows a `Duration`).
-const MIN_REQUESTS_PER_SECOND: f64 = 0.001;
-
-/// Checks the settings every API source shares (look-back, concurrency, rate); the message names the key.
-pub(crate) fn check_limits(
-    lookback_minutes: u64,
-    max_concurrency: usize,
-    requests_per_second: Option<f64>,
-) -> Result<(), ConfigError> {
-    if lookback_minutes > MAX_LOOKBACK_MINUTES {
-        return Err(ConfigError::value(
-            "lookback_minutes",
-            format!("{lookback_minutes} is more than {MAX_LOOKBACK_MINUTES} (100 years)"),
-        ));
-    }
-    if max_concurrency > MAX_CONCURRENCY {
-        return Err(ConfigError::value(
-            "max_concurrency",
-            format!("{max_concurrency} is more than {MAX_CONCURRENCY} requests in flight"),
-        ));
-    }
-    match requests_per_second {
-        Some(r) if !(r.is_finite() && r >= MIN_REQUESTS_PER_SECOND) => Err(ConfigError::value("requests_per_second", format!("{r} is not a rate of at least {MIN_REQUESTS_PER_SECOND}; leave it unset for no cap"))),
-        _ => Ok(()),
-    }
 }
 
 /// What a source failed at, with the record or request it was handling.
@@ -280,86 +248,6 @@ impl From<&str> for ApiError {
     fn from(message: &str) -> Self {
         Self::Other(message.to_string())
     }
-}
-
-/// What an API source does without a token.
-pub(crate) enum Without {
-    /// It reads what the API shows anonymously (public projects), after a warning saying so.
-    Anonymous(String),
-    /// It cannot work: the message says why (`GitHub's GraphQL API answers only authenticated requests`).
-    Fails(String),
-}
-
-/// The client of an API source named `name`, once its config is `valid`, and why it cannot send its first
-/// request, if so: a token that could not be read, or none where the API needs one (`without`; the variable
-/// `token_env` named). A bad config fails here, naming the key (`jira.page_size: …`); a token problem fails
-/// only the first request (see [`token_ready`]), before anything is sent, since rebuilds and replays need no
-/// token.
-pub(crate) fn api_client<T>(
-    name: &str,
-    valid: Result<(), ConfigError>,
-    token: Result<Option<T>, String>,
-    token_env: &str,
-    without: Without,
-    http: impl FnOnce(Option<T>) -> HttpConfig,
-    observer: std::sync::Arc<dyn HttpObserver>,
-) -> Result<(BlockingClient, TokenCheck), SourceError> {
-    valid.map_err(|m| SourceError::Config(format!("{name}.{m}")))?;
-    let (token, unreadable, missing) = match token {
-        Ok(Some(t)) => (Some(t), None, false),
-        Ok(None) => (None, None, true),
-        Err(m) => (None, Some(format!("{name}.{m}")), false),
-    };
-    let config = http(token);
-    let replay = matches!(
-        config.tape,
-        http::Tape::Replay(_) | http::Tape::ReplayLines(_)
-    );
-    let mut check = TokenCheck::default();
-    match (unreadable, missing, without) {
-        // A replay sends nothing, so needs no token.
-        _ if replay => {}
-        (Some(e), _, _) => check.error = Some(e),
-        (None, true, Without::Fails(why)) => {
-            check.error = Some(format!(
-                "{name}.token_env: the environment variable {token_env} is not set (or is empty) and no \
-                 token_file is configured: {why}"
-            ))
-        }
-        (None, true, Without::Anonymous(what)) => {
-            check.warning = Some(format!(
-                "{name}.token_env: {token_env} is not set and no token_file is configured: {what}"
-            ))
-        }
-        (None, false, _) => {}
-    }
-    Ok((BlockingClient::new(config, observer)?, check))
-}
-
-/// What an API source's first request must know about its token: why it cannot be sent, or what to warn
-/// about once.
-#[derive(Debug, Default)]
-pub(crate) struct TokenCheck {
-    error: Option<String>,
-    warning: Option<String>,
-    warned: std::sync::atomic::AtomicBool,
-}
-
-/// Fails with the token error [`api_client`] found, if any, before any request is sent; warns (once) of a
-/// missing token the source can do without.
-pub(crate) fn token_ready(check: &TokenCheck) -> Result<(), SourceError> {
-    if let Some(e) = &check.error {
-        return Err(SourceError::Config(e.clone()));
-    }
-    if let Some(w) = &check.warning {
-        if !check
-            .warned
-            .swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
-            tracing::warn!("{w}");
-        }
-    }
-    Ok(())
 }
 
 /// One page of records and the cursor to resume after it.

@@ -38,6 +38,14 @@ pub(crate) fn bad_record(raw: &RawRecord, message: impl std::fmt::Display) -> So
     }
 }
 
+/// A record's payload read as `T`, without copying it (serde reads a `&Value` in place); a payload that
+/// does not fit is a [`bad_record`] naming the field.
+pub(crate) fn parse_payload<'a, T: serde::Deserialize<'a>>(
+    raw: &'a RawRecord,
+) -> Result<T, SourceError> {
+    T::deserialize(&raw.payload).map_err(|e| bad_record(raw, e))
+}
+
 /// Implements [`Normalizer`] for a source by handing every call to its `normalizer` field.
 macro_rules! normalizes_with {
     ($source:ty) => {

@@ -257,8 +257,7 @@ impl Normalizer for GeneratorNormalizer {
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let issue: DemoIssue =
-            Deserialize::deserialize(&raw.payload).map_err(|e| crate::bad_record(raw, e))?;
+        let issue: DemoIssue = crate::parse_payload(raw)?;
         Ok(normalize_issue(&self.name, &issue).into())
     }
 

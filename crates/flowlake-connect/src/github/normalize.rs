@@ -38,6 +38,16 @@ impl Default for StatusRules {
 }
 
 impl StatusRules {
+    /// The default rules with `labels` (label → status, as a config's `status_labels` gives them).
+    pub fn from_labels(labels: &std::collections::BTreeMap<String, String>) -> Self {
+        Self {
+            labels: labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ..Self::default()
+        }
+    }
+}
+
+impl StatusRules {
     /// The status a label maps to, if any (case-insensitive).
     pub fn mapped(&self, label: &str) -> Option<&str> {
         self.labels

@@ -1,7 +1,6 @@
 //! GitHub's normalizer: built from the config alone (its status rules), no client.
 
 use flowlake_core::{Normalized, RawRecord};
-use serde::Deserialize;
 
 use super::config::GithubConfig;
 use super::deployment::{normalize_deployment, GithubDeployment};
@@ -33,24 +32,23 @@ impl Normalizer for GithubNormalizer {
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let bad = |e: serde_json::Error| crate::bad_record(raw, e);
         let name = &self.name;
         match raw.stream.as_str() {
             "deployments" => {
-                let d: GithubDeployment = Deserialize::deserialize(&raw.payload).map_err(bad)?;
+                let d: GithubDeployment = crate::parse_payload(raw)?;
                 return Ok(Normalized::entity(normalize_deployment(name, &d)));
             }
             "releases" => {
-                let r: GithubRelease = Deserialize::deserialize(&raw.payload).map_err(bad)?;
+                let r: GithubRelease = crate::parse_payload(raw)?;
                 return Ok(Normalized::entity(normalize_release(name, &r)));
             }
             MEMBERS => {
-                let m: GithubMember = Deserialize::deserialize(&raw.payload).map_err(bad)?;
+                let m: GithubMember = crate::parse_payload(raw)?;
                 return Ok(Normalized::entity(normalize_member(name, &m)));
             }
             _ => {}
         }
-        let issue: GithubIssue = Deserialize::deserialize(&raw.payload).map_err(bad)?;
+        let issue: GithubIssue = crate::parse_payload(raw)?;
         Ok(normalize_issue(name, &issue, &self.rules).into())
     }
 

@@ -24,8 +24,8 @@ use super::config::GithubConfig;
 use super::normalizer::GithubNormalizer;
 use super::query::{self, Connection, Envelope, PageInfo};
 use crate::http::{
-    item_key, next_link, BlockingClient, HttpError, HttpObserver, PageGuard, Request, RequestStats,
-    Tape, Validators,
+    item_key, BlockingClient, HttpError, HttpObserver, PageGuard, Pager, Pagination, Request,
+    RequestStats, Tape, Validators,
 };
 use crate::{ApiError, Page, Source, SourceError};
 
@@ -224,14 +224,7 @@ struct Window {
     after: Option<String>,
 }
 
-impl std::fmt::Debug for GithubSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GithubSource")
-            .field("name", &self.config.name)
-            .field("client", &self.client)
-            .finish_non_exhaustive()
-    }
-}
+crate::api::api_source_debug!(GithubSource);
 
 impl GithubSource {
     /// A source for `config`, reading the token now; no request is made until the first page.
@@ -240,18 +233,7 @@ impl GithubSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        let (client, token_error) = crate::api_client(
-            &config.name,
-            config.validate(),
-            config.token(),
-            &config.token_env,
-            crate::Without::Fails(
-                "GitHub's GraphQL API answers only authenticated requests; set it to a token with read access"
-                    .into(),
-            ),
-            |token| config.http(token, tape),
-            observer,
-        )?;
+        let (client, token_error) = crate::api_client(&config, tape, observer)?;
         Ok(Self {
             graphql_url: config.graphql_endpoint(),
             normalizer: GithubNormalizer::new(&config),
@@ -361,14 +343,13 @@ impl GithubSource {
             );
             let vars = json!({"q": q, "first": self.config.page_size, "after": w.after});
             let data = self.graphql("search", &query::search_page(), vars)?;
-            let conn: Connection =
-                serde_json::from_value(data.pointer("/search").cloned().unwrap_or(Value::Null))
-                    .map_err(|e| {
-                        SourceError::Api(ApiError::Shape {
-                            query: "search".into(),
-                            message: e.to_string(),
-                        })
-                    })?;
+            let conn = Connection::deserialize(data.pointer("/search").unwrap_or(&Value::Null))
+                .map_err(|e| {
+                    SourceError::Api(ApiError::Shape {
+                        query: "search".into(),
+                        message: e.to_string(),
+                    })
+                })?;
             let found = conn.issue_count.unwrap_or(0);
             if found > SEARCH_CAP && w.after.is_none() && w.end - w.start > Duration::days(1) {
                 let half = w.start + Duration::days((w.end - w.start).num_days() / 2);
@@ -503,17 +484,16 @@ impl GithubSource {
         let mut repos = self.config.repositories.clone();
         if let Some(org) = &self.config.organization {
             let first = self.org_url(org);
-            let mut url = Some(first.clone());
+            let mut request = Request::get("repositories", &first);
+            if !cursor.org_repos.is_empty() {
+                request = request.conditional();
+            }
+            let guard = PageGuard::new(&self.config.name, format!("repositories of {org}"));
+            let mut pager = Pager::new(Pagination::LinkHeader, request, guard);
             let mut listed = Vec::new();
             let mut unchanged = false;
-            let mut guard = PageGuard::new(&self.config.name, format!("repositories of {org}"));
-            while let Some(u) = url.take() {
-                let conditional = u == first && !cursor.org_repos.is_empty();
-                let mut req = Request::get("repositories", &u);
-                if conditional {
-                    req = req.conditional();
-                }
-                let response = self.client.send(req)?;
+            while let Some(request) = pager.next_request() {
+                let response = self.client.send(request.clone())?;
                 if response.not_modified() {
                     unchanged = true;
                     break;
@@ -524,10 +504,7 @@ impl GithubSource {
                         .filter(|r| r["archived"] != Value::Bool(true))
                         .filter_map(|r| r["full_name"].as_str().map(str::to_string)),
                 );
-                url = response.header("link").and_then(next_link);
-                if let Some(next) = &url {
-                    guard.advance(Some(&u), Some(next), node_keys(&page))?;
-                }
+                pager.read(&request, &response, node_keys(&page))?;
             }
             if !unchanged {
                 listed.sort();
@@ -637,24 +614,17 @@ impl GithubSource {
 
     /// The organization's members when their list changed since its ETag: one record each, all pages.
     fn changed_members(&self, org: &str) -> Result<Option<Vec<Value>>, SourceError> {
-        let first = self.members_url(org);
-        let mut url = Some(first.clone());
+        let first = Request::get(MEMBERS, self.members_url(org)).conditional();
+        let guard = PageGuard::new(&self.config.name, format!("members of {org}"));
+        let mut pager = Pager::new(Pagination::LinkHeader, first, guard);
         let mut members = Vec::new();
-        let mut guard = PageGuard::new(&self.config.name, format!("members of {org}"));
-        while let Some(u) = url.take() {
-            let mut request = Request::get(MEMBERS, &u);
-            if u == first {
-                request = request.conditional();
-            }
-            let response = self.client.send(request)?;
+        while let Some(request) = pager.next_request() {
+            let response = self.client.send(request.clone())?;
             if response.not_modified() {
                 return Ok(None);
             }
             let page: Vec<Value> = response.json()?;
-            url = response.header("link").and_then(next_link);
-            if let Some(next) = &url {
-                guard.advance(Some(&u), Some(next), node_keys(&page))?;
-            }
+            pager.read(&request, &response, node_keys(&page))?;
             members.extend(page);
         }
         Ok(Some(members))
@@ -708,15 +678,14 @@ impl GithubSource {
                 repo: pos.repo.clone(),
             }));
         }
-        let conn: Connection = serde_json::from_value(
-            data.pointer(pointer).cloned().unwrap_or(Value::Null),
-        )
-        .map_err(|e| {
-            SourceError::Api(ApiError::Shape {
-                query: label.to_string(),
-                message: e.to_string(),
-            })
-        })?;
+        let conn = Connection::deserialize(data.pointer(pointer).unwrap_or(&Value::Null)).map_err(
+            |e| {
+                SourceError::Api(ApiError::Shape {
+                    query: label.to_string(),
+                    message: e.to_string(),
+                })
+            },
+        )?;
         let keys = node_keys(&conn.nodes);
         let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
         let mut done = !conn.page_info.has_next_page;
@@ -754,9 +723,8 @@ impl GithubSource {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, n)| {
-                        let info: PageInfo =
-                            serde_json::from_value(n.get(connection)?.get("pageInfo")?.clone())
-                                .ok()?;
+                        let info =
+                            PageInfo::deserialize(n.get(connection)?.get("pageInfo")?).ok()?;
                         Some((i, n["id"].as_str()?.to_string(), info.end_cursor?))
                             .filter(|_| info.has_next_page)
                     })
@@ -787,7 +755,7 @@ impl GithubSource {
                         })?;
                     let info: PageInfo = more
                         .get("pageInfo")
-                        .and_then(|p| serde_json::from_value(p.clone()).ok())
+                        .and_then(|p| PageInfo::deserialize(p).ok())
                         .unwrap_or_default();
                     if info.has_next_page {
                         let added = more

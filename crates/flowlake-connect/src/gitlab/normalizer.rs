@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use flowlake_core::{Normalized, RawRecord};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::GitlabConfig;
@@ -37,24 +36,23 @@ impl Normalizer for GitlabNormalizer {
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let bad = |e: serde_json::Error| crate::bad_record(raw, e);
         let bad_row = |message: String| crate::bad_record(raw, message);
         match raw.stream.as_str() {
             "deployments" => {
-                let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
+                let r: DeliveryRecord<_> = crate::parse_payload(raw)?;
                 return Ok(Normalized::entity(
                     normalize_deployment(&self.name, &r).map_err(bad_row)?,
                 ));
             }
             "pipelines" => {
-                let r: DeliveryRecord<_> = Deserialize::deserialize(&raw.payload).map_err(bad)?;
+                let r: DeliveryRecord<_> = crate::parse_payload(raw)?;
                 return Ok(Normalized::entity(
                     normalize_pipeline(&self.name, &r).map_err(bad_row)?,
                 ));
             }
             _ => {}
         }
-        let record: GitlabRecord = Deserialize::deserialize(&raw.payload).map_err(bad)?;
+        let record: GitlabRecord = crate::parse_payload(raw)?;
         let mut h = normalize_item(&self.name, &record, &self.rules);
         if let Value::Object(fields) = &mut h.item.custom_fields {
             fields.extend(crate::pick_fields(&raw.payload, &self.custom_fields));

@@ -29,8 +29,8 @@ use super::deployment::delivery_payload;
 use super::normalize::{record_payload, ItemExtras};
 use super::normalizer::GitlabNormalizer;
 use crate::http::{
-    encode_component, item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request,
-    RequestStats, Tape,
+    encode_component, item_key, next_link, BlockingClient, HttpObserver, PageGuard, Pager,
+    Pagination, Request, RequestStats, Tape,
 };
 use crate::{ApiError, Page, Source, SourceError};
 
@@ -143,14 +143,7 @@ pub struct GitlabSource {
     run: Option<Run>,
 }
 
-impl std::fmt::Debug for GitlabSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitlabSource")
-            .field("name", &self.config.name)
-            .field("client", &self.client)
-            .finish_non_exhaustive()
-    }
-}
+crate::api::api_source_debug!(GitlabSource);
 
 impl GitlabSource {
     /// A source for `config`; no request is made until the first page.
@@ -159,15 +152,7 @@ impl GitlabSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        let (client, token_error) = crate::api_client(
-            &config.name,
-            config.validate(),
-            config.token(),
-            &config.token_env,
-            crate::Without::Anonymous("only public projects can be read".into()),
-            |token| config.http(token, tape),
-            observer,
-        )?;
+        let (client, token_error) = crate::api_client(&config, tape, observer)?;
         Ok(Self {
             normalizer: GitlabNormalizer::new(&config),
             config,
@@ -179,33 +164,26 @@ impl GitlabSource {
 
     /// Every page of `url` (an array endpoint), following `Link: rel="next"`.
     fn all_pages(&self, label: &str, url: String) -> Result<Vec<Value>, SourceError> {
-        let guard = self.list_guard(label, &url);
-        self.pages_after(label, url, guard)
+        let mut pager = self.list_pager(label, &url);
+        self.pages_after(&mut pager)
     }
 
-    /// A guard for the list at `url`, named by its path.
-    fn list_guard(&self, label: &str, url: &str) -> PageGuard {
+    /// A pager of the list at `url`, following `Link: rel="next"` up to an empty page; its guard is
+    /// named by the list's path (as `url` gives it).
+    fn list_pager(&self, label: &str, url: &str) -> Pager {
         let path = crate::http::redact_url(url.split('?').next().unwrap_or_default());
-        PageGuard::new(&self.config.name, format!("{label} at {path}"))
+        let guard = PageGuard::new(&self.config.name, format!("{label} at {path}"));
+        let first = Request::get(label, self.client.client().absolute(url));
+        Pager::new(Pagination::LinkHeader, first, guard).stop_at_empty()
     }
 
-    /// The pages from `url` on, following `Link: rel="next"`, watched by `guard`.
-    fn pages_after(
-        &self,
-        label: &str,
-        url: String,
-        mut guard: PageGuard,
-    ) -> Result<Vec<Value>, SourceError> {
+    /// The pages `pager` has left, in order.
+    fn pages_after(&self, pager: &mut Pager) -> Result<Vec<Value>, SourceError> {
         let mut out = Vec::new();
-        let mut next = Some(self.client.client().absolute(&url));
-        while let Some(u) = next.take() {
-            let r = self.client.send(Request::get(label, &u))?;
+        while let Some(request) = pager.next_request() {
+            let r = self.client.send(request.clone())?;
             let page: Vec<Value> = r.json()?;
-            let more = !page.is_empty();
-            next = r.header("link").and_then(next_link).filter(|_| more);
-            if let Some(n) = &next {
-                guard.advance(Some(&u), Some(n), page.iter().map(item_key))?;
-            }
+            pager.read(&request, &r, page.iter().map(item_key).collect())?;
             out.extend(page);
         }
         Ok(out)
@@ -314,36 +292,35 @@ impl GitlabSource {
         if self.config.notes {
             kinds.push(("notes", "notes", "&sort=asc&order_by=created_at"));
         }
-        let mut requests = Vec::new();
+        let mut pagers = Vec::new();
         for item in items {
             let iid = item["iid"].as_i64().unwrap_or_default();
             for (kind, label, order) in &kinds {
-                requests.push(Request::get(
-                    label,
-                    format!(
-                        "projects/{}/{}/{iid}/{kind}?per_page=100{order}",
-                        encode_component(project),
-                        stream.path()
-                    ),
-                ));
+                let url = format!(
+                    "projects/{}/{}/{iid}/{kind}?per_page=100{order}",
+                    encode_component(project),
+                    stream.path()
+                );
+                pagers.push(self.list_pager(label, &self.client.client().absolute(&url)));
             }
         }
-        let mut answers = self.client.send_all(requests).into_iter();
+        // Every list's first page at once; the rest of a longer list one page after the other.
+        let firsts: Vec<Request> = pagers.iter_mut().filter_map(Pager::next_request).collect();
+        let mut answers = firsts
+            .iter()
+            .zip(self.client.send_all(firsts.clone()))
+            .zip(&mut pagers);
         let mut out = Vec::with_capacity(items.len());
         for _ in items {
             let mut lists = Vec::with_capacity(kinds.len());
-            for (_, label, _) in &kinds {
-                let r = answers
+            for _ in &kinds {
+                let ((request, r), pager) = answers
                     .next()
-                    .ok_or(SourceError::Api(ApiError::Missing { what: "events" }))??;
+                    .ok_or(SourceError::Api(ApiError::Missing { what: "events" }))?;
+                let r = r?;
                 let mut list: Vec<Value> = r.json()?;
-                if let Some(next) = r.header("link").and_then(next_link) {
-                    if !list.is_empty() {
-                        let mut guard = self.list_guard(label, &r.url);
-                        guard.advance(Some(&r.url), Some(&next), list.iter().map(item_key))?;
-                        list.extend(self.pages_after(label, next, guard)?);
-                    }
-                }
+                pager.read(request, &r, list.iter().map(item_key).collect())?;
+                list.extend(self.pages_after(pager)?);
                 lists.push(list);
             }
             let mut lists = lists.into_iter();

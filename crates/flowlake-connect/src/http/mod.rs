@@ -11,6 +11,7 @@ mod encode;
 mod pagination;
 mod rate_limit;
 mod record;
+mod settings;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,9 +21,11 @@ use serde::{Deserialize, Serialize};
 pub use client::{BlockingClient, HttpClient};
 pub use encode::encode_component;
 pub use flowlake_core::redact_url;
-pub use pagination::{item_key, next_link, PageGuard, Pagination, Stuck, StuckPaging};
+pub use pagination::{item_key, next_link, PageGuard, Pager, Pagination, Stuck, StuckPaging};
 pub use rate_limit::{classify, Verdict};
 pub use record::{Exchange, Recorder, Replay};
+pub(crate) use settings::api_config;
+pub use settings::{ApiKeys, ApiSettings};
 
 /// A credential: never printed, logged or recorded.
 #[derive(Clone, PartialEq, Eq, Default)]

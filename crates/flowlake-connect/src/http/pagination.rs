@@ -19,6 +19,14 @@ pub enum Pagination {
         /// Page size.
         per_page: u32,
     },
+    /// Page numbers up to the total a response header gives (Tracker's `X-Total-Pages`; without it, one
+    /// page); a page with no items is the last too.
+    TotalPages {
+        /// Page parameter name.
+        page_param: String,
+        /// Header holding the number of pages (lower-case).
+        header: String,
+    },
     /// `offset`/`limit` query parameters (Jira's `startAt`/`maxResults`).
     OffsetLimit {
         /// Offset parameter name.
@@ -85,8 +93,11 @@ fn advance(url: &str, name: &str, first: u64, step: u64) -> String {
 impl Pagination {
     /// The request for the page after `response`, or `None` on the last page. `items` is the number of
     /// records the page held (for page-number and offset styles).
+    /// The next request is never conditional: a validator stands for one answer, which a list's first
+    /// page (whose `304` says the list did not change) has and the pages after it do not.
     pub fn next(&self, request: &Request, response: &Response, items: usize) -> Option<Request> {
         let mut next = request.clone();
+        next.conditional = false;
         match self {
             Self::LinkHeader => {
                 next.url = next_link(response.header("link")?)?;
@@ -96,6 +107,19 @@ impl Pagination {
                 per_page,
             } => {
                 if items < *per_page as usize {
+                    return None;
+                }
+                next.url = advance(&request.url, page_param, 1, 1);
+            }
+            Self::TotalPages { page_param, header } => {
+                let total: u64 = response
+                    .header(header)
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(1);
+                let page: u64 = query_value(&request.url, page_param)
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(1);
+                if items == 0 || page >= total {
                     return None;
                 }
                 next.url = advance(&request.url, page_param, 1, 1);
@@ -132,6 +156,92 @@ impl Pagination {
             }
         }
         Some(next)
+    }
+}
+
+/// One paged list being read: the request for its next page, made by its [`Pagination`] style from each
+/// answer, and the [`PageGuard`] that stops the list when the server's paging does not advance. The
+/// connector sends the requests (one at a time, or many lists' at once with `send_all`) and reads the
+/// items; the pager only says what to ask next.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    style: Pagination,
+    next: Option<Request>,
+    guard: PageGuard,
+    stop_at_empty: bool,
+}
+
+impl Pager {
+    /// A list whose first page is asked by `first`, paged in `style`, watched by `guard`.
+    pub fn new(style: Pagination, first: Request, guard: PageGuard) -> Self {
+        Self {
+            style,
+            next: Some(first),
+            guard,
+            stop_at_empty: false,
+        }
+    }
+
+    /// The same pager, ending the list at an empty page whatever the page says of more (GitLab and Tracker
+    /// send `rel="next"` on an empty last page).
+    pub fn stop_at_empty(mut self) -> Self {
+        self.stop_at_empty = true;
+        self
+    }
+
+    /// The request for the next page, taken out: `None` once the list is read.
+    pub fn next_request(&mut self) -> Option<Request> {
+        self.next.take()
+    }
+
+    /// Whether a page is left to ask for.
+    pub fn has_next(&self) -> bool {
+        self.next.is_some()
+    }
+
+    /// Takes `response`, the answer to `request`, whose items have `keys` (see [`item_key`]): the request
+    /// after it is made, unless the list is over; a next page that could only bring this page, or nothing,
+    /// again is refused ([`StuckPaging`]).
+    pub fn read(
+        &mut self,
+        request: &Request,
+        response: &Response,
+        keys: Vec<String>,
+    ) -> Result<(), StuckPaging> {
+        let next = self
+            .style
+            .next(request, response, keys.len())
+            .filter(|_| !(self.stop_at_empty && keys.is_empty()));
+        if let Some(next) = &next {
+            self.guard.advance(
+                self.style.cursor(request).as_deref(),
+                self.style.cursor(next).as_deref(),
+                keys,
+            )?;
+        }
+        self.next = next;
+        Ok(())
+    }
+}
+
+impl Pagination {
+    /// What names the position `request` asks for, as a [`PageGuard`] compares and shows it: the URL of a
+    /// `Link` page, the page number, offset or token parameter, GraphQL's `after` (`None`: the first page).
+    fn cursor(&self, request: &Request) -> Option<String> {
+        match self {
+            Self::LinkHeader => Some(request.url.clone()),
+            Self::PageNumber { page_param, .. } | Self::TotalPages { page_param, .. } => {
+                query_value(&request.url, page_param)
+            }
+            Self::OffsetLimit { offset_param, .. } => query_value(&request.url, offset_param),
+            Self::Token { param, .. } => query_value(&request.url, param),
+            Self::GraphQlCursor { .. } => {
+                let body: Value = serde_json::from_str(request.body.as_deref()?).ok()?;
+                body.pointer("/variables/after")?
+                    .as_str()
+                    .map(str::to_string)
+            }
+        }
     }
 }
 
@@ -343,6 +453,18 @@ mod tests {
             "https://h/items?per_page=2&page=3"
         );
         assert!(pages.next(&second, &r, 1).is_none());
+
+        let totals = Pagination::TotalPages {
+            page_param: "page".into(),
+            header: "x-total-pages".into(),
+        };
+        let req = Request::get("x", "https://h/v2/users?perPage=2&page=1");
+        let of_two = response(&[("x-total-pages", "2")], "");
+        let second = totals.next(&req, &of_two, 2).unwrap();
+        assert_eq!(second.url, "https://h/v2/users?perPage=2&page=2");
+        assert!(totals.next(&second, &of_two, 2).is_none());
+        assert!(totals.next(&req, &of_two, 0).is_none());
+        assert!(totals.next(&req, &r, 2).is_none());
 
         let offsets = Pagination::OffsetLimit {
             offset_param: "startAt".into(),

@@ -1,15 +1,13 @@
 //! `[[sources]] kind = "jira"`: which instance, how to authenticate, which issues.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Duration;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 
-use crate::http::{HttpConfig, Secret, Tape};
+use crate::http::{ApiKeys as _, HttpConfig, Tape};
 
 /// Jira Cloud or Server/Data Center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,71 +21,37 @@ pub enum Flavor {
     Server,
 }
 
-/// A Jira source. Holds no secret: the token is read from `token_env` or `token_file` when the source is
-/// built.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct JiraConfig {
-    /// Source name: qualifies ids (`jira:CORE-12`) and keys the sync state. Default `jira`.
-    pub name: String,
-    /// `https://acme.atlassian.net` or `https://jira.example.com` (with a context path if any).
-    pub base_url: String,
-    /// `auto` (default), `cloud` or `server`.
-    pub flavor: Flavor,
-    /// Cloud: the account e-mail the API token belongs to (basic auth). Unset: the token is sent as a
-    /// bearer token (Server/DC personal access token).
-    pub email: Option<String>,
-    /// Environment variable holding the API token or personal access token. Default `JIRA_API_TOKEN`.
-    pub token_env: String,
-    /// File holding the token (wins over `token_env`).
-    pub token_file: Option<PathBuf>,
-    /// Project keys to sync; ignored when `jql` is set.
-    pub projects: Vec<String>,
-    /// A JQL filter replacing `project in (…)`; flowlake adds `updated >= …` and its own ordering.
-    pub jql: Option<String>,
-    /// Re-read this many minutes before the saved cursor, to catch late writes. Default 10.
-    pub lookback_minutes: u64,
-    /// The time zone JQL dates are read in (the API user's Jira profile setting). Unset: asked from
-    /// `/myself` once per run.
-    pub time_zone: Option<String>,
-    /// Issues per search page, 1 to 100. Default 100.
-    pub page_size: u32,
-    /// Column name → JSON pointer into the raw issue (`story_points = "/fields/customfield_10016"`) or a
-    /// field's name as Jira shows it (`story_points = "Story Points"`, resolved through `/field`), kept in
-    /// `work_items.custom_fields`.
-    pub custom_fields: BTreeMap<String, String>,
-    /// Read every issue's worklogs (embedded in the search; the worklog endpoint only for issues with more
-    /// than the search embeds). Default false.
-    pub worklogs: bool,
-    /// Requests in flight at once (changelog pages). Default 4.
-    pub max_concurrency: usize,
-    /// Client-side cap, requests per second. Default none.
-    pub requests_per_second: Option<f64>,
-    /// Attempts per request for 5xx, timeouts and cut bodies. Default 5.
-    pub max_attempts: u32,
-}
-
-impl Default for JiraConfig {
-    fn default() -> Self {
-        Self {
-            name: "jira".into(),
-            base_url: String::new(),
-            flavor: Flavor::Auto,
-            email: None,
-            token_env: "JIRA_API_TOKEN".into(),
-            token_file: None,
-            projects: Vec::new(),
-            jql: None,
-            lookback_minutes: 10,
-            time_zone: None,
-            page_size: 100,
-            custom_fields: BTreeMap::new(),
-            worklogs: false,
-            max_concurrency: 4,
-            requests_per_second: None,
-            max_attempts: 5,
-        }
+crate::http::api_config! {
+    /// A Jira source. Holds no secret: the token is read from `token_env` or `token_file` when the source is
+    /// built.
+    pub struct JiraConfig {
+        /// Source name: qualifies ids (`jira:CORE-12`) and keys the sync state. Default `jira`.
+        pub name: String = "jira".into(),
+        /// `https://acme.atlassian.net` or `https://jira.example.com` (with a context path if any).
+        pub base_url: String = String::new(),
+        /// `auto` (default), `cloud` or `server`.
+        pub flavor: Flavor = Flavor::Auto,
+        /// Cloud: the account e-mail the API token belongs to (basic auth). Unset: the token is sent as a
+        /// bearer token (Server/DC personal access token).
+        pub email: Option<String> = None,
+        /// Project keys to sync; ignored when `jql` is set.
+        pub projects: Vec<String> = Vec::new(),
+        /// A JQL filter replacing `project in (…)`; flowlake adds `updated >= …` and its own ordering.
+        pub jql: Option<String> = None,
+        /// The time zone JQL dates are read in (the API user's Jira profile setting). Unset: asked from
+        /// `/myself` once per run.
+        pub time_zone: Option<String> = None,
+        /// Issues per search page, 1 to 100. Default 100.
+        pub page_size: u32 = 100,
+        /// Column name → JSON pointer into the raw issue (`story_points = "/fields/customfield_10016"`) or a
+        /// field's name as Jira shows it (`story_points = "Story Points"`, resolved through `/field`), kept in
+        /// `work_items.custom_fields`.
+        pub custom_fields: BTreeMap<String, String> = BTreeMap::new(),
+        /// Read every issue's worklogs (embedded in the search; the worklog endpoint only for issues with more
+        /// than the search embeds). Default false.
+        pub worklogs: bool = false,
     }
+    token_env = "JIRA_API_TOKEN";
 }
 
 impl JiraConfig {
@@ -111,11 +75,7 @@ impl JiraConfig {
                 ConfigError::value("time_zone", format!("`{tz}` is not an IANA time zone"))
             })?;
         }
-        crate::check_limits(
-            self.lookback_minutes,
-            self.max_concurrency,
-            self.requests_per_second,
-        )?;
+        self.check_api_keys()?;
         match self.custom_fields.iter().find(|(_, v)| v.trim().is_empty()) {
             Some((k, _)) => Err(ConfigError::value(
                 format!("custom_fields.{k}"),
@@ -146,42 +106,45 @@ impl JiraConfig {
             f => f,
         }
     }
+}
 
-    /// The token, `None` when neither `token_file` nor `token_env` holds one.
-    pub fn token(&self) -> Result<Option<String>, String> {
-        crate::http::read_token(self.token_file.as_deref(), &self.token_env)
+impl crate::ApiConfig for JiraConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.validate()
+    }
+
+    /// Basic auth needs the token; without an e-mail the token is a bearer one, and an instance may show
+    /// some projects to anonymous users.
+    fn without_token(&self) -> crate::Without {
+        if self.email.is_some() {
+            crate::Without::Fails("basic auth with `email` needs the account's API token".into())
+        } else {
+            crate::Without::Anonymous(
+                "requests go without credentials, so only what the instance shows anonymous users is read"
+                    .into(),
+            )
+        }
     }
 
     /// The HTTP client settings: basic auth with the e-mail when set, else a bearer token.
-    pub fn http(&self, token: Option<String>, tape: Tape) -> HttpConfig {
-        let (scheme, secret) = match (&self.email, token) {
+    fn http(&self, token: Option<String>, tape: Tape) -> HttpConfig {
+        let (scheme, token) = match (&self.email, token) {
             (Some(email), Some(t)) => (
                 "Basic",
-                Some(Secret::new(
-                    base64::engine::general_purpose::STANDARD.encode(format!("{email}:{t}")),
-                )),
+                Some(base64::engine::general_purpose::STANDARD.encode(format!("{email}:{t}"))),
             ),
-            (None, Some(t)) => ("Bearer", Some(Secret::new(t))),
-            (_, None) => ("Bearer", None),
+            (_, token) => ("Bearer", token),
         };
-        HttpConfig {
-            base_url: self.base_url.clone(),
-            token: secret,
-            auth_scheme: scheme.into(),
-            headers: vec![("Accept".into(), "application/json".into())],
-            max_attempts: self.max_attempts.max(1),
-            requests_per_second: self.requests_per_second,
-            max_concurrency: self.max_concurrency.max(1),
-            timeout: Duration::from_secs(60),
-            tape,
-            ..HttpConfig::default()
-        }
+        let headers = vec![("Accept".into(), "application/json".into())];
+        self.api()
+            .client(&self.base_url, scheme, token, headers, tape)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ApiConfig as _;
 
     #[test]
     fn flavor_by_host_and_validation_by_key() {

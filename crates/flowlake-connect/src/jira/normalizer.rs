@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use flowlake_core::{Normalized, RawRecord, StatusCategory};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::JiraConfig;
@@ -45,8 +44,7 @@ impl Normalizer for JiraNormalizer {
         if LOOKUPS.contains(&raw.stream.as_str()) {
             return Ok(Normalized::default());
         }
-        let issue: JiraIssue =
-            Deserialize::deserialize(&raw.payload).map_err(|e| crate::bad_record(raw, e))?;
+        let issue: JiraIssue = crate::parse_payload(raw)?;
         Ok(normalize_issue(
             &self.name,
             &self.base_url,

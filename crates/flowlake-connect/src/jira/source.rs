@@ -72,14 +72,7 @@ pub struct JiraSource {
     pager: PageGuard,
 }
 
-impl std::fmt::Debug for JiraSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JiraSource")
-            .field("name", &self.config.name)
-            .field("client", &self.client)
-            .finish_non_exhaustive()
-    }
-}
+crate::api::api_source_debug!(JiraSource);
 
 /// A JQL string literal.
 fn quoted(s: &str) -> String {
@@ -112,25 +105,7 @@ impl JiraSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        // Basic auth needs the token; without an e-mail the token is a bearer one, and an instance may
-        // show some projects to anonymous users.
-        let without = if config.email.is_some() {
-            crate::Without::Fails("basic auth with `email` needs the account's API token".into())
-        } else {
-            crate::Without::Anonymous(
-                "requests go without credentials, so only what the instance shows anonymous users is read"
-                    .into(),
-            )
-        };
-        let (client, token_error) = crate::api_client(
-            &config.name,
-            config.validate(),
-            config.token(),
-            &config.token_env,
-            without,
-            |token| config.http(token, tape),
-            observer,
-        )?;
+        let (client, token_error) = crate::api_client(&config, tape, observer)?;
         Ok(Self {
             normalizer: JiraNormalizer::new(&config),
             flavor: config.flavor(),

@@ -1,96 +1,53 @@
 //! `[[sources]] kind = "yandex_tracker"`: organization, token, which queues.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 
-use crate::http::{HttpConfig, Secret, Tape};
+use crate::http::{ApiKeys as _, HttpConfig, Tape};
 
-/// A Yandex Tracker source. Holds no secret: the token is read from `token_env` or `token_file` when the
-/// source is built.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct YandexTrackerConfig {
-    /// Source name: qualifies ids (`tracker:5f1a…`, Tracker's immutable issue id). Default `tracker`.
-    pub name: String,
-    /// API base URL. Default `https://api.tracker.yandex.net`.
-    pub base_url: String,
-    /// Web UI for links. Default `https://tracker.yandex.ru`.
-    pub web_url: String,
-    /// Yandex 360 organization id (sent as `X-Org-ID`).
-    pub org_id: Option<String>,
-    /// Yandex Cloud organization id (sent as `X-Cloud-Org-ID`).
-    pub cloud_org_id: Option<String>,
-    /// `OAuth` (an OAuth token, default) or `Bearer` (a Yandex Cloud IAM token).
-    pub auth_scheme: String,
-    /// Environment variable holding the token. Default `TRACKER_TOKEN`.
-    pub token_env: String,
-    /// File holding the token (wins over `token_env`).
-    pub token_file: Option<PathBuf>,
-    /// Queues to include and, prefixed with `!`, exclude: `"DEV,SRE,!TEST"`. Empty: every queue.
-    pub queues: String,
-    /// A query in Tracker's query language replacing the queue filter; flowlake adds the `Updated` bound.
-    pub query: Option<String>,
-    /// Without a cursor, read issues updated within this window (`2h`, `7d`); unset: all history.
-    pub initial_range: Option<String>,
-    /// Re-read this many minutes before the saved cursor. Default 10.
-    pub lookback_minutes: u64,
-    /// Issues per search page (1 to 1000). Default 100.
-    pub per_page: u32,
-    /// Above this many matching issues the search scrolls instead of paging (Tracker pages stop at 10,000).
-    /// Default 10000.
-    pub scroll_above: u64,
-    /// Changelog entries per request (1 to 100). Default 100.
-    pub changelog_per_page: u32,
-    /// Column name → JSON pointer into the landed record (`/issue/…`, the issue as the search returns it), kept in
-    /// `work_items.custom_fields`, e.g. `story_points = "/issue/storyPoints"`.
-    pub custom_fields: BTreeMap<String, String>,
-    /// Read each issue's comments (one more request per issue): comments become changes by their authors,
-    /// so first response works. Default false.
-    pub comments: bool,
-    /// Read each issue's worklog (one more request per issue) into `worklogs`. Default false.
-    pub worklogs: bool,
-    /// Read the organization's users once per run (`/v2/users`), so people carry logins and e-mails.
-    /// Default true.
-    pub users: bool,
-    /// Requests in flight at once (changelogs). Default 4.
-    pub max_concurrency: usize,
-    /// Client-side cap, requests per second. Default none.
-    pub requests_per_second: Option<f64>,
-    /// Attempts per request for 5xx, timeouts and cut bodies. Default 5.
-    pub max_attempts: u32,
-}
-
-impl Default for YandexTrackerConfig {
-    fn default() -> Self {
-        Self {
-            name: "tracker".into(),
-            base_url: "https://api.tracker.yandex.net".into(),
-            web_url: "https://tracker.yandex.ru".into(),
-            org_id: None,
-            cloud_org_id: None,
-            auth_scheme: "OAuth".into(),
-            token_env: "TRACKER_TOKEN".into(),
-            token_file: None,
-            queues: String::new(),
-            query: None,
-            initial_range: None,
-            lookback_minutes: 10,
-            per_page: 100,
-            scroll_above: 10_000,
-            changelog_per_page: 100,
-            custom_fields: BTreeMap::new(),
-            comments: false,
-            worklogs: false,
-            users: true,
-            max_concurrency: 4,
-            requests_per_second: None,
-            max_attempts: 5,
-        }
+crate::http::api_config! {
+    /// A Yandex Tracker source. Holds no secret: the token is read from `token_env` or `token_file` when the
+    /// source is built.
+    pub struct YandexTrackerConfig {
+        /// Source name: qualifies ids (`tracker:5f1a…`, Tracker's immutable issue id). Default `tracker`.
+        pub name: String = "tracker".into(),
+        /// API base URL. Default `https://api.tracker.yandex.net`.
+        pub base_url: String = "https://api.tracker.yandex.net".into(),
+        /// Web UI for links. Default `https://tracker.yandex.ru`.
+        pub web_url: String = "https://tracker.yandex.ru".into(),
+        /// Yandex 360 organization id (sent as `X-Org-ID`).
+        pub org_id: Option<String> = None,
+        /// Yandex Cloud organization id (sent as `X-Cloud-Org-ID`).
+        pub cloud_org_id: Option<String> = None,
+        /// `OAuth` (an OAuth token, default) or `Bearer` (a Yandex Cloud IAM token).
+        pub auth_scheme: String = "OAuth".into(),
+        /// Queues to include and, prefixed with `!`, exclude: `"DEV,SRE,!TEST"`. Empty: every queue.
+        pub queues: String = String::new(),
+        /// A query in Tracker's query language replacing the queue filter; flowlake adds the `Updated` bound.
+        pub query: Option<String> = None,
+        /// Without a cursor, read issues updated within this window (`2h`, `7d`); unset: all history.
+        pub initial_range: Option<String> = None,
+        /// Issues per search page (1 to 1000). Default 100.
+        pub per_page: u32 = 100,
+        /// Above this many matching issues the search scrolls instead of paging (Tracker pages stop at 10,000).
+        /// Default 10000.
+        pub scroll_above: u64 = 10_000,
+        /// Changelog entries per request (1 to 100). Default 100.
+        pub changelog_per_page: u32 = 100,
+        /// Column name → JSON pointer into the landed record (`/issue/…`, the issue as the search returns it), kept in
+        /// `work_items.custom_fields`, e.g. `story_points = "/issue/storyPoints"`.
+        pub custom_fields: BTreeMap<String, String> = BTreeMap::new(),
+        /// Read each issue's comments (one more request per issue): comments become changes by their authors,
+        /// so first response works. Default false.
+        pub comments: bool = false,
+        /// Read each issue's worklog (one more request per issue) into `worklogs`. Default false.
+        pub worklogs: bool = false,
+        /// Read the organization's users once per run (`/v2/users`), so people carry logins and e-mails.
+        /// Default true.
+        pub users: bool = true,
     }
+    token_env = "TRACKER_TOKEN";
 }
 
 /// The longest `initial_range`: a hundred years (of 365 days), so the bound it gives is always a date.
@@ -149,11 +106,7 @@ impl YandexTrackerConfig {
                 format!("{} is outside 1 to 100", self.changelog_per_page),
             ));
         }
-        crate::check_limits(
-            self.lookback_minutes,
-            self.max_concurrency,
-            self.requests_per_second,
-        )?;
+        self.check_api_keys()?;
         crate::check_pointers(&self.custom_fields)
     }
 
@@ -177,14 +130,21 @@ impl YandexTrackerConfig {
         }
         (!parts.is_empty()).then(|| parts.join(" AND "))
     }
+}
 
-    /// The token, `None` when unset.
-    pub fn token(&self) -> Result<Option<String>, String> {
-        crate::http::read_token(self.token_file.as_deref(), &self.token_env)
+impl crate::ApiConfig for YandexTrackerConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.validate()
+    }
+
+    fn without_token(&self) -> crate::Without {
+        crate::Without::Fails(
+            "Yandex Tracker answers only authenticated requests (an OAuth or IAM token)".into(),
+        )
     }
 
     /// The HTTP client settings with the organization header.
-    pub fn http(&self, token: Option<String>, tape: Tape) -> HttpConfig {
+    fn http(&self, token: Option<String>, tape: Tape) -> HttpConfig {
         let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
         if let Some(id) = &self.org_id {
             headers.push(("X-Org-ID".into(), id.clone()));
@@ -192,17 +152,9 @@ impl YandexTrackerConfig {
         if let Some(id) = &self.cloud_org_id {
             headers.push(("X-Cloud-Org-ID".into(), id.clone()));
         }
-        HttpConfig {
-            base_url: self.base_url.clone(),
-            token: token.map(Secret::new),
-            auth_scheme: self.auth_scheme.clone(),
-            headers,
-            max_attempts: self.max_attempts.max(1),
-            requests_per_second: self.requests_per_second,
-            max_concurrency: self.max_concurrency.max(1),
-            tape,
-            ..HttpConfig::default()
-        }
+        let scheme = self.auth_scheme.as_str();
+        self.api()
+            .client(&self.base_url, scheme, token, headers, tape)
     }
 }
 

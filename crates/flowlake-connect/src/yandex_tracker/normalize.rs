@@ -163,9 +163,7 @@ fn shown(v: &Value) -> Option<String> {
             let parts: Vec<String> = items.iter().filter_map(shown).collect();
             (!parts.is_empty()).then(|| parts.join(", "))
         }
-        Value::Object(_) => serde_json::from_value::<Ref>(v.clone())
-            .ok()
-            .and_then(|r| r.shown()),
+        Value::Object(_) => Ref::deserialize(v).ok().and_then(|r| r.shown()),
         other => Some(other.to_string()),
     }
 }

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use flowlake_core::{Normalized, Person, RawRecord, StatusCategory};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::activity::user_person;
@@ -48,8 +47,7 @@ impl Normalizer for YandexTrackerNormalizer {
         if LOOKUPS.contains(&raw.stream.as_str()) {
             return Ok(Normalized::default());
         }
-        let record: IssueWithChangelog =
-            Deserialize::deserialize(&raw.payload).map_err(|e| crate::bad_record(raw, e))?;
+        let record: IssueWithChangelog = crate::parse_payload(raw)?;
         let (mut h, skipped) = normalize_issue(&self.name, &self.web_url, &record);
         for s in &skipped {
             tracing::warn!(

@@ -22,7 +22,8 @@ use super::activity::user_person;
 use super::config::{parse_range, YandexTrackerConfig};
 use super::normalizer::YandexTrackerNormalizer;
 use crate::http::{
-    item_key, next_link, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape,
+    item_key, BlockingClient, HttpObserver, PageGuard, Pager, Pagination, Request, RequestStats,
+    Tape,
 };
 use crate::jira::parse_time;
 use crate::{Normalizer, Page, Source, SourceError};
@@ -66,14 +67,7 @@ pub struct YandexTrackerSource {
     pager: PageGuard,
 }
 
-impl std::fmt::Debug for YandexTrackerSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("YandexTrackerSource")
-            .field("name", &self.config.name)
-            .field("client", &self.client)
-            .finish_non_exhaustive()
-    }
-}
+crate::api::api_source_debug!(YandexTrackerSource);
 
 impl YandexTrackerSource {
     /// A source for `config`; no request is made until the first page.
@@ -82,17 +76,7 @@ impl YandexTrackerSource {
         tape: Tape,
         observer: Arc<dyn HttpObserver>,
     ) -> Result<Self, SourceError> {
-        let (client, token_error) = crate::api_client(
-            &config.name,
-            config.validate(),
-            config.token(),
-            &config.token_env,
-            crate::Without::Fails(
-                "Yandex Tracker answers only authenticated requests (an OAuth or IAM token)".into(),
-            ),
-            |token| config.http(token, tape),
-            observer,
-        )?;
+        let (client, token_error) = crate::api_client(&config, tape, observer)?;
         Ok(Self {
             normalizer: YandexTrackerNormalizer::new(&config),
             pager: PageGuard::new(&config.name, STREAM),
@@ -126,32 +110,24 @@ impl YandexTrackerSource {
 
     /// Every user of the organization, page by page (`perPage`/`page`, `X-Total-Pages`).
     fn all_users(&self) -> Result<Vec<Value>, SourceError> {
+        let style = Pagination::TotalPages {
+            page_param: "page".into(),
+            header: "x-total-pages".into(),
+        };
+        let first = Request::get("users", "v2/users?perPage=100&page=1");
+        let mut pager = Pager::new(style, first, PageGuard::new(&self.config.name, "users"));
         let mut out = Vec::new();
-        let mut page = 1u64;
-        let mut guard = PageGuard::new(&self.config.name, "users");
-        loop {
-            let r = self.client.send(Request::get(
-                "users",
-                format!("v2/users?perPage=100&page={page}"),
-            ))?;
+        while let Some(request) = pager.next_request() {
+            let r = self.client.send(request.clone())?;
             let users: Vec<Value> = r.json()?;
-            let pages = r
-                .header("x-total-pages")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(1);
-            let more = !users.is_empty();
-            if !more || page >= pages {
-                out.extend(users);
-                return Ok(out);
-            }
-            guard.advance(
-                Some(&page.to_string()),
-                Some(&(page + 1).to_string()),
-                users.iter().map(|u| u["uid"].to_string()),
+            pager.read(
+                &request,
+                &r,
+                users.iter().map(|u| u["uid"].to_string()).collect(),
             )?;
             out.extend(users);
-            page += 1;
         }
+        Ok(out)
     }
 
     /// The run's lookups: statuses, and users when enabled.
@@ -265,7 +241,7 @@ impl YandexTrackerSource {
         issues: &[Value],
     ) -> Result<Vec<Vec<Value>>, SourceError> {
         let mut all: Vec<Vec<Value>> = vec![Vec::new(); issues.len()];
-        let mut open: Vec<(usize, String)> = issues
+        let mut open: Vec<(usize, Pager)> = issues
             .iter()
             .enumerate()
             .filter_map(|(i, issue)| {
@@ -274,39 +250,27 @@ impl YandexTrackerSource {
                 if what != "worklog" {
                     url.push_str(&format!("?perPage={}", self.config.changelog_per_page));
                 }
-                Some((i, url))
+                let first = Request::get(label, self.client.client().absolute(&url));
+                let guard = PageGuard::new(&self.config.name, format!("{what} of {key}"));
+                Some((
+                    i,
+                    Pager::new(Pagination::LinkHeader, first, guard).stop_at_empty(),
+                ))
             })
             .collect();
-        let mut guards: BTreeMap<usize, PageGuard> = BTreeMap::new();
         while !open.is_empty() {
-            let requests = open
-                .iter()
-                .map(|(_, url)| Request::get(label, url.clone()))
+            let requests: Vec<Request> = open
+                .iter_mut()
+                .filter_map(|(_, pager)| pager.next_request())
                 .collect();
-            let mut still = Vec::new();
-            for ((i, url), r) in open.iter().zip(self.client.send_all(requests)) {
+            let answers = self.client.send_all(requests.clone());
+            for (((i, pager), request), r) in open.iter_mut().zip(&requests).zip(answers) {
                 let response = r?;
                 let entries: Vec<Value> = response.json()?;
-                let more = !entries.is_empty();
-                if let Some(next) = response.header("link").and_then(next_link) {
-                    if more {
-                        let key = issues[*i]["key"].as_str().unwrap_or_default();
-                        guards
-                            .entry(*i)
-                            .or_insert_with(|| {
-                                PageGuard::new(&self.config.name, format!("{what} of {key}"))
-                            })
-                            .advance(
-                                Some(&self.client.client().absolute(url)),
-                                Some(&next),
-                                entries.iter().map(item_key),
-                            )?;
-                        still.push((*i, next));
-                    }
-                }
+                pager.read(request, &response, entries.iter().map(item_key).collect())?;
                 all[*i].extend(entries);
             }
-            open = still;
+            open.retain(|(_, pager)| pager.has_next());
         }
         Ok(all)
     }
