@@ -1,12 +1,14 @@
 //! flowlake's sources: each turns an external system into pages of [`RawRecord`]s and normalizes them into
 //! the domain model.
 //!
-//! A source never knows which store is used. It hands out pages with the cursor that follows them; the engine
-//! lands each page and only then saves that cursor, so a crash replays at most one page.
+//! A source never knows which store is used. It hands out pages with the cursors (one per stream the page
+//! advances, [`StreamCursors`]) that follow them; the engine lands each page and only then saves those
+//! cursors, so a crash replays at most one page.
 // A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod api;
+mod cursors;
 pub mod generator;
 pub mod github;
 pub mod gitlab;
@@ -18,6 +20,7 @@ mod retriable;
 pub mod yandex_tracker;
 
 pub(crate) use api::{api_client, token_ready, ApiConfig, TokenCheck, Without};
+pub use cursors::StreamCursors;
 pub use normalizer::Normalizer;
 pub(crate) use normalizer::{bad_record, parse_payload};
 
@@ -250,15 +253,37 @@ impl From<&str> for ApiError {
     }
 }
 
-/// One page of records and the cursor to resume after it.
+/// One page of records and the cursors to resume after it.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// The records, payloads untouched.
     pub records: Vec<RawRecord>,
-    /// The cursor that resumes right after this page.
-    pub cursor: String,
+    /// The cursors of the streams this page advances, each resuming its stream right after this page;
+    /// streams it does not move are left out (their saved cursors stay).
+    pub cursors: StreamCursors,
     /// Work the source knows is left after this page, for progress bars.
     pub remaining_hint: Option<u64>,
+}
+
+impl Page {
+    /// A page advancing one stream: what a single-stream source hands out.
+    pub fn of(
+        stream: &str,
+        records: Vec<RawRecord>,
+        cursor: impl Into<String>,
+        remaining_hint: Option<u64>,
+    ) -> Self {
+        Self {
+            records,
+            cursors: StreamCursors::one(stream, cursor),
+            remaining_hint,
+        }
+    }
+
+    /// The cursor this page carries for `stream`.
+    pub fn cursor(&self, stream: &str) -> Option<&str> {
+        self.cursors.get(stream)
+    }
 }
 
 /// A stream of pages from one external system. It normalizes what it fetched with the [`Normalizer`] it
@@ -266,12 +291,21 @@ pub struct Page {
 pub trait Source: Normalizer {
     /// The configured source name.
     fn name(&self) -> &str;
-    /// The stream whose cursor this source pages by (the sync state key).
-    fn stream(&self) -> &str;
+    /// The streams this source keeps a cursor for, each under the sync state key `{name}/{stream}`: one per
+    /// stream, so that no source folds several streams' positions into one document of its own.
+    fn streams(&self) -> Vec<String>;
+    /// Streams whose keys held this source's cursor in an earlier release (GitLab's one `projects` document).
+    /// A run reads them with [`Source::streams`] and hands them to [`Source::next_page`], which converts them
+    /// into per-stream cursors — a stream's own saved cursor, when there is one, wins — and carries every
+    /// stream's converted cursor in its first page; the engine deletes the old keys when that page commits.
+    fn former_streams(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Total records expected in this run, when the source knows it (for progress bars).
-    fn size_hint(&self, cursor: Option<&str>) -> Option<u64>;
-    /// The page after `cursor` (`None` for the first), or `None` when there is nothing more.
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError>;
+    fn size_hint(&self, cursors: &StreamCursors) -> Option<u64>;
+    /// The page after `cursors` (the saved ones, with every committed page's cursors set over them; empty
+    /// for a first run), or `None` when there is nothing more.
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError>;
     /// Requests made so far, per stream (API sources; empty for the others).
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {
         BTreeMap::new()

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use flowlake_connect::github::{GithubConfig, GithubSource};
+use flowlake_connect::github::{GithubConfig, GithubSource, STREAM};
 use flowlake_connect::http::{HttpError, LogObserver, Tape};
-use flowlake_connect::{Page, Source, SourceError};
+use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 use flowlake_testkit::shared::Received;
@@ -69,7 +69,7 @@ fn issues(page: &Page) -> Vec<String> {
 fn page_two_asks_for_the_end_cursor_of_page_one() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
-    let pages = pages(&mut source(config(&fake, &dir, 5)), None);
+    let pages = pages(&mut source(config(&fake, &dir, 5)), StreamCursors::new());
     let with_issues: Vec<Vec<String>> =
         pages.iter().map(issues).filter(|k| !k.is_empty()).collect();
     assert_eq!(
@@ -95,18 +95,15 @@ fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let mut first_run = source(config(&fake, &dir, 5));
-    let mut cursor: Option<String> = None;
+    let mut cursors = StreamCursors::new();
     let saved = loop {
-        let page = first_run
-            .next_page(cursor.as_deref())
-            .unwrap()
-            .expect("a page");
+        let page = first_run.next_page(&cursors).unwrap().expect("a page");
+        cursors.advance(&page.cursors);
         if !issues(&page).is_empty() {
-            break page.cursor;
+            break cursors;
         }
-        cursor = Some(page.cursor);
     };
-    let saved_doc: Value = serde_json::from_str(&saved).unwrap();
+    let saved_doc: Value = serde_json::from_str(saved.get(STREAM).unwrap()).unwrap();
     let after = saved_doc["at"]["after"]
         .as_str()
         .expect("the cursor holds the page's endCursor")
@@ -115,7 +112,7 @@ fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
     let asked_before = issue_pages(&fake).len();
 
     // A new process resumes from the saved state: its first issues query asks for what follows.
-    let pages = pages(&mut source(config(&fake, &dir, 5)), Some(saved));
+    let pages = pages(&mut source(config(&fake, &dir, 5)), saved);
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 2, "{keys:?}");
     let queries = issue_pages(&fake);
@@ -128,7 +125,10 @@ fn a_repository_with_nothing_new_since_the_cursor_lands_no_issue() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let cursor = r#"{"repos":{"acme/repo-00":{"issues":"2099-01-01T00:00:00Z"}}}"#;
-    let pages = pages(&mut source(config(&fake, &dir, 5)), Some(cursor.into()));
+    let pages = pages(
+        &mut source(config(&fake, &dir, 5)),
+        StreamCursors::one(STREAM, cursor),
+    );
     assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
     // What was asked, if anything, was asked from the saved time less the 10 minutes' look-back.
     for q in issue_pages(&fake) {
@@ -171,7 +171,7 @@ fn a_spent_primary_limit_is_waited_out_until_its_reset_and_the_run_completes() {
         kind: FaultKind::PrimaryRateLimit(1),
     });
     let dir = tempfile::tempdir().unwrap();
-    let pages = pages(&mut source(config(&fake, &dir, 5)), None);
+    let pages = pages(&mut source(config(&fake, &dir, 5)), StreamCursors::new());
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 7, "{keys:?}");
     assert_eq!(fake.answered().get(&("IssuesPage".into(), 429)), Some(&1));

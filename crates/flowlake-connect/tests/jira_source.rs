@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
-use flowlake_connect::{Page, Source, SourceError};
+use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::jira::{FakeJira, FakeJiraSpec, JiraFault};
 use flowlake_testkit::shared::Received;
@@ -55,21 +55,18 @@ fn page_one_is_the_lookups_then_search_pages_follow_next_page_token() {
     let dir = tempfile::tempdir().unwrap();
     let mut source = source(&fake, &dir, 5);
 
-    let lookups = source.next_page(None).unwrap().expect("the lookups page");
+    let lookups = source
+        .next_page(&StreamCursors::new())
+        .unwrap()
+        .expect("the lookups page");
     assert!(issues(&lookups).is_empty());
     assert!(lookups.records.iter().any(|r| r.stream == "_statuses"));
-    let first = source
-        .next_page(Some(&lookups.cursor))
-        .unwrap()
-        .expect("page 1");
+    let first = source.next_page(&lookups.cursors).unwrap().expect("page 1");
     assert_eq!(issues(&first).len(), 5);
-    let second = source
-        .next_page(Some(&first.cursor))
-        .unwrap()
-        .expect("page 2");
+    let second = source.next_page(&first.cursors).unwrap().expect("page 2");
     assert_eq!(issues(&second).len(), 2);
     assert!(issues(&second).iter().all(|k| !issues(&first).contains(k)));
-    assert!(source.next_page(Some(&second.cursor)).unwrap().is_none());
+    assert!(source.next_page(&second.cursors).unwrap().is_none());
 
     let searches = searches(&fake);
     assert_eq!(searches.len(), 2, "{searches:#?}");
@@ -87,16 +84,13 @@ fn a_search_that_finds_nothing_ends_the_run_with_no_issue() {
     // Nothing was updated after this cursor, so the search's one page is empty (`isLast: true`).
     let pages = pages(
         &mut source,
-        Some(r#"{"updated":"2099-01-01T00:00:00Z"}"#.into()),
+        StreamCursors::one("issues", r#"{"updated":"2099-01-01T00:00:00Z"}"#),
     );
     assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
     assert_eq!(searches(&fake).len(), 1);
     let last = pages.last().expect("a page");
-    assert!(
-        last.cursor.contains("2099-01-01T00:00:00Z"),
-        "{}",
-        last.cursor
-    );
+    let cursor = last.cursor("issues").expect("the issues cursor");
+    assert!(cursor.contains("2099-01-01T00:00:00Z"), "{cursor}");
 }
 
 #[test]
@@ -127,7 +121,7 @@ fn a_429_with_retry_after_is_waited_out_and_the_page_comes_whole() {
         status: 429,
     });
     let dir = tempfile::tempdir().unwrap();
-    let pages = pages(&mut source(&fake, &dir, 5), None);
+    let pages = pages(&mut source(&fake, &dir, 5), StreamCursors::new());
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 7, "{keys:?}");
     let answered = fake.answered();
@@ -143,7 +137,7 @@ fn a_saved_cursor_resumes_with_its_time_less_the_lookback_in_the_jql() {
     // 12:00 UTC less the 10 minutes' look-back is 14:50 in Moscow, the zone JQL dates are read in.
     pages(
         &mut source,
-        Some(r#"{"updated":"2026-01-10T12:00:00Z"}"#.into()),
+        StreamCursors::one("issues", r#"{"updated":"2026-01-10T12:00:00Z"}"#),
     );
     let searches = searches(&fake);
     let jql = searches[0].query("jql").expect("a JQL");
@@ -159,7 +153,7 @@ fn a_cursor_that_is_not_the_sources_is_refused_before_any_request() {
     let fake = FakeJira::start(&small());
     let dir = tempfile::tempdir().unwrap();
     let e = source(&fake, &dir, 5)
-        .next_page(Some("not json"))
+        .next_page(&StreamCursors::one("issues", "not json"))
         .unwrap_err();
     assert!(matches!(e, SourceError::BadCursor(_)), "{e:?}");
     assert!(fake.received().is_empty());
@@ -182,7 +176,7 @@ fn on_server_page_two_asks_from_the_start_at_after_page_one() {
         ..JiraConfig::default()
     };
     let mut source = JiraSource::new(config, Tape::Off, Arc::new(LogObserver)).unwrap();
-    let counts: Vec<usize> = pages(&mut source, None)
+    let counts: Vec<usize> = pages(&mut source, StreamCursors::new())
         .iter()
         .map(|p| issues(p).len())
         .filter(|n| *n > 0)

@@ -12,7 +12,7 @@ use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Stuck, StuckPaging, Tape};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
 use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
-use flowlake_connect::{Source, SourceError};
+use flowlake_connect::{Source, SourceError, StreamCursors};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
 use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
@@ -31,10 +31,10 @@ fn token_file(dir: &tempfile::TempDir) -> Option<PathBuf> {
 
 /// Pages `source` as the engine does, until it ends or fails.
 fn sync(source: &mut dyn Source) -> Result<usize, SourceError> {
-    let mut cursor: Option<String> = None;
+    let mut cursors = StreamCursors::new();
     let mut pages = 0;
-    while let Some(page) = source.next_page(cursor.as_deref())? {
-        cursor = Some(page.cursor);
+    while let Some(page) = source.next_page(&cursors)? {
+        cursors.advance(&page.cursors);
         pages += 1;
         assert!(pages < MAX_PAGES, "the pager never stopped");
     }

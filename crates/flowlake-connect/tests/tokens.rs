@@ -9,7 +9,7 @@ use flowlake_connect::gitlab::{GitlabConfig, GitlabSource};
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::jira::{Flavor, JiraConfig, JiraSource};
 use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
-use flowlake_connect::{Source, SourceError};
+use flowlake_connect::{Source, SourceError, StreamCursors};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
 use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
@@ -21,7 +21,7 @@ const UNSET: &str = "FLOWLAKE_TEST_TOKEN_THAT_IS_NEVER_SET";
 /// The first page's error, which must name the variable.
 fn refused(source: &mut dyn Source) -> String {
     assert!(std::env::var(UNSET).is_err());
-    match source.next_page(None) {
+    match source.next_page(&StreamCursors::new()) {
         Err(SourceError::Config(m)) => {
             assert!(m.contains(UNSET) && m.contains("is not set"), "{m}");
             m
@@ -54,7 +54,7 @@ fn a_jira_source_with_an_email_and_no_token_names_the_variable_before_any_reques
 
     // Without an e-mail the token is a bearer one, and anonymous reads are the instance's business.
     let fake = FakeJira::start(&FakeJiraSpec::default());
-    jira(&fake, None).next_page(None).unwrap();
+    jira(&fake, None).next_page(&StreamCursors::new()).unwrap();
     assert!(!fake.answered().is_empty());
 }
 
@@ -99,7 +99,7 @@ fn a_gitlab_source_without_a_token_reads_public_projects() {
         ..GitlabConfig::default()
     };
     let mut source = GitlabSource::new(config, Tape::Off, Arc::new(LogObserver)).unwrap();
-    source.next_page(None).unwrap();
+    source.next_page(&StreamCursors::new()).unwrap();
     assert!(!fake.answered().is_empty());
 }
 
@@ -119,5 +119,5 @@ fn a_replay_needs_no_token() {
         Arc::new(LogObserver),
     )
     .unwrap();
-    source.next_page(None).unwrap();
+    source.next_page(&StreamCursors::new()).unwrap();
 }

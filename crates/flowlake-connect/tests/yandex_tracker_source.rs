@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_connect::yandex_tracker::{YandexTrackerConfig, YandexTrackerSource};
-use flowlake_connect::{Page, Source, SourceError};
+use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::shared::Received;
 use flowlake_testkit::yandex_tracker::{FakeTracker, FakeTrackerSpec, TrackerFault};
@@ -26,12 +26,12 @@ fn requests_of_a_run(fake: &FakeTracker, config: YandexTrackerConfig) -> Vec<Str
     };
     let mut source =
         YandexTrackerSource::new(config, Tape::Off, Arc::new(LogObserver)).expect("a source");
-    let mut cursor: Option<String> = None;
+    let mut cursors = StreamCursors::new();
     while let Some(page) = source
-        .next_page(cursor.as_deref())
+        .next_page(&cursors)
         .unwrap_or_else(|e| panic!("the run fails: {e}"))
     {
-        cursor = Some(page.cursor);
+        cursors.advance(&page.cursors);
     }
     assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
     fake.requests()
@@ -140,21 +140,18 @@ fn page_one_is_the_lookups_then_search_pages_follow_the_page_number() {
     let dir = tempfile::tempdir().unwrap();
     let mut source = source(&fake, &dir, 5);
 
-    let lookups = source.next_page(None).unwrap().expect("the lookups page");
+    let lookups = source
+        .next_page(&StreamCursors::new())
+        .unwrap()
+        .expect("the lookups page");
     assert!(issues(&lookups).is_empty());
     assert!(lookups.records.iter().any(|r| r.stream == "_statuses"));
-    let first = source
-        .next_page(Some(&lookups.cursor))
-        .unwrap()
-        .expect("page 1");
+    let first = source.next_page(&lookups.cursors).unwrap().expect("page 1");
     assert_eq!(issues(&first).len(), 5);
-    let second = source
-        .next_page(Some(&first.cursor))
-        .unwrap()
-        .expect("page 2");
+    let second = source.next_page(&first.cursors).unwrap().expect("page 2");
     assert_eq!(issues(&second).len(), 2);
     assert!(issues(&second).iter().all(|k| !issues(&first).contains(k)));
-    assert!(source.next_page(Some(&second.cursor)).unwrap().is_none());
+    assert!(source.next_page(&second.cursors).unwrap().is_none());
 
     let searches = searches(&fake);
     assert_eq!(searches.len(), 2, "{searches:#?}");
@@ -172,7 +169,7 @@ fn a_search_that_finds_nothing_ends_the_run_with_no_issue() {
     // Nothing was updated after this cursor: the search answers an empty list.
     let pages = pages(
         &mut source,
-        Some(r#"{"updated":"2099-01-01T00:00:00Z"}"#.into()),
+        StreamCursors::one("issues", r#"{"updated":"2099-01-01T00:00:00Z"}"#),
     );
     assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
     assert_eq!(searches(&fake).len(), 1);
@@ -210,7 +207,7 @@ fn a_429_with_retry_after_is_waited_out_and_the_page_comes_whole() {
         status: 429,
     });
     let dir = tempfile::tempdir().unwrap();
-    let pages = pages(&mut source(&fake, &dir, 5), None);
+    let pages = pages(&mut source(&fake, &dir, 5), StreamCursors::new());
     let keys: Vec<String> = pages.iter().flat_map(issues).collect();
     assert_eq!(keys.len(), 7, "{keys:?}");
     let answered = fake.answered();
@@ -225,7 +222,7 @@ fn a_saved_cursor_resumes_with_its_time_less_the_lookback_in_the_query() {
     let mut source = source(&fake, &dir, 5);
     pages(
         &mut source,
-        Some(r#"{"updated":"2026-01-10T12:00:00Z"}"#.into()),
+        StreamCursors::one("issues", r#"{"updated":"2026-01-10T12:00:00Z"}"#),
     );
     let searches = searches(&fake);
     let query = searches[0].json()["query"]

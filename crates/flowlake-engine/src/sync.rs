@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use flowlake_connect::github::Backfill;
 use flowlake_connect::http::{HttpObserver, RequestStats, Tape};
-use flowlake_connect::{Normalizer, Source, SourceError};
+use flowlake_connect::{Normalizer, Source, SourceError, StreamCursors};
 use flowlake_core::{GuessedStatus, ItemHistory, RawRecord};
-use flowlake_store::{LoadBatch, StateBackend, StateKey, Store, StoreError};
+use flowlake_store::{CursorUpdate, LoadBatch, StateBackend, StateKey, Store, StoreError};
 
 use crate::compute::{add_history, FlowSettings};
 use crate::config::SourceConfig;
@@ -282,41 +282,44 @@ fn sync_pages(
     progress: &dyn Progress,
     options: SyncOptions,
 ) -> Result<SyncReport, EngineError> {
-    let key = StateKey::new(source.name(), source.stream());
-    let mut cursor = if options.full_refresh {
-        None
-    } else {
-        match state {
-            StateTarget::Store => store.get(&key)?,
-            StateTarget::External(b) => b.get(&key)?,
-        }
-    };
+    let name = source.name().to_string();
+    let streams = source.streams();
+    let (mut cursors, mut former) = saved_cursors(&*source, store, state, options.full_refresh)?;
     let mut report = SyncReport {
-        source: source.name().to_string(),
+        source: name.clone(),
         ..SyncReport::default()
     };
-    progress.start(
-        &format!("sync {}", source.name()),
-        source.size_hint(cursor.as_deref()),
-    );
-    while let Some(page) = source.next_page(cursor.as_deref())? {
+    progress.start(&format!("sync {name}"), source.size_hint(&cursors));
+    while let Some(page) = source.next_page(&cursors)? {
         let PageRows {
             mut batch,
             items,
             changes,
             bad,
         } = page_batch(&mut *source, &page.records, true, settings, now, Utc::now())?;
+        let mut updates: Vec<CursorUpdate> = page
+            .cursors
+            .iter()
+            .map(|(stream, c)| CursorUpdate::put(StateKey::new(&name, stream), c))
+            .collect();
+        if !updates.is_empty() {
+            // The first page holds every stream's cursor converted from the former keys: they go with it.
+            for stream in former.drain(..) {
+                cursors.remove(&stream);
+                updates.push(CursorUpdate::clear(StateKey::new(&name, stream)));
+            }
+        }
         match state {
             StateTarget::Store if store.keeps_cursors_in_the_load_transaction() => {
-                store.load(&mut batch, Some((&key, &page.cursor)))?;
+                store.load(&mut batch, Some(&updates))?;
             }
             StateTarget::Store => {
                 store.load(&mut batch, None)?;
-                store.put(&key, &page.cursor)?;
+                store.put_all(&updates)?;
             }
             StateTarget::External(b) => {
                 store.load(&mut batch, None)?;
-                b.put(&key, &page.cursor)?;
+                b.put_all(&updates)?;
             }
         }
         report.pages += 1;
@@ -325,16 +328,56 @@ fn sync_pages(
         report.status_changes += changes;
         report.bad_records += bad;
         progress.advance(page.records.len() as u64);
-        tracing::debug!(source = source.name(), cursor = %page.cursor, records = page.records.len(), "page committed");
-        cursor = Some(page.cursor);
+        tracing::debug!(source = %name, cursors = ?page.cursors, records = page.records.len(), "page committed");
+        cursors.advance(&page.cursors);
         if options.fail_after_pages == Some(report.pages) {
             progress.finish();
             return Err(EngineError::Injected(report.pages));
         }
     }
     progress.finish();
-    report.cursor = cursor;
+    report.cursor = match streams.as_slice() {
+        [one] => cursors.get(one).map(str::to_string),
+        _ if cursors.is_empty() => None,
+        _ => Some(cursors.to_json()),
+    };
     Ok(report)
+}
+
+/// The cursors a run of `source` starts from — none with `full_refresh` — and the former streams that hold
+/// a cursor (to delete with the first page). Every key is read through the back-end, so each later write of
+/// it compares with what was read.
+fn saved_cursors(
+    source: &dyn Source,
+    store: &mut dyn Store,
+    state: &mut StateTarget<'_>,
+    full_refresh: bool,
+) -> Result<(StreamCursors, Vec<String>), EngineError> {
+    let mut get = |stream: &str| -> Result<Option<String>, StoreError> {
+        let key = StateKey::new(source.name(), stream);
+        match state {
+            StateTarget::Store => store.get(&key),
+            StateTarget::External(b) => b.get(&key),
+        }
+    };
+    let mut cursors = StreamCursors::new();
+    if !full_refresh {
+        for stream in source.streams() {
+            if let Some(c) = get(&stream)? {
+                cursors.set(stream, c);
+            }
+        }
+    }
+    let mut former = Vec::new();
+    for stream in source.former_streams() {
+        if let Some(c) = get(&stream)? {
+            if !full_refresh {
+                cursors.set(stream.clone(), c);
+            }
+            former.push(stream);
+        }
+    }
+    Ok((cursors, former))
 }
 
 /// What a rebuild did.

@@ -13,8 +13,8 @@ use flowlake_engine::config::SourceConfig;
 use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{FlowSettings, NoProgress};
 use flowlake_store::{
-    DuckDbStore, FilterField, ItemFilter, LoadBatch, OnInterval, OnStatusTime, SqlConsole,
-    StateBackend, StateKey, Store, StoreError,
+    CursorUpdate, DuckDbStore, FilterField, ItemFilter, LoadBatch, OnInterval, OnStatusTime,
+    SqlConsole, StateBackend, StateKey, Store, StoreError,
 };
 
 /// An in-memory DuckDB store that says it cannot save a cursor in a load's transaction, and records the
@@ -50,13 +50,13 @@ impl Store for NoCursorInLoad {
     fn load(
         &mut self,
         batch: &mut LoadBatch,
-        cursor: Option<(&StateKey, &str)>,
+        cursors: Option<&[CursorUpdate]>,
     ) -> Result<(), StoreError> {
-        self.calls.push(match cursor {
-            Some((key, c)) => format!("load with {key} {c}"),
+        self.calls.push(match cursors {
+            Some(c) => format!("load with {c:?}"),
             None => "load".into(),
         });
-        self.inner.load(batch, cursor)
+        self.inner.load(batch, cursors)
     }
     fn raw_sources(&self) -> Result<Vec<String>, StoreError> {
         self.inner.raw_sources()

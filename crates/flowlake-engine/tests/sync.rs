@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use flowlake_connect::http::{LogObserver, Tape};
-use flowlake_connect::{Page, Source, SourceError};
+use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 use flowlake_core::{Normalized, RawRecord};
 use std::path::Path;
 
@@ -166,7 +166,11 @@ fn a_bad_record_is_a_normalization_error_naming_it() {
     let source = build_source(&cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
     let mut raw = {
         let mut s = build_source(&cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
-        s.next_page(None).unwrap().unwrap().records.remove(0)
+        s.next_page(&StreamCursors::new())
+            .unwrap()
+            .unwrap()
+            .records
+            .remove(0)
     };
     raw.payload["created"] = serde_json::json!("yesterday");
     let err = source.normalize(&raw).unwrap_err().to_string();
@@ -250,14 +254,17 @@ impl Source for Picky {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn stream(&self) -> &str {
-        self.inner.stream()
+    fn streams(&self) -> Vec<String> {
+        self.inner.streams()
     }
-    fn size_hint(&self, cursor: Option<&str>) -> Option<u64> {
-        self.inner.size_hint(cursor)
+    fn former_streams(&self) -> Vec<String> {
+        self.inner.former_streams()
     }
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
-        self.inner.next_page(cursor)
+    fn size_hint(&self, cursors: &StreamCursors) -> Option<u64> {
+        self.inner.size_hint(cursors)
+    }
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
+        self.inner.next_page(cursors)
     }
 }
 
@@ -313,7 +320,10 @@ fn text(store: &dyn SqlConsole, sql: &str) -> Vec<Vec<Option<String>>> {
 /// The key of the 150th record: in the second of five pages.
 fn second_page_key() -> String {
     let mut s = build_source(&generator(), &Tape::Off, Arc::new(LogObserver)).unwrap();
-    s.next_page(Some("100")).unwrap().unwrap().records[49]
+    s.next_page(&StreamCursors::one("issues", "100"))
+        .unwrap()
+        .unwrap()
+        .records[49]
         .key
         .clone()
 }

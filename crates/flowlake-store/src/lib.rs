@@ -24,6 +24,7 @@ pub use error::StoreError;
 pub use open::{open, open_in_memory, OpenMode, StoreOptions};
 pub use query_json::JsonRows;
 pub use state::{
-    JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StateKey,
+    CursorUpdate, JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig,
+    StateBackend, StateKey,
 };
 pub use store::{FilterField, ItemFilter, OnInterval, OnStatusTime, Store};

@@ -27,7 +27,7 @@ use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 use crate::batch::LoadBatch;
 use crate::console::SqlConsole;
 use crate::error::StoreError;
-use crate::state::{StateBackend, StateKey};
+use crate::state::{CursorUpdate, StateBackend};
 
 /// Row filter shared by the metric reads ([`Store::for_each_item_metrics`] and the others): which items a
 /// report covers. Every value matches ignoring case; the assignee also matches the login after a person id's
@@ -99,13 +99,15 @@ pub trait Store: StateBackend {
 
     /// Loads a batch: for each table, the rows sharing a replace key with the batch are replaced by the
     /// batch's, so a replay leaves the table as it was; moved items are retired and the bad records of the
-    /// batch's normalized records cleared. With `cursor`, it is saved in the same transaction; a store whose
-    /// [`Store::keeps_cursors_in_the_load_transaction`] is `false` is never given one and may refuse it.
+    /// batch's normalized records cleared. With `cursors` (the page's, one per stream it advances, and the
+    /// forgetting of a key the source kept before it had one per stream), they are saved in the same
+    /// transaction; a store whose [`Store::keeps_cursors_in_the_load_transaction`] is `false` is never given
+    /// any and may refuse them.
     /// Why here: every `sync`, `rebuild` and benchmark page ends in one call of it.
     fn load(
         &mut self,
         batch: &mut LoadBatch,
-        cursor: Option<(&StateKey, &str)>,
+        cursors: Option<&[CursorUpdate]>,
     ) -> Result<(), StoreError>;
 
     // --- Raw records, for `rebuild` ----------------------------------------------------------------------

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use flowlake_core::{StandardType, StatusCategory, StatusChange, WorkItem};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, StateBackend, StateKey, Store};
+use flowlake_store::{
+    CursorUpdate, DuckDbStore, LoadBatch, SqlConsole, StateBackend, StateKey, Store,
+};
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -401,7 +403,10 @@ fn the_cursor_commits_with_the_data() {
     {
         let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
         store
-            .load(&mut batch(&[("P-1", 1)]), Some((&key, "1")))
+            .load(
+                &mut batch(&[("P-1", 1)]),
+                Some(&[CursorUpdate::put(key.clone(), "1")]),
+            )
             .unwrap();
     }
     let mut store = DuckDbStore::open(&path, OpenMode::ReadOnly).unwrap();

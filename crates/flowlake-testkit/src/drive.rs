@@ -1,32 +1,32 @@
 //! Driving a [`Source`] in-process as the engine does, for the connectors' tests: page after page from a
-//! saved cursor, each page's cursor handed to the next call.
+//! saved cursors, each page's cursors set over them for the next call.
 
 use std::path::{Path, PathBuf};
 
-use flowlake_connect::{Page, Source, SourceError};
+use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 
 /// Most pages a run may take before a test calls it a loop.
 pub const MAX_PAGES: usize = 1000;
 
-/// Every page of a run from `cursor` (`None`: the first run), until the source says there is no more.
+/// Every page of a run from `saved` (empty: the first run), until the source says there is no more.
 /// Panics on an error, or when the run takes more than [`MAX_PAGES`] pages.
-pub fn pages(source: &mut dyn Source, cursor: Option<String>) -> Vec<Page> {
-    match pages_until_error(source, cursor) {
+pub fn pages(source: &mut dyn Source, saved: StreamCursors) -> Vec<Page> {
+    match pages_until_error(source, saved) {
         (pages, None) => pages,
         (_, Some(e)) => panic!("the run fails: {e}"),
     }
 }
 
-/// The pages of a run from `cursor` up to the first error, and that error.
+/// The pages of a run from `saved` up to the first error, and that error.
 pub fn pages_until_error(
     source: &mut dyn Source,
-    mut cursor: Option<String>,
+    mut saved: StreamCursors,
 ) -> (Vec<Page>, Option<SourceError>) {
     let mut pages = Vec::new();
     loop {
-        match source.next_page(cursor.as_deref()) {
+        match source.next_page(&saved) {
             Ok(Some(page)) => {
-                cursor = Some(page.cursor.clone());
+                saved.advance(&page.cursors);
                 pages.push(page);
                 assert!(pages.len() <= MAX_PAGES, "the run never ends");
             }
@@ -38,10 +38,19 @@ pub fn pages_until_error(
 
 /// The error a run from the first page ends with; panics when it ends without one.
 pub fn first_error(source: &mut dyn Source) -> SourceError {
-    match pages_until_error(source, None) {
+    match pages_until_error(source, StreamCursors::new()) {
         (_, Some(e)) => e,
         (pages, None) => panic!("the run ended after {} pages without an error", pages.len()),
     }
+}
+
+/// The cursors saved once `pages` (a run's, in order) have committed, starting from none.
+pub fn saved_after(pages: &[Page]) -> StreamCursors {
+    let mut saved = StreamCursors::new();
+    for p in pages {
+        saved.advance(&p.cursors);
+    }
+    saved
 }
 
 /// The keys of a page's records of `stream`, in order.

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use flowlake_connect::generator::GeneratorConfig;
 use flowlake_connect::github::{Backfill, GithubConfig};
 use flowlake_connect::http::{RequestStats, Tape};
-use flowlake_connect::{Page, Source, SourceError};
+use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 use flowlake_core::metrics::Bucket;
 use flowlake_core::{Normalized, RawRecord, StatusCategory};
 use flowlake_engine::compute::FlowSettings;
@@ -449,16 +449,19 @@ impl Source for AsOfGuard {
         self.inner.name()
     }
 
-    fn stream(&self) -> &str {
-        self.inner.stream()
+    fn streams(&self) -> Vec<String> {
+        self.inner.streams()
+    }
+    fn former_streams(&self) -> Vec<String> {
+        self.inner.former_streams()
     }
 
-    fn size_hint(&self, cursor: Option<&str>) -> Option<u64> {
-        self.inner.size_hint(cursor)
+    fn size_hint(&self, cursors: &StreamCursors) -> Option<u64> {
+        self.inner.size_hint(cursors)
     }
 
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
-        self.inner.next_page(cursor)
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
+        self.inner.next_page(cursors)
     }
 
     fn request_stats(&self) -> BTreeMap<String, RequestStats> {

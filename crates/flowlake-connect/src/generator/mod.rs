@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 
-use crate::{Normalizer, Page, Source, SourceError};
+use crate::{Normalizer, Page, Source, SourceError, StreamCursors};
 
 /// Settings of the generator source (`kind = "generator"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,17 +212,17 @@ impl Source for GeneratorSource {
         &self.name
     }
 
-    fn stream(&self) -> &str {
-        "issues"
+    fn streams(&self) -> Vec<String> {
+        vec!["issues".into()]
     }
 
-    fn size_hint(&self, cursor: Option<&str>) -> Option<u64> {
-        let done = Self::parse_cursor(cursor).ok()?;
+    fn size_hint(&self, cursors: &StreamCursors) -> Option<u64> {
+        let done = Self::parse_cursor(cursors.get("issues")).ok()?;
         Some(self.config.issues.saturating_sub(done))
     }
 
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
-        let from = Self::parse_cursor(cursor)?;
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
+        let from = Self::parse_cursor(cursors.get("issues"))?;
         if from >= self.config.issues {
             return Ok(None);
         }
@@ -241,11 +241,12 @@ impl Source for GeneratorSource {
                 }
             })
             .collect();
-        Ok(Some(Page {
+        Ok(Some(Page::of(
+            "issues",
             records,
-            cursor: to.to_string(),
-            remaining_hint: Some(self.config.issues - to),
-        }))
+            to.to_string(),
+            Some(self.config.issues - to),
+        )))
     }
 }
 

@@ -27,7 +27,7 @@ use crate::http::{
     item_key, BlockingClient, HttpError, HttpObserver, PageGuard, Pager, Pagination, Request,
     RequestStats, Tape, Validators,
 };
-use crate::{ApiError, Page, Source, SourceError};
+use crate::{ApiError, Page, Source, SourceError, StreamCursors};
 
 /// The state key's stream: one cursor document covers every repository and stream of the source.
 pub const STREAM: &str = "repositories";
@@ -253,6 +253,13 @@ impl GithubSource {
         self
     }
 
+    /// The state key's stream: [`STREAM`], or a backfill's own.
+    fn state_stream(&self) -> &str {
+        self.backfill
+            .as_ref()
+            .map_or(STREAM, |(_, s, _)| s.as_str())
+    }
+
     fn streams(&self) -> Vec<Stream> {
         let mut v = Vec::new();
         if self.config.issues {
@@ -397,11 +404,7 @@ impl GithubSource {
             if let Some((_, _, at)) = &mut self.backfill {
                 *at = next;
             }
-            return Ok(Some(Page {
-                records,
-                cursor,
-                remaining_hint: None,
-            }));
+            return Ok(Some(Page::of(self.state_stream(), records, cursor, None)));
         }
     }
 
@@ -830,7 +833,7 @@ impl GithubSource {
                     run.emitted.clone_from(&text);
                     return Ok(Some(Page {
                         records,
-                        cursor: text,
+                        cursors: StreamCursors::one(STREAM, text),
                         remaining_hint: None,
                     }));
                 }
@@ -847,7 +850,7 @@ impl GithubSource {
                     run.emitted.clone_from(&text);
                     return Ok(Some(Page {
                         records: Vec::new(),
-                        cursor: text,
+                        cursors: StreamCursors::one(STREAM, text),
                         remaining_hint: Some(0),
                     }));
                 };
@@ -929,7 +932,7 @@ impl GithubSource {
             run.emitted.clone_from(&text);
             return Ok(Some(Page {
                 records,
-                cursor: text,
+                cursors: StreamCursors::one(STREAM, text),
                 remaining_hint: None,
             }));
         }
@@ -963,17 +966,19 @@ impl Source for GithubSource {
         &self.config.name
     }
 
-    fn stream(&self) -> &str {
-        self.backfill
-            .as_ref()
-            .map_or(STREAM, |(_, s, _)| s.as_str())
+    /// One stream: the per-repository watermarks, probe ETags and the position inside a repository move
+    /// together across its issues, pull requests, deployments and releases (one probe answers for issues and
+    /// pull requests alike), so they stay one document.
+    fn streams(&self) -> Vec<String> {
+        vec![self.state_stream().to_string()]
     }
 
-    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+    fn size_hint(&self, _cursors: &StreamCursors) -> Option<u64> {
         None
     }
 
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
+        let cursor = cursors.get(self.state_stream());
         if self.backfill.is_some() {
             return self.backfill_page(cursor);
         }

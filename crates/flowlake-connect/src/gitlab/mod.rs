@@ -2,12 +2,14 @@
 //! events (and notes), statuses derived from labels as on GitHub; deployments and pipelines for DORA.
 
 mod config;
+mod cursor;
 mod deployment;
 mod normalize;
 mod normalizer;
 mod source;
 
 pub use config::GitlabConfig;
+pub use cursor::FORMER_STREAM;
 pub use normalize::{normalize_item, GitlabRecord};
 pub use normalizer::GitlabNormalizer;
 pub use source::GitlabSource;

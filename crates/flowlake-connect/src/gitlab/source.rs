@@ -4,14 +4,14 @@
 //!
 //! Lists are ordered by `updated_at` ascending and followed by their `Link: rel="next"` (GitLab sends it for
 //! offset and keyset pagination alike). Issues ask for keyset pagination (`pagination=keyset`, which GitLab
-//! offers for project issues ordered by `updated_at`; an instance without it pages by offset instead). The
-//! cursor is one JSON document: per project and stream the newest `updated_at` committed (a pipeline or
-//! deployment without one counts by its `created_at`), plus the project and stream a stopped run was in; a
+//! offers for project issues ordered by `updated_at`; an instance without it pages by offset instead). Each
+//! stream has its own cursor (`super::cursor`): per project the newest `updated_at` committed (a pipeline or
+//! deployment without one counts by its `created_at`), plus the project a stopped run was reading it in; a
 //! resumed run asks again from that watermark (minus the look-back), so at most one page is read twice. Events
 //! of a page's items are read concurrently.
 //!
 //! Some real pipelines have `updated_at: null`, which `updated_after` never matches: after the first run they
-//! would never be read. So the cursor also keeps, per project, the highest pipeline id below which every
+//! would never be read. So the pipelines' cursor also keeps, per project, the highest pipeline id below which every
 //! pipeline has been read, and an incremental run lists the pipelines newest id first (`order_by=id&sort=desc`)
 //! down to it after the `updated_after` listing, landing those without `updated_at`: a new pipeline is read in
 //! the run after it appears, whatever its `updated_at`.
@@ -19,12 +19,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use flowlake_core::RawRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::config::GitlabConfig;
+use super::cursor::{moved, saved_parts, Cursor, Marks, Position, FORMER_STREAM, STATE_STREAMS};
 use super::deployment::delivery_payload;
 use super::normalize::{record_payload, ItemExtras};
 use super::normalizer::GitlabNormalizer;
@@ -32,14 +33,12 @@ use crate::http::{
     encode_component, item_key, next_link, BlockingClient, HttpObserver, PageGuard, Pager,
     Pagination, Request, RequestStats, Tape,
 };
-use crate::{ApiError, Page, Source, SourceError};
+use crate::{ApiError, Page, Source, SourceError, StreamCursors};
 
-/// The state key's stream.
-pub const STREAM: &str = "projects";
-
+/// What a page of a project reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Stream {
+pub(super) enum Stream {
     Issues,
     MergeRequests,
     Deployments,
@@ -49,8 +48,8 @@ enum Stream {
 }
 
 impl Stream {
-    /// The list's path under the project, which is also the landed records' stream.
-    fn path(self) -> &'static str {
+    /// The list's path under the project, which is also the landed records' stream and the state key's.
+    pub(super) fn path(self) -> &'static str {
         match self {
             Self::Issues => "issues",
             Self::MergeRequests => "merge_requests",
@@ -65,63 +64,10 @@ impl Stream {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Marks {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    issues: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    merge_requests: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    deployments: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pipelines: Option<DateTime<Utc>>,
-    /// Every pipeline with an id up to this one has been read (0: the project had none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pipeline_id: Option<i64>,
-}
-
-impl Marks {
-    /// The `updated_at` watermark of a stream; the id pass has none (it pages by id).
-    fn get(&self, s: Stream) -> Option<DateTime<Utc>> {
-        match s {
-            Stream::Issues => self.issues,
-            Stream::MergeRequests => self.merge_requests,
-            Stream::Deployments => self.deployments,
-            Stream::Pipelines => self.pipelines,
-            Stream::NewPipelines => None,
-        }
-    }
-
-    /// The watermark a page of `s` moves; the id pass moves none (its records' times say nothing of what
-    /// `updated_after` has read).
-    fn get_mut(&mut self, s: Stream) -> Option<&mut Option<DateTime<Utc>>> {
-        match s {
-            Stream::Issues => Some(&mut self.issues),
-            Stream::MergeRequests => Some(&mut self.merge_requests),
-            Stream::Deployments => Some(&mut self.deployments),
-            Stream::Pipelines => Some(&mut self.pipelines),
-            Stream::NewPipelines => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Position {
-    project: String,
-    stream: Stream,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Cursor {
-    #[serde(default)]
-    projects: BTreeMap<String, Marks>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    at: Option<Position>,
-}
-
 struct Run {
     cursor: Cursor,
+    /// Each stream's cursor as last saved: a page carries the ones it changed.
+    saved: BTreeMap<&'static str, String>,
     projects: Vec<String>,
     next_project: usize,
     /// The next page of the stream being read.
@@ -189,14 +135,10 @@ impl GitlabSource {
         Ok(out)
     }
 
-    fn start(&mut self, saved: Option<&str>) -> Result<Run, SourceError> {
+    fn start(&mut self, saved: &StreamCursors) -> Result<Run, SourceError> {
         crate::token_ready(&self.token_error)?;
-        let cursor: Cursor = match saved {
-            None => Cursor::default(),
-            Some(s) => {
-                serde_json::from_str(s).map_err(|e| SourceError::BadCursor(format!("{s}: {e}")))?
-            }
-        };
+        // A bad cursor fails the run before any request.
+        Cursor::join(saved, &[])?;
         let mut projects = self.config.projects.clone();
         if let Some(group) = &self.config.group {
             let listed = self.all_pages(
@@ -216,12 +158,14 @@ impl GitlabSource {
         }
         projects.sort();
         projects.dedup();
+        let cursor = Cursor::join(saved, &projects)?;
         let next_project = match &cursor.at {
             Some(p) => projects.iter().position(|x| *x == p.project).unwrap_or(0),
             None => 0,
         };
         Ok(Run {
             cursor,
+            saved: saved_parts(saved),
             projects,
             next_project,
             next_url: None,
@@ -231,7 +175,7 @@ impl GitlabSource {
         })
     }
 
-    fn streams(&self) -> Vec<Stream> {
+    fn read_streams(&self) -> Vec<Stream> {
         let mut v = Vec::new();
         if self.config.issues {
             v.push(Stream::Issues);
@@ -377,7 +321,7 @@ impl GitlabSource {
 
     /// One page from `run`: the next page of the stream its position is in.
     fn page(&mut self, run: &mut Run) -> Result<Option<Page>, SourceError> {
-        let streams = self.streams();
+        let streams = self.read_streams();
         let pos = match run.cursor.at.clone() {
             Some(p) => p,
             None => {
@@ -482,7 +426,7 @@ impl GitlabSource {
         }
         Ok(Some(Page {
             records,
-            cursor: serde_json::to_string(&run.cursor).map_err(SourceError::api)?,
+            cursors: moved(&run.cursor, &mut run.saved)?,
             remaining_hint: None,
         }))
     }
@@ -517,20 +461,24 @@ impl Source for GitlabSource {
         &self.config.name
     }
 
-    fn stream(&self) -> &str {
-        STREAM
+    fn streams(&self) -> Vec<String> {
+        STATE_STREAMS.iter().map(|s| s.to_string()).collect()
     }
 
-    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+    fn former_streams(&self) -> Vec<String> {
+        vec![FORMER_STREAM.into()]
+    }
+
+    fn size_hint(&self, _cursors: &StreamCursors) -> Option<u64> {
         None
     }
 
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
         // The run is taken out while a page is read, so the page has it without looking it up again,
         // and put back whatever the page returns: a failed page keeps what it moved, as before.
         let mut run = match self.run.take() {
             Some(run) => run,
-            None => self.start(cursor)?,
+            None => self.start(cursors)?,
         };
         let page = self.page(&mut run);
         self.run = Some(run);

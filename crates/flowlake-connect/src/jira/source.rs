@@ -24,7 +24,7 @@ use crate::http::{
     encode_component, item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats,
     Tape,
 };
-use crate::{ApiError, Normalizer, Page, Source, SourceError};
+use crate::{ApiError, Normalizer, Page, Source, SourceError, StreamCursors};
 
 /// The state key's stream.
 pub const STREAM: &str = "issues";
@@ -207,7 +207,10 @@ impl JiraSource {
         };
         Ok(Page {
             records,
-            cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+            cursors: StreamCursors::one(
+                STREAM,
+                serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+            ),
             remaining_hint: None,
         })
     }
@@ -418,15 +421,16 @@ impl Source for JiraSource {
         &self.config.name
     }
 
-    fn stream(&self) -> &str {
-        STREAM
+    fn streams(&self) -> Vec<String> {
+        vec![STREAM.into()]
     }
 
-    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+    fn size_hint(&self, _cursors: &StreamCursors) -> Option<u64> {
         None
     }
 
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
+        let cursor = cursors.get(STREAM);
         crate::token_ready(&self.token_error)?;
         match self.paging.clone() {
             Paging::Statuses => {
@@ -451,7 +455,10 @@ impl Source for JiraSource {
                 }
                 Ok(Some(Page {
                     records,
-                    cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+                    cursors: StreamCursors::one(
+                        STREAM,
+                        serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+                    ),
                     remaining_hint: None,
                 }))
             }

@@ -26,7 +26,7 @@ use crate::http::{
     Tape,
 };
 use crate::jira::parse_time;
-use crate::{Normalizer, Page, Source, SourceError};
+use crate::{Normalizer, Page, Source, SourceError, StreamCursors};
 
 /// The state key's stream.
 pub const STREAM: &str = "issues";
@@ -165,7 +165,10 @@ impl YandexTrackerSource {
         self.paging = Paging::Pages(1);
         Ok(Page {
             records,
-            cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+            cursors: StreamCursors::one(
+                STREAM,
+                serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+            ),
             remaining_hint: None,
         })
     }
@@ -324,15 +327,16 @@ impl Source for YandexTrackerSource {
         &self.config.name
     }
 
-    fn stream(&self) -> &str {
-        STREAM
+    fn streams(&self) -> Vec<String> {
+        vec![STREAM.into()]
     }
 
-    fn size_hint(&self, _cursor: Option<&str>) -> Option<u64> {
+    fn size_hint(&self, _cursors: &StreamCursors) -> Option<u64> {
         None
     }
 
-    fn next_page(&mut self, cursor: Option<&str>) -> Result<Option<Page>, SourceError> {
+    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
+        let cursor = cursors.get(STREAM);
         crate::token_ready(&self.token_error)?;
         loop {
             match self.paging.clone() {
@@ -357,7 +361,10 @@ impl Source for YandexTrackerSource {
                     }
                     return Ok(Some(Page {
                         records,
-                        cursor: serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+                        cursors: StreamCursors::one(
+                            STREAM,
+                            serde_json::to_string(&self.cursor).map_err(SourceError::api)?,
+                        ),
                         remaining_hint: None,
                     }));
                 }

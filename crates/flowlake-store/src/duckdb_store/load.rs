@@ -8,22 +8,23 @@ use arrow::datatypes::{ArrowNativeType, ArrowPrimitiveType, Int32Type, Int64Type
 use arrow::record_batch::RecordBatch;
 use duckdb::{params, Connection};
 
-use super::state::put_cursor;
+use super::state::write_cursor;
 use super::{DuckDbStore, SharedCodes};
 use crate::batch::{LoadBatch, TakenRows};
 use crate::error::StoreError;
 use crate::schema::{self, ColType, TableDef};
-use crate::state::StateKey;
+use crate::state::CursorUpdate;
 
 impl DuckDbStore {
     /// Loads a batch in one transaction: for each table, the rows sharing a replace key with the batch are
-    /// deleted and the batch inserted, so a replay leaves the table as it was. When `cursor` is given it is
-    /// saved in `sync_state` in the same transaction, so data and cursor commit together or not at all.
+    /// deleted and the batch inserted, so a replay leaves the table as it was. When `cursors` are given they
+    /// are saved in (or, for a source's old key, deleted from) `sync_state` in the same transaction, so data
+    /// and cursors commit together or not at all.
     /// Loads `batch` in one transaction (the body of [`Store::load`]).
     pub(super) fn load_in_one_transaction(
         &mut self,
         batch: &mut LoadBatch,
-        cursor: Option<(&StateKey, &str)>,
+        cursors: Option<&[CursorUpdate]>,
     ) -> Result<(), StoreError> {
         let mut taken = Vec::new();
         for rb in batch.tables_mut() {
@@ -114,8 +115,8 @@ impl DuckDbStore {
         for (source, node_id, keep) in batch.take_moves() {
             retire_moved(&tx, &source, &node_id, &keep)?;
         }
-        if let Some((key, c)) = cursor {
-            put_cursor(&tx, key, c)?;
+        for u in cursors.unwrap_or_default() {
+            write_cursor(&tx, u)?;
         }
         let started = std::time::Instant::now();
         tx.commit().map_err(StoreError::sql("committing a load"))?;

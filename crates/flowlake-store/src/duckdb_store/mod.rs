@@ -25,7 +25,7 @@ use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 use crate::batch::LoadBatch;
 use crate::console::SqlConsole;
 use crate::error::{duckdb_message, StoreError};
-use crate::state::StateKey;
+use crate::state::CursorUpdate;
 pub use crate::store::{FilterField, ItemFilter};
 use crate::store::{OnInterval, OnStatusTime, Store};
 
@@ -283,9 +283,9 @@ impl Store for DuckDbStore {
     fn load(
         &mut self,
         batch: &mut LoadBatch,
-        cursor: Option<(&StateKey, &str)>,
+        cursors: Option<&[CursorUpdate]>,
     ) -> Result<(), StoreError> {
-        self.load_in_one_transaction(batch, cursor)
+        self.load_in_one_transaction(batch, cursors)
     }
 
     /// Names of the sources with landed raw records.

@@ -4,13 +4,26 @@ use duckdb::{params, Connection};
 
 use super::DuckDbStore;
 use crate::error::StoreError;
-use crate::state::{StateBackend, StateKey};
+use crate::state::{CursorUpdate, StateBackend, StateKey};
 
-pub(super) fn put_cursor(
-    conn: &Connection,
-    key: &StateKey,
-    cursor: &str,
-) -> Result<(), StoreError> {
+/// Saves or deletes one cursor on `conn` (a load's transaction, or [`StateBackend::put_all`]'s).
+pub(super) fn write_cursor(conn: &Connection, update: &CursorUpdate) -> Result<(), StoreError> {
+    match &update.cursor {
+        Some(c) => put_cursor(conn, &update.key, c),
+        None => delete_cursor(conn, &update.key),
+    }
+}
+
+fn delete_cursor(conn: &Connection, key: &StateKey) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM sync_state WHERE source = ? AND stream = ?",
+        params![key.source, key.stream],
+    )
+    .map(|_| ())
+    .map_err(StoreError::sql("clearing the sync cursor"))
+}
+
+fn put_cursor(conn: &Connection, key: &StateKey, cursor: &str) -> Result<(), StoreError> {
     conn.execute(
         "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, current_timestamp::TIMESTAMP)",
         params![key.source, key.stream, cursor],
@@ -45,13 +58,20 @@ impl StateBackend for DuckDbStore {
     }
 
     fn clear(&mut self, key: &StateKey) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM sync_state WHERE source = ? AND stream = ?",
-                params![key.source, key.stream],
-            )
-            .map(|_| ())
-            .map_err(StoreError::sql("clearing the sync cursor"))
+        delete_cursor(&self.conn, key)
+    }
+
+    /// In one transaction: all or none.
+    fn put_all(&mut self, updates: &[CursorUpdate]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(StoreError::sql("saving the sync cursors"))?;
+        for u in updates {
+            write_cursor(&tx, u)?;
+        }
+        tx.commit()
+            .map_err(StoreError::sql("saving the sync cursors"))
     }
 
     fn list(&mut self) -> Result<Vec<(StateKey, String)>, StoreError> {

@@ -4,7 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Seen, StateBackend, StateDoc, StateKey};
+use super::{CursorUpdate, Seen, StateBackend, StateDoc, StateKey};
 use crate::error::StoreError;
 
 /// Cursors in a local JSON file, replaced atomically on every write so a crash leaves the old or the new file,
@@ -86,6 +86,15 @@ impl StateBackend for JsonFileState {
         state.set(key, None);
         self.write(&state)?;
         self.seen.record(key, None);
+        Ok(())
+    }
+
+    /// One rename of the file for all of them: a crash leaves every key old or every key new.
+    fn put_all(&mut self, updates: &[CursorUpdate]) -> Result<(), StoreError> {
+        let mut state = self.read()?;
+        state.apply(&self.seen, updates)?;
+        self.write(&state)?;
+        self.seen.record_all(updates);
         Ok(())
     }
 

@@ -49,6 +49,31 @@ impl std::fmt::Display for StateKey {
     }
 }
 
+/// One cursor a page commits: `Some` saves it, `None` forgets it (the key a source kept before it had a
+/// cursor per stream, once its cursors are saved under the new keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorUpdate {
+    /// Whose cursor.
+    pub key: StateKey,
+    /// The new cursor, `None` to forget it.
+    pub cursor: Option<String>,
+}
+
+impl CursorUpdate {
+    /// Saves `cursor` under `key`.
+    pub fn put(key: StateKey, cursor: impl Into<String>) -> Self {
+        Self {
+            key,
+            cursor: Some(cursor.into()),
+        }
+    }
+
+    /// Forgets `key`.
+    pub fn clear(key: StateKey) -> Self {
+        Self { key, cursor: None }
+    }
+}
+
 /// Where cursors live between runs.
 pub trait StateBackend {
     /// The saved cursor, if any. The value read becomes what the next `put` of this key expects to replace.
@@ -58,6 +83,19 @@ pub trait StateBackend {
     fn put(&mut self, key: &StateKey, cursor: &str) -> Result<(), StoreError>;
     /// Forgets a cursor (`--full-refresh`).
     fn clear(&mut self, key: &StateKey) -> Result<(), StoreError>;
+    /// Saves or forgets the cursors of one page (a source's streams share a page), each compared and set as
+    /// `put` does, and — where the back-end can (the store's table, a file, an S3 object, a Redis script) — all
+    /// at once or none: a failure leaves every key as it was. The default applies them one by one, so a crash
+    /// between two leaves the first saved, which a source resuming from a mix of new and old cursors allows.
+    fn put_all(&mut self, updates: &[CursorUpdate]) -> Result<(), StoreError> {
+        for u in updates {
+            match &u.cursor {
+                Some(c) => self.put(&u.key, c)?,
+                None => self.clear(&u.key)?,
+            }
+        }
+        Ok(())
+    }
     /// Every saved cursor.
     fn list(&mut self) -> Result<Vec<(StateKey, String)>, StoreError>;
     /// Reaches the back-end once (reading every cursor, which changes nothing), so that an unreachable
@@ -119,6 +157,22 @@ impl StateDoc {
         }
     }
 
+    /// Applies `updates` to the document after checking each key against what `seen` last saw of it (a key
+    /// being forgotten included), so that one write of the document is one compare-and-set of all of them.
+    pub(crate) fn apply(
+        &mut self,
+        seen: &Seen,
+        updates: &[CursorUpdate],
+    ) -> Result<(), StoreError> {
+        for u in updates {
+            seen.check(&u.key, self.get(&u.key).map(String::as_str))?;
+        }
+        for u in updates {
+            self.set(&u.key, u.cursor.as_deref());
+        }
+        Ok(())
+    }
+
     pub(crate) fn list(&self) -> Vec<(StateKey, String)> {
         self.cursors
             .iter()
@@ -143,6 +197,13 @@ impl Seen {
     /// What a compare-and-set of `key` expects, if this back-end has seen the key at all.
     pub(crate) fn expected(&self, key: &StateKey) -> Option<Option<&str>> {
         self.0.get(key).map(Option::as_deref)
+    }
+
+    /// Records what a successful write of `updates` left.
+    pub(crate) fn record_all(&mut self, updates: &[CursorUpdate]) {
+        for u in updates {
+            self.record(&u.key, u.cursor.as_deref());
+        }
     }
 
     /// Checks that the stored value is still the one seen.

@@ -1,8 +1,8 @@
 //! Cursors in a Redis hash, with a per-source lock so two runs of one source never interleave.
 //!
-//! `lock` takes `SET {prefix}:lock:{source} <token> NX PX <ttl>`; every `put` runs one Lua script that checks
-//! the lock is still this run's, compares the stored cursor with the one this run last saw, writes the new
-//! one and renews the lease, atomically. A run that dies keeps the lock only until the lease runs out.
+//! `lock` takes `SET {prefix}:lock:{source} <token> NX PX <ttl>`; every `put` (and `put_all`, a page's cursors
+//! of several streams) runs one Lua script that checks the lock is still this run's, compares each stored
+//! cursor with the one this run last saw, writes the new ones and renews the lease, atomically. A run that dies keeps the lock only until the lease runs out.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -10,7 +10,7 @@ use redis::{Connection, Script};
 
 use flowlake_core::redact_url;
 
-use super::{Seen, StateBackend, StateKey};
+use super::{CursorUpdate, Seen, StateBackend, StateKey};
 use crate::error::StoreError;
 
 /// Where the cursors live.
@@ -44,20 +44,32 @@ impl std::fmt::Debug for RedisStateConfig {
     }
 }
 
+/// Checks the lease (`ARGV[1]`: this run's token, or empty when it holds none), then every cursor of the page
+/// against the value this run last saw of it, and only if all match writes them all and renews the lease
+/// (`ARGV[2]` ms). Each cursor is five arguments from `ARGV[3]` on: hash field, what is expected (`any`,
+/// `absent`, `value`), the expected value, `set` or `del`, and the new value.
 const PUT_SCRIPT: &str = r"
 local holder = redis.call('GET', KEYS[2])
-if ARGV[5] ~= '' then
-  if holder ~= ARGV[5] then return {'lock', holder or ''} end
+if ARGV[1] ~= '' then
+  if holder ~= ARGV[1] then return {'lock', holder or ''} end
 elseif holder then
   return {'lock', holder}
 end
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if (ARGV[2] == 'absent' and cur) or (ARGV[2] == 'value' and cur ~= ARGV[3]) then
-  if cur then return {'conflict', cur} end
-  return {'conflict'}
+for i = 3, #ARGV, 5 do
+  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+  if (ARGV[i + 1] == 'absent' and cur) or (ARGV[i + 1] == 'value' and cur ~= ARGV[i + 2]) then
+    if cur then return {'conflict', ARGV[i], cur} end
+    return {'conflict', ARGV[i]}
+  end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-if ARGV[5] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
+for i = 3, #ARGV, 5 do
+  if ARGV[i + 3] == 'set' then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 4])
+  else
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return {'ok'}
 ";
 
@@ -188,51 +200,70 @@ impl StateBackend for RedisState {
     }
 
     fn put(&mut self, key: &StateKey, cursor: &str) -> Result<(), StoreError> {
-        let (mode, expected) = match self.seen.expected(key) {
-            None => ("any", String::new()),
-            Some(None) => ("absent", String::new()),
-            Some(Some(v)) => ("value", v.to_string()),
+        self.put_all(&[CursorUpdate::put(key.clone(), cursor)])
+    }
+
+    /// One script run for the page's cursors when they are one source's (always, from a sync): the lease and
+    /// every compare are checked before anything is written.
+    fn put_all(&mut self, updates: &[CursorUpdate]) -> Result<(), StoreError> {
+        let Some(first) = updates.first() else {
+            return Ok(());
         };
-        let token = if self.locked.contains(&key.source) {
+        let source = first.key.source.clone();
+        if updates.iter().any(|u| u.key.source != source) {
+            for u in updates {
+                self.put_all(std::slice::from_ref(u))?;
+            }
+            return Ok(());
+        }
+        let token = if self.locked.contains(&source) {
             self.token.clone()
         } else {
             String::new()
         };
-        let (hash, lock, field, ttl) = (
-            self.cursors_key(),
-            self.lock_key(&key.source),
-            Self::field(key),
-            self.ttl_ms(),
-        );
-        let reply: Vec<String> = self.with_conn(|c| {
-            Script::new(PUT_SCRIPT)
-                .key(&hash)
-                .key(&lock)
-                .arg(&field)
+        let (hash, lock, ttl) = (self.cursors_key(), self.lock_key(&source), self.ttl_ms());
+        let script = Script::new(PUT_SCRIPT);
+        let mut invocation = script.key(&hash);
+        invocation.key(&lock).arg(&token).arg(ttl);
+        for u in updates {
+            let (mode, expected) = match self.seen.expected(&u.key) {
+                None => ("any", ""),
+                Some(None) => ("absent", ""),
+                Some(Some(v)) => ("value", v),
+            };
+            invocation
+                .arg(Self::field(&u.key))
                 .arg(mode)
-                .arg(&expected)
-                .arg(cursor)
-                .arg(&token)
-                .arg(ttl)
-                .invoke(c)
-        })?;
+                .arg(expected)
+                .arg(if u.cursor.is_some() { "set" } else { "del" })
+                .arg(u.cursor.as_deref().unwrap_or_default());
+        }
+        let reply: Vec<String> = self.with_conn(|c| invocation.invoke(c))?;
         match reply.first().map(String::as_str) {
             Some("ok") => {
-                self.seen.record(key, Some(cursor));
+                self.seen.record_all(updates);
                 Ok(())
             }
-            Some("conflict") => Err(StoreError::StateConflict {
-                key: key.to_string(),
-                expected: (mode == "value").then_some(expected),
-                found: reply.get(1).cloned(),
-            }),
+            Some("conflict") => {
+                let field = reply.get(1).cloned().unwrap_or_default();
+                let key = updates
+                    .iter()
+                    .map(|u| &u.key)
+                    .find(|k| Self::field(k) == field)
+                    .unwrap_or(&first.key);
+                Err(StoreError::StateConflict {
+                    key: key.to_string(),
+                    expected: self.seen.expected(key).flatten().map(str::to_string),
+                    found: reply.get(2).cloned(),
+                })
+            }
             Some("lock") => {
                 let holder = reply
                     .get(1)
                     .filter(|h| !h.is_empty())
                     .cloned()
                     .unwrap_or_else(|| "nobody (this run's lease ran out)".into());
-                Err(self.locked_error(&key.source, holder))
+                Err(self.locked_error(&source, holder))
             }
             _ => Err(self.err(format!(
                 "unexpected reply from the cursor script: {reply:?}"

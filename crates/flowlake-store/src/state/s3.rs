@@ -16,7 +16,7 @@ use object_store::{
 
 use flowlake_core::redact_url;
 
-use super::{Seen, StateBackend, StateDoc, StateKey};
+use super::{CursorUpdate, Seen, StateBackend, StateDoc, StateKey};
 use crate::error::StoreError;
 
 /// Where the state object lives. Credentials come from the usual `AWS_ACCESS_KEY_ID`,
@@ -176,21 +176,21 @@ impl S3State {
         }
     }
 
-    /// Read, change, conditional write; again from the read when another run wrote in between.
-    fn update(
-        &mut self,
-        key: &StateKey,
-        cursor: Option<&str>,
-        checked: bool,
-    ) -> Result<(), StoreError> {
+    /// Read, change, conditional write; again from the read when another run wrote in between. Every key of
+    /// `updates` is compared with what this back-end last saw of it (`checked`), and all are written by one
+    /// conditional PUT of the object.
+    fn update(&mut self, updates: &[CursorUpdate], checked: bool) -> Result<(), StoreError> {
         for _ in 0..MAX_CAS_ATTEMPTS {
             let (mut doc, version) = self.read()?;
             if checked {
-                self.seen.check(key, doc.get(key).map(String::as_str))?;
+                doc.apply(&self.seen, updates)?;
+            } else {
+                for u in updates {
+                    doc.set(&u.key, u.cursor.as_deref());
+                }
             }
-            doc.set(key, cursor);
             if self.write(&doc, version)? {
-                self.seen.record(key, cursor);
+                self.seen.record_all(updates);
                 return Ok(());
             }
             tracing::debug!(location = %self.location, "state object changed while writing; reading it again");
@@ -209,11 +209,15 @@ impl StateBackend for S3State {
     }
 
     fn put(&mut self, key: &StateKey, cursor: &str) -> Result<(), StoreError> {
-        self.update(key, Some(cursor), true)
+        self.update(&[CursorUpdate::put(key.clone(), cursor)], true)
     }
 
     fn clear(&mut self, key: &StateKey) -> Result<(), StoreError> {
-        self.update(key, None, false)
+        self.update(&[CursorUpdate::clear(key.clone())], false)
+    }
+
+    fn put_all(&mut self, updates: &[CursorUpdate]) -> Result<(), StoreError> {
+        self.update(updates, true)
     }
 
     fn list(&mut self) -> Result<Vec<(StateKey, String)>, StoreError> {

@@ -1,0 +1,328 @@
+//! Per-stream state upgrades in place: a GitLab cursor document as the release before saved it under
+//! `{source}/projects` — in the store's `sync_state` table, a JSON state file, an S3 object (moto) and a Redis
+//! hash — resumes where it says on the first run, is split into one cursor per stream (`{source}/issues`,
+//! `…/merge_requests`, `…/deployments`, `…/pipelines`) committed with the first page, and is gone after it;
+//! the next run resumes from the new keys. Each is checked in the requests the fake GitLab received.
+//!
+//! Servers: `redis-server` (Debian package) and `python3 -m moto.server` (PyPI `moto[server]`), each started
+//! on a free loopback port; `scripts/install-test-servers.sh` installs both.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flowlake_connect::http::{LogObserver, Tape};
+use flowlake_engine::config::Config;
+use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
+use flowlake_engine::NoProgress;
+use flowlake_store::{
+    DuckDbStore, JsonFileState, OpenMode, RedisState, RedisStateConfig, S3State, S3StateConfig,
+    StateBackend, StateKey, Store,
+};
+use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
+use flowlake_testkit::shared::Received;
+use serde_json::Value;
+
+/// What the release before saved under `gl/projects` after a run that stopped inside `acme/web`'s merge
+/// requests: `acme/api` done, `acme/web`'s issues done.
+const OLD_DOCUMENT: &str = r#"{"projects":{"acme/api":{"issues":"2026-03-02T00:00:00Z","merge_requests":"2026-03-03T00:00:00Z","deployments":"2026-03-13T09:00:00Z","pipelines":"2026-03-18T05:12:00Z","pipeline_id":3019},"acme/web":{"issues":"2026-03-04T00:00:00Z","merge_requests":"2026-03-01T00:00:00Z"}},"at":{"project":"acme/web","stream":"merge_requests"}}"#;
+
+const NEW_STREAMS: [&str; 4] = ["deployments", "issues", "merge_requests", "pipelines"];
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn start(program: &str, args: &[String], port: u16, hint: &str) -> Server {
+    let child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program} ({e}); {hint}"));
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{program} did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// A plain HTTP request to moto (which does not check signatures); the status line of its answer.
+fn moto_request(port: u16, method: &str, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read");
+    reply.lines().next().unwrap_or_default().to_string()
+}
+
+fn gitlab_config(dir: &Path, fake: &FakeGitlab) -> Config {
+    let text = format!(
+        "[[sources]]\nkind = \"gitlab\"\nname = \"gl\"\nbase_url = \"{}\"\ngroup = \"acme\"\nper_page = 30\n\
+         pipelines = true\n",
+        fake.uri()
+    );
+    let path = dir.join("flowlake.toml");
+    Config::parse(&path, &text, &[]).expect("a GitLab config")
+}
+
+/// Syncs the configured GitLab source once, its cursors in `state`.
+fn sync(config: &Config, store: &mut dyn Store, state: &mut StateTarget<'_>) {
+    let mut source = build_source(&config.sources[0], &Tape::Off, Arc::new(LogObserver))
+        .expect("a GitLab source");
+    let now = "2027-12-31T00:00:00Z".parse().unwrap();
+    sync_source(
+        &mut *source,
+        store,
+        state,
+        &config.flow_settings(),
+        now,
+        &NoProgress,
+        SyncOptions::default(),
+    )
+    .expect("the sync");
+}
+
+/// The list requests (issues, merge requests, deployments, pipelines) the fake received, from the `from`th.
+fn listings(fake: &FakeGitlab, from: usize) -> Vec<Received> {
+    fake.received()
+        .into_iter()
+        .skip(from)
+        .filter(|r| r.target.contains("order_by=updated_at"))
+        .collect()
+}
+
+/// The first run resumes inside `acme/web`'s merge requests, from the old document's watermark, and reads
+/// nothing of `acme/api` (done before); the new keys hold the document's parts, moved by what was read.
+fn check_first_run(fake: &FakeGitlab, cursors: &[(StateKey, String)]) {
+    let asked = listings(fake, 0);
+    assert!(
+        asked[0]
+            .target
+            .starts_with("/api/v4/projects/acme%2Fweb/merge_requests?"),
+        "{asked:#?}"
+    );
+    assert_eq!(
+        asked[0].query("updated_after").as_deref(),
+        Some("2026-02-28T23:50:00.000Z"),
+        "the old watermark less the look-back"
+    );
+    assert!(
+        asked.iter().all(|r| !r.target.contains("acme%2Fapi")),
+        "{asked:#?}"
+    );
+    let keys: Vec<String> = cursors.iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(
+        keys,
+        NEW_STREAMS.map(|s| format!("gl/{s}")),
+        "the old key is gone, one per stream instead"
+    );
+    let cursor = |stream: &str| -> Value {
+        let (_, c) = cursors
+            .iter()
+            .find(|(k, _)| k.stream == stream)
+            .expect("the stream's cursor");
+        serde_json::from_str(c).expect("JSON")
+    };
+    // `acme/api` was not read again: its marks are the document's.
+    assert_eq!(
+        cursor("issues")["projects"]["acme/api"]["updated_at"],
+        "2026-03-02T00:00:00Z"
+    );
+    assert_eq!(
+        cursor("pipelines")["projects"]["acme/api"],
+        serde_json::json!({"updated_at": "2026-03-18T05:12:00Z", "pipeline_id": 3019})
+    );
+    let web_mrs = cursor("merge_requests")["projects"]["acme/web"]["updated_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(web_mrs > "2026-03-01T00:00:00Z".to_string(), "{web_mrs}");
+    for s in NEW_STREAMS {
+        assert!(cursor(s).get("at").is_none(), "the run ended: {s}");
+    }
+}
+
+/// The next run starts from the new keys: `acme/api`'s issues from the mark the document gave them.
+fn check_second_run(fake: &FakeGitlab, from: usize) {
+    let asked = listings(fake, from);
+    assert!(
+        asked[0]
+            .target
+            .starts_with("/api/v4/projects/acme%2Fapi/issues?"),
+        "{asked:#?}"
+    );
+    assert_eq!(
+        asked[0].query("updated_after").as_deref(),
+        Some("2026-03-01T23:50:00.000Z")
+    );
+}
+
+fn old_key() -> StateKey {
+    StateKey::new("gl", "projects")
+}
+
+#[test]
+fn the_store_table_upgrades_in_the_first_page_s_transaction() {
+    let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = gitlab_config(dir.path(), &fake);
+    let path = dir.path().join("flowlake.duckdb");
+    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
+    // The release before's `sync_state` row: (source, stream, cursor, updated_at).
+    store.put(&old_key(), OLD_DOCUMENT).unwrap();
+    sync(&config, &mut store, &mut StateTarget::Store);
+    check_first_run(&fake, &store.list().unwrap());
+    let from = fake.received().len();
+    drop(store);
+    let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
+    sync(&config, &mut store, &mut StateTarget::Store);
+    check_second_run(&fake, from);
+}
+
+#[test]
+fn a_state_file_upgrades_in_place() {
+    let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = gitlab_config(dir.path(), &fake);
+    let file = dir.path().join("state.json");
+    // As the release before wrote it: `source → stream → cursor`.
+    let old = serde_json::json!({"version": 1, "cursors": {"gl": {"projects": OLD_DOCUMENT}}});
+    std::fs::write(&file, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+    let mut store = DuckDbStore::open(&dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
+    let mut state = JsonFileState::new(&file);
+    sync(&config, &mut store, &mut StateTarget::External(&mut state));
+    check_first_run(&fake, &JsonFileState::new(&file).list().unwrap());
+    assert_eq!(
+        store.list().unwrap(),
+        Vec::new(),
+        "the store's table is not used"
+    );
+    let from = fake.received().len();
+    let mut state = JsonFileState::new(&file);
+    sync(&config, &mut store, &mut StateTarget::External(&mut state));
+    check_second_run(&fake, from);
+}
+
+#[test]
+fn an_s3_object_upgrades_in_place() {
+    let port = free_port();
+    let moto = start(
+        "python3",
+        &[
+            "-m".into(),
+            "moto.server".into(),
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ],
+        port,
+        "install it with `pip install 'moto[server]'` (scripts/install-test-servers.sh does)",
+    );
+    assert!(moto_request(port, "PUT", "/flowlake-state", "").contains("200"));
+    let old = serde_json::json!({"version": 1, "cursors": {"gl": {"projects": OLD_DOCUMENT}}});
+    let put = moto_request(
+        port,
+        "PUT",
+        "/flowlake-state/state.json",
+        &serde_json::to_string_pretty(&old).unwrap(),
+    );
+    assert!(put.contains("200"), "{put}");
+    let s3 = S3StateConfig {
+        url: "s3://flowlake-state/state.json".into(),
+        endpoint: Some(format!("http://127.0.0.1:{}", moto.port)),
+        region: Some("us-east-1".into()),
+        allow_http: true,
+        access_key_id: Some("test-key".into()),
+        secret_access_key: Some("test-secret".into()),
+    };
+    let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = gitlab_config(dir.path(), &fake);
+    let mut store = DuckDbStore::open(&dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
+    let mut state = S3State::new(&s3).unwrap();
+    sync(&config, &mut store, &mut StateTarget::External(&mut state));
+    check_first_run(&fake, &S3State::new(&s3).unwrap().list().unwrap());
+    let from = fake.received().len();
+    let mut state = S3State::new(&s3).unwrap();
+    sync(&config, &mut store, &mut StateTarget::External(&mut state));
+    check_second_run(&fake, from);
+}
+
+#[test]
+fn a_redis_hash_upgrades_in_place() {
+    let port = free_port();
+    let redis = start(
+        "redis-server",
+        &[
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--save".into(),
+            String::new(),
+            "--appendonly".into(),
+            "no".into(),
+        ],
+        port,
+        "install Debian's redis-server package (scripts/install-test-servers.sh does)",
+    );
+    // As the release before wrote it: a field `source/stream` of the hash `{prefix}:cursors`.
+    let hset = Command::new("redis-cli")
+        .args([
+            "-p",
+            &redis.port.to_string(),
+            "HSET",
+            "flowlake:cursors",
+            "gl/projects",
+        ])
+        .arg(OLD_DOCUMENT)
+        .output()
+        .expect("redis-cli");
+    assert!(hset.status.success(), "{hset:?}");
+    let cfg = RedisStateConfig {
+        url: format!("redis://127.0.0.1:{}/0", redis.port),
+        ..RedisStateConfig::default()
+    };
+    let fake = FakeGitlab::start(&FakeGitlabSpec::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = gitlab_config(dir.path(), &fake);
+    let mut store = DuckDbStore::open(&dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
+    let mut state = RedisState::new(&cfg).unwrap();
+    sync(&config, &mut store, &mut StateTarget::External(&mut state));
+    check_first_run(&fake, &RedisState::new(&cfg).unwrap().list().unwrap());
+    let from = fake.received().len();
+    let mut state = RedisState::new(&cfg).unwrap();
+    sync(&config, &mut store, &mut StateTarget::External(&mut state));
+    check_second_run(&fake, from);
+}
