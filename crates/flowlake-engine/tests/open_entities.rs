@@ -3,7 +3,7 @@
 //! engine, the model's `Normalized` or the store's own lists.
 
 use chrono::{DateTime, TimeZone, Utc};
-use flowlake_connect::{Normalizer, Page, Source, SourceError};
+use flowlake_connect::{Normalizer, Page, Source, SourceError, StreamCursors};
 use flowlake_core::{Entity, Normalized, RawRecord};
 use flowlake_engine::sync::{sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{FlowSettings, NoProgress};
@@ -49,13 +49,13 @@ impl Source for Alerts {
     fn name(&self) -> &str {
         "pager"
     }
-    fn stream(&self) -> &str {
-        "alerts"
+    fn streams(&self) -> Vec<String> {
+        vec!["alerts".into()]
     }
-    fn size_hint(&self, _: Option<&str>) -> Option<u64> {
+    fn size_hint(&self, _: &StreamCursors) -> Option<u64> {
         None
     }
-    fn next_page(&mut self, _: Option<&str>) -> Result<Option<Page>, SourceError> {
+    fn next_page(&mut self, _: &StreamCursors) -> Result<Option<Page>, SourceError> {
         if std::mem::replace(&mut self.done, true) {
             return Ok(None);
         }
@@ -71,11 +71,7 @@ impl Source for Alerts {
                 payload: p.clone(),
             })
             .collect();
-        Ok(Some(Page {
-            records,
-            cursor: "end".into(),
-            remaining_hint: None,
-        }))
+        Ok(Some(Page::of("alerts", records, "end", None)))
     }
 }
 
@@ -125,7 +121,7 @@ fn a_kind_declared_outside_flowlake_loads_through_sync_and_replaces_by_its_key()
     flowlake_store::entity::register(&ALERT);
     let dir = tempfile::tempdir().unwrap();
     let mut store = DuckDbStore::open(
-        &dir.path().join("a.duckdb"),
+        dir.path().join("a.duckdb"),
         flowlake_store::duckdb_store::OpenMode::ReadWrite,
     )
     .unwrap();

@@ -166,7 +166,7 @@ fn check_first_run(fake: &FakeGitlab, cursors: &[(StateKey, String)]) {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    assert!(web_mrs > "2026-03-01T00:00:00Z".to_string(), "{web_mrs}");
+    assert!(web_mrs.as_str() > "2026-03-01T00:00:00Z", "{web_mrs}");
     for s in NEW_STREAMS {
         assert!(cursor(s).get("at").is_none(), "the run ended: {s}");
     }
@@ -218,7 +218,7 @@ fn a_state_file_upgrades_in_place() {
     // As the release before wrote it: `source → stream → cursor`.
     let old = serde_json::json!({"version": 1, "cursors": {"gl": {"projects": OLD_DOCUMENT}}});
     std::fs::write(&file, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
-    let mut store = DuckDbStore::open(&dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
+    let mut store = DuckDbStore::open(dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
     let mut state = JsonFileState::new(&file);
     sync(&config, &mut store, &mut StateTarget::External(&mut state));
     check_first_run(&fake, &JsonFileState::new(&file).list().unwrap());
@@ -269,7 +269,7 @@ fn an_s3_object_upgrades_in_place() {
     let fake = FakeGitlab::start(&FakeGitlabSpec::default());
     let dir = tempfile::tempdir().unwrap();
     let config = gitlab_config(dir.path(), &fake);
-    let mut store = DuckDbStore::open(&dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
+    let mut store = DuckDbStore::open(dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
     let mut state = S3State::new(&s3).unwrap();
     sync(&config, &mut store, &mut StateTarget::External(&mut state));
     check_first_run(&fake, &S3State::new(&s3).unwrap().list().unwrap());
@@ -317,7 +317,7 @@ fn a_redis_hash_upgrades_in_place() {
     let fake = FakeGitlab::start(&FakeGitlabSpec::default());
     let dir = tempfile::tempdir().unwrap();
     let config = gitlab_config(dir.path(), &fake);
-    let mut store = DuckDbStore::open(&dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
+    let mut store = DuckDbStore::open(dir.path().join("s.duckdb"), OpenMode::ReadWrite).unwrap();
     let mut state = RedisState::new(&cfg).unwrap();
     sync(&config, &mut store, &mut StateTarget::External(&mut state));
     check_first_run(&fake, &RedisState::new(&cfg).unwrap().list().unwrap());
