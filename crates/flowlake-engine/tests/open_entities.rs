@@ -162,7 +162,7 @@ fn a_kind_declared_outside_flowlake_loads_through_sync_and_replaces_by_its_key()
                 "api-latency",
                 "p2",
                 "2026-03-01 09:05:00",
-                "2026-03-01 09:06:00",
+                "2026-03-01 09:01:00",
                 "true"
             ]),
         ]
