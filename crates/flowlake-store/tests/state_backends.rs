@@ -1,106 +1,14 @@
 //! The S3 and Redis state back-ends against real servers on loopback: `redis-server` (Debian package) and
-//! `python3 -m moto.server` (PyPI `moto[server]`), each started by the test on a free port. `.ci/run` installs both.
+//! `python3 -m moto.server` (PyPI `moto[server]`), each started by the test on a free port
+//! (`flowlake_testkit::servers`). `.ci/run` installs both.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use flowlake_testkit::servers::{free_port, moto, redis, Server};
 
 use flowlake_store::{
     RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StateKey, StoreError,
 };
-
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-fn start(program: &str, args: &[String], install_hint: &str) -> Server {
-    let port: u16 = args
-        .iter()
-        .find_map(|a| a.parse().ok())
-        .expect("a port among the arguments");
-    let child = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program} ({e}); {install_hint}"));
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{program} did not listen on {port} within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
-fn redis() -> Server {
-    let port = free_port();
-    start(
-        "redis-server",
-        &[
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--save".into(),
-            String::new(),
-            "--appendonly".into(),
-            "no".into(),
-        ],
-        "install Debian's redis-server package (.ci/run does)",
-    )
-}
-
-/// A moto S3 server with the bucket `flowlake-state`.
-fn moto() -> Server {
-    let port = free_port();
-    let server = start(
-        "python3",
-        &[
-            "-m".into(),
-            "moto.server".into(),
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ],
-        "install it with `pip install 'moto[server]'` (.ci/run does)",
-    );
-    // Create the bucket with a plain PUT (moto does not check signatures).
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
-    write!(
-        s,
-        "PUT /flowlake-state HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).expect("read");
-    assert!(
-        reply.starts_with("HTTP/1.1 200"),
-        "creating the bucket: {reply}"
-    );
-    server
-}
 
 fn s3_config(server: &Server, object: &str) -> S3StateConfig {
     S3StateConfig {

@@ -13,6 +13,7 @@ pub mod drive;
 pub mod github;
 pub mod gitlab;
 pub mod jira;
+pub mod servers;
 pub mod shared;
 pub mod yandex_tracker;
 

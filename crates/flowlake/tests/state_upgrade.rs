@@ -5,14 +5,11 @@
 //! the next run resumes from the new keys. Each is checked in the requests the fake GitLab received.
 //!
 //! Servers: `redis-server` (Debian package) and `python3 -m moto.server` (PyPI `moto[server]`), each started
-//! on a free loopback port; `scripts/install-test-servers.sh` installs both.
+//! on a free loopback port (`flowlake_testkit::servers`); `scripts/install-test-servers.sh` installs both.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_engine::config::Config;
@@ -23,6 +20,7 @@ use flowlake_store::{
     StateBackend, StateKey, Store,
 };
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
+use flowlake_testkit::servers::{moto, moto_request, redis};
 use flowlake_testkit::shared::Received;
 use serde_json::Value;
 
@@ -31,59 +29,6 @@ use serde_json::Value;
 const OLD_DOCUMENT: &str = r#"{"projects":{"acme/api":{"issues":"2026-03-02T00:00:00Z","merge_requests":"2026-03-03T00:00:00Z","deployments":"2026-03-13T09:00:00Z","pipelines":"2026-03-18T05:12:00Z","pipeline_id":3019},"acme/web":{"issues":"2026-03-04T00:00:00Z","merge_requests":"2026-03-01T00:00:00Z"}},"at":{"project":"acme/web","stream":"merge_requests"}}"#;
 
 const NEW_STREAMS: [&str; 4] = ["deployments", "issues", "merge_requests", "pipelines"];
-
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-fn start(program: &str, args: &[String], port: u16, hint: &str) -> Server {
-    let child = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program} ({e}); {hint}"));
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{program} did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
-/// A plain HTTP request to moto (which does not check signatures); the status line of its answer.
-fn moto_request(port: u16, method: &str, path: &str, body: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).expect("read");
-    reply.lines().next().unwrap_or_default().to_string()
-}
 
 fn gitlab_config(dir: &Path, fake: &FakeGitlab) -> Config {
     let text = format!(
@@ -235,21 +180,8 @@ fn a_state_file_upgrades_in_place() {
 
 #[test]
 fn an_s3_object_upgrades_in_place() {
-    let port = free_port();
-    let moto = start(
-        "python3",
-        &[
-            "-m".into(),
-            "moto.server".into(),
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ],
-        port,
-        "install it with `pip install 'moto[server]'` (scripts/install-test-servers.sh does)",
-    );
-    assert!(moto_request(port, "PUT", "/flowlake-state", "").contains("200"));
+    let moto = moto();
+    let port = moto.port;
     let old = serde_json::json!({"version": 1, "cursors": {"gl": {"projects": OLD_DOCUMENT}}});
     let put = moto_request(
         port,
@@ -281,22 +213,7 @@ fn an_s3_object_upgrades_in_place() {
 
 #[test]
 fn a_redis_hash_upgrades_in_place() {
-    let port = free_port();
-    let redis = start(
-        "redis-server",
-        &[
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--save".into(),
-            String::new(),
-            "--appendonly".into(),
-            "no".into(),
-        ],
-        port,
-        "install Debian's redis-server package (scripts/install-test-servers.sh does)",
-    );
+    let redis = redis();
     // As the release before wrote it: a field `source/stream` of the hash `{prefix}:cursors`.
     let hset = Command::new("redis-cli")
         .args([
