@@ -17,7 +17,7 @@ pub mod schema;
 pub mod state;
 pub mod store;
 
-pub use batch::LoadBatch;
+pub use batch::{HandOver, LoadBatch, MovedItem, RecordKey, ReplacePlan, TableRows};
 pub use console::{QueryResult, SqlConsole};
 pub use duckdb_store::DuckDbStore;
 pub use error::StoreError;

@@ -1,6 +1,9 @@
 //! Batches of rows on their way into a store, built column by column (Arrow) so loads are bulk appends.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringArray};
 
 use chrono::{DateTime, Utc};
 use flowlake_core::metrics::tracker_exporter::StatusRow;
@@ -14,9 +17,11 @@ use crate::entity::TableRow;
 use crate::error::StoreError;
 use crate::schema::{self, TableDef};
 
+mod hand_over;
 mod rows;
 
-pub use rows::{Row, RowBatch, TakenRows};
+pub use hand_over::{HandOver, MovedItem, RecordKey, ReplacePlan, TableRows};
+pub use rows::{arrow_type, Row, RowBatch};
 
 /// Everything one page brings: raw records, entities and metric rows, loaded in one transaction.
 ///
@@ -25,17 +30,17 @@ pub use rows::{Row, RowBatch, TakenRows};
 /// yet, the store appends them without looking for old rows to delete, which keeps first loads fast.
 pub struct LoadBatch {
     tables: BTreeMap<&'static str, RowBatch>,
-    /// (source, node id, id to keep): stored items of the source with the node id and another id go.
-    moved: Vec<(String, String, String)>,
+    /// Stored items of the source with the node id and another id go.
+    moved: Vec<MovedItem>,
     items: ItemIds,
     has_work_items: bool,
     orphans: bool,
-    /// (source, stream, key) of records that normalized: their `bad_records` rows, if any, go.
-    normalized: Vec<(String, String, String)>,
+    /// Records that normalized: their `bad_records` rows, if any, go.
+    normalized: Vec<RecordKey>,
 }
 
 /// The item ids of one batch (its work items' and those its item-level rows name), numbered from 0 in order
-/// of first use: [`ColType::Item`](crate::schema::ColType::Item) columns hold these numbers until the store maps them to its item codes.
+/// of first use: the keys of the [`ColType::Item`](crate::schema::ColType::Item) columns' dictionary.
 #[derive(Default)]
 struct ItemIds {
     ids: Vec<String>,
@@ -90,22 +95,6 @@ impl LoadBatch {
         number
     }
 
-    /// Whether some item-level row came without its work item.
-    pub fn has_orphans(&self) -> bool {
-        self.orphans
-    }
-
-    /// Whether the batch holds work items.
-    pub fn has_work_items(&self) -> bool {
-        self.has_work_items
-    }
-
-    /// The batch's item ids, in the order of the numbers its [`ColType::Item`](crate::schema::ColType::Item) columns hold; without
-    /// orphans, these are its work items' ids.
-    pub(crate) fn take_item_ids(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.items).ids
-    }
-
     /// The rows of `def`: every data table has its batch from the start; a table declared outside this crate
     /// (a [registered](crate::entity::register) entity kind) gets one with its first row.
     fn table(&mut self, def: &'static TableDef) -> &mut RowBatch {
@@ -128,14 +117,38 @@ impl LoadBatch {
         self.tables.values().map(RowBatch::len).sum()
     }
 
-    /// The batches, in load order.
-    pub(crate) fn tables_mut(&mut self) -> impl Iterator<Item = &mut RowBatch> {
+    /// Takes everything out for a load, leaving the batch empty: the rows of each non-empty table in load
+    /// order and the replace plan (see [`HandOver`]).
+    pub fn hand_over(&mut self) -> Result<HandOver, StoreError> {
+        let items = StringArray::from(std::mem::take(&mut self.items).ids);
+        let values: ArrayRef = Arc::new(items.clone());
         let order: Vec<&str> = schema::DATA_TABLES.iter().map(|t| t.name).collect();
-        let mut by_name: Vec<(&'static str, &mut RowBatch)> =
-            self.tables.iter_mut().map(|(k, v)| (*k, v)).collect();
+        let mut batches: Vec<&mut RowBatch> =
+            self.tables.values_mut().filter(|b| !b.is_empty()).collect();
         // Tables of registered entity kinds, in no list, load last.
-        by_name.sort_by_key(|(n, _)| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
-        by_name.into_iter().map(|(_, b)| b)
+        batches.sort_by_key(|b| {
+            order
+                .iter()
+                .position(|o| *o == b.def().name)
+                .unwrap_or(usize::MAX)
+        });
+        let tables = batches
+            .into_iter()
+            .map(|b| {
+                Ok(TableRows {
+                    def: b.def(),
+                    record: b.take(&values)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let plan = ReplacePlan {
+            items,
+            items_complete: std::mem::take(&mut self.has_work_items)
+                && !std::mem::take(&mut self.orphans),
+            normalized: std::mem::take(&mut self.normalized),
+            moved: std::mem::take(&mut self.moved),
+        };
+        Ok(HandOver { tables, plan })
     }
 
     /// A landed API record.
@@ -152,13 +165,11 @@ impl LoadBatch {
     /// A record that normalized: the load removes its `bad_records` row, if an earlier load left one, so a
     /// record fixed by a later sync or a rebuild leaves the table.
     pub fn normalized(&mut self, r: &RawRecord) {
-        self.normalized
-            .push((r.source.clone(), r.stream.clone(), r.key.clone()));
-    }
-
-    /// The records marked by [`LoadBatch::normalized`].
-    pub(crate) fn take_normalized(&mut self) -> Vec<(String, String, String)> {
-        std::mem::take(&mut self.normalized)
+        self.normalized.push(RecordKey {
+            source: r.source.clone(),
+            stream: r.stream.clone(),
+            key: r.key.clone(),
+        });
     }
 
     /// A work item.
@@ -203,13 +214,11 @@ impl LoadBatch {
     /// `custom_fields.node_id` is `node_id` (the same item under its old key) is removed by the load, with its
     /// rows and raw records.
     pub fn moved(&mut self, source: &str, node_id: &str, keep: &str) {
-        self.moved
-            .push((source.to_string(), node_id.to_string(), keep.to_string()));
-    }
-
-    /// The moves recorded by [`LoadBatch::moved`].
-    pub(crate) fn take_moves(&mut self) -> Vec<(String, String, String)> {
-        std::mem::take(&mut self.moved)
+        self.moved.push(MovedItem {
+            source: source.to_string(),
+            node_id: node_id.to_string(),
+            keep: keep.to_string(),
+        });
     }
 
     /// A pull request with its review metrics.

@@ -1,14 +1,20 @@
 //! The rows of one table built column by column as Arrow arrays, in the column order of its
 //! [`TableDef`]: what [`super::LoadBatch`]'s writers fill.
+//!
+//! Label and item columns become dictionary arrays: the keys are numbers the batch gives out in order of
+//! first use, the values the labels (one dictionary per table, shared by its label columns) or the batch's
+//! item ids (one dictionary per batch, shared by every item column). A store takes them as it likes: DuckDB
+//! maps the dictionaries to its integer codes, a server store may cast them to text.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder,
-    StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, DictionaryArray, Float64Builder, Int32Builder, Int64Builder,
+    ListBuilder, StringArray, StringBuilder, TimestampMicrosecondBuilder,
 };
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, TimeUnit};
+use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 
@@ -23,9 +29,10 @@ enum ColumnBuilder {
     Bool(BooleanBuilder),
     Ts(TimestampMicrosecondBuilder),
     List(ListBuilder<StringBuilder>),
-    /// Codes into the batch's own [`RowBatch::labels`], turned into the store's codes at load.
+    /// Keys into the table's labels: the dictionary's values when the rows are taken.
     Label(Int32Builder),
-    /// Numbers into the [`LoadBatch`]'s item ids, turned into the store's item codes at load.
+    /// Keys into the [`LoadBatch`](super::LoadBatch)'s item ids: the dictionary's values when the rows are
+    /// taken.
     Item(Int64Builder),
 }
 
@@ -43,21 +50,29 @@ impl ColumnBuilder {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
-        match self {
+    /// The column's array; label and item keys get `labels` and `items` as their dictionary's values.
+    fn finish(&mut self, labels: &ArrayRef, items: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+        Ok(match self {
             Self::Text(b) => Arc::new(b.finish()),
             Self::Int(b) => Arc::new(b.finish()),
             Self::Float(b) => Arc::new(b.finish()),
             Self::Bool(b) => Arc::new(b.finish()),
             Self::Ts(b) => Arc::new(b.finish()),
             Self::List(b) => Arc::new(b.finish()),
-            Self::Label(b) => Arc::new(b.finish()),
-            Self::Item(b) => Arc::new(b.finish()),
-        }
+            Self::Label(b) => Arc::new(DictionaryArray::<Int32Type>::try_new(
+                b.finish(),
+                Arc::clone(labels),
+            )?),
+            Self::Item(b) => Arc::new(DictionaryArray::<Int64Type>::try_new(
+                b.finish(),
+                Arc::clone(items),
+            )?),
+        })
     }
 }
 
-fn arrow_type(ty: ColType) -> DataType {
+/// The Arrow type of a column of `ty` in a taken batch.
+pub fn arrow_type(ty: ColType) -> DataType {
     match ty {
         ColType::Text | ColType::Json => DataType::Utf8,
         ColType::Int => DataType::Int64,
@@ -65,8 +80,8 @@ fn arrow_type(ty: ColType) -> DataType {
         ColType::Bool => DataType::Boolean,
         ColType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
         ColType::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-        ColType::Label => DataType::Int32,
-        ColType::Item => DataType::Int64,
+        ColType::Label => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+        ColType::Item => DataType::Dictionary(Box::new(DataType::Int64), Box::new(DataType::Utf8)),
     }
 }
 
@@ -80,8 +95,8 @@ pub struct RowBatch {
     seen: HashSet<String>,
 }
 
-/// The labels of one batch, numbered from 0 in order of first use: the [`ColType::Label`] columns hold these
-/// numbers until the store maps them to its own codes.
+/// The labels of one table's rows, numbered from 0 in order of first use: the keys of its
+/// [`ColType::Label`] columns' dictionary.
 #[derive(Default)]
 struct Labels {
     names: Vec<String>,
@@ -103,14 +118,6 @@ impl Labels {
         self.numbers.insert(label.to_string(), n);
         n
     }
-}
-
-/// The rows taken out of a [`RowBatch`]: label columns hold indexes into `labels`.
-pub struct TakenRows {
-    /// The rows.
-    pub record: RecordBatch,
-    /// The labels the label columns number from 0.
-    pub labels: Vec<String>,
 }
 
 /// One row being written: call one setter per column, in column order.
@@ -145,7 +152,7 @@ impl Row<'_> {
         self
     }
 
-    /// An item id column, given as the [`LoadBatch`]'s number of the id.
+    /// An item id column, given as the [`LoadBatch`](super::LoadBatch)'s number of the id.
     pub(crate) fn item(mut self, number: i64) -> Self {
         match self.col() {
             ColumnBuilder::Item(b) => b.append_value(number),
@@ -267,24 +274,28 @@ impl RowBatch {
         }
     }
 
-    /// Takes the rows as an Arrow record batch with the labels its label columns number, leaving the batch
-    /// empty.
-    pub fn take(&mut self) -> Result<TakenRows, StoreError> {
+    /// Takes the rows as an Arrow record batch, leaving the batch empty. `items` are the batch's item ids,
+    /// the values of the item columns' dictionaries.
+    pub(crate) fn take(&mut self, items: &ArrayRef) -> Result<RecordBatch, StoreError> {
+        let table = self.def.name;
+        let error = |e: ArrowError| StoreError::Batch {
+            table: table.to_string(),
+            message: e.to_string(),
+        };
         let fields: Vec<Field> = self
             .def
             .columns
             .iter()
             .map(|c| Field::new(c.name, arrow_type(c.ty), c.nullable))
             .collect();
-        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        let labels: ArrayRef = Arc::new(StringArray::from(std::mem::take(&mut self.labels).names));
+        let arrays = self
+            .columns
+            .iter_mut()
+            .map(|c| c.finish(&labels, items))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(error)?;
         self.rows = 0;
-        let labels = std::mem::take(&mut self.labels).names;
-        let record = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| {
-            StoreError::Batch {
-                table: self.def.name.to_string(),
-                message: e.to_string(),
-            }
-        })?;
-        Ok(TakenRows { record, labels })
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(error)
     }
 }

@@ -3,6 +3,31 @@
 
 use crate::schema::*;
 
+/// How DuckDB stores a table whose rows hold codes.
+impl TableDef {
+    /// Whether some column is a [`ColType::Label`] or a [`ColType::Item`]: the rows are then stored in
+    /// [`TableDef::stored_name`] and read through a view named [`TableDef::name`].
+    pub(crate) fn is_coded(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| matches!(c.ty, ColType::Label | ColType::Item))
+    }
+
+    /// Whether `item_id` is a [`ColType::Item`] code: rows of an item are then found through `item_codes`.
+    pub(crate) fn has_item_codes(&self) -> bool {
+        self.columns.iter().any(|c| c.ty == ColType::Item)
+    }
+
+    /// The table that holds the rows: `name` itself, or `{name}_coded` behind the view of a coded table.
+    pub(crate) fn stored_name(&self) -> String {
+        if self.is_coded() {
+            format!("{}_coded", self.name)
+        } else {
+            self.name.to_string()
+        }
+    }
+}
+
 impl ColType {
     /// The DuckDB type.
     pub fn duckdb(self) -> &'static str {

@@ -3,14 +3,17 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
-use arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
-use arrow::datatypes::{ArrowNativeType, ArrowPrimitiveType, Int32Type, Int64Type};
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
+use arrow::datatypes::{
+    ArrowDictionaryKeyType, ArrowNativeType, ArrowPrimitiveType, Field, Int32Type, Int64Type,
+    Schema,
+};
 use arrow::record_batch::RecordBatch;
 use duckdb::{params, Connection};
 
 use super::state::write_cursor;
 use super::{DuckDbStore, SharedCodes};
-use crate::batch::{LoadBatch, TakenRows};
+use crate::batch::{HandOver, LoadBatch, MovedItem, RecordKey, TableRows};
 use crate::error::StoreError;
 use crate::schema::{self, ColType, TableDef};
 use crate::state::CursorUpdate;
@@ -26,14 +29,11 @@ impl DuckDbStore {
         batch: &mut LoadBatch,
         cursors: Option<&[CursorUpdate]>,
     ) -> Result<(), StoreError> {
-        let mut taken = Vec::new();
-        for rb in batch.tables_mut() {
-            if rb.is_empty() {
-                continue;
-            }
-            let name = rb.def().name;
+        let HandOver { tables, plan } = batch.hand_over()?;
+        for t in &tables {
+            let name = t.def.name;
             if !self.staged.contains(name) {
-                let stored = rb.def().stored_name();
+                let stored = t.def.stored_name();
                 self.conn
                     .execute_batch(&format!(
                         "CREATE TEMP TABLE IF NOT EXISTS _stage_{name} AS SELECT * FROM main.{stored} LIMIT 0"
@@ -41,31 +41,29 @@ impl DuckDbStore {
                     .map_err(StoreError::sql(format!("staging {name}")))?;
                 self.staged.insert(name);
             }
-            taken.push((rb.def(), rb.take()?));
         }
-        let label_codes = self.label_codes(&taken)?;
-        let item_ids = batch.take_item_ids();
+        let label_codes = self.label_codes(&tables)?;
         let tx = self
             .conn
             .transaction()
             .map_err(StoreError::sql("starting a load"))?;
         let started = std::time::Instant::now();
-        let (item_codes, any_stored) = item_codes(&tx, &self.codes, &item_ids)?;
+        let (item_codes, any_stored) = item_codes(&tx, &self.codes, &plan.items)?;
         // When every item of the batch is new (a first load, a backfill), the work items and their item-level
         // rows are appended straight to their tables: nothing to replace, and no second copy through a stage.
-        let fresh_items = batch.has_work_items() && !batch.has_orphans() && !any_stored;
+        let fresh_items = plan.items_complete && !any_stored;
         tracing::debug!(
             fresh_items,
             micros = started.elapsed().as_micros() as u64,
             "looked up item codes"
         );
-        clear_bad_records(&tx, &batch.take_normalized())?;
-        for ((def, rows), label_codes) in taken.into_iter().zip(&label_codes) {
+        clear_bad_records(&tx, &plan.normalized)?;
+        for (TableRows { def, record }, label_codes) in tables.into_iter().zip(&label_codes) {
             let name = def.name;
             let stored = def.stored_name();
             let item_level = def.replace_key == ["item_id"] || name == schema::WORK_ITEMS.name;
             let direct = fresh_items && item_level;
-            let record = with_store_codes(def, rows.record, label_codes, &item_codes)?;
+            let record = with_store_codes(def, record, label_codes, &item_codes)?;
             let rows = record.num_rows();
             let started = std::time::Instant::now();
             match direct {
@@ -112,8 +110,8 @@ impl DuckDbStore {
                 "replaced"
             );
         }
-        for (source, node_id, keep) in batch.take_moves() {
-            retire_moved(&tx, &source, &node_id, &keep)?;
+        for m in &plan.moved {
+            retire_moved(&tx, m)?;
         }
         for u in cursors.unwrap_or_default() {
             write_cursor(&tx, u)?;
@@ -124,23 +122,14 @@ impl DuckDbStore {
         Ok(())
     }
 
-    /// The store's codes for the labels of each taken table (empty for tables without label columns). Labels
-    /// the store lacks are added in a transaction of their own before the load's: a label no row uses is
-    /// harmless, and committing new labels first (under the shared map's lock) lets loads on cloned
-    /// connections run side by side without giving one label two codes.
-    fn label_codes(
-        &mut self,
-        taken: &[(&'static TableDef, TakenRows)],
-    ) -> Result<Vec<Vec<i32>>, StoreError> {
-        let wanted: Vec<&[String]> = taken
-            .iter()
-            .map(|(def, rows)| match def.is_coded() {
-                true => rows.labels.as_slice(),
-                false => &[],
-            })
-            .collect();
-        if wanted.iter().all(|labels| labels.is_empty()) {
-            return Ok(vec![Vec::new(); taken.len()]);
+    /// The store's codes for the labels of each table (indexed by the keys of its label dictionary; empty for
+    /// tables without label columns). Labels the store lacks are added in a transaction of their own before
+    /// the load's: a label no row uses is harmless, and committing new labels first (under the shared map's
+    /// lock) lets loads on cloned connections run side by side without giving one label two codes.
+    fn label_codes(&mut self, tables: &[TableRows]) -> Result<Vec<Vec<i32>>, StoreError> {
+        let wanted: Vec<Vec<&str>> = tables.iter().map(labels_of).collect();
+        if wanted.iter().all(Vec::is_empty) {
+            return Ok(vec![Vec::new(); tables.len()]);
         }
         let mut guard = self
             .codes
@@ -152,13 +141,13 @@ impl DuckDbStore {
             None => guard.insert(read_labels(&self.conn)?),
         };
         let mut new: Vec<(String, i32)> = Vec::new();
-        for label in wanted.iter().copied().flatten() {
+        for label in wanted.iter().flatten().copied() {
             if !known.contains_key(label) && !new.iter().any(|(l, _)| l == label) {
                 let next = match new.last() {
                     Some((_, code)) => code + 1,
                     None => known.values().copied().max().unwrap_or(0) + 1,
                 };
-                new.push((label.clone(), next));
+                new.push((label.to_string(), next));
             }
         }
         if !new.is_empty() {
@@ -181,11 +170,27 @@ impl DuckDbStore {
             .map(|labels| {
                 labels
                     .iter()
-                    .map(|l| known.get(l).copied().unwrap_or(0))
+                    .map(|l| known.get(*l).copied().unwrap_or(0))
                     .collect()
             })
             .collect())
     }
+}
+
+/// The labels of a table's rows: the values of its label columns' dictionary (one per table, shared by its
+/// label columns), in key order.
+fn labels_of(table: &TableRows) -> Vec<&str> {
+    let column = table
+        .def
+        .columns
+        .iter()
+        .position(|c| c.ty == ColType::Label);
+    let values = column
+        .and_then(|i| table.record.column(i).as_dictionary_opt::<Int32Type>())
+        .and_then(|d| d.values().as_string_opt::<i32>());
+    values.map_or_else(Vec::new, |v| {
+        v.iter().map(Option::unwrap_or_default).collect()
+    })
 }
 
 /// The stored labels and their codes.
@@ -201,8 +206,8 @@ fn read_labels(conn: &Connection) -> Result<HashMap<String, i32>, StoreError> {
         .map_err(StoreError::sql(context))
 }
 
-/// `record` with its label and item columns turned from the batch's numbers into the store's codes
-/// (`labels` and `items`, indexed by those numbers).
+/// `record` with its label and item columns turned from dictionaries into the store's codes (`labels` and
+/// `items`, indexed by the dictionaries' keys), as the coded table stores them.
 fn with_store_codes(
     def: &TableDef,
     record: RecordBatch,
@@ -212,30 +217,42 @@ fn with_store_codes(
     if !def.is_coded() {
         return Ok(record);
     }
-    let columns: Vec<ArrayRef> = def
+    let schema = record.schema();
+    let (fields, columns): (Vec<Field>, Vec<ArrayRef>) = def
         .columns
         .iter()
-        .zip(record.columns())
-        .map(|(c, array)| match c.ty {
-            ColType::Label => recode::<Int32Type>(array, labels),
-            ColType::Item => recode::<Int64Type>(array, items),
-            _ => Arc::clone(array),
+        .zip(schema.fields().iter().zip(record.columns()))
+        .map(|(c, (field, array))| {
+            let coded = match c.ty {
+                ColType::Label => recode::<Int32Type, Int32Type>(array, labels),
+                ColType::Item => recode::<Int64Type, Int64Type>(array, items),
+                _ => None,
+            };
+            match coded {
+                Some(codes) => (
+                    Field::new(c.name, codes.data_type().clone(), c.nullable),
+                    codes,
+                ),
+                None => (field.as_ref().clone(), Arc::clone(array)),
+            }
         })
-        .collect();
-    RecordBatch::try_new(record.schema(), columns).map_err(|e| StoreError::Batch {
+        .unzip();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| StoreError::Batch {
         table: def.name.to_string(),
         message: e.to_string(),
     })
 }
 
-/// `array` of a batch's numbers as the store's `codes` (indexed by those numbers).
-fn recode<T: ArrowPrimitiveType>(array: &ArrayRef, codes: &[T::Native]) -> ArrayRef {
-    match array.as_primitive_opt::<T>() {
-        Some(numbers) => Arc::new(
-            numbers.unary::<_, T>(|n| codes.get(n.as_usize()).copied().unwrap_or_default()),
-        ),
-        None => Arc::clone(array),
-    }
+/// The keys of dictionary `array` as the store's `codes` (indexed by those keys); `None` when `array` is not
+/// a dictionary with `K` keys.
+fn recode<K: ArrowDictionaryKeyType, C: ArrowPrimitiveType>(
+    array: &ArrayRef,
+    codes: &[C::Native],
+) -> Option<ArrayRef> {
+    let keys = array.as_dictionary_opt::<K>()?.keys();
+    Some(Arc::new(keys.unary::<_, C>(|k| {
+        codes.get(k.as_usize()).copied().unwrap_or_default()
+    })))
 }
 
 /// The store's codes of `ids` (a batch's item ids, in the order of its numbers), and whether any was known
@@ -246,7 +263,7 @@ fn recode<T: ArrowPrimitiveType>(array: &ArrayRef, codes: &[T::Native]) -> Array
 fn item_codes(
     tx: &duckdb::Transaction<'_>,
     shared: &SharedCodes,
-    ids: &[String],
+    ids: &StringArray,
 ) -> Result<(Vec<i64>, bool), StoreError> {
     let context = "looking up item codes";
     if ids.is_empty() {
@@ -255,7 +272,7 @@ fn item_codes(
     tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _stage_item_ids (n BIGINT, item_id VARCHAR)")
         .map_err(StoreError::sql(context))?;
     let numbers: ArrayRef = Arc::new(Int64Array::from_iter_values(0..ids.len() as i64));
-    let names: ArrayRef = Arc::new(StringArray::from_iter_values(ids));
+    let names: ArrayRef = Arc::new(ids.clone());
     let stage = record_of("_stage_item_ids", [("n", numbers), ("item_id", names)])?;
     append(tx, "_stage_item_ids", true, stage)?;
     let mut codes = vec![0_i64; ids.len()];
@@ -304,7 +321,7 @@ fn item_codes(
         for (next, (code, id)) in (first..).zip(unknown) {
             *code = next;
             new_codes.push(next);
-            new_ids.push(id.as_str());
+            new_ids.push(id.unwrap_or_default());
         }
         let code_column: ArrayRef = Arc::new(Int64Array::from(new_codes));
         let id_column: ArrayRef = Arc::new(StringArray::from(new_ids));
@@ -347,10 +364,7 @@ fn record_of<const N: usize>(
 
 /// Removes the `bad_records` rows of `keys` (source, stream, key: records that normalized), inside the load's
 /// transaction. The table is empty unless something failed, so a load asks first whether it has rows at all.
-fn clear_bad_records(
-    tx: &duckdb::Transaction<'_>,
-    keys: &[(String, String, String)],
-) -> Result<(), StoreError> {
+fn clear_bad_records(tx: &duckdb::Transaction<'_>, keys: &[RecordKey]) -> Result<(), StoreError> {
     let context = "clearing bad_records of records that normalized";
     if keys.is_empty() {
         return Ok(());
@@ -367,15 +381,15 @@ fn clear_bad_records(
         "CREATE TEMP TABLE IF NOT EXISTS _stage_normalized (source VARCHAR, stream VARCHAR, key VARCHAR)",
     )
     .map_err(StoreError::sql(context))?;
-    let column = |pick: fn(&(String, String, String)) -> &str| -> ArrayRef {
+    let column = |pick: fn(&RecordKey) -> &str| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(keys.iter().map(pick)))
     };
     let stage = record_of(
         "_stage_normalized",
         [
-            ("source", column(|k| &k.0)),
-            ("stream", column(|k| &k.1)),
-            ("key", column(|k| &k.2)),
+            ("source", column(|k| &k.source)),
+            ("stream", column(|k| &k.stream)),
+            ("key", column(|k| &k.key)),
         ],
     )?;
     append(tx, "_stage_normalized", true, stage)?;
@@ -389,12 +403,12 @@ fn clear_bad_records(
 
 /// Removes the stored items of `source` that are `keep` under an older key (same `custom_fields.node_id`),
 /// with their item-level rows and raw records, inside the load's transaction.
-fn retire_moved(
-    tx: &duckdb::Transaction<'_>,
-    source: &str,
-    node_id: &str,
-    keep: &str,
-) -> Result<(), StoreError> {
+fn retire_moved(tx: &duckdb::Transaction<'_>, moved: &MovedItem) -> Result<(), StoreError> {
+    let MovedItem {
+        source,
+        node_id,
+        keep,
+    } = moved;
     let context = || format!("removing the old key of moved item {keep}");
     let mut stmt = tx
         .prepare(

@@ -26,14 +26,14 @@ pub enum ColType {
     TextList,
     /// JSON document stored as text.
     Json,
-    /// A short text from a small set (status names, categories, person ids), stored as an `INTEGER` code into
-    /// [`crate::duckdb_store::ddl::LABELS_DDL`]'s table (in DuckDB); the table's view gives the text back under the column's name. Repeated strings
-    /// are most of what DuckDB spends loading the two 20M-row tables of a million issues, and a code costs a
-    /// fraction of that.
+    /// A short text from a small set (status names, categories, person ids): a dictionary array in the
+    /// hand-over, so a store may keep it as a code. DuckDB does (an `INTEGER` into its `labels` table, with a
+    /// view giving the text back), since repeated strings are most of what it spends loading the two 20M-row
+    /// tables of a million issues.
     Label,
-    /// The id of a work item, stored as a `BIGINT` code into [`crate::duckdb_store::ddl::ITEM_CODES_DDL`]'s table (in DuckDB); the table's view
-    /// gives the id back under the column's name. Only in the tables with a row per status move or stay,
-    /// where the same long id would otherwise be compressed again on twenty rows per item.
+    /// The id of a work item, in the tables with a row per status move or stay, where the same long id would
+    /// otherwise repeat on twenty rows per item: a dictionary array over the batch's item ids in the
+    /// hand-over. DuckDB stores a `BIGINT` code into its `item_codes` table, with a view giving the id back.
     Item,
 }
 
@@ -61,30 +61,6 @@ pub struct TableDef {
     pub primary_key: &'static [&'static str],
     /// Columns identifying the group of rows a load replaces.
     pub replace_key: &'static [&'static str],
-}
-
-impl TableDef {
-    /// Whether some column is a [`ColType::Label`] or a [`ColType::Item`]: the rows are then stored in
-    /// [`TableDef::stored_name`] and read through a view named [`TableDef::name`].
-    pub fn is_coded(&self) -> bool {
-        self.columns
-            .iter()
-            .any(|c| matches!(c.ty, ColType::Label | ColType::Item))
-    }
-
-    /// Whether `item_id` is a [`ColType::Item`] code: rows of an item are then found through `item_codes`.
-    pub fn has_item_codes(&self) -> bool {
-        self.columns.iter().any(|c| c.ty == ColType::Item)
-    }
-
-    /// The table that holds the rows: `name` itself, or `{name}_coded` behind the view of a coded table.
-    pub fn stored_name(&self) -> String {
-        if self.is_coded() {
-            format!("{}_coded", self.name)
-        } else {
-            self.name.to_string()
-        }
-    }
 }
 
 mod declare;
