@@ -294,7 +294,8 @@ pub trait Source: Normalizer {
     /// The streams this source keeps a cursor for, each under the sync state key `{name}/{stream}`: one per
     /// stream, so that no source folds several streams' positions into one document of its own.
     fn streams(&self) -> Vec<String>;
-    /// Streams whose keys held this source's cursor in an earlier release (GitLab's one `projects` document).
+    /// Streams whose keys held this source's cursor in an earlier release (GitHub's one `repositories`
+    /// document, GitLab's one `projects` document).
     /// A run reads them with [`Source::streams`] and hands them to [`Source::next_page`], which converts them
     /// into per-stream cursors — a stream's own saved cursor, when there is one, wins — and carries every
     /// stream's converted cursor in its first page; the engine deletes the old keys when that page commits.

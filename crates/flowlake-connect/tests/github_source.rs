@@ -2,17 +2,18 @@
 //! GraphQL documents are validated against GitHub's published schema and executed there, and whose REST
 //! exchanges are held to GitHub's OpenAPI document: the first issues page, the next one by `endCursor`, a
 //! repository with nothing new, a 401, rate limits (a 429 with `x-ratelimit-*` waited out, or refused by
-//! `max_rate_limit_wait_seconds`), and a resume from a saved cursor.
+//! `max_rate_limit_wait_seconds`), a resume from a saved cursor, and the former one-document cursor converted
+//! into one cursor per stream.
 
 use std::sync::Arc;
 
-use flowlake_connect::github::{GithubConfig, GithubSource, STREAM};
+use flowlake_connect::github::{GithubConfig, GithubSource, FORMER_STREAM};
 use flowlake_connect::http::{HttpError, LogObserver, Tape};
 use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
 use flowlake_testkit::shared::Received;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The token the source reads from its token file; no message may show it.
 const TOKEN: &str = "ghp_fake0github0token0000000000000000";
@@ -103,7 +104,7 @@ fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
             break cursors;
         }
     };
-    let saved_doc: Value = serde_json::from_str(saved.get(STREAM).unwrap()).unwrap();
+    let saved_doc: Value = serde_json::from_str(saved.get("issues").unwrap()).unwrap();
     let after = saved_doc["at"]["after"]
         .as_str()
         .expect("the cursor holds the page's endCursor")
@@ -124,10 +125,10 @@ fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
 fn a_repository_with_nothing_new_since_the_cursor_lands_no_issue() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
-    let cursor = r#"{"repos":{"acme/repo-00":{"issues":"2099-01-01T00:00:00Z"}}}"#;
+    let cursor = r#"{"repos":{"acme/repo-00":{"updated_at":"2099-01-01T00:00:00Z"}}}"#;
     let pages = pages(
         &mut source(config(&fake, &dir, 5)),
-        StreamCursors::one(STREAM, cursor),
+        StreamCursors::one("issues", cursor),
     );
     assert!(pages.iter().all(|p| issues(p).is_empty()), "{pages:?}");
     // What was asked, if anything, was asked from the saved time less the 10 minutes' look-back.
@@ -205,4 +206,69 @@ fn a_rate_limit_longer_than_max_rate_limit_wait_seconds_fails_at_once() {
         Some(&1),
         "no second request"
     );
+}
+
+/// The release before kept one document under `repositories`, here as a run left it inside `acme/repo-00`'s
+/// issues: the first run resumes at its `endCursor` and its first page carries the document's parts as one
+/// cursor per stream, which a later run resumes from alone.
+#[test]
+fn the_former_cursor_document_resumes_where_it_says_and_splits_into_one_cursor_per_stream() {
+    let fake = FakeGithub::start(&small());
+    let dir = tempfile::tempdir().unwrap();
+    // Where a run of the release before stopped: the first page read, its endCursor saved.
+    let mut first_run = source(config(&fake, &dir, 5));
+    let mut cursors = StreamCursors::new();
+    let at = loop {
+        let page = first_run.next_page(&cursors).unwrap().expect("a page");
+        cursors.advance(&page.cursors);
+        if !issues(&page).is_empty() {
+            let c: Value = serde_json::from_str(cursors.get("issues").unwrap()).unwrap();
+            break c["at"].clone();
+        }
+    };
+    drop(first_run);
+    let after = at["after"].as_str().expect("an endCursor").to_string();
+    let etag = at["etag"].as_str().expect("the probe's ETag");
+    let document = json!({
+        "repos": {"acme/repo-00": {"issues": "2026-01-01T00:00:00Z"}},
+        "at": {
+            "repo": "acme/repo-00",
+            "stream": "issues",
+            "after": after,
+            "high": "2026-02-01T00:00:00Z",
+            "probes": {"etag": etag},
+        },
+    })
+    .to_string();
+    let asked_before = issue_pages(&fake).len();
+
+    let mut resumed = source(config(&fake, &dir, 5));
+    let saved = StreamCursors::one(FORMER_STREAM, document);
+    let page = resumed.next_page(&saved).unwrap().expect("a page");
+    let queries = issue_pages(&fake);
+    assert_eq!(queries[asked_before]["after"], Value::from(after));
+    assert_eq!(issues(&page).len(), 2);
+    // The page is the stream's last: the watermark moves to the newest updatedAt read, the position is gone.
+    let issues_cursor: Value = serde_json::from_str(page.cursors.get("issues").unwrap()).unwrap();
+    assert!(issues_cursor.get("at").is_none(), "{issues_cursor}");
+    assert!(
+        issues_cursor["repos"]["acme/repo-00"]["updated_at"]
+            .as_str()
+            .is_some_and(|t| t > "2026-02-01"),
+        "{issues_cursor}"
+    );
+    assert_eq!(page.cursors.get(FORMER_STREAM), None);
+    let mut after_upgrade = StreamCursors::new();
+    after_upgrade.advance(&page.cursors);
+    while let Some(p) = resumed.next_page(&after_upgrade).unwrap() {
+        after_upgrade.advance(&p.cursors);
+    }
+    drop(resumed);
+
+    // A later run from the new keys alone reads nothing again.
+    let asked = issue_pages(&fake).len();
+    let later = pages(&mut source(config(&fake, &dir, 5)), after_upgrade);
+    assert!(later.iter().all(|p| issues(p).is_empty()), "{later:?}");
+    assert_eq!(issue_pages(&fake).len(), asked, "the probe answered 304");
+    assert_eq!(fake.take_contract_violations(), Vec::<String>::new());
 }

@@ -2,7 +2,9 @@
 //! `{source}/projects` — in the store's `sync_state` table, a JSON state file, an S3 object (moto) and a Redis
 //! hash — resumes where it says on the first run, is split into one cursor per stream (`{source}/issues`,
 //! `…/merge_requests`, `…/deployments`, `…/pipelines`) committed with the first page, and is gone after it;
-//! the next run resumes from the new keys. Each is checked in the requests the fake GitLab received.
+//! the next run resumes from the new keys. Each is checked in the requests the fake GitLab received. GitHub's
+//! one document (`{source}/repositories`) upgrades the same way in the store's table (the engine's part is the
+//! same for every back-end and source).
 //!
 //! Servers: `redis-server` (Debian package) and `python3 -m moto.server` (PyPI `moto[server]`), each started
 //! on a free loopback port (`flowlake_testkit::servers`); `scripts/install-test-servers.sh` installs both.
@@ -19,6 +21,8 @@ use flowlake_store::{
     DuckDbStore, JsonFileState, OpenMode, RedisState, RedisStateConfig, S3State, S3StateConfig,
     StateBackend, StateKey, Store,
 };
+use flowlake_testkit::drive::token_file;
+use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
 use flowlake_testkit::servers::{moto, moto_request, redis};
 use flowlake_testkit::shared::Received;
@@ -40,10 +44,10 @@ fn gitlab_config(dir: &Path, fake: &FakeGitlab) -> Config {
     Config::parse(&path, &text, &[]).expect("a GitLab config")
 }
 
-/// Syncs the configured GitLab source once, its cursors in `state`.
+/// Syncs the first configured source once, its cursors in `state`.
 fn sync(config: &Config, store: &mut dyn Store, state: &mut StateTarget<'_>) {
-    let mut source = build_source(&config.sources[0], &Tape::Off, Arc::new(LogObserver))
-        .expect("a GitLab source");
+    let mut source =
+        build_source(&config.sources[0], &Tape::Off, Arc::new(LogObserver)).expect("a source");
     let now = "2027-12-31T00:00:00Z".parse().unwrap();
     sync_source(
         &mut *source,
@@ -242,4 +246,104 @@ fn a_redis_hash_upgrades_in_place() {
     let mut state = RedisState::new(&cfg).unwrap();
     sync(&config, &mut store, &mut StateTarget::External(&mut state));
     check_second_run(&fake, from);
+}
+
+/// What the release before saved under `gh/repositories` after a run that stopped before `acme/repo-01`'s
+/// issues: `acme/repo-00` done, up to a time after all its issues.
+const OLD_GITHUB_DOCUMENT: &str = r#"{"repos":{"acme/repo-00":{"issues":"2099-01-01T00:00:00Z"}},"at":{"repo":"acme/repo-01","stream":"issues"}}"#;
+
+/// The `IssuesPage` queries' variables the fake GitHub received, from the `from`th request.
+fn github_issue_pages(fake: &FakeGithub, from: usize) -> Vec<Value> {
+    fake.received()
+        .iter()
+        .skip(from)
+        .filter(|r| r.target == "/graphql")
+        .map(Received::json)
+        .filter(|q| {
+            q["query"]
+                .as_str()
+                .is_some_and(|d| d.contains("IssuesPage"))
+        })
+        .map(|q| q["variables"].clone())
+        .collect()
+}
+
+#[test]
+fn a_github_cursor_document_upgrades_to_one_cursor_per_stream() {
+    let fake = FakeGithub::start(&FakeOrgSpec {
+        repos: 2,
+        issues: 6,
+        pull_requests: 0,
+        ..FakeOrgSpec::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path(), "ghp_fake0github0token0000000000000000");
+    let text = format!(
+        "[[sources]]\nkind = \"github\"\nname = \"gh\"\nbase_url = \"{}\"\ntoken_file = \"{}\"\n\
+         repositories = [\"acme/repo-00\", \"acme/repo-01\"]\npull_requests = false\ndeployments = false\n\
+         releases = false\n",
+        fake.uri(),
+        token.display()
+    );
+    let config =
+        Config::parse(&dir.path().join("flowlake.toml"), &text, &[]).expect("a GitHub config");
+    let mut store =
+        DuckDbStore::open(dir.path().join("flowlake.duckdb"), OpenMode::ReadWrite).unwrap();
+    store
+        .put(&StateKey::new("gh", "repositories"), OLD_GITHUB_DOCUMENT)
+        .unwrap();
+    sync(&config, &mut store, &mut StateTarget::Store);
+    // Resumed at `acme/repo-01` without probing; `acme/repo-00` was not read again.
+    let asked = github_issue_pages(&fake, 0);
+    assert!(!asked.is_empty());
+    assert!(asked.iter().all(|v| v["name"] == "repo-01"), "{asked:#?}");
+    assert!(
+        fake.received()
+            .iter()
+            .all(|r| !r.target.contains("repo-00")),
+        "{:#?}",
+        fake.received()
+    );
+    let saved = store.list().unwrap();
+    let keys: Vec<String> = saved.iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(keys, ["gh/issues"], "the old key is gone");
+    let issues: Value = serde_json::from_str(&saved[0].1).unwrap();
+    assert_eq!(
+        issues["repos"]["acme/repo-00"]["updated_at"],
+        "2099-01-01T00:00:00Z"
+    );
+    // Resumed without probing, and the document held no probe ETag: none is kept, so the next run probes.
+    assert_eq!(
+        issues["repos"]["acme/repo-01"].get("etag"),
+        None,
+        "{issues}"
+    );
+    assert!(issues.get("at").is_none(), "{issues}");
+
+    // The next run starts from the new key: each repository read from its mark less the look-back.
+    let repo_01 = issues["repos"]["acme/repo-01"]["updated_at"]
+        .as_str()
+        .unwrap();
+    let repo_01_since = (repo_01.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+        - chrono::Duration::minutes(10))
+    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let from = fake.received().len();
+    sync(&config, &mut store, &mut StateTarget::Store);
+    let asked = github_issue_pages(&fake, from);
+    let since = |repo: &str| {
+        asked
+            .iter()
+            .find(|v| v["name"] == repo)
+            .map(|v| v["since"].clone())
+    };
+    assert_eq!(
+        since("repo-00"),
+        Some(Value::from("2098-12-31T23:50:00Z")),
+        "{asked:#?}"
+    );
+    assert_eq!(
+        since("repo-01"),
+        Some(Value::from(repo_01_since)),
+        "{asked:#?}"
+    );
 }

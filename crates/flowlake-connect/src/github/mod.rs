@@ -6,6 +6,7 @@
 //! status history so cycle time works on GitHub too.
 
 mod config;
+mod cursor;
 mod deployment;
 mod normalize;
 mod normalizer;
@@ -14,11 +15,12 @@ mod release;
 mod source;
 
 pub use config::GithubConfig;
+pub use cursor::{FORMER_STREAM, STATE_STREAMS};
 pub use deployment::{normalize_deployment, GithubDeployment};
 pub use normalize::{normalize_issue, pr_status, GithubIssue, GithubReview, StatusRules};
 pub use normalizer::GithubNormalizer;
 pub use release::{normalize_member, normalize_release, GithubMember, GithubRelease};
-pub use source::{Backfill, GithubSource, STREAM};
+pub use source::{Backfill, GithubSource};
 
 /// The `github` kind of the [registry](crate::registry).
 pub struct GithubConnector;

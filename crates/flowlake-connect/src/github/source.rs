@@ -7,9 +7,9 @@
 //! until one is older than the cursor. Every page carries its items' whole timelines and reviews; an item
 //! with more than 100 events costs extra requests for that item only.
 //!
-//! The cursor is one JSON document per source: per repository the `updatedAt` watermark of each stream and
-//! the probe's ETag, plus the position inside the repository being read. A page hands out the cursor that
-//! resumes right after it, so a killed run re-reads at most one page; watermarks and the ETag of a
+//! Each stream keeps its own cursor (`super::cursor`): per repository the `updatedAt` watermark and the
+//! probe's ETag, plus the position inside the repository being read. A page hands out the cursors that
+//! resume right after it, so a killed run re-reads at most one page; watermarks and the ETags of a
 //! repository only move once all of its pages are committed.
 
 use std::collections::BTreeMap;
@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::config::GithubConfig;
+use super::cursor::{
+    moved, saved_parts, Cursor, Position, Probes, RepoMarks, Saved, Stream, FORMER_STREAM,
+    STATE_STREAMS,
+};
 use super::normalizer::GithubNormalizer;
 use super::query::{self, Connection, Envelope, PageInfo};
 use crate::http::{
@@ -29,120 +33,8 @@ use crate::http::{
 };
 use crate::{ApiError, Page, Source, SourceError, StreamCursors};
 
-/// The state key's stream: one cursor document covers every repository and stream of the source.
-pub const STREAM: &str = "repositories";
-
-/// Streams read per repository, in this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Stream {
-    Issues,
-    PullRequests,
-    Deployments,
-    Releases,
-}
-
-impl Stream {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Issues => "issues",
-            Self::PullRequests => "pull_requests",
-            Self::Deployments => "deployments",
-            Self::Releases => "releases",
-        }
-    }
-}
-
 /// The stream of organization members' raw records.
 pub(super) const MEMBERS: &str = "members";
-
-/// What is known of one repository after its last complete read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct RepoMarks {
-    /// Newest `updatedAt` of the issues read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    issues: Option<DateTime<Utc>>,
-    /// Newest `updatedAt` of the pull requests read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pull_requests: Option<DateTime<Utc>>,
-    /// Newest `updatedAt` of the deployments read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    deployments: Option<DateTime<Utc>>,
-    /// ETag of the issues and pull requests probe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    etag: Option<String>,
-    /// ETag of the deployments probe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    deployments_etag: Option<String>,
-    /// Newest `updatedAt` of the releases read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    releases: Option<DateTime<Utc>>,
-    /// ETag of the releases probe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    releases_etag: Option<String>,
-}
-
-/// Where an unfinished run is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Position {
-    repo: String,
-    stream: Stream,
-    /// GraphQL `endCursor` of the last committed page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    after: Option<String>,
-    /// Newest `updatedAt` seen in this stream so far.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    high: Option<DateTime<Utc>>,
-    /// Streams of this repository still to read after this one.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    rest: Vec<Stream>,
-    /// The probes' ETags taken when the repository's read began: they become the repository's marks when
-    /// its last stream ends, so a run killed inside the repository and resumed (without probing again)
-    /// still keeps them. Cursors written before this field have none; their resumed runs keep what the
-    /// client holds.
-    #[serde(default, skip_serializing_if = "Probes::is_empty")]
-    probes: Probes,
-}
-
-/// ETags of a repository's three change probes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Probes {
-    /// Issues and pull requests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    etag: Option<String>,
-    /// Deployments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    deployments_etag: Option<String>,
-    /// Releases.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    releases_etag: Option<String>,
-}
-
-impl Probes {
-    fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-/// The cursor document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Cursor {
-    /// `owner/name` → marks.
-    #[serde(default)]
-    repos: BTreeMap<String, RepoMarks>,
-    /// The organization's repositories as last listed, and that listing's ETag.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    org_repos: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    org_etag: Option<String>,
-    /// ETag of the organization's member list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    members_etag: Option<String>,
-    /// The repository and stream being read, when a run stopped inside one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    at: Option<Position>,
-}
 
 /// One run's progress.
 struct Run {
@@ -152,8 +44,8 @@ struct Run {
     next_repo: usize,
     /// Whether the organization's members were checked this run.
     members_checked: bool,
-    /// The cursor last handed out (or started from), to know whether a final checkpoint is due.
-    emitted: String,
+    /// Each stream's cursor as last saved: a page carries the ones it changed.
+    saved: BTreeMap<&'static str, String>,
     /// Watches the pages of the stream being read (or the backfill window), which come one per call.
     pager: Option<PageGuard>,
 }
@@ -253,13 +145,12 @@ impl GithubSource {
         self
     }
 
-    /// The state key's stream: [`STREAM`], or a backfill's own.
-    fn state_stream(&self) -> &str {
-        self.backfill
-            .as_ref()
-            .map_or(STREAM, |(_, s, _)| s.as_str())
+    /// The state key's stream of a backfill.
+    fn backfill_stream(&self) -> Option<&str> {
+        self.backfill.as_ref().map(|(_, s, _)| s.as_str())
     }
 
+    /// The issues and pull requests streams this source reads (those the first probe answers for).
     fn streams(&self) -> Vec<Stream> {
         let mut v = Vec::new();
         if self.config.issues {
@@ -329,7 +220,7 @@ impl GithubSource {
                 repos,
                 next_repo: 0,
                 members_checked: true,
-                emitted: String::new(),
+                saved: BTreeMap::new(),
                 pager: None,
             });
         }
@@ -404,7 +295,8 @@ impl GithubSource {
             if let Some((_, _, at)) = &mut self.backfill {
                 *at = next;
             }
-            return Ok(Some(Page::of(self.state_stream(), records, cursor, None)));
+            let stream = self.backfill_stream().unwrap_or_default().to_string();
+            return Ok(Some(Page::of(&stream, records, cursor, None)));
         }
     }
 
@@ -521,14 +413,11 @@ impl GithubSource {
         Ok(repos)
     }
 
-    fn start(&mut self, saved: Option<&str>) -> Result<Run, SourceError> {
+    fn start(&mut self, saved: &StreamCursors) -> Result<Run, SourceError> {
         crate::token_ready(&self.token_error)?;
-        let mut cursor: Cursor = match saved {
-            None => Cursor::default(),
-            Some(s) => {
-                serde_json::from_str(s).map_err(|e| SourceError::BadCursor(format!("{s}: {e}")))?
-            }
-        };
+        // A bad cursor fails the run before any request.
+        let joined = Saved::join(saved, &self.streams())?;
+        let mut cursor = joined.cursor();
         let mut validators = Validators::default();
         for (repo, marks) in &cursor.repos {
             for (url, etag) in [
@@ -556,25 +445,20 @@ impl GithubSource {
             }
         }
         self.client.client().set_validators(validators);
-        let emitted = saved.unwrap_or_default().to_string();
         let repos = self.resolve_repos(&mut cursor)?;
-        let next_repo = match &cursor.at {
-            Some(p) => match repos.iter().position(|r| *r == p.repo) {
-                Some(i) => i + 1,
-                None => {
-                    cursor.at = None;
-                    0
-                }
-            },
-            None => 0,
-        };
+        cursor.at = joined.resume(&repos);
+        let next_repo = cursor
+            .at
+            .as_ref()
+            .and_then(|p| repos.iter().position(|r| *r == p.repo))
+            .map_or(0, |i| i + 1);
         Ok(Run {
             // A resumed run checked the members before it stopped.
             members_checked: cursor.at.is_some() || self.config.organization.is_none(),
             cursor,
             repos,
             next_repo,
-            emitted,
+            saved: saved_parts(saved),
             pager: None,
         })
     }
@@ -829,11 +713,9 @@ impl GithubSource {
                         })
                         .collect();
                     run.cursor.members_etag = etag;
-                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
-                    run.emitted.clone_from(&text);
                     return Ok(Some(Page {
                         records,
-                        cursors: StreamCursors::one(STREAM, text),
+                        cursors: moved(&run.cursor, &self.streams(), &mut run.saved)?,
                         remaining_hint: None,
                     }));
                 }
@@ -843,14 +725,13 @@ impl GithubSource {
             let Some(pos) = run.cursor.at.clone() else {
                 let Some(repo) = run.repos.get(run.next_repo).cloned() else {
                     // Out of repositories: a last checkpoint if the cursor moved without a page.
-                    let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
-                    if text == run.emitted {
+                    let cursors = moved(&run.cursor, &self.streams(), &mut run.saved)?;
+                    if cursors.is_empty() {
                         return Ok(None);
                     }
-                    run.emitted.clone_from(&text);
                     return Ok(Some(Page {
                         records: Vec::new(),
-                        cursors: StreamCursors::one(STREAM, text),
+                        cursors,
                         remaining_hint: Some(0),
                     }));
                 };
@@ -898,12 +779,8 @@ impl GithubSource {
             };
             if done {
                 let m = run.cursor.repos.entry(pos.repo.clone()).or_default();
-                match pos.stream {
-                    Stream::Issues => m.issues = high.max(m.issues),
-                    Stream::PullRequests => m.pull_requests = high.max(m.pull_requests),
-                    Stream::Deployments => m.deployments = high.max(m.deployments),
-                    Stream::Releases => m.releases = high.max(m.releases),
-                }
+                let mark = m.updated_at_mut(pos.stream);
+                *mark = high.max(*mark);
                 let mut rest = pos.rest.clone().into_iter();
                 run.cursor.at = match rest.next() {
                     Some(stream) => Some(Position {
@@ -928,11 +805,9 @@ impl GithubSource {
                     ..pos
                 });
             }
-            let text = serde_json::to_string(&run.cursor).map_err(SourceError::api)?;
-            run.emitted.clone_from(&text);
             return Ok(Some(Page {
                 records,
-                cursors: StreamCursors::one(STREAM, text),
+                cursors: moved(&run.cursor, &self.streams(), &mut run.saved)?,
                 remaining_hint: None,
             }));
         }
@@ -966,11 +841,19 @@ impl Source for GithubSource {
         &self.config.name
     }
 
-    /// One stream: the per-repository watermarks, probe ETags and the position inside a repository move
-    /// together across its issues, pull requests, deployments and releases (one probe answers for issues and
-    /// pull requests alike), so they stay one document.
+    /// One cursor per stream (see [`super::cursor`]); a backfill's one window under its own key.
     fn streams(&self) -> Vec<String> {
-        vec![self.state_stream().to_string()]
+        match self.backfill_stream() {
+            Some(s) => vec![s.to_string()],
+            None => STATE_STREAMS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn former_streams(&self) -> Vec<String> {
+        match self.backfill {
+            Some(_) => Vec::new(),
+            None => vec![FORMER_STREAM.into()],
+        }
     }
 
     fn size_hint(&self, _cursors: &StreamCursors) -> Option<u64> {
@@ -978,15 +861,15 @@ impl Source for GithubSource {
     }
 
     fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
-        let cursor = cursors.get(self.state_stream());
-        if self.backfill.is_some() {
-            return self.backfill_page(cursor);
+        if let Some(stream) = self.backfill_stream() {
+            let cursor = cursors.get(stream).map(str::to_string);
+            return self.backfill_page(cursor.as_deref());
         }
         // The run is taken out while a page is read, so the page has it without looking it up again,
         // and put back whatever the page returns: a failed page keeps what it moved, as before.
         let mut run = match self.run.take() {
             Some(run) => run,
-            None => self.start(cursor)?,
+            None => self.start(cursors)?,
         };
         let page = self.incremental_page(&mut run);
         self.run = Some(run);

@@ -1,0 +1,665 @@
+//! GitHub's cursors: one per stream, each under its own state key `{source}/{stream}` — `issues`,
+//! `pull_requests`, `deployments`, `releases` (per repository the newest `updatedAt` committed and the ETag of
+//! the stream's change probe), `members` (the ETag of the organization's member list) and `org_repositories`
+//! (the organization's repositories as last listed, and that listing's ETag) — and the one document
+//! (`{source}/repositories`) the release before kept them all in, which a first run converts.
+//!
+//! The source walks repositories, and each repository's streams, in order, so it works on the [`Cursor`] those
+//! cursors add up to (which is also the former document's shape), and hands out the cursors of the streams a
+//! page moved. While a run is inside a repository, every stream of it still to read this run holds the
+//! repository in its `at`, with the probe's ETag taken when the repository's read began (which becomes the
+//! stream's mark when the repository is done); the stream being read also holds its GraphQL `endCursor` and the
+//! newest `updatedAt` so far. Saved cursors may disagree on where a run stopped — an external back-end writes
+//! them one by one, and an old document may be converted beside newer per-stream cursors — so the earliest
+//! position in the walk is taken: a run reads some pages again rather than skip one.
+//!
+//! One probe answers for issues and pull requests alike, so its ETag is kept in both streams' marks, and is
+//! sent only when every stream it answers for that the source reads holds the same one: a stream enabled
+//! later, or one whose cursor was not written, is read again rather than skipped on a `304`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{SourceError, StreamCursors};
+
+/// The state key's stream the release before kept its one cursor document under.
+pub const FORMER_STREAM: &str = "repositories";
+
+/// The streams with a cursor of their own: a repository's streams in the order they are read, then the
+/// organization's.
+pub const STATE_STREAMS: [&str; 6] = [
+    "issues",
+    "pull_requests",
+    "deployments",
+    "releases",
+    "members",
+    "org_repositories",
+];
+
+/// Streams read per repository, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum Stream {
+    Issues,
+    PullRequests,
+    Deployments,
+    Releases,
+}
+
+impl Stream {
+    /// Every stream, in walk order.
+    const ALL: [Stream; 4] = [
+        Self::Issues,
+        Self::PullRequests,
+        Self::Deployments,
+        Self::Releases,
+    ];
+
+    /// The landed records' stream, which is also the state key's.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Issues => "issues",
+            Self::PullRequests => "pull_requests",
+            Self::Deployments => "deployments",
+            Self::Releases => "releases",
+        }
+    }
+
+    /// The place of the stream in a repository's walk.
+    fn walk_index(self) -> usize {
+        match self {
+            Self::Issues => 0,
+            Self::PullRequests => 1,
+            Self::Deployments => 2,
+            Self::Releases => 3,
+        }
+    }
+}
+
+/// What is known of one repository after its last complete read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct RepoMarks {
+    /// Newest `updatedAt` of the issues read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) issues: Option<DateTime<Utc>>,
+    /// Newest `updatedAt` of the pull requests read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pull_requests: Option<DateTime<Utc>>,
+    /// Newest `updatedAt` of the deployments read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) deployments: Option<DateTime<Utc>>,
+    /// ETag of the issues and pull requests probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) etag: Option<String>,
+    /// ETag of the deployments probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) deployments_etag: Option<String>,
+    /// Newest `updatedAt` of the releases read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) releases: Option<DateTime<Utc>>,
+    /// ETag of the releases probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) releases_etag: Option<String>,
+}
+
+impl RepoMarks {
+    /// The watermark of `s`.
+    fn updated_at(&self, s: Stream) -> Option<DateTime<Utc>> {
+        match s {
+            Stream::Issues => self.issues,
+            Stream::PullRequests => self.pull_requests,
+            Stream::Deployments => self.deployments,
+            Stream::Releases => self.releases,
+        }
+    }
+
+    /// The watermark of `s`, to move.
+    pub(super) fn updated_at_mut(&mut self, s: Stream) -> &mut Option<DateTime<Utc>> {
+        match s {
+            Stream::Issues => &mut self.issues,
+            Stream::PullRequests => &mut self.pull_requests,
+            Stream::Deployments => &mut self.deployments,
+            Stream::Releases => &mut self.releases,
+        }
+    }
+
+    /// The ETag of the probe that answers for `s`.
+    fn etag(&self, s: Stream) -> Option<&String> {
+        match s {
+            Stream::Issues | Stream::PullRequests => self.etag.as_ref(),
+            Stream::Deployments => self.deployments_etag.as_ref(),
+            Stream::Releases => self.releases_etag.as_ref(),
+        }
+    }
+}
+
+/// Where an unfinished run is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Position {
+    pub(super) repo: String,
+    pub(super) stream: Stream,
+    /// GraphQL `endCursor` of the last committed page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) after: Option<String>,
+    /// Newest `updatedAt` seen in this stream so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) high: Option<DateTime<Utc>>,
+    /// Streams of this repository still to read after this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) rest: Vec<Stream>,
+    /// The probes' ETags taken when the repository's read began: they become the repository's marks when
+    /// its last stream ends, so a run killed inside the repository and resumed (without probing again)
+    /// still keeps them. Cursors written before this field have none; their resumed runs keep what the
+    /// client holds.
+    #[serde(default, skip_serializing_if = "Probes::is_empty")]
+    pub(super) probes: Probes,
+}
+
+/// ETags of a repository's three change probes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Probes {
+    /// Issues and pull requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) etag: Option<String>,
+    /// Deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) deployments_etag: Option<String>,
+    /// Releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) releases_etag: Option<String>,
+}
+
+impl Probes {
+    pub(super) fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The ETag of the probe that answers for `s`.
+    fn get(&self, s: Stream) -> Option<&String> {
+        match s {
+            Stream::Issues | Stream::PullRequests => self.etag.as_ref(),
+            Stream::Deployments => self.deployments_etag.as_ref(),
+            Stream::Releases => self.releases_etag.as_ref(),
+        }
+    }
+
+    fn get_mut(&mut self, s: Stream) -> &mut Option<String> {
+        match s {
+            Stream::Issues | Stream::PullRequests => &mut self.etag,
+            Stream::Deployments => &mut self.deployments_etag,
+            Stream::Releases => &mut self.releases_etag,
+        }
+    }
+}
+
+/// What the source works on: every stream's marks by repository, the organization's listings and the
+/// position. Also, serialized, the former cursor document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Cursor {
+    /// `owner/name` → marks.
+    #[serde(default)]
+    pub(super) repos: BTreeMap<String, RepoMarks>,
+    /// The organization's repositories as last listed, and that listing's ETag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) org_repos: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) org_etag: Option<String>,
+    /// ETag of the organization's member list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) members_etag: Option<String>,
+    /// The repository and stream being read, when a run stopped inside one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) at: Option<Position>,
+}
+
+/// Whether one probe answers for `a` and `b`.
+fn probes_share(a: Stream, b: Stream) -> bool {
+    a == b || (a.walk_index() < 2 && b.walk_index() < 2)
+}
+
+/// The cursor of a repository stream (`issues`, `pull_requests`, `deployments`, `releases`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepoStreamCursor {
+    #[serde(default)]
+    repos: BTreeMap<String, StreamMark>,
+    /// The repository a stopped run was reading, or was still to read this stream of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<At>,
+}
+
+/// One stream's marks of one repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamMark {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updated_at: Option<DateTime<Utc>>,
+    /// ETag of the stream's change probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+}
+
+/// A stream of the repository a run is inside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct At {
+    repo: String,
+    /// GraphQL `endCursor` of the last committed page (none: the stream is not begun).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
+    /// Newest `updatedAt` seen in this stream so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    high: Option<DateTime<Utc>>,
+    /// The probe's ETag taken when the repository's read began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+}
+
+/// The cursor of the `members` stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MembersCursor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+}
+
+/// The cursor of the `org_repositories` stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgReposCursor {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    repos: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+}
+
+fn bad(stream: &str, text: &str, e: impl std::fmt::Display) -> SourceError {
+    SourceError::BadCursor(format!("{stream}: {text}: {e}"))
+}
+
+fn to_text<T: Serialize>(value: &T) -> Result<String, SourceError> {
+    serde_json::to_string(value).map_err(SourceError::api)
+}
+
+fn parse<T: Default + for<'de> Deserialize<'de>>(
+    stream: &str,
+    text: Option<&str>,
+) -> Result<T, SourceError> {
+    match text {
+        None => Ok(T::default()),
+        Some(t) => serde_json::from_str(t).map_err(|e| bad(stream, t, e)),
+    }
+}
+
+/// The saved cursors, added up: the marks and listings of [`Cursor`], and the repositories a stopped run was
+/// inside, by stream, until the run's repositories are known and [`Saved::resume`] picks the position.
+pub(super) struct Saved {
+    cursor: Cursor,
+    ats: Vec<(Stream, At)>,
+}
+
+impl Saved {
+    /// Every stream's own cursor, else its part of the former document. `probed` are the streams the source
+    /// reads that the issues and pull requests probe answers for: that probe's ETag is kept only when each of
+    /// them holds the same one.
+    pub(super) fn join(saved: &StreamCursors, probed: &[Stream]) -> Result<Self, SourceError> {
+        let former: Cursor = parse(FORMER_STREAM, saved.get(FORMER_STREAM))?;
+        let former_parts = former.split(probed)?;
+        let text = |stream: &str| match saved.get(stream) {
+            Some(t) => Some(t.to_string()),
+            None => former_parts.get(stream).cloned(),
+        };
+        let mut cursor = Cursor::default();
+        let mut ats = Vec::new();
+        let mut probe_etags: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+        for stream in Stream::ALL {
+            let name = stream.name();
+            let c: RepoStreamCursor = parse(name, text(name).as_deref())?;
+            for (repo, m) in c.repos {
+                let marks = cursor.repos.entry(repo.clone()).or_default();
+                *marks.updated_at_mut(stream) = m.updated_at;
+                match stream {
+                    Stream::Issues | Stream::PullRequests => {
+                        if probed.contains(&stream) {
+                            probe_etags.entry(repo).or_default().push(m.etag);
+                        }
+                    }
+                    Stream::Deployments => marks.deployments_etag = m.etag,
+                    Stream::Releases => marks.releases_etag = m.etag,
+                }
+            }
+            if let Some(at) = c.at {
+                ats.push((stream, at));
+            }
+        }
+        for (repo, etags) in probe_etags {
+            let agreed = etags.len() == probed.len() && etags.windows(2).all(|w| w[0] == w[1]);
+            if agreed {
+                cursor.repos.entry(repo).or_default().etag = etags.into_iter().next().flatten();
+            }
+        }
+        let members: MembersCursor = parse("members", text("members").as_deref())?;
+        cursor.members_etag = members.etag;
+        let org: OrgReposCursor = parse("org_repositories", text("org_repositories").as_deref())?;
+        cursor.org_repos = org.repos;
+        cursor.org_etag = org.etag;
+        Ok(Self { cursor, ats })
+    }
+
+    /// The marks and listings (no position).
+    pub(super) fn cursor(&self) -> Cursor {
+        self.cursor.clone()
+    }
+
+    /// Where a run over `repos` (in walk order) resumes: the earliest saved position among them, with the
+    /// streams of the same repository still to read after it.
+    pub(super) fn resume(&self, repos: &[String]) -> Option<Position> {
+        let index = |repo: &str| repos.iter().position(|r| r == repo);
+        let (stream, first) = self
+            .ats
+            .iter()
+            .filter_map(|(s, at)| Some(((index(&at.repo)?, s.walk_index()), s, at)))
+            .min_by_key(|(order, _, _)| *order)
+            .map(|(_, s, at)| (*s, at))?;
+        let of_repo: Vec<(Stream, &At)> = self
+            .ats
+            .iter()
+            .filter(|(_, at)| at.repo == first.repo)
+            .map(|(s, at)| (*s, at))
+            .collect();
+        let marks = self
+            .cursor
+            .repos
+            .get(&first.repo)
+            .cloned()
+            .unwrap_or_default();
+        // The ETags the positions hold; a probe none of them holds answered `304`, so it is the mark's.
+        let mut probes = Probes::default();
+        for (s, at) in &of_repo {
+            let slot = probes.get_mut(*s);
+            if slot.is_none() {
+                slot.clone_from(&at.etag);
+            }
+        }
+        for s in Stream::ALL {
+            if !of_repo.iter().any(|(t, _)| probes_share(*t, s)) {
+                *probes.get_mut(s) = marks.etag(s).cloned();
+            }
+        }
+        if of_repo.iter().all(|(_, at)| at.etag.is_none()) {
+            // Written before positions held the probes: the run keeps what the client holds.
+            probes = Probes::default();
+        }
+        let mut rest: Vec<Stream> = of_repo
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| s.walk_index() > stream.walk_index())
+            .collect();
+        rest.sort_by_key(|s| s.walk_index());
+        rest.dedup();
+        Some(Position {
+            repo: first.repo.clone(),
+            stream,
+            after: first.after.clone(),
+            high: first.high,
+            rest,
+            probes,
+        })
+    }
+}
+
+impl Cursor {
+    /// The cursor of each state stream, serialized as saved. The issues and pull requests probe's ETag goes
+    /// to the streams of `probed` (those of the two the source reads) alone: a stream enabled later has
+    /// none, and is read rather than skipped on a `304`.
+    pub(super) fn split(
+        &self,
+        probed: &[Stream],
+    ) -> Result<BTreeMap<&'static str, String>, SourceError> {
+        let mut out = BTreeMap::new();
+        for stream in Stream::ALL {
+            let mut c = RepoStreamCursor::default();
+            for (repo, m) in &self.repos {
+                let shared = matches!(stream, Stream::Issues | Stream::PullRequests);
+                let mark = StreamMark {
+                    updated_at: m.updated_at(stream),
+                    etag: m
+                        .etag(stream)
+                        .filter(|_| !shared || probed.contains(&stream))
+                        .cloned(),
+                };
+                if mark != StreamMark::default() {
+                    c.repos.insert(repo.clone(), mark);
+                }
+            }
+            if let Some(p) = &self.at {
+                let etag = p.probes.get(stream).cloned();
+                if p.stream == stream {
+                    c.at = Some(At {
+                        repo: p.repo.clone(),
+                        after: p.after.clone(),
+                        high: p.high,
+                        etag,
+                    });
+                } else if p.rest.contains(&stream) {
+                    c.at = Some(At {
+                        repo: p.repo.clone(),
+                        after: None,
+                        high: None,
+                        etag,
+                    });
+                }
+            }
+            out.insert(stream.name(), to_text(&c)?);
+        }
+        out.insert(
+            "members",
+            to_text(&MembersCursor {
+                etag: self.members_etag.clone(),
+            })?,
+        );
+        out.insert(
+            "org_repositories",
+            to_text(&OrgReposCursor {
+                repos: self.org_repos.clone(),
+                etag: self.org_etag.clone(),
+            })?,
+        );
+        Ok(out)
+    }
+}
+
+/// The cursors of every state stream that are empty, serialized: a stream never saved is taken as one.
+fn empty_text(stream: &str) -> Result<String, SourceError> {
+    match stream {
+        "members" => to_text(&MembersCursor::default()),
+        "org_repositories" => to_text(&OrgReposCursor::default()),
+        _ => to_text(&RepoStreamCursor::default()),
+    }
+}
+
+/// The streams whose cursor differs from the one last saved (`saved`, updated here): what a page carries.
+pub(super) fn moved(
+    cursor: &Cursor,
+    probed: &[Stream],
+    saved: &mut BTreeMap<&'static str, String>,
+) -> Result<StreamCursors, SourceError> {
+    let mut out = StreamCursors::new();
+    for (stream, text) in cursor.split(probed)? {
+        let same = match saved.get(stream) {
+            Some(s) => *s == text,
+            None => text == empty_text(stream)?,
+        };
+        if !same {
+            out.set(stream, text.clone());
+            saved.insert(stream, text);
+        }
+    }
+    Ok(out)
+}
+
+/// What was saved under the state streams' own keys (not the former document): what [`moved`] compares with.
+pub(super) fn saved_parts(saved: &StreamCursors) -> BTreeMap<&'static str, String> {
+    STATE_STREAMS
+        .iter()
+        .filter_map(|s| saved.get(s).map(|c| (*s, c.to_string())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Option<DateTime<Utc>> {
+        Some(s.parse().unwrap())
+    }
+
+    /// A run stopped inside `b`'s pull requests, its deployments still to read; `a` done.
+    fn inside() -> Cursor {
+        let mut repos = BTreeMap::new();
+        repos.insert(
+            "acme/a".to_string(),
+            RepoMarks {
+                issues: t("2026-01-01T00:00:00Z"),
+                pull_requests: t("2026-01-02T00:00:00Z"),
+                etag: Some("W/\"a\"".into()),
+                deployments: t("2026-01-03T00:00:00Z"),
+                deployments_etag: Some("W/\"ad\"".into()),
+                ..RepoMarks::default()
+            },
+        );
+        repos.insert(
+            "acme/b".to_string(),
+            RepoMarks {
+                issues: t("2026-02-01T00:00:00Z"),
+                ..RepoMarks::default()
+            },
+        );
+        Cursor {
+            repos,
+            org_repos: vec!["acme/a".into(), "acme/b".into()],
+            org_etag: Some("W/\"o\"".into()),
+            members_etag: Some("W/\"m\"".into()),
+            at: Some(Position {
+                repo: "acme/b".into(),
+                stream: Stream::PullRequests,
+                after: Some("Y3Vyc29y".into()),
+                high: t("2026-02-05T00:00:00Z"),
+                rest: vec![Stream::Deployments],
+                probes: Probes {
+                    etag: Some("W/\"b\"".into()),
+                    deployments_etag: Some("W/\"bd\"".into()),
+                    releases_etag: None,
+                },
+            }),
+        }
+    }
+
+    fn saved_of(cursor: &Cursor) -> StreamCursors {
+        cursor
+            .split(&BOTH)
+            .unwrap()
+            .into_iter()
+            .map(|(s, c)| (s.to_string(), c))
+            .collect()
+    }
+
+    const BOTH: [Stream; 2] = [Stream::Issues, Stream::PullRequests];
+
+    #[test]
+    fn split_cursors_add_up_to_the_cursor_they_came_from() {
+        let cursor = inside();
+        let saved = Saved::join(&saved_of(&cursor), &BOTH).unwrap();
+        let mut back = saved.cursor();
+        back.at = saved.resume(&cursor.org_repos);
+        assert_eq!(back, cursor);
+    }
+
+    #[test]
+    fn the_former_document_converts_to_the_same_cursor() {
+        let cursor = inside();
+        let former = StreamCursors::one(FORMER_STREAM, serde_json::to_string(&cursor).unwrap());
+        let saved = Saved::join(&former, &BOTH).unwrap();
+        let mut back = saved.cursor();
+        back.at = saved.resume(&cursor.org_repos);
+        assert_eq!(back, cursor);
+    }
+
+    #[test]
+    fn a_probe_etag_the_streams_disagree_on_is_not_sent() {
+        let mut saved = saved_of(&inside());
+        // `acme/a`'s pull requests cursor is one write behind: no ETag for it.
+        saved.set(
+            "pull_requests",
+            r#"{"repos":{"acme/a":{"updated_at":"2026-01-02T00:00:00Z"}}}"#,
+        );
+        let joined = Saved::join(&saved, &BOTH).unwrap().cursor();
+        assert_eq!(joined.repos["acme/a"].etag, None);
+        // With pull requests not read, the issues' ETag is the probe's.
+        let joined = Saved::join(&saved, &[Stream::Issues]).unwrap().cursor();
+        assert_eq!(joined.repos["acme/a"].etag.as_deref(), Some("W/\"a\""));
+        // Pull requests enabled where only issues were read: the probe is sent without an ETag.
+        let only_issues: StreamCursors = inside()
+            .split(&[Stream::Issues])
+            .unwrap()
+            .into_iter()
+            .map(|(s, c)| (s.to_string(), c))
+            .collect();
+        let prs: serde_json::Value =
+            serde_json::from_str(only_issues.get("pull_requests").unwrap()).unwrap();
+        assert_eq!(prs["repos"]["acme/a"].get("etag"), None, "{prs}");
+        let joined = Saved::join(&only_issues, &BOTH).unwrap().cursor();
+        assert_eq!(joined.repos["acme/a"].etag, None);
+    }
+
+    #[test]
+    fn of_disagreeing_positions_the_earliest_in_the_walk_is_resumed() {
+        let mut saved = saved_of(&inside());
+        saved.set(
+            "issues",
+            r#"{"repos":{},"at":{"repo":"acme/b","after":"b2xk"}}"#,
+        );
+        saved.set("releases", r#"{"at":{"repo":"acme/a"}}"#);
+        let joined = Saved::join(&saved, &BOTH).unwrap();
+        let repos = ["acme/a".to_string(), "acme/b".to_string()];
+        let at = joined.resume(&repos).unwrap();
+        assert_eq!((at.repo.as_str(), at.stream), ("acme/a", Stream::Releases));
+        assert!(at.rest.is_empty());
+        // A repository no longer listed is not resumed.
+        let at = joined.resume(&repos[1..]).unwrap();
+        assert_eq!((at.repo.as_str(), at.stream), ("acme/b", Stream::Issues));
+        assert_eq!(at.after.as_deref(), Some("b2xk"));
+        assert_eq!(at.rest, [Stream::PullRequests, Stream::Deployments]);
+        assert_eq!(joined.resume(&[]), None);
+    }
+
+    #[test]
+    fn a_page_carries_only_the_streams_it_moved() {
+        let mut cursor = inside();
+        let mut saved = saved_parts(&saved_of(&cursor));
+        assert!(moved(&cursor, &BOTH, &mut saved).unwrap().is_empty());
+        if let Some(at) = &mut cursor.at {
+            at.after = Some("bmV4dA".into());
+        }
+        let page = moved(&cursor, &BOTH, &mut saved).unwrap();
+        assert_eq!(
+            page.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            ["pull_requests"]
+        );
+        // Nothing saved and nothing to save: an empty stream is not carried.
+        let mut none = BTreeMap::new();
+        let first = moved(&Cursor::default(), &BOTH, &mut none).unwrap();
+        assert!(first.is_empty(), "{first:?}");
+    }
+
+    #[test]
+    fn a_bad_cursor_names_its_stream() {
+        let e = Saved::join(&StreamCursors::one("releases", "{"), &BOTH)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("releases"), "{e}");
+    }
+}
