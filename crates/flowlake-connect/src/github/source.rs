@@ -15,21 +15,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use flowlake_core::RawRecord;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::backfill::{Backfill, Window};
 use super::config::GithubConfig;
 use super::cursor::{
-    moved, saved_parts, Cursor, Position, Probes, RepoMarks, Saved, Stream, FORMER_STREAM,
-    STATE_STREAMS,
+    moved, saved_parts, Cursor, Position, RepoMarks, Saved, Stream, FORMER_STREAM, STATE_STREAMS,
 };
 use super::normalizer::GithubNormalizer;
 use super::query::{self, Connection, Envelope, PageInfo};
 use crate::http::{
-    item_key, BlockingClient, HttpError, HttpObserver, PageGuard, Pager, Pagination, Request,
-    RequestStats, Tape, Validators,
+    item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats, Tape, Validators,
 };
 use crate::{ApiError, Page, Source, SourceError, StreamCursors};
 
@@ -37,22 +36,22 @@ use crate::{ApiError, Page, Source, SourceError, StreamCursors};
 pub(super) const MEMBERS: &str = "members";
 
 /// One run's progress.
-struct Run {
-    cursor: Cursor,
-    repos: Vec<String>,
+pub(super) struct Run {
+    pub(super) cursor: Cursor,
+    pub(super) repos: Vec<String>,
     /// Index of the next repository to probe.
-    next_repo: usize,
+    pub(super) next_repo: usize,
     /// Whether the organization's members were checked this run.
-    members_checked: bool,
+    pub(super) members_checked: bool,
     /// Each stream's cursor as last saved: a page carries the ones it changed.
-    saved: BTreeMap<&'static str, String>,
+    pub(super) saved: BTreeMap<&'static str, String>,
     /// Watches the pages of the stream being read (or the backfill window), which come one per call.
-    pager: Option<PageGuard>,
+    pub(super) pager: Option<PageGuard>,
 }
 
 impl Run {
     /// The guard of `stream`, a new one when the run moved on to another stream.
-    fn pager(&mut self, source: &str, stream: String) -> &mut PageGuard {
+    pub(super) fn pager(&mut self, source: &str, stream: String) -> &mut PageGuard {
         if self.pager.as_ref().is_some_and(|g| g.stream() != stream) {
             self.pager = None;
         }
@@ -62,58 +61,21 @@ impl Run {
 }
 
 /// The keys a pager fingerprints a page by (see [`item_key`]).
-fn node_keys(nodes: &[Value]) -> Vec<String> {
+pub(super) fn node_keys(nodes: &[Value]) -> Vec<String> {
     nodes.iter().map(item_key).collect()
 }
 
 /// Issues and pull requests of GitHub repositories.
 pub struct GithubSource {
-    config: GithubConfig,
-    normalizer: GithubNormalizer,
-    client: BlockingClient,
-    graphql_url: String,
-    run: Option<Run>,
+    pub(super) config: GithubConfig,
+    pub(super) normalizer: GithubNormalizer,
+    pub(super) client: BlockingClient,
+    pub(super) graphql_url: String,
+    pub(super) run: Option<Run>,
     /// Why the first request cannot be sent (no token, an unreadable token file), reported when it is due.
-    token_error: crate::TokenCheck,
+    pub(super) token_error: crate::TokenCheck,
     /// A history backfill instead of an incremental sync, with its state key's stream and progress.
-    backfill: Option<(Backfill, String, Option<Window>)>,
-}
-
-/// A history backfill: items created in `[from, to)`, read through search one window at a time so no search
-/// passes GitHub's 1,000-result cap (a window holding more is halved until it fits).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Backfill {
-    /// First day.
-    pub from: NaiveDate,
-    /// Day after the last.
-    pub to: NaiveDate,
-    /// Days per window.
-    pub window_days: u32,
-}
-
-impl Backfill {
-    /// The end of the window starting at `start`: `window_days` later, or `to` when that comes first or
-    /// lies past the calendar's end (any `window_days` is safe: the arithmetic is checked).
-    fn window_end(&self, start: NaiveDate) -> NaiveDate {
-        start
-            .checked_add_days(chrono::Days::new(u64::from(self.window_days.max(1))))
-            .map_or(self.to, |end| end.min(self.to))
-    }
-}
-
-/// GitHub search returns at most this many results per query.
-const SEARCH_CAP: u64 = 1000;
-
-/// Where a backfill is: one repository, one kind, one window of creation days, one search page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Window {
-    repo: String,
-    stream: Stream,
-    start: NaiveDate,
-    /// Exclusive.
-    end: NaiveDate,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    after: Option<String>,
+    pub(super) backfill: Option<(Backfill, String, Option<Window>)>,
 }
 
 crate::api::api_source_debug!(GithubSource);
@@ -137,21 +99,8 @@ impl GithubSource {
         })
     }
 
-    /// The same source reading history created in a date range instead of syncing incrementally; its cursor
-    /// lives under its own state key (`backfill:FROM..TO`), so the incremental cursor is untouched.
-    pub fn with_backfill(mut self, backfill: Backfill) -> Self {
-        let stream = format!("backfill:{}..{}", backfill.from, backfill.to);
-        self.backfill = Some((backfill, stream, None));
-        self
-    }
-
-    /// The state key's stream of a backfill.
-    fn backfill_stream(&self) -> Option<&str> {
-        self.backfill.as_ref().map(|(_, s, _)| s.as_str())
-    }
-
     /// The issues and pull requests streams this source reads (those the first probe answers for).
-    fn streams(&self) -> Vec<Stream> {
+    pub(super) fn streams(&self) -> Vec<Stream> {
         let mut v = Vec::new();
         if self.config.issues {
             v.push(Stream::Issues);
@@ -162,195 +111,13 @@ impl GithubSource {
         v
     }
 
-    /// The first window of the backfill at or after (`repo`, `stream`), `None` past the last repository.
-    fn first_window(
-        &self,
-        repos: &[String],
-        from_repo: usize,
-        from_stream: usize,
-    ) -> Option<Window> {
-        let (b, _, _) = self.backfill.as_ref()?;
-        let streams = self.streams();
-        let (repo_i, stream_i) = if from_stream < streams.len() {
-            (from_repo, from_stream)
-        } else {
-            (from_repo + 1, 0)
-        };
-        Some(Window {
-            repo: repos.get(repo_i)?.clone(),
-            stream: *streams.get(stream_i)?,
-            start: b.from,
-            end: b.window_end(b.from),
-            after: None,
-        })
-    }
-
-    /// The window after `w`: the next days, else the next stream, else the next repository.
-    fn next_window(&self, repos: &[String], w: &Window) -> Option<Window> {
-        let (b, _, _) = self.backfill.as_ref()?;
-        if w.end < b.to {
-            return Some(Window {
-                start: w.end,
-                end: b.window_end(w.end),
-                after: None,
-                ..w.clone()
-            });
-        }
-        let repo_i = repos.iter().position(|r| *r == w.repo)?;
-        let stream_i = self.streams().iter().position(|s| *s == w.stream)?;
-        self.first_window(repos, repo_i, stream_i + 1)
-    }
-
-    /// One backfill step: a page of records and the cursor after it, or `None` when the range is done.
-    fn backfill_page(&mut self, saved: Option<&str>) -> Result<Option<Page>, SourceError> {
-        crate::token_ready(&self.token_error)?;
-        if self.run.is_none() {
-            let mut scratch = Cursor::default();
-            let repos = self.resolve_repos(&mut scratch)?;
-            let at: Option<Window> = match saved {
-                None => self.first_window(&repos, 0, 0),
-                Some(s) => serde_json::from_str(s)
-                    .map_err(|e| SourceError::BadCursor(format!("{s}: {e}")))?,
-            };
-            if let Some((_, _, w)) = &mut self.backfill {
-                *w = at;
-            }
-            self.run = Some(Run {
-                cursor: scratch,
-                repos,
-                next_repo: 0,
-                members_checked: true,
-                saved: BTreeMap::new(),
-                pager: None,
-            });
-        }
-        loop {
-            let Some(w) = self.backfill.as_ref().and_then(|(_, _, w)| w.clone()) else {
-                return Ok(None);
-            };
-            let kind = match w.stream {
-                Stream::Issues => "issue",
-                // Backfill plans issues and pull requests only.
-                Stream::PullRequests | Stream::Deployments | Stream::Releases => "pr",
-            };
-            // Search ranges are inclusive days.
-            let last = w.end.pred_opt().unwrap_or(w.start).max(w.start);
-            let q = format!(
-                "repo:{} is:{kind} created:{}..{last} sort:created-asc",
-                w.repo, w.start
-            );
-            let vars = json!({"q": q, "first": self.config.page_size, "after": w.after});
-            let data = self.graphql("search", &query::search_page(), vars)?;
-            let conn = Connection::deserialize(data.pointer("/search").unwrap_or(&Value::Null))
-                .map_err(|e| {
-                    SourceError::Api(ApiError::Shape {
-                        query: "search".into(),
-                        message: e.to_string(),
-                    })
-                })?;
-            let found = conn.issue_count.unwrap_or(0);
-            if found > SEARCH_CAP && w.after.is_none() && w.end - w.start > Duration::days(1) {
-                let half = w.start + Duration::days((w.end - w.start).num_days() / 2);
-                tracing::info!(repo = %w.repo, q, found, "more than search returns: halving the window");
-                if let Some((_, _, at)) = &mut self.backfill {
-                    *at = Some(Window { end: half, ..w });
-                }
-                continue;
-            }
-            if found > SEARCH_CAP {
-                tracing::warn!(repo = %w.repo, q, found, "one day holds more than 1,000 items; search returns only the first 1,000");
-            }
-            if conn.page_info.has_next_page {
-                let stream = format!("search {q}");
-                let name = self.config.name.clone();
-                if let Some(run) = self.run.as_mut() {
-                    run.pager(&name, stream).advance(
-                        w.after.as_deref(),
-                        conn.page_info.end_cursor.as_deref(),
-                        node_keys(&conn.nodes),
-                    )?;
-                }
-            }
-            let mut nodes: Vec<Value> = conn.nodes.into_iter().filter(|n| !n.is_null()).collect();
-            self.complete(&mut nodes)?;
-            let fetched_at = Utc::now();
-            let records = nodes
-                .into_iter()
-                .map(|n| self.record(w.stream, n, fetched_at))
-                .collect();
-            let repos = self
-                .run
-                .as_ref()
-                .map(|r| r.repos.clone())
-                .unwrap_or_default();
-            let next = if conn.page_info.has_next_page {
-                Some(Window {
-                    after: conn.page_info.end_cursor,
-                    ..w
-                })
-            } else {
-                self.next_window(&repos, &w)
-            };
-            let cursor = serde_json::to_string(&next).map_err(SourceError::api)?;
-            if let Some((_, _, at)) = &mut self.backfill {
-                *at = next;
-            }
-            let stream = self.backfill_stream().unwrap_or_default().to_string();
-            return Ok(Some(Page::of(&stream, records, cursor, None)));
-        }
-    }
-
-    fn probe_url(&self, repo: &str) -> String {
-        self.client.client().absolute(&format!(
-            "repos/{repo}/issues?state=all&sort=updated&direction=desc&per_page=1"
-        ))
-    }
-
-    fn deployments_probe_url(&self, repo: &str) -> String {
-        self.client
-            .client()
-            .absolute(&format!("repos/{repo}/deployments?per_page=1"))
-    }
-
-    fn releases_probe_url(&self, repo: &str) -> String {
-        self.client
-            .client()
-            .absolute(&format!("repos/{repo}/releases?per_page=1"))
-    }
-
-    fn members_url(&self, org: &str) -> String {
-        self.client
-            .client()
-            .absolute(&format!("orgs/{org}/members?per_page=100"))
-    }
-
-    fn org_url(&self, org: &str) -> String {
-        self.client.client().absolute(&format!(
-            "orgs/{org}/repos?type=all&sort=created&direction=desc&per_page=100"
-        ))
-    }
-
-    /// The ETags the client holds for `repo`'s probes.
-    fn probes(&self, repo: &str) -> Probes {
-        Probes {
-            etag: self.etag(&self.probe_url(repo)),
-            deployments_etag: self.etag(&self.deployments_probe_url(repo)),
-            releases_etag: self.etag(&self.releases_probe_url(repo)),
-        }
-    }
-
-    /// The ETag the client holds for `url`.
-    fn etag(&self, url: &str) -> Option<String> {
-        self.client
-            .client()
-            .validators()
-            .by_url
-            .get(&crate::http::redact_url(url))
-            .and_then(|(e, _)| e.clone())
-    }
-
     /// Sends one GraphQL query; `data`, or the errors GitHub gave instead.
-    fn graphql(&self, label: &str, query: &str, variables: Value) -> Result<Value, SourceError> {
+    pub(super) fn graphql(
+        &self,
+        label: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value, SourceError> {
         let body = json!({ "query": query, "variables": variables }).to_string();
         let response = self
             .client
@@ -372,45 +139,6 @@ impl GithubSource {
                 },
             })),
         }
-    }
-
-    /// The repositories to read: the configured ones and the organization's, sorted.
-    fn resolve_repos(&self, cursor: &mut Cursor) -> Result<Vec<String>, SourceError> {
-        let mut repos = self.config.repositories.clone();
-        if let Some(org) = &self.config.organization {
-            let first = self.org_url(org);
-            let mut request = Request::get("repositories", &first);
-            if !cursor.org_repos.is_empty() {
-                request = request.conditional();
-            }
-            let guard = PageGuard::new(&self.config.name, format!("repositories of {org}"));
-            let mut pager = Pager::new(Pagination::LinkHeader, request, guard);
-            let mut listed = Vec::new();
-            let mut unchanged = false;
-            while let Some(request) = pager.next_request() {
-                let response = self.client.send(request.clone())?;
-                if response.not_modified() {
-                    unchanged = true;
-                    break;
-                }
-                let page: Vec<Value> = response.json()?;
-                listed.extend(
-                    page.iter()
-                        .filter(|r| r["archived"] != Value::Bool(true))
-                        .filter_map(|r| r["full_name"].as_str().map(str::to_string)),
-                );
-                pager.read(&request, &response, node_keys(&page))?;
-            }
-            if !unchanged {
-                listed.sort();
-                cursor.org_repos = listed;
-                cursor.org_etag = self.etag(&first);
-            }
-            repos.extend(cursor.org_repos.iter().cloned());
-        }
-        repos.sort();
-        repos.dedup();
-        Ok(repos)
     }
 
     fn start(&mut self, saved: &StreamCursors) -> Result<Run, SourceError> {
@@ -461,60 +189,6 @@ impl GithubSource {
             saved: saved_parts(saved),
             pager: None,
         })
-    }
-
-    /// Whether the resource behind `url` changed since its ETag was taken (always true without one).
-    fn changed(&self, repo: &str, url: String) -> Result<bool, SourceError> {
-        match self.client.send(Request::get("probe", url).conditional()) {
-            Ok(r) => Ok(!r.not_modified()),
-            // Issues disabled: GitHub answers 410 Gone; pull requests may still change.
-            Err(HttpError::Status { status: 410, .. }) => Ok(true),
-            Err(HttpError::Status {
-                status: 404,
-                message,
-                ..
-            }) => Err(SourceError::Api(ApiError::RepositoryRefused {
-                repo: repo.to_string(),
-                message,
-            })),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// The streams of `repo` to read this run: issues and pull requests when their probe says they changed,
-    /// deployments when theirs does.
-    fn plan(&self, repo: &str) -> Result<Vec<Stream>, SourceError> {
-        let mut plan = Vec::new();
-        if (self.config.issues || self.config.pull_requests)
-            && self.changed(repo, self.probe_url(repo))?
-        {
-            plan.extend(self.streams());
-        }
-        if self.config.deployments && self.changed(repo, self.deployments_probe_url(repo))? {
-            plan.push(Stream::Deployments);
-        }
-        if self.config.releases && self.changed(repo, self.releases_probe_url(repo))? {
-            plan.push(Stream::Releases);
-        }
-        Ok(plan)
-    }
-
-    /// The organization's members when their list changed since its ETag: one record each, all pages.
-    fn changed_members(&self, org: &str) -> Result<Option<Vec<Value>>, SourceError> {
-        let first = Request::get(MEMBERS, self.members_url(org)).conditional();
-        let guard = PageGuard::new(&self.config.name, format!("members of {org}"));
-        let mut pager = Pager::new(Pagination::LinkHeader, first, guard);
-        let mut members = Vec::new();
-        while let Some(request) = pager.next_request() {
-            let response = self.client.send(request.clone())?;
-            if response.not_modified() {
-                return Ok(None);
-            }
-            let page: Vec<Value> = response.json()?;
-            pager.read(&request, &response, node_keys(&page))?;
-            members.extend(page);
-        }
-        Ok(Some(members))
     }
 
     fn since(&self, mark: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
@@ -596,7 +270,7 @@ impl GithubSource {
     }
 
     /// Fetches the rest of every timeline and review list cut at the first page, concurrently.
-    fn complete(&self, nodes: &mut [Value]) -> Result<(), SourceError> {
+    pub(super) fn complete(&self, nodes: &mut [Value]) -> Result<(), SourceError> {
         for connection in ["timelineItems", "reviews", "comments"] {
             let label = match connection {
                 "reviews" => "reviews",
@@ -671,7 +345,12 @@ impl GithubSource {
         Ok(())
     }
 
-    fn record(&self, stream: Stream, node: Value, fetched_at: DateTime<Utc>) -> RawRecord {
+    pub(super) fn record(
+        &self,
+        stream: Stream,
+        node: Value,
+        fetched_at: DateTime<Utc>,
+    ) -> RawRecord {
         let repo = node
             .pointer("/repository/nameWithOwner")
             .and_then(Value::as_str)
@@ -882,27 +561,3 @@ impl Source for GithubSource {
 }
 
 crate::normalizer::normalizes_with!(GithubSource);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_backfill_window_past_the_calendars_end_stops_at_the_range_end() {
-        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        let b = |window_days| Backfill {
-            from: day(2026, 1, 1),
-            to: day(2026, 3, 1),
-            window_days,
-        };
-        assert_eq!(b(30).window_end(day(2026, 1, 1)), day(2026, 1, 31));
-        assert_eq!(b(30).window_end(day(2026, 2, 15)), day(2026, 3, 1));
-        assert_eq!(b(0).window_end(day(2026, 1, 1)), day(2026, 1, 2));
-        assert_eq!(b(u32::MAX).window_end(day(2026, 1, 1)), day(2026, 3, 1));
-        let to_the_end = Backfill {
-            to: NaiveDate::MAX,
-            ..b(u32::MAX)
-        };
-        assert_eq!(to_the_end.window_end(NaiveDate::MAX), NaiveDate::MAX);
-    }
-}
