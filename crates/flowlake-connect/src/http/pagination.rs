@@ -27,12 +27,21 @@ pub enum Pagination {
         /// Header holding the number of pages (lower-case).
         header: String,
     },
-    /// `offset`/`limit` query parameters (Jira's `startAt`/`maxResults`).
+    /// `offset`/`limit` query parameters (Jira's `startAt`/`maxResults`), the offset moved on by the items
+    /// each page held.
     OffsetLimit {
         /// Offset parameter name.
         offset_param: String,
-        /// Page size.
+        /// Page size asked for.
         limit: u32,
+        /// JSON pointer to the list's total in the body (Jira Server's `/total`). With it, the list ends once
+        /// the offset reaches the total — a server that caps the page below `limit` is still read to the end,
+        /// and a total that is a multiple of the page size costs no empty page; without it, at the first page
+        /// shorter than `limit`.
+        total: Option<String>,
+        /// JSON pointer to a flag that says whether the page is the last (Jira Cloud's changelog `/isLast`);
+        /// where the body has it, it decides over the total.
+        last: Option<String>,
     },
     /// A token in the body (`nextPageToken`) sent back as a query parameter; absent on the last page.
     Token {
@@ -40,6 +49,9 @@ pub enum Pagination {
         pointer: String,
         /// Query parameter that carries it.
         param: String,
+        /// JSON pointer to a flag that says the page is the last whatever token it carries (Jira Cloud's
+        /// `/isLast`).
+        last: Option<String>,
     },
     /// GraphQL connections: `pageInfo { hasNextPage endCursor }` at a JSON pointer; the next request sets the
     /// `after` variable.
@@ -63,14 +75,19 @@ pub fn next_link(link: &str) -> Option<String> {
     })
 }
 
+/// `url` with the query parameter `name` set to `value`: in its place when the URL has it, else last.
 fn set_query(url: &str, name: &str, value: &str) -> String {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let pair = format!("{name}={}", encode_component(value));
     let mut pairs: Vec<String> = query
         .split('&')
-        .filter(|p| !p.is_empty() && p.split('=').next() != Some(name))
+        .filter(|p| !p.is_empty())
         .map(str::to_string)
         .collect();
-    pairs.push(format!("{name}={}", encode_component(value)));
+    match pairs.iter().position(|p| p.split('=').next() == Some(name)) {
+        Some(i) => pairs[i] = pair,
+        None => pairs.push(pair),
+    }
     format!("{base}?{}", pairs.join("&"))
 }
 
@@ -127,14 +144,39 @@ impl Pagination {
             Self::OffsetLimit {
                 offset_param,
                 limit,
+                total,
+                last,
             } => {
-                if items < *limit as usize {
+                let offset: u64 = query_value(&request.url, offset_param)
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                let body = || serde_json::from_str::<Value>(&response.body).ok();
+                let flagged = last.as_deref().and_then(|l| body()?.pointer(l)?.as_bool());
+                let more = match (flagged, total) {
+                    (Some(is_last), _) => items > 0 && !is_last,
+                    (None, Some(pointer)) => {
+                        let total = body()?.pointer(pointer)?.as_u64().unwrap_or(0);
+                        items > 0 && offset + (items as u64) < total
+                    }
+                    (None, None) => items >= *limit as usize,
+                };
+                if !more {
                     return None;
                 }
                 next.url = advance(&request.url, offset_param, 0, items as u64);
             }
-            Self::Token { pointer, param } => {
+            Self::Token {
+                pointer,
+                param,
+                last,
+            } => {
                 let body: Value = serde_json::from_str(&response.body).ok()?;
+                if last
+                    .as_deref()
+                    .is_some_and(|l| body.pointer(l) == Some(&Value::Bool(true)))
+                {
+                    return None;
+                }
                 let token = body.pointer(pointer)?.as_str().filter(|t| !t.is_empty())?;
                 next.url = set_query(&request.url, param, token);
             }
@@ -469,6 +511,8 @@ mod tests {
         let offsets = Pagination::OffsetLimit {
             offset_param: "startAt".into(),
             limit: 50,
+            total: None,
+            last: None,
         };
         let req = Request::get("x", "https://h/search?jql=a&maxResults=50");
         let n = offsets.next(&req, &r, 50).unwrap();
@@ -477,10 +521,37 @@ mod tests {
             offsets.next(&n, &r, 50).unwrap().url,
             "https://h/search?jql=a&maxResults=50&startAt=100"
         );
+        assert!(offsets.next(&n, &r, 49).is_none());
+
+        // Jira Server: to the total, in place, whatever the page size the server chose.
+        let to_total = Pagination::OffsetLimit {
+            offset_param: "startAt".into(),
+            limit: 100,
+            total: Some("/total".into()),
+            last: Some("/isLast".into()),
+        };
+        let req = Request::get("x", "https://h/search?jql=a&startAt=0&maxResults=100");
+        let of_120 = response(&[], r#"{"total":120}"#);
+        let n = to_total.next(&req, &of_120, 50).unwrap();
+        assert_eq!(n.url, "https://h/search?jql=a&startAt=50&maxResults=100");
+        let n = to_total.next(&n, &of_120, 50).unwrap();
+        assert!(to_total.next(&n, &of_120, 20).is_none(), "120 read");
+        assert!(to_total.next(&req, &of_120, 0).is_none(), "an empty page");
+        let of_100 = response(&[], r#"{"total":100}"#);
+        assert!(
+            to_total.next(&req, &of_100, 100).is_none(),
+            "no empty page after the last"
+        );
+        // Where the page says whether it is the last, that decides.
+        let not_last = response(&[], r#"{"total":100,"isLast":false}"#);
+        assert!(to_total.next(&req, &not_last, 100).is_some());
+        let last = response(&[], r#"{"total":120,"isLast":true}"#);
+        assert!(to_total.next(&req, &last, 50).is_none());
 
         let tokens = Pagination::Token {
             pointer: "/nextPageToken".into(),
             param: "nextPageToken".into(),
+            last: Some("/isLast".into()),
         };
         let req = Request::get("x", "https://h/search?jql=a");
         let n = tokens
@@ -489,6 +560,13 @@ mod tests {
         assert_eq!(n.url, "https://h/search?jql=a&nextPageToken=a%20b%2Fc");
         assert!(tokens
             .next(&req, &response(&[], r#"{"isLast":true}"#), 50)
+            .is_none());
+        assert!(tokens
+            .next(
+                &req,
+                &response(&[], r#"{"nextPageToken":"t","isLast":true}"#),
+                50
+            )
             .is_none());
     }
 

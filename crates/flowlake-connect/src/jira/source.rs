@@ -21,8 +21,8 @@ use super::config::{Flavor, JiraConfig};
 use super::normalize::parse_time;
 use super::normalizer::JiraNormalizer;
 use crate::http::{
-    encode_component, item_key, BlockingClient, HttpObserver, PageGuard, Request, RequestStats,
-    Tape,
+    encode_component, item_key, BlockingClient, HttpObserver, PageGuard, Pager, Pagination,
+    Request, RequestStats, Tape,
 };
 use crate::{ApiError, Normalizer, Page, Source, SourceError, StreamCursors};
 
@@ -43,15 +43,12 @@ struct Cursor {
 }
 
 /// Where the current run's search is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 enum Paging {
     /// Statuses not read yet.
     Statuses,
-    /// Searching: Cloud's token or Server's offset of the next page.
-    Search {
-        token: Option<String>,
-        start_at: u64,
-    },
+    /// Searching: the pager of Cloud's `nextPageToken` or Server's `startAt` pages.
+    Search(Box<Pager>),
     /// Nothing left.
     Done,
 }
@@ -68,8 +65,6 @@ pub struct JiraSource {
     jql: String,
     /// Normalizes what was read; knows the statuses and fields the lookups gave.
     normalizer: JiraNormalizer,
-    /// Watches the search's pages, which come one per call.
-    pager: PageGuard,
 }
 
 crate::api::api_source_debug!(JiraSource);
@@ -109,7 +104,6 @@ impl JiraSource {
         Ok(Self {
             normalizer: JiraNormalizer::new(&config),
             flavor: config.flavor(),
-            pager: PageGuard::new(&config.name, STREAM),
             config,
             client,
             token_error,
@@ -201,10 +195,7 @@ impl JiraSource {
             self.normalizer.absorb(r)?;
         }
         self.jql = self.build_jql()?;
-        self.paging = Paging::Search {
-            token: None,
-            start_at: 0,
-        };
+        self.paging = Paging::Search(Box::new(self.search_pager()));
         Ok(Page {
             records,
             cursors: StreamCursors::one(
@@ -215,12 +206,9 @@ impl JiraSource {
         })
     }
 
-    /// The next search page: issues (changelogs completed) and the paging after it.
-    fn search(
-        &mut self,
-        token: Option<&str>,
-        start_at: u64,
-    ) -> Result<(Vec<Value>, Paging), SourceError> {
+    /// The pager of this run's search: Cloud's `/search/jql` by `nextPageToken` (to the page that says
+    /// `isLast`), Server's `/search` by `startAt` (to the `total`), both ending at an empty page.
+    fn search_pager(&self) -> Pager {
         let n = self.config.page_size;
         let jql = encode_component(&self.jql);
         let fields = if self.config.worklogs {
@@ -228,62 +216,49 @@ impl JiraSource {
         } else {
             "*navigable"
         };
-        let (url, cloud) = if self.flavor == Flavor::Cloud {
-            let mut u = format!(
-                "{}?jql={jql}&maxResults={n}&fields={fields}&expand=changelog",
-                self.api_path("search/jql")
-            );
-            if let Some(t) = token {
-                u.push_str(&format!("&nextPageToken={}", encode_component(t)));
-            }
-            (u, true)
+        let (url, style) = if self.flavor == Flavor::Cloud {
+            (
+                format!(
+                    "{}?jql={jql}&maxResults={n}&fields={fields}&expand=changelog",
+                    self.api_path("search/jql")
+                ),
+                Pagination::Token {
+                    pointer: "/nextPageToken".into(),
+                    param: "nextPageToken".into(),
+                    last: Some("/isLast".into()),
+                },
+            )
         } else {
             (
                 format!(
-                    "{}?jql={jql}&startAt={start_at}&maxResults={n}&fields={fields}&expand=changelog",
+                    "{}?jql={jql}&startAt=0&maxResults={n}&fields={fields}&expand=changelog",
                     self.api_path("search")
                 ),
-                false,
+                Pagination::OffsetLimit {
+                    offset_param: "startAt".into(),
+                    limit: n,
+                    total: Some("/total".into()),
+                    last: None,
+                },
             )
         };
-        let page: Value = self.client.send(Request::get("search", url))?.json()?;
-        let mut issues = page["issues"].as_array().cloned().unwrap_or_default();
-        let keys: Vec<String> = issues.iter().map(item_key).collect();
-        let next = if cloud {
-            match page["nextPageToken"].as_str() {
-                Some(t) if page["isLast"] != Value::Bool(true) && !issues.is_empty() => {
-                    Paging::Search {
-                        token: Some(t.to_string()),
-                        start_at: 0,
-                    }
-                }
-                _ => Paging::Done,
-            }
-        } else {
-            let total = page["total"].as_u64().unwrap_or(0);
-            let after = start_at + issues.len() as u64;
-            if issues.is_empty() || after >= total {
-                Paging::Done
-            } else {
-                Paging::Search {
-                    token: None,
-                    start_at: after,
-                }
-            }
+        let guard = PageGuard::new(&self.config.name, STREAM);
+        Pager::new(style, Request::get("search", url), guard).stop_at_empty()
+    }
+
+    /// The next search page of `pager`: its issues, changelogs and worklogs completed (none once the search
+    /// is over).
+    fn search(&mut self, pager: &mut Pager) -> Result<Vec<Value>, SourceError> {
+        let Some(request) = pager.next_request() else {
+            return Ok(Vec::new());
         };
-        match &next {
-            Paging::Search { token: Some(t), .. } => {
-                self.pager.advance(token, Some(t.as_str()), keys)?
-            }
-            Paging::Search { start_at: n, .. } => {
-                self.pager
-                    .advance(Some(&start_at.to_string()), Some(&n.to_string()), keys)?
-            }
-            _ => {}
-        }
+        let response = self.client.send(request.clone())?;
+        let page: Value = response.json()?;
+        let mut issues = page["issues"].as_array().cloned().unwrap_or_default();
+        pager.read(&request, &response, issues.iter().map(item_key).collect())?;
         self.complete_changelogs(&mut issues)?;
         self.complete_worklogs(&mut issues)?;
-        Ok((issues, next))
+        Ok(issues)
     }
 
     /// Replaces every cut embedded changelog with the whole one, fetched concurrently.
@@ -337,46 +312,41 @@ impl JiraSource {
         list: &str,
         max: u64,
     ) -> Result<Vec<Vec<Value>>, SourceError> {
+        let style = Pagination::OffsetLimit {
+            offset_param: "startAt".into(),
+            limit: max as u32,
+            total: Some("/total".into()),
+            last: Some("/isLast".into()),
+        };
+        let mut pagers: Vec<Pager> = keys
+            .iter()
+            .map(|key| {
+                let url = format!(
+                    "{}?startAt=0&maxResults={max}",
+                    self.api_path(&format!("issue/{}/{what}", encode_component(key)))
+                );
+                let guard = PageGuard::new(&self.config.name, format!("{what} of {key}"));
+                Pager::new(style.clone(), Request::get(label, url), guard).stop_at_empty()
+            })
+            .collect();
         let mut all: Vec<Vec<Value>> = vec![Vec::new(); keys.len()];
-        let mut open: Vec<(usize, u64)> = (0..keys.len()).map(|i| (i, 0)).collect();
-        let mut guards: BTreeMap<usize, PageGuard> = BTreeMap::new();
-        while !open.is_empty() {
-            let requests = open
-                .iter()
-                .map(|&(i, start)| {
-                    Request::get(
-                        label,
-                        format!(
-                            "{}?startAt={start}&maxResults={max}",
-                            self.api_path(&format!("issue/{}/{what}", encode_component(keys[i])))
-                        ),
-                    )
-                })
+        loop {
+            let open: Vec<(usize, Request)> = pagers
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, p)| Some((i, p.next_request()?)))
                 .collect();
-            let mut still = Vec::new();
-            for (&(i, start), r) in open.iter().zip(self.client.send_all(requests)) {
-                let page: Value = r?.json()?;
-                let values = page[list].as_array().cloned().unwrap_or_default();
-                let got = values.len() as u64;
-                let total = page["total"].as_u64().unwrap_or(0);
-                let last = page["isLast"].as_bool().unwrap_or(start + got >= total);
-                // An empty page ends the list, as it always did.
-                if !last && got > 0 {
-                    guards
-                        .entry(i)
-                        .or_insert_with(|| {
-                            PageGuard::new(&self.config.name, format!("{what} of {}", keys[i]))
-                        })
-                        .advance(
-                            Some(&start.to_string()),
-                            Some(&(start + got).to_string()),
-                            values.iter().map(item_key),
-                        )?;
-                    still.push((i, start + got));
-                }
-                all[i].extend(values);
+            if open.is_empty() {
+                break;
             }
-            open = still;
+            let requests = open.iter().map(|(_, r)| r.clone()).collect();
+            for ((i, request), r) in open.iter().zip(self.client.send_all(requests)) {
+                let response = r?;
+                let page: Value = response.json()?;
+                let values = page[list].as_array().cloned().unwrap_or_default();
+                pagers[*i].read(request, &response, values.iter().map(item_key).collect())?;
+                all[*i].extend(values);
+            }
         }
         Ok(all)
     }
@@ -432,7 +402,7 @@ impl Source for JiraSource {
     fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
         let cursor = cursors.get(STREAM);
         crate::token_ready(&self.token_error)?;
-        match self.paging.clone() {
+        match std::mem::replace(&mut self.paging, Paging::Done) {
             Paging::Statuses => {
                 self.cursor = match cursor {
                     None => Cursor::default(),
@@ -442,9 +412,19 @@ impl Source for JiraSource {
                 self.lookups_page().map(Some)
             }
             Paging::Done => Ok(None),
-            Paging::Search { token, start_at } => {
-                let (issues, next) = self.search(token.as_deref(), start_at)?;
-                self.paging = next;
+            Paging::Search(mut pager) => {
+                // A failed page leaves the search where it was.
+                let before = pager.clone();
+                let issues = match self.search(&mut pager) {
+                    Ok(issues) => issues,
+                    Err(e) => {
+                        self.paging = Paging::Search(before);
+                        return Err(e);
+                    }
+                };
+                if pager.has_next() {
+                    self.paging = Paging::Search(pager);
+                }
                 let fetched_at = Utc::now();
                 let records: Vec<RawRecord> = issues
                     .into_iter()
