@@ -1,39 +1,24 @@
 //! The DuckDB store against real database files: idempotent loads, cursors committed with data, and clear
 //! errors for files that cannot be opened.
 
-use chrono::{DateTime, Utc};
-use flowlake_core::{StandardType, StatusCategory, StatusChange, WorkItem};
+use flowlake_core::{StatusCategory, StatusChange, WorkItem};
 use flowlake_store::duckdb_store::OpenMode;
 use flowlake_store::{
     CursorUpdate, DuckDbStore, LoadBatch, SqlConsole, StateBackend, StateKey, Store,
 };
 
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
+mod common;
+
+use common::{t, work_item};
 
 fn item(key: &str, status: &str) -> WorkItem {
     WorkItem {
-        id: format!("demo:{key}"),
-        source: "demo".into(),
-        project: "P".into(),
-        key: key.into(),
-        title: "title".into(),
-        item_type: "Bug".into(),
-        standard_type: StandardType::Bug,
         status: status.into(),
         status_category: StatusCategory::InProgress,
-        priority: None,
-        author: None,
         assignee: Some("demo:alice".into()),
         labels: vec!["a".into(), "b".into()],
-        components: vec![],
-        parent: None,
-        created_at: t("2024-01-01T10:00:00Z"),
-        updated_at: t("2024-01-02T10:00:00Z"),
-        resolved_at: None,
-        url: None,
         custom_fields: serde_json::json!({"story_points": 3}),
+        ..work_item("demo", "P", key)
     }
 }
 

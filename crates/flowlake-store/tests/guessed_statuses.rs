@@ -1,7 +1,6 @@
 //! `item_metrics.guessed_statuses`: which stays of each item got a guessed category, replaced with the item,
 //! read back per source and status for `flowlake metrics` and the sync's warnings.
 
-use chrono::{DateTime, Utc};
 use flowlake_core::metrics::{item_metrics, status_intervals};
 use flowlake_core::{
     BusinessCalendar, GuessedStatus, StandardType, StatusCategory, StatusChange, StatusMap,
@@ -10,9 +9,9 @@ use flowlake_core::{
 use flowlake_store::duckdb_store::{ItemFilter, OpenMode};
 use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, Store};
 
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
+mod common;
+
+use common::{t, work_item};
 
 /// A batch with `key` of `source`/`project` moving through `path`, the last status being current, and the
 /// statuses the default map guesses recorded as the engine records them.
@@ -21,26 +20,11 @@ fn item_batch(batch: &mut LoadBatch, source: &str, project: &str, key: &str, pat
     let id = format!("{source}:{key}");
     let current = path[path.len() - 1];
     let item = WorkItem {
-        id: id.clone(),
-        source: source.into(),
-        project: project.into(),
-        key: key.into(),
-        title: "title".into(),
         item_type: "Task".into(),
         standard_type: StandardType::Task,
         status: current.into(),
         status_category: map.category(current, None),
-        priority: None,
-        author: None,
-        assignee: None,
-        labels: vec![],
-        components: vec![],
-        parent: None,
-        created_at: t("2024-01-01T10:00:00Z"),
-        updated_at: t("2024-01-02T10:00:00Z"),
-        resolved_at: None,
-        url: None,
-        custom_fields: serde_json::json!({}),
+        ..work_item(source, project, key)
     };
     let changes: Vec<StatusChange> = path
         .windows(2)

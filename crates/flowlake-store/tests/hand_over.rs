@@ -4,37 +4,15 @@
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{ArrowDictionaryKeyType, ArrowNativeType, DataType, Int32Type, Int64Type};
-use chrono::{DateTime, Utc};
-use flowlake_core::{RawRecord, StandardType, StatusCategory, StatusChange, WorkItem};
+use flowlake_core::{RawRecord, StatusChange, WorkItem};
 use flowlake_store::{LoadBatch, MovedItem, RecordKey};
 
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
+mod common;
+
+use common::{t, work_item};
 
 fn item(key: &str) -> WorkItem {
-    WorkItem {
-        id: format!("demo:{key}"),
-        source: "demo".into(),
-        project: "P".into(),
-        key: key.into(),
-        title: "title".into(),
-        item_type: "Bug".into(),
-        standard_type: StandardType::Bug,
-        status: "Done".into(),
-        status_category: StatusCategory::Done,
-        priority: None,
-        author: None,
-        assignee: None,
-        labels: vec![],
-        components: vec![],
-        parent: None,
-        created_at: t("2024-01-01T10:00:00Z"),
-        updated_at: t("2024-01-02T10:00:00Z"),
-        resolved_at: None,
-        url: None,
-        custom_fields: serde_json::json!({}),
-    }
+    work_item("demo", "P", key)
 }
 
 fn change(

@@ -238,15 +238,33 @@ pub(super) fn demo(
         full_refresh: true,
         ..RunOptions::default()
     };
-    let outcomes = sync_all(&config, &[], &run, None, quiet)?;
-    report_outcomes(&config, outcomes, quiet)?;
+    sync_and_show(
+        &config,
+        &run,
+        (until, 90),
+        "flowlake metrics --project CORE --by day · flowlake query \"select * from item_metrics limit 5\" · flowlake export --format parquet",
+        quiet,
+    )
+}
+
+/// The demo's sync into its scratch store, then the metrics of the `days` up to `until` and what to try
+/// `next`.
+fn sync_and_show(
+    config: &Config,
+    run: &RunOptions,
+    (until, days): (NaiveDate, u32),
+    next: &str,
+    quiet: bool,
+) -> Result<()> {
+    let outcomes = sync_all(config, &[], run, None, quiet)?;
+    report_outcomes(config, outcomes, quiet)?;
     if !quiet {
         outln!();
     }
     let args = MetricsArgs {
         from: None,
         to: Some(until),
-        days: 90,
+        days,
         source: None,
         project: None,
         item_type: None,
@@ -255,11 +273,9 @@ pub(super) fn demo(
         top: 5,
         format: OutputFormat::Table,
     };
-    metrics(&config, &args)?;
+    metrics(config, &args)?;
     if !quiet {
-        outln!(
-            "\nNext: flowlake metrics --project CORE --by day · flowlake query \"select * from item_metrics limit 5\" · flowlake export --format parquet"
-        );
+        outln!("\nNext: {next}");
     }
     Ok(())
 }
@@ -323,28 +339,11 @@ pub(super) fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc()),
     };
-    let outcomes = sync_all(&config, &[], &run, None, quiet)?;
-    report_outcomes(&config, outcomes, quiet)?;
-    if !quiet {
-        outln!();
-    }
-    let args = MetricsArgs {
-        from: None,
-        to: Some(until),
-        days: 365,
-        source: None,
-        project: None,
-        item_type: None,
-        assignee: None,
-        by: BucketArg::Week,
-        top: 5,
-        format: OutputFormat::Table,
-    };
-    metrics(&config, &args)?;
-    if !quiet {
-        outln!(
-            "\nNext: flowlake query \"select repository, count(*), median(seconds_to_first_review)/3600 as h_to_review, median(seconds_to_merge)/3600 as h_to_merge from pull_requests group by 1\""
-        );
-    }
-    Ok(())
+    sync_and_show(
+        &config,
+        &run,
+        (until, 365),
+        "flowlake query \"select repository, count(*), median(seconds_to_first_review)/3600 as h_to_review, median(seconds_to_merge)/3600 as h_to_merge from pull_requests group by 1\"",
+        quiet,
+    )
 }
