@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod api;
+mod checked;
 mod cursors;
 pub mod generator;
 pub mod github;
@@ -20,6 +21,7 @@ mod retriable;
 pub mod yandex_tracker;
 
 pub(crate) use api::{api_client, token_ready, ApiConfig, TokenCheck, Without};
+pub use checked::{Check, Checked};
 pub use cursors::StreamCursors;
 pub use normalizer::Normalizer;
 pub(crate) use normalizer::{bad_record, parse_payload};

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use flowlake_connect::http::{LogObserver, Tape};
-use flowlake_connect::{Page, Source, SourceError, StreamCursors};
-use flowlake_core::{Normalized, RawRecord};
+use flowlake_connect::{Checked, Source, SourceError, StreamCursors};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -232,52 +231,16 @@ fn rebuild_refuses_raw_records_of_an_unconfigured_source() {
     assert!(err.to_string().contains("`demo`"), "{err}");
 }
 
-/// The generator with a normalizer that fails on one record: with a `BadRecord` (a payload it cannot read) or,
-/// with `hard`, another error. `reject: None` is the fixed normalizer that reads every record.
-struct Picky {
-    inner: Box<dyn Source>,
-    reject: Option<String>,
-    hard: bool,
-}
-
-impl Picky {
-    fn new(reject: Option<&str>) -> Self {
-        Self {
-            inner: build_source(&generator(), &Tape::Off, Arc::new(LogObserver)).unwrap(),
-            reject: reject.map(str::to_string),
-            hard: false,
+/// The generator with a normalizer that fails on one record (`reject`): with a `BadRecord` (a payload it
+/// cannot read) or, with `hard`, another error. `reject: None` is the fixed normalizer that reads every record.
+fn picky(reject: Option<&str>, hard: bool) -> Checked {
+    let inner = build_source(&generator(), &Tape::Off, Arc::new(LogObserver)).unwrap();
+    let reject = reject.map(str::to_string);
+    Checked::new(inner, move |inner, raw| {
+        if reject.as_deref() != Some(raw.key.as_str()) {
+            return inner.normalize(raw);
         }
-    }
-}
-
-impl Source for Picky {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn streams(&self) -> Vec<String> {
-        self.inner.streams()
-    }
-    fn former_streams(&self) -> Vec<String> {
-        self.inner.former_streams()
-    }
-    fn size_hint(&self, cursors: &StreamCursors) -> Option<u64> {
-        self.inner.size_hint(cursors)
-    }
-    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
-        self.inner.next_page(cursors)
-    }
-}
-
-impl flowlake_connect::Normalizer for Picky {
-    fn lookup_streams(&self) -> &[&str] {
-        self.inner.lookup_streams()
-    }
-
-    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        if self.reject.as_deref() != Some(raw.key.as_str()) {
-            return flowlake_connect::Normalizer::normalize(&*self.inner, raw);
-        }
-        Err(match self.hard {
+        Err(match hard {
             true => SourceError::Api("the normalizer lost its lookup table".into()),
             false => SourceError::BadRecord {
                 source_name: raw.source.clone(),
@@ -286,7 +249,7 @@ impl flowlake_connect::Normalizer for Picky {
                 message: "created: `yesterday` is not a date".into(),
             },
         })
-    }
+    })
 }
 
 fn sync_with(store: &mut dyn Store, source: &mut dyn Source) -> Result<SyncReport, EngineError> {
@@ -333,7 +296,7 @@ fn a_record_that_cannot_be_normalized_is_kept_and_the_page_and_the_run_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir.path().join("a.duckdb"));
     let key = second_page_key();
-    let report = sync_with(&mut store, &mut Picky::new(Some(&key))).unwrap();
+    let report = sync_with(&mut store, &mut picky(Some(&key), false)).unwrap();
     assert_eq!(
         (
             report.pages,
@@ -382,7 +345,7 @@ fn a_record_that_cannot_be_normalized_is_kept_and_the_page_and_the_run_go_on() {
 
     // A rebuild with the same normalizer fails it again: the row stays, first seen when it first failed.
     std::thread::sleep(std::time::Duration::from_millis(5));
-    assert_eq!(rebuild_with(&mut store, &mut Picky::new(Some(&key))), 1);
+    assert_eq!(rebuild_with(&mut store, &mut picky(Some(&key), false)), 1);
     assert_eq!(
         text(&store, "SELECT first_seen FROM bad_records"),
         first_seen
@@ -393,7 +356,7 @@ fn a_record_that_cannot_be_normalized_is_kept_and_the_page_and_the_run_go_on() {
     );
 
     // Once the normalizer reads it (a new binary or config), a rebuild loads it and clears its row.
-    assert_eq!(rebuild_with(&mut store, &mut Picky::new(None)), 0);
+    assert_eq!(rebuild_with(&mut store, &mut picky(None, false)), 0);
     assert_eq!(store.count("bad_records").unwrap(), 0);
     assert_eq!(store.count("work_items").unwrap(), 450);
 }
@@ -403,13 +366,13 @@ fn a_record_that_normalizes_on_a_later_sync_leaves_bad_records() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir.path().join("a.duckdb"));
     let key = second_page_key();
-    sync_with(&mut store, &mut Picky::new(Some(&key))).unwrap();
+    sync_with(&mut store, &mut picky(Some(&key), false)).unwrap();
     let full = SyncOptions {
         full_refresh: true,
         ..SyncOptions::default()
     };
     let report = sync_source(
-        &mut Picky::new(None),
+        &mut picky(None, false),
         &mut store,
         &mut StateTarget::Store,
         &FlowSettings::default(),
@@ -427,10 +390,7 @@ fn a_record_that_normalizes_on_a_later_sync_leaves_bad_records() {
 fn a_normalizer_error_other_than_a_bad_record_still_stops_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir.path().join("a.duckdb"));
-    let mut source = Picky {
-        hard: true,
-        ..Picky::new(Some(&second_page_key()))
-    };
+    let mut source = picky(Some(&second_page_key()), true);
     let err = sync_with(&mut store, &mut source).unwrap_err();
     assert!(err.to_string().contains("lookup table"), "{err}");
     assert_eq!(

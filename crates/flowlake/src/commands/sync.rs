@@ -2,14 +2,11 @@
 //! its cursors in the configured state back-end, the outcomes summed up, and the test hooks (`--as-of`'s guard,
 //! `FLOWLAKE_FAIL_AFTER_PAGES`) that stop a run where a test needs it.
 
-use std::collections::BTreeMap;
-
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use flowlake_connect::github::Backfill;
-use flowlake_connect::http::{RequestStats, Tape};
-use flowlake_connect::{Page, Source, SourceError, StreamCursors};
-use flowlake_core::{Normalized, RawRecord, StatusCategory};
+use flowlake_connect::http::Tape;
+use flowlake_connect::{Checked, Source, SourceError};
 use flowlake_engine::compute::FlowSettings;
 use flowlake_engine::sync::{
     build_backfill_source, build_source, sync_source, StateTarget, SyncOptions, SyncReport,
@@ -109,10 +106,7 @@ pub(super) fn sync_one(
         Some(b) => build_backfill_source(cfg, &run.tape, bar.observer(), b.clone()),
     }?;
     let mut source: Box<dyn Source> = match run.as_of {
-        Some(as_of) => Box::new(AsOfGuard {
-            inner: source,
-            as_of,
-        }),
+        Some(as_of) => Box::new(as_of_guard(source, as_of)),
         None => source,
     };
     let mut target = match external {
@@ -197,69 +191,27 @@ pub(super) fn fail_after_pages() -> Result<Option<u64>> {
     }
 }
 
-/// A source run with `--as-of`: it refuses an item created after that instant instead of loading it, since
+/// `source` run with `--as-of`: it refuses an item created after that instant instead of loading it, since
 /// metrics computed as of a time before an item existed are all zero (no lead time, no age, no time in any
 /// status). The page holding such an item is not loaded; pages before it are.
-pub(super) struct AsOfGuard {
-    pub(super) inner: Box<dyn Source>,
-    pub(super) as_of: DateTime<Utc>,
-}
-
-impl Source for AsOfGuard {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn streams(&self) -> Vec<String> {
-        self.inner.streams()
-    }
-    fn former_streams(&self) -> Vec<String> {
-        self.inner.former_streams()
-    }
-
-    fn size_hint(&self, cursors: &StreamCursors) -> Option<u64> {
-        self.inner.size_hint(cursors)
-    }
-
-    fn next_page(&mut self, cursors: &StreamCursors) -> Result<Option<Page>, SourceError> {
-        self.inner.next_page(cursors)
-    }
-
-    fn request_stats(&self) -> BTreeMap<String, RequestStats> {
-        self.inner.request_stats()
-    }
-}
-
-impl flowlake_connect::Normalizer for AsOfGuard {
-    fn lookup_streams(&self) -> &[&str] {
-        self.inner.lookup_streams()
-    }
-
-    fn normalize(&self, raw: &RawRecord) -> Result<Normalized, SourceError> {
-        let normalized = flowlake_connect::Normalizer::normalize(&*self.inner, raw)?;
+fn as_of_guard(source: Box<dyn Source>, as_of: DateTime<Utc>) -> Checked {
+    Checked::new(source, move |inner, raw| {
+        let normalized = inner.normalize(raw)?;
         if let Some(h) = normalized
             .histories
             .iter()
-            .find(|h| h.item.created_at > self.as_of)
+            .find(|h| h.item.created_at > as_of)
         {
             return Err(SourceError::Config(format!(
                 "--as-of {} is before {} was created ({}): its metrics as of then would all be zero. \
                  Give an --as-of after the data, or none (now)",
-                self.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
+                as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
                 h.item.key,
                 h.item.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             )));
         }
         Ok(normalized)
-    }
-
-    fn absorb(&mut self, raw: &RawRecord) -> Result<(), SourceError> {
-        flowlake_connect::Normalizer::absorb(&mut *self.inner, raw)
-    }
-
-    fn known_statuses(&self) -> Vec<(String, StatusCategory)> {
-        flowlake_connect::Normalizer::known_statuses(&*self.inner)
-    }
+    })
 }
 
 pub(super) fn sync(config: &Config, only: &[String], run: &RunOptions, quiet: bool) -> Result<()> {
