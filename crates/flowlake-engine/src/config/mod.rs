@@ -31,6 +31,7 @@ mod sources;
 mod template;
 #[cfg(test)]
 mod tests;
+mod unfit;
 
 use calendar::calendar;
 use env::apply_override;
@@ -41,6 +42,7 @@ pub use sections::{
 };
 use sources::{sources, with_source_kinds};
 pub use template::template;
+use unfit::Unfit;
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +178,7 @@ impl Config {
             .filter(|(k, _)| k.starts_with("FLOWLAKE_") && k.contains("__"))
             .collect();
         if overrides.is_empty() {
-            config.validate().map_err(|m| semantic(path, text, m))?;
+            config.validate().map_err(|u| semantic(path, text, u))?;
             return Ok(config);
         }
         for (k, v) in &overrides {
@@ -190,12 +192,13 @@ impl Config {
                     message: e.message().to_string(),
                 },
             )?;
-        config.validate().map_err(|message| {
+        config.validate().map_err(|unfit| {
             // A value a variable set has no position in the file: name the variable instead.
-            let key = message.split(": ").next().unwrap_or_default();
             let var = format!(
                 "FLOWLAKE_{}",
-                key.replace('[', "__")
+                unfit
+                    .key
+                    .replace('[', "__")
                     .replace(']', "")
                     .replace('.', "__")
                     .to_uppercase()
@@ -206,9 +209,9 @@ impl Config {
             {
                 Some(n) => ConfigError::Env {
                     variable: n.to_string(),
-                    message,
+                    message: unfit.to_string(),
                 },
-                None => semantic(path, text, message),
+                None => semantic(path, text, unfit),
             }
         })?;
         Ok(config)
@@ -230,8 +233,8 @@ impl Config {
         Self::parse(path, &text, &env)
     }
 
-    /// Checks values that parse but do not fit; the message starts with the key path at fault.
-    fn validate(&self) -> Result<(), String> {
+    /// Checks values that parse but do not fit, naming the key path at fault.
+    fn validate(&self) -> Result<(), Unfit> {
         self.state.validate()?;
         if let Some(limit) = &self.store.memory_limit {
             // Checked here, before any command creates a store file with it.
@@ -240,24 +243,27 @@ impl Config {
                     StoreError::Sql { message, .. } => message,
                     other => other.to_string(),
                 };
-                format!("store.memory_limit: `{limit}`: {why}")
+                Unfit::new("store.memory_limit", format!("`{limit}`: {why}"))
             })?;
         }
         let mut names = std::collections::HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             if s.name().is_empty() || s.name().contains([':', '/', ' ']) {
-                return Err(format!(
-                    "sources[{i}].name: `{}` must be non-empty, without `:`, `/` or spaces",
-                    s.name()
+                return Err(Unfit::new(
+                    format!("sources[{i}].name"),
+                    format!(
+                        "`{}` must be non-empty, without `:`, `/` or spaces",
+                        s.name()
+                    ),
                 ));
             }
             if !names.insert(s.name()) {
-                return Err(format!(
-                    "sources[{i}].name: `{}` is used by two sources",
-                    s.name()
+                return Err(Unfit::new(
+                    format!("sources[{i}].name"),
+                    format!("`{}` is used by two sources", s.name()),
                 ));
             }
-            s.validate().map_err(|m| format!("sources[{i}].{m}"))?;
+            s.validate().map_err(|e| Unfit::of_source(i, e))?;
         }
         Ok(())
     }

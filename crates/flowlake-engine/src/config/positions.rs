@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::unfit::Unfit;
 use super::ConfigError;
 
 /// A key or value of the file, with where it is written.
@@ -202,13 +203,12 @@ pub(super) fn invalid(path: &Path, text: &str, e: &toml::de::Error) -> ConfigErr
     }
 }
 
-/// A value that parsed but does not fit (`message` starts with its key path, `sources[0].base_url: …`), at
-/// the value's position; a key the file does not write (a default) is pointed at through the nearest table
-/// that is written.
-pub(super) fn semantic(path: &Path, text: &str, message: String) -> ConfigError {
-    let key = message.split(": ").next().unwrap_or_default();
+/// A value that parsed but does not fit (`sources[0].base_url: …`), at the position of its key's value; a
+/// key the file does not write (a default) is pointed at through the nearest table that is written.
+pub(super) fn semantic(path: &Path, text: &str, unfit: Unfit) -> ConfigError {
+    let message = unfit.to_string();
     let all = entries(text);
-    let mut probe = key;
+    let mut probe = unfit.key.as_str();
     let found = loop {
         if let Some(e) = all.iter().find(|e| e.path == probe) {
             break e.value.as_ref().or(e.key.as_ref());

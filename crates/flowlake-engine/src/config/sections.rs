@@ -12,6 +12,7 @@ use flowlake_store::{
 use serde::{Deserialize, Serialize};
 
 use super::calendar::calendar;
+use super::unfit::Unfit;
 
 /// The analytical store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,7 +121,7 @@ impl StateConfig {
         })
     }
 
-    pub(super) fn validate(&self) -> Result<(), String> {
+    pub(super) fn validate(&self) -> Result<(), Unfit> {
         let needs = match self.backend {
             StateBackendKind::S3 => Some(("s3", "s3://")),
             StateBackendKind::Redis => Some(("redis", "redis://")),
@@ -129,12 +130,16 @@ impl StateConfig {
         if let Some((kind, scheme)) = needs {
             match &self.url {
                 None => {
-                    return Err(format!(
-                        "state.url: backend = \"{kind}\" needs a url ({scheme}…)"
+                    return Err(Unfit::new(
+                        "state.url",
+                        format!("backend = \"{kind}\" needs a url ({scheme}…)"),
                     ))
                 }
                 Some(u) if !u.starts_with(scheme) => {
-                    return Err(format!("state.url: a {kind} url starts with {scheme}"))
+                    return Err(Unfit::new(
+                        "state.url",
+                        format!("a {kind} url starts with {scheme}"),
+                    ))
                 }
                 _ => {}
             }
