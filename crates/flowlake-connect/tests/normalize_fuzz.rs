@@ -435,7 +435,7 @@ fn arbitrary(streams: &'static [&'static str]) -> impl Strategy<Value = (String,
 
 fn github_seeds() -> Vec<(&'static str, Value)> {
     // The GraphQL shapes of the unit tests in src/github/{normalize,deployment,release}.rs, which follow
-    // GitHub's GraphQL schema (the contract flowlake-testkit/src/github.rs is checked against).
+    // GitHub's GraphQL schema (the contract flowlake-testkit/src/github/ is checked against).
     vec![
         (
             "issues",
@@ -517,7 +517,7 @@ fn github_seeds() -> Vec<(&'static str, Value)> {
 }
 
 fn jira_seeds() -> Vec<(&'static str, Value)> {
-    // The search answer of src/jira/normalize.rs's tests and flowlake-testkit/src/jira.rs (held to Atlassian's OpenAPI
+    // The search answer of src/jira/normalize.rs's tests and flowlake-testkit/src/jira/ (held to Atlassian's OpenAPI
     // document): a Cloud issue with its changelog, sprints as Cloud objects and Server text, worklogs.
     vec![
         (
@@ -582,7 +582,7 @@ fn jira_seeds() -> Vec<(&'static str, Value)> {
 }
 
 fn yandex_seeds() -> Vec<(&'static str, Value)> {
-    // src/yandex_tracker/normalize.rs's tests (shapes from yandex-cloud/docs get-changelog.md) and flowlake-testkit/src/yandex_tracker.rs
+    // src/yandex_tracker/normalize.rs's tests (shapes from yandex-cloud/docs get-changelog.md) and flowlake-testkit/src/yandex_tracker/
     // (issues, comments, worklogs, statuses and users as the v2 API writes them).
     vec![
         (
@@ -639,7 +639,7 @@ fn yandex_seeds() -> Vec<(&'static str, Value)> {
 }
 
 fn gitlab_seeds() -> Vec<(&'static str, Value)> {
-    // src/gitlab/normalize.rs's tests (airbytehq/airbyte's recorded merge request) and flowlake-testkit/src/gitlab.rs
+    // src/gitlab/normalize.rs's tests (airbytehq/airbyte's recorded merge request) and flowlake-testkit/src/gitlab/
     // (deployments and pipelines as gitlabhq's API entities write them).
     vec![
         (
