@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::GeneratorConfig;

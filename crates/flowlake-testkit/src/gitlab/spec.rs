@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
 
 use super::payloads::{user, user_full, user_locked};

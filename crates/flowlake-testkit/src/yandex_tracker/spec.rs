@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, NaiveDateTime, TimeZone, Utc};
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
 
 use super::payloads::{field_ref, issue_ref, person, status_ref, time, API};
