@@ -8,6 +8,7 @@
 
 mod client;
 mod encode;
+mod pager;
 mod pagination;
 mod rate_limit;
 mod record;
@@ -21,7 +22,8 @@ use serde::{Deserialize, Serialize};
 pub use client::{BlockingClient, HttpClient};
 pub use encode::encode_component;
 pub use flowlake_core::redact_url;
-pub use pagination::{item_key, next_link, PageGuard, Pager, Pagination, Stuck, StuckPaging};
+pub use pager::{item_key, PageGuard, Pager, Stuck, StuckPaging};
+pub use pagination::{next_link, Pagination};
 pub use rate_limit::{classify, Verdict};
 pub use record::{Exchange, Recorder, Replay};
 pub(crate) use settings::api_config;
