@@ -12,7 +12,6 @@ use flowlake_connect::http::{HttpError, LogObserver, Tape};
 use flowlake_connect::{Page, Source, SourceError, StreamCursors};
 use flowlake_testkit::drive::{first_error, keys, pages, token_file};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec, Fault, FaultKind};
-use flowlake_testkit::shared::Received;
 use serde_json::{json, Value};
 
 /// The token the source reads from its token file; no message may show it.
@@ -48,17 +47,23 @@ fn small() -> FakeOrgSpec {
 
 /// The variables of the `IssuesPage` queries the fake received.
 fn issue_pages(fake: &FakeGithub) -> Vec<Value> {
-    fake.received()
-        .iter()
-        .filter(|r| r.target == "/graphql")
-        .map(Received::json)
-        .filter(|q| {
-            q["query"]
-                .as_str()
-                .is_some_and(|d| d.contains("IssuesPage"))
-        })
-        .map(|q| q["variables"].clone())
-        .collect()
+    fake.graphql_variables("IssuesPage")
+}
+
+/// The cursors a first run hands out up to its first page of issues (inside `acme/repo-00`'s issues).
+fn cursors_after_the_first_issues_page(
+    fake: &FakeGithub,
+    dir: &tempfile::TempDir,
+) -> StreamCursors {
+    let mut first_run = source(config(fake, dir, 5));
+    let mut cursors = StreamCursors::new();
+    loop {
+        let page = first_run.next_page(&cursors).unwrap().expect("a page");
+        cursors.advance(&page.cursors);
+        if !issues(&page).is_empty() {
+            return cursors;
+        }
+    }
 }
 
 /// The issue records of a page (not the lookups).
@@ -95,21 +100,12 @@ fn page_two_asks_for_the_end_cursor_of_page_one() {
 fn a_saved_cursor_inside_a_repository_resumes_at_its_end_cursor() {
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
-    let mut first_run = source(config(&fake, &dir, 5));
-    let mut cursors = StreamCursors::new();
-    let saved = loop {
-        let page = first_run.next_page(&cursors).unwrap().expect("a page");
-        cursors.advance(&page.cursors);
-        if !issues(&page).is_empty() {
-            break cursors;
-        }
-    };
+    let saved = cursors_after_the_first_issues_page(&fake, &dir);
     let saved_doc: Value = serde_json::from_str(saved.get("issues").unwrap()).unwrap();
     let after = saved_doc["at"]["after"]
         .as_str()
         .expect("the cursor holds the page's endCursor")
         .to_string();
-    drop(first_run);
     let asked_before = issue_pages(&fake).len();
 
     // A new process resumes from the saved state: its first issues query asks for what follows.
@@ -216,17 +212,9 @@ fn the_former_cursor_document_resumes_where_it_says_and_splits_into_one_cursor_p
     let fake = FakeGithub::start(&small());
     let dir = tempfile::tempdir().unwrap();
     // Where a run of the release before stopped: the first page read, its endCursor saved.
-    let mut first_run = source(config(&fake, &dir, 5));
-    let mut cursors = StreamCursors::new();
-    let at = loop {
-        let page = first_run.next_page(&cursors).unwrap().expect("a page");
-        cursors.advance(&page.cursors);
-        if !issues(&page).is_empty() {
-            let c: Value = serde_json::from_str(cursors.get("issues").unwrap()).unwrap();
-            break c["at"].clone();
-        }
-    };
-    drop(first_run);
+    let cursors = cursors_after_the_first_issues_page(&fake, &dir);
+    let issues_cursor: Value = serde_json::from_str(cursors.get("issues").unwrap()).unwrap();
+    let at = &issues_cursor["at"];
     let after = at["after"].as_str().expect("an endCursor").to_string();
     let etag = at["etag"].as_str().expect("the probe's ETag");
     let document = json!({

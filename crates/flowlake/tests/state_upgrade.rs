@@ -252,22 +252,6 @@ fn a_redis_hash_upgrades_in_place() {
 /// issues: `acme/repo-00` done, up to a time after all its issues.
 const OLD_GITHUB_DOCUMENT: &str = r#"{"repos":{"acme/repo-00":{"issues":"2099-01-01T00:00:00Z"}},"at":{"repo":"acme/repo-01","stream":"issues"}}"#;
 
-/// The `IssuesPage` queries' variables the fake GitHub received, from the `from`th request.
-fn github_issue_pages(fake: &FakeGithub, from: usize) -> Vec<Value> {
-    fake.received()
-        .iter()
-        .skip(from)
-        .filter(|r| r.target == "/graphql")
-        .map(Received::json)
-        .filter(|q| {
-            q["query"]
-                .as_str()
-                .is_some_and(|d| d.contains("IssuesPage"))
-        })
-        .map(|q| q["variables"].clone())
-        .collect()
-}
-
 #[test]
 fn a_github_cursor_document_upgrades_to_one_cursor_per_stream() {
     let fake = FakeGithub::start(&FakeOrgSpec {
@@ -294,7 +278,7 @@ fn a_github_cursor_document_upgrades_to_one_cursor_per_stream() {
         .unwrap();
     sync(&config, &mut store, &mut StateTarget::Store);
     // Resumed at `acme/repo-01` without probing; `acme/repo-00` was not read again.
-    let asked = github_issue_pages(&fake, 0);
+    let asked = fake.graphql_variables("IssuesPage");
     assert!(!asked.is_empty());
     assert!(asked.iter().all(|v| v["name"] == "repo-01"), "{asked:#?}");
     assert!(
@@ -327,9 +311,13 @@ fn a_github_cursor_document_upgrades_to_one_cursor_per_stream() {
     let repo_01_since = (repo_01.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
         - chrono::Duration::minutes(10))
     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let from = fake.received().len();
+    let from = fake.graphql_variables("IssuesPage").len();
     sync(&config, &mut store, &mut StateTarget::Store);
-    let asked = github_issue_pages(&fake, from);
+    let asked: Vec<Value> = fake
+        .graphql_variables("IssuesPage")
+        .into_iter()
+        .skip(from)
+        .collect();
     let since = |repo: &str| {
         asked
             .iter()

@@ -99,6 +99,22 @@ impl FakeGithub {
         self.server.uri()
     }
 
+    /// The variables of the GraphQL queries named `operation` (`IssuesPage`, `SearchPage`, …) the fake
+    /// received, in order.
+    pub fn graphql_variables(&self, operation: &str) -> Vec<serde_json::Value> {
+        self.received()
+            .iter()
+            .filter(|r| r.target == "/graphql")
+            .map(crate::shared::Received::json)
+            .filter(|q| {
+                q["query"]
+                    .as_str()
+                    .is_some_and(|d| d.contains(&format!("query {operation}")))
+            })
+            .map(|q| q["variables"].clone())
+            .collect()
+    }
+
     /// Every request received so far, in order, with its body: what the tests assert a source asked for
     /// (a cursor in a query or in a GraphQL document's variables).
     pub fn received(&self) -> Vec<crate::shared::Received> {
