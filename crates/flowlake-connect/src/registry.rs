@@ -55,6 +55,55 @@ pub trait Connector {
     }
 }
 
+/// Declares an API source's [`Connector`]: its name and checks are its config's (`name`, `validate()`), its
+/// source is `Source::new(config, tape, observer)` (the constructor `crate::api_client` serves), its normalizer
+/// `Normalizer::new(&config)`; `impl { … }` adds items such as [`Connector::backfill`].
+macro_rules! api_connector {
+    (
+        $(#[$doc:meta])*
+        pub struct $connector:ident {
+            label: $label:literal,
+            config: $config:ty,
+            source: $source:ty,
+            normalizer: $normalizer:ty,
+            example: $example:expr,
+        }
+        $(impl { $($extra:tt)* })?
+    ) => {
+        $(#[$doc])*
+        pub struct $connector;
+
+        impl $crate::registry::Connector for $connector {
+            type Config = $config;
+            const LABEL: &'static str = $label;
+            const EXAMPLE: &'static str = $example;
+
+            fn name(config: &$config) -> &str {
+                &config.name
+            }
+
+            fn validate(config: &$config) -> Result<(), $crate::ConfigError> {
+                config.validate()
+            }
+
+            fn source(
+                config: &$config,
+                tape: &$crate::http::Tape,
+                observer: std::sync::Arc<dyn $crate::http::HttpObserver>,
+            ) -> Result<Box<dyn $crate::Source>, $crate::SourceError> {
+                Ok(Box::new(<$source>::new(config.clone(), tape.clone(), observer)?))
+            }
+
+            fn normalizer(config: &$config) -> Box<dyn $crate::Normalizer> {
+                Box::new(<$normalizer>::new(config))
+            }
+
+            $($($extra)*)?
+        }
+    };
+}
+pub(crate) use api_connector;
+
 /// Declares [`SourceConfig`] from `"kind" => Variant(Connector)` lines.
 macro_rules! registry {
     ($($(#[$doc:meta])* $kind:literal => $variant:ident($connector:ty),)*) => {

@@ -27,47 +27,26 @@ pub use normalizer::GithubNormalizer;
 pub use release::{normalize_member, normalize_release, GithubMember, GithubRelease};
 pub use source::GithubSource;
 
-/// The `github` kind of the [registry](crate::registry).
-pub struct GithubConnector;
-
-impl crate::registry::Connector for GithubConnector {
-    type Config = GithubConfig;
-    const LABEL: &'static str = "GitHub";
-    const EXAMPLE: &'static str = include_str!("example.toml");
-
-    fn name(config: &GithubConfig) -> &str {
-        &config.name
+crate::registry::api_connector! {
+    /// The `github` kind of the [registry](crate::registry).
+    pub struct GithubConnector {
+        label: "GitHub",
+        config: GithubConfig,
+        source: GithubSource,
+        normalizer: GithubNormalizer,
+        example: include_str!("example.toml"),
     }
-
-    fn validate(config: &GithubConfig) -> Result<(), crate::ConfigError> {
-        config.validate()
-    }
-
-    fn source(
-        config: &GithubConfig,
-        tape: &crate::http::Tape,
-        observer: std::sync::Arc<dyn crate::http::HttpObserver>,
-    ) -> Result<Box<dyn crate::Source>, crate::SourceError> {
-        Ok(Box::new(GithubSource::new(
-            config.clone(),
-            tape.clone(),
-            observer,
-        )?))
-    }
-
-    fn normalizer(config: &GithubConfig) -> Box<dyn crate::Normalizer> {
-        Box::new(GithubNormalizer::new(config))
-    }
-
-    fn backfill(
-        config: &GithubConfig,
-        tape: &crate::http::Tape,
-        observer: std::sync::Arc<dyn crate::http::HttpObserver>,
-        backfill: &Backfill,
-    ) -> Option<Result<Box<dyn crate::Source>, crate::SourceError>> {
-        Some(
-            GithubSource::new(config.clone(), tape.clone(), observer)
-                .map(|s| Box::new(s.with_backfill(backfill.clone())) as Box<dyn crate::Source>),
-        )
+    impl {
+        fn backfill(
+            config: &GithubConfig,
+            tape: &crate::http::Tape,
+            observer: std::sync::Arc<dyn crate::http::HttpObserver>,
+            backfill: &Backfill,
+        ) -> Option<Result<Box<dyn crate::Source>, crate::SourceError>> {
+            Some(
+                GithubSource::new(config.clone(), tape.clone(), observer)
+                    .map(|s| Box::new(s.with_backfill(backfill.clone())) as Box<dyn crate::Source>),
+            )
+        }
     }
 }

@@ -14,35 +14,13 @@ pub use normalize::{normalize_item, GitlabRecord};
 pub use normalizer::GitlabNormalizer;
 pub use source::GitlabSource;
 
-/// The `gitlab` kind of the [registry](crate::registry).
-pub struct GitlabConnector;
-
-impl crate::registry::Connector for GitlabConnector {
-    type Config = GitlabConfig;
-    const LABEL: &'static str = "GitLab";
-    const EXAMPLE: &'static str = include_str!("example.toml");
-
-    fn name(config: &GitlabConfig) -> &str {
-        &config.name
-    }
-
-    fn validate(config: &GitlabConfig) -> Result<(), crate::ConfigError> {
-        config.validate()
-    }
-
-    fn source(
-        config: &GitlabConfig,
-        tape: &crate::http::Tape,
-        observer: std::sync::Arc<dyn crate::http::HttpObserver>,
-    ) -> Result<Box<dyn crate::Source>, crate::SourceError> {
-        Ok(Box::new(GitlabSource::new(
-            config.clone(),
-            tape.clone(),
-            observer,
-        )?))
-    }
-
-    fn normalizer(config: &GitlabConfig) -> Box<dyn crate::Normalizer> {
-        Box::new(GitlabNormalizer::new(config))
+crate::registry::api_connector! {
+    /// The `gitlab` kind of the [registry](crate::registry).
+    pub struct GitlabConnector {
+        label: "GitLab",
+        config: GitlabConfig,
+        source: GitlabSource,
+        normalizer: GitlabNormalizer,
+        example: include_str!("example.toml"),
     }
 }

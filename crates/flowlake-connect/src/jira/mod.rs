@@ -17,35 +17,13 @@ pub use normalize::{normalize_issue, parse_time, JiraIssue};
 pub use normalizer::JiraNormalizer;
 pub use source::JiraSource;
 
-/// The `jira` kind of the [registry](crate::registry).
-pub struct JiraConnector;
-
-impl crate::registry::Connector for JiraConnector {
-    type Config = JiraConfig;
-    const LABEL: &'static str = "Jira";
-    const EXAMPLE: &'static str = include_str!("example.toml");
-
-    fn name(config: &JiraConfig) -> &str {
-        &config.name
-    }
-
-    fn validate(config: &JiraConfig) -> Result<(), crate::ConfigError> {
-        config.validate()
-    }
-
-    fn source(
-        config: &JiraConfig,
-        tape: &crate::http::Tape,
-        observer: std::sync::Arc<dyn crate::http::HttpObserver>,
-    ) -> Result<Box<dyn crate::Source>, crate::SourceError> {
-        Ok(Box::new(JiraSource::new(
-            config.clone(),
-            tape.clone(),
-            observer,
-        )?))
-    }
-
-    fn normalizer(config: &JiraConfig) -> Box<dyn crate::Normalizer> {
-        Box::new(JiraNormalizer::new(config))
+crate::registry::api_connector! {
+    /// The `jira` kind of the [registry](crate::registry).
+    pub struct JiraConnector {
+        label: "Jira",
+        config: JiraConfig,
+        source: JiraSource,
+        normalizer: JiraNormalizer,
+        example: include_str!("example.toml"),
     }
 }

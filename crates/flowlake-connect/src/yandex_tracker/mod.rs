@@ -14,35 +14,13 @@ pub use normalize::{
 pub use normalizer::YandexTrackerNormalizer;
 pub use source::YandexTrackerSource;
 
-/// The `yandex_tracker` kind of the [registry](crate::registry).
-pub struct YandexTrackerConnector;
-
-impl crate::registry::Connector for YandexTrackerConnector {
-    type Config = YandexTrackerConfig;
-    const LABEL: &'static str = "Yandex Tracker";
-    const EXAMPLE: &'static str = include_str!("example.toml");
-
-    fn name(config: &YandexTrackerConfig) -> &str {
-        &config.name
-    }
-
-    fn validate(config: &YandexTrackerConfig) -> Result<(), crate::ConfigError> {
-        config.validate()
-    }
-
-    fn source(
-        config: &YandexTrackerConfig,
-        tape: &crate::http::Tape,
-        observer: std::sync::Arc<dyn crate::http::HttpObserver>,
-    ) -> Result<Box<dyn crate::Source>, crate::SourceError> {
-        Ok(Box::new(YandexTrackerSource::new(
-            config.clone(),
-            tape.clone(),
-            observer,
-        )?))
-    }
-
-    fn normalizer(config: &YandexTrackerConfig) -> Box<dyn crate::Normalizer> {
-        Box::new(YandexTrackerNormalizer::new(config))
+crate::registry::api_connector! {
+    /// The `yandex_tracker` kind of the [registry](crate::registry).
+    pub struct YandexTrackerConnector {
+        label: "Yandex Tracker",
+        config: YandexTrackerConfig,
+        source: YandexTrackerSource,
+        normalizer: YandexTrackerNormalizer,
+        example: include_str!("example.toml"),
     }
 }
