@@ -263,6 +263,13 @@ pub(crate) mod tests {
 
     /// GETs `url` from a fake: the status and the body as JSON (`null` when it is not JSON).
     pub(crate) fn get(url: &str) -> (u16, Value) {
+        let (status, _, body) = get_with_link(url);
+        (status, body)
+    }
+
+    /// GETs `url` from a fake: the status, the `Link` header and the body as JSON (`null` when it is not
+    /// JSON).
+    pub(crate) fn get_with_link(url: &str) -> (u16, Option<String>, Value) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -274,8 +281,17 @@ pub(crate) mod tests {
                 .await
                 .expect("the fake answers");
             let status = r.status().as_u16();
+            let link = r
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let body = r.text().await.expect("a body");
-            (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+            (
+                status,
+                link,
+                serde_json::from_str(&body).unwrap_or(Value::Null),
+            )
         })
     }
 }

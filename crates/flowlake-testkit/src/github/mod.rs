@@ -234,32 +234,7 @@ mod tests {
     use super::graphql::key;
     use super::*;
 
-    /// `(status, Link header, JSON body)` of a GET.
-    fn get(url: &str) -> (u16, Option<String>, Value) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let r = reqwest::Client::new()
-                .get(url)
-                .send()
-                .await
-                .expect("the fake answers");
-            let status = r.status().as_u16();
-            let link = r
-                .headers()
-                .get("link")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let body = r.text().await.expect("a body");
-            (
-                status,
-                link,
-                serde_json::from_str(&body).unwrap_or(Value::Null),
-            )
-        })
-    }
+    use crate::shared::tests::get_with_link as get;
 
     fn small() -> FakeGithub {
         FakeGithub::start(&FakeOrgSpec {
