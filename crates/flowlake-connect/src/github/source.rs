@@ -149,9 +149,12 @@ impl GithubSource {
         let mut validators = Validators::default();
         for (repo, marks) in &cursor.repos {
             for (url, etag) in [
-                (self.probe_url(repo), &marks.etag),
-                (self.deployments_probe_url(repo), &marks.deployments_etag),
-                (self.releases_probe_url(repo), &marks.releases_etag),
+                (self.probe_url(repo), &marks.probes.etag),
+                (
+                    self.deployments_probe_url(repo),
+                    &marks.probes.deployments_etag,
+                ),
+                (self.releases_probe_url(repo), &marks.probes.releases_etag),
             ] {
                 if let Some(etag) = etag {
                     validators
@@ -471,9 +474,7 @@ impl GithubSource {
                         probes,
                     }),
                     None => {
-                        m.etag = probes.etag;
-                        m.deployments_etag = probes.deployments_etag;
-                        m.releases_etag = probes.releases_etag;
+                        m.probes = probes;
                         None
                     }
                 };

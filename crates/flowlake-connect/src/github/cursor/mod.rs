@@ -38,8 +38,8 @@ pub const STATE_STREAMS: [&str; 6] = [
     "org_repositories",
 ];
 
-/// Streams read per repository, in this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Streams read per repository, in this order (which their ordering follows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum Stream {
     Issues,
@@ -67,14 +67,14 @@ impl Stream {
         }
     }
 
-    /// The place of the stream in a repository's walk.
-    fn walk_index(self) -> usize {
-        match self {
-            Self::Issues => 0,
-            Self::PullRequests => 1,
-            Self::Deployments => 2,
-            Self::Releases => 3,
-        }
+    /// Whether the issues and pull requests probe answers for the stream (each other stream has its own).
+    fn on_items_probe(self) -> bool {
+        matches!(self, Self::Issues | Self::PullRequests)
+    }
+
+    /// Whether one probe answers for both streams.
+    fn shares_probe_with(self, other: Stream) -> bool {
+        self == other || (self.on_items_probe() && other.on_items_probe())
     }
 }
 
@@ -90,18 +90,13 @@ pub(super) struct RepoMarks {
     /// Newest `updatedAt` of the deployments read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) deployments: Option<DateTime<Utc>>,
-    /// ETag of the issues and pull requests probe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) etag: Option<String>,
-    /// ETag of the deployments probe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) deployments_etag: Option<String>,
     /// Newest `updatedAt` of the releases read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) releases: Option<DateTime<Utc>>,
-    /// ETag of the releases probe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) releases_etag: Option<String>,
+    /// The ETags of the repository's change probes (`etag`, `deployments_etag`, `releases_etag` beside the
+    /// watermarks, as the former document writes them).
+    #[serde(flatten)]
+    pub(super) probes: Probes,
 }
 
 impl RepoMarks {
@@ -122,15 +117,6 @@ impl RepoMarks {
             Stream::PullRequests => &mut self.pull_requests,
             Stream::Deployments => &mut self.deployments,
             Stream::Releases => &mut self.releases,
-        }
-    }
-
-    /// The ETag of the probe that answers for `s`.
-    fn etag(&self, s: Stream) -> Option<&String> {
-        match s {
-            Stream::Issues | Stream::PullRequests => self.etag.as_ref(),
-            Stream::Deployments => self.deployments_etag.as_ref(),
-            Stream::Releases => self.releases_etag.as_ref(),
         }
     }
 }
@@ -213,11 +199,6 @@ pub(super) struct Cursor {
     /// The repository and stream being read, when a run stopped inside one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) at: Option<Position>,
-}
-
-/// Whether one probe answers for `a` and `b`.
-fn probes_share(a: Stream, b: Stream) -> bool {
-    a == b || (a.walk_index() < 2 && b.walk_index() < 2)
 }
 
 /// The cursor of a repository stream (`issues`, `pull_requests`, `deployments`, `releases`).
@@ -327,8 +308,9 @@ impl Saved {
                             probe_etags.entry(repo).or_default().push(m.etag);
                         }
                     }
-                    Stream::Deployments => marks.deployments_etag = m.etag,
-                    Stream::Releases => marks.releases_etag = m.etag,
+                    Stream::Deployments | Stream::Releases => {
+                        *marks.probes.get_mut(stream) = m.etag
+                    }
                 }
             }
             if let Some(at) = c.at {
@@ -338,7 +320,8 @@ impl Saved {
         for (repo, etags) in probe_etags {
             let agreed = etags.len() == probed.len() && etags.windows(2).all(|w| w[0] == w[1]);
             if agreed {
-                cursor.repos.entry(repo).or_default().etag = etags.into_iter().next().flatten();
+                cursor.repos.entry(repo).or_default().probes.etag =
+                    etags.into_iter().next().flatten();
             }
         }
         let members: MembersCursor = parse("members", text("members").as_deref())?;
@@ -361,7 +344,7 @@ impl Saved {
         let (stream, first) = self
             .ats
             .iter()
-            .filter_map(|(s, at)| Some(((index(&at.repo)?, s.walk_index()), s, at)))
+            .filter_map(|(s, at)| Some(((index(&at.repo)?, *s), s, at)))
             .min_by_key(|(order, _, _)| *order)
             .map(|(_, s, at)| (*s, at))?;
         let of_repo: Vec<(Stream, &At)> = self
@@ -385,8 +368,8 @@ impl Saved {
             }
         }
         for s in Stream::ALL {
-            if !of_repo.iter().any(|(t, _)| probes_share(*t, s)) {
-                *probes.get_mut(s) = marks.etag(s).cloned();
+            if !of_repo.iter().any(|(t, _)| t.shares_probe_with(s)) {
+                *probes.get_mut(s) = marks.probes.get(s).cloned();
             }
         }
         if of_repo.iter().all(|(_, at)| at.etag.is_none()) {
@@ -396,9 +379,9 @@ impl Saved {
         let mut rest: Vec<Stream> = of_repo
             .iter()
             .map(|(s, _)| *s)
-            .filter(|s| s.walk_index() > stream.walk_index())
+            .filter(|s| *s > stream)
             .collect();
-        rest.sort_by_key(|s| s.walk_index());
+        rest.sort();
         rest.dedup();
         Some(Position {
             repo: first.repo.clone(),
@@ -423,11 +406,12 @@ impl Cursor {
         for stream in Stream::ALL {
             let mut c = RepoStreamCursor::default();
             for (repo, m) in &self.repos {
-                let shared = matches!(stream, Stream::Issues | Stream::PullRequests);
+                let shared = stream.on_items_probe();
                 let mark = StreamMark {
                     updated_at: m.updated_at(stream),
                     etag: m
-                        .etag(stream)
+                        .probes
+                        .get(stream)
                         .filter(|_| !shared || probed.contains(&stream))
                         .cloned(),
                 };

@@ -15,9 +15,12 @@ fn inside() -> Cursor {
         RepoMarks {
             issues: t("2026-01-01T00:00:00Z"),
             pull_requests: t("2026-01-02T00:00:00Z"),
-            etag: Some("W/\"a\"".into()),
             deployments: t("2026-01-03T00:00:00Z"),
-            deployments_etag: Some("W/\"ad\"".into()),
+            probes: Probes {
+                etag: Some("W/\"a\"".into()),
+                deployments_etag: Some("W/\"ad\"".into()),
+                releases_etag: None,
+            },
             ..RepoMarks::default()
         },
     );
@@ -87,10 +90,13 @@ fn a_probe_etag_the_streams_disagree_on_is_not_sent() {
         r#"{"repos":{"acme/a":{"updated_at":"2026-01-02T00:00:00Z"}}}"#,
     );
     let joined = Saved::join(&saved, &BOTH).unwrap().cursor();
-    assert_eq!(joined.repos["acme/a"].etag, None);
+    assert_eq!(joined.repos["acme/a"].probes.etag, None);
     // With pull requests not read, the issues' ETag is the probe's.
     let joined = Saved::join(&saved, &[Stream::Issues]).unwrap().cursor();
-    assert_eq!(joined.repos["acme/a"].etag.as_deref(), Some("W/\"a\""));
+    assert_eq!(
+        joined.repos["acme/a"].probes.etag.as_deref(),
+        Some("W/\"a\"")
+    );
     // Pull requests enabled where only issues were read: the probe is sent without an ETag.
     let only_issues: StreamCursors = inside()
         .split(&[Stream::Issues])
@@ -102,7 +108,7 @@ fn a_probe_etag_the_streams_disagree_on_is_not_sent() {
         serde_json::from_str(only_issues.get("pull_requests").unwrap()).unwrap();
     assert_eq!(prs["repos"]["acme/a"].get("etag"), None, "{prs}");
     let joined = Saved::join(&only_issues, &BOTH).unwrap().cursor();
-    assert_eq!(joined.repos["acme/a"].etag, None);
+    assert_eq!(joined.repos["acme/a"].probes.etag, None);
 }
 
 #[test]
