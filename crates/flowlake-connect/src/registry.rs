@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use flowlake_core::{KeyDoc, KeyDocs};
+
 use crate::github::Backfill;
 use crate::http::{HttpObserver, Tape};
 use crate::{ConfigError, Normalizer, Source, SourceError};
@@ -20,11 +22,13 @@ use crate::{ConfigError, Normalizer, Source, SourceError};
 /// One kind of source.
 pub trait Connector {
     /// Its `[[sources]]` block, without `kind`.
-    type Config: Clone + std::fmt::Debug + PartialEq + Serialize + DeserializeOwned;
+    /// Its keys' doc comments ([`KeyDocs`]) are what `flowlake init` writes above them.
+    type Config: Clone + std::fmt::Debug + PartialEq + Serialize + DeserializeOwned + KeyDocs;
     /// What the system is called in prose (`Yandex Tracker`).
     const LABEL: &'static str;
-    /// Its block in `flowlake init`'s template: commented out (`# ` before each line) for API sources, with
-    /// `{until}` standing for the generator's default last day.
+    /// Its block in `flowlake init`'s template: `[[sources]]`, `kind` and example values, optional keys
+    /// commented out (`# key = value`), `{until}` standing for the generator's default last day. No key's
+    /// meaning: the template writes each key's doc comment above it (see [`Example`]).
     const EXAMPLE: &'static str;
     /// The source name the block sets.
     fn name(config: &Self::Config) -> &str;
@@ -104,6 +108,19 @@ macro_rules! api_connector {
 }
 pub(crate) use api_connector;
 
+/// A kind's block in `flowlake init`'s template, with what documents it.
+#[derive(Debug, Clone, Copy)]
+pub struct Example {
+    /// The `kind`.
+    pub kind: &'static str,
+    /// What the system is called in prose.
+    pub label: &'static str,
+    /// [`Connector::EXAMPLE`].
+    pub block: &'static str,
+    /// The config type's keys and their doc comments: each written above its key.
+    pub keys: &'static [KeyDoc],
+}
+
 /// Declares [`SourceConfig`] from `"kind" => Variant(Connector)` lines.
 macro_rules! registry {
     ($($(#[$doc:meta])* $kind:literal => $variant:ident($connector:ty),)*) => {
@@ -180,9 +197,14 @@ macro_rules! registry {
                 }
             }
 
-            /// `(kind, label, example block)` of every kind, in registry order.
-            pub fn examples() -> Vec<(&'static str, &'static str, &'static str)> {
-                vec![$(($kind, <$connector as Connector>::LABEL, <$connector as Connector>::EXAMPLE),)*]
+            /// Every kind's block for `flowlake init`, in registry order.
+            pub fn examples() -> Vec<Example> {
+                vec![$(Example {
+                    kind: $kind,
+                    label: <$connector as Connector>::LABEL,
+                    block: <$connector as Connector>::EXAMPLE,
+                    keys: <<$connector as Connector>::Config as KeyDocs>::KEYS,
+                },)*]
             }
         }
     };

@@ -5,8 +5,12 @@
 // A panic on input a user or an API controls is a bug: code returns errors instead (tests may unwrap).
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+// `#[derive(KeyDocs)]` names `::flowlake_core`, here too.
+extern crate self as flowlake_core;
+
 pub mod calendar;
 pub mod entity;
+pub mod key_docs;
 pub mod metrics;
 pub mod model;
 pub mod redact;
@@ -14,6 +18,7 @@ pub mod status;
 
 pub use calendar::{BusinessCalendar, CalendarError, CalendarSpec};
 pub use entity::{AnyEntity, Entity};
+pub use key_docs::{KeyDoc, KeyDocs};
 pub use model::*;
 pub use redact::redact_url;
 pub use status::{CategoryOrigin, GuessedStatus, StatusCategory, StatusMap};

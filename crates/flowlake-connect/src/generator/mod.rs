@@ -21,7 +21,7 @@ use crate::ConfigError;
 use crate::{Normalizer, Page, Source, SourceError, StreamCursors};
 
 /// Settings of the generator source (`kind = "generator"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, flowlake_core::KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeneratorConfig {
     /// Source name: qualifies every id and keys the sync state. Default `demo`.

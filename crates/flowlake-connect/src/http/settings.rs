@@ -129,7 +129,7 @@ macro_rules! api_config {
         token_env = $token_env:literal;
     ) => {
         $(#[$attr])*
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, flowlake_core::KeyDocs)]
         #[serde(deny_unknown_fields, default)]
         pub struct $config {
             $($(#[$field_attr])* pub $field: $ty,)*

@@ -55,7 +55,7 @@ pub enum CalendarError {
 }
 
 /// The calendar as written in config: every field is text so errors can quote it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, crate::KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct CalendarSpec {
     /// IANA time zone the working hours are in. Default `UTC`.

@@ -13,7 +13,8 @@
 //!
 //! The folder, one responsibility a file: the sections' types (`sections.rs`), the `[[sources]]` list read by
 //! kind (`sources.rs`), the calendar read value by value (`calendar.rs`), `FLOWLAKE_…` overrides (`env.rs`),
-//! the positions errors point at (`positions.rs`) and `flowlake init`'s template (`template.rs`).
+//! the positions errors point at (`positions.rs`) and `flowlake init`'s template (`template.rs`, with the
+//! sections' example values in `template.toml`).
 
 use std::path::{Path, PathBuf};
 
@@ -86,7 +87,7 @@ pub enum ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, flowlake_core::KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where results are stored.

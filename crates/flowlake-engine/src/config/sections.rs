@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
-use flowlake_core::{BusinessCalendar, StandardType, StatusCategory};
+use flowlake_core::{BusinessCalendar, KeyDocs, StandardType, StatusCategory};
 use flowlake_store::{
     JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StoreError,
 };
@@ -15,7 +15,7 @@ use super::calendar::calendar;
 use super::unfit::Unfit;
 
 /// The analytical store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// Store kind; `duckdb` (embedded, the default) for now.
@@ -45,7 +45,7 @@ pub enum StoreKind {
 }
 
 /// Where sync cursors live.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
     /// `store` (the store's sync_state table, committed with the data; default), `file` (a JSON file),
@@ -163,10 +163,12 @@ pub enum StateBackendKind {
 }
 
 /// Mappings used by the flow metrics.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
-    /// Status name → `todo`, `in_progress` or `done`, overriding the source's own categories.
+    /// Status name → `todo`, `in_progress` or `done`, overriding the source's own categories and the built-in
+    /// guesses (open, backlog, new… → todo; done, closed, resolved, cancelled, released… → done; any other →
+    /// in_progress).
     pub status_categories: BTreeMap<String, StatusCategory>,
     /// Statuses counted as active work in flow efficiency. Default: every `in_progress` status.
     pub active_statuses: Option<Vec<String>>,
@@ -178,7 +180,7 @@ pub struct MetricsConfig {
 }
 
 /// One project's mapping overrides.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProjectMetricsConfig {
     /// Status name → category, over the global mapping.
@@ -190,7 +192,7 @@ pub struct ProjectMetricsConfig {
 }
 
 /// tracker-exporter compatible rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrackerExporterConfig {
     /// Whether to compute `tracker_exporter_issue_metrics`. Default true.

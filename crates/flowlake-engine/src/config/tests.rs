@@ -1,7 +1,7 @@
 //! Parsing, positions of errors, overrides and the template.
 
 use super::*;
-use flowlake_core::{StandardType, StatusCategory};
+use flowlake_core::{KeyDocs, StandardType, StatusCategory};
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(Path::new("flowlake.toml"), text, &[])
@@ -252,7 +252,11 @@ fn the_template_shows_every_key_of_every_section_and_source_kind() {
             .map_or(rest.len(), |(at, _)| at);
         rest[..end].to_string()
     };
-    for name in ["store", "state", "calendar", "metrics", "tracker_exporter"] {
+    let sections = Config::KEYS
+        .iter()
+        .map(|k| k.key)
+        .filter(|&k| k != "sources");
+    for name in sections {
         let body = section(name);
         for key in keys_of(&defaults[name]) {
             assert!(
