@@ -1,7 +1,7 @@
 //! The SQL console of a store that has one (`flowlake query`, `flowlake export`), and the result of a query as
 //! Arrow batches with their text rendering, which knows nothing of the store that produced them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef};
@@ -121,4 +121,67 @@ fn utc_type(ty: &DataType) -> Option<DataType> {
 
 fn utc_field(f: &FieldRef) -> Option<FieldRef> {
     utc_type(f.data_type()).map(|ty| Arc::new(f.as_ref().clone().with_data_type(ty)))
+}
+
+/// The name of `path`'s partial file: hidden, beside it (so the rename stays on one file system), and
+/// unique to this process.
+fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+}
+
+/// Writes `path` all or nothing: `write` fills a partial file beside it (`.NAME.partial-PID`), which is
+/// flushed to disk and renamed over `path` only once complete, and removed when anything fails (a query
+/// error midway, a full disk), so `path` is either the new file or what it was before.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let partial = partial_path(path);
+    let io = |what: &str, e: std::io::Error| StoreError::Write {
+        path: partial.clone(),
+        message: format!("{what}: {e}"),
+    };
+    let written = write(&partial).and_then(|()| {
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io("flushing it to disk", e))?;
+        std::fs::rename(&partial, path)
+            .map_err(|e| io(&format!("renaming it to {}", path.display()), e))
+    });
+    if written.is_err() {
+        if let Err(e) = std::fs::remove_file(&partial) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(file = %partial.display(), error = %e, "could not remove a partial export");
+            }
+        }
+    }
+    written
+}
+
+/// `rows` as CSV with a header: fields quoted when they hold a comma, quote or line break, NULL empty.
+pub(crate) fn write_csv(
+    out: &mut impl std::io::Write,
+    columns: &[String],
+    rows: &[Vec<Option<String>>],
+) -> std::io::Result<()> {
+    fn field(v: &str) -> std::borrow::Cow<'_, str> {
+        if v.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", v.replace('"', "\"\"")).into()
+        } else {
+            v.into()
+        }
+    }
+    let header: Vec<_> = columns.iter().map(|c| field(c)).collect();
+    writeln!(out, "{}", header.join(","))?;
+    for row in rows {
+        let fields: Vec<_> = row
+            .iter()
+            .map(|v| field(v.as_deref().unwrap_or("")))
+            .collect();
+        writeln!(out, "{}", fields.join(","))?;
+    }
+    Ok(())
 }

@@ -99,6 +99,15 @@ fn show(v: &Option<String>) -> String {
 }
 
 impl StoreError {
+    /// A failed PostgreSQL call, with the server's message, detail and hint (never the connection string).
+    pub(crate) fn pg(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Self {
+        let context = context.into();
+        move |e| Self::Sql {
+            context,
+            message: postgres_message(&e),
+        }
+    }
+
     pub(crate) fn sql(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Self {
         let context = context.into();
         move |e| Self::Sql {
@@ -142,6 +151,30 @@ const TRANSIENT_IO: &[&str] = &[
 
 /// DuckDB's message of `e`, once: the text DuckDB gave, without the `duckdb` crate's wrapping of the C-API
 /// code (`Error code 1: Unknown error code`), which says nothing.
+/// PostgreSQL's message of `e`: the server's (`ERROR: …` with its SQLSTATE, detail and hint), else the
+/// client's with its cause (a connection closed, a type that does not fit).
+pub(crate) fn postgres_message(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut out = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            out.push_str(&format!("; {detail}"));
+        }
+        if let Some(hint) = db.hint() {
+            out.push_str(&format!("; hint: {hint}"));
+        }
+        return out;
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
 pub(crate) fn duckdb_message(e: &duckdb::Error) -> String {
     match e {
         duckdb::Error::DuckDBFailure(_, Some(message)) => message.trim_end().to_string(),

@@ -12,6 +12,7 @@ pub mod duckdb_store;
 pub mod entity;
 pub mod error;
 pub mod open;
+pub mod postgres_store;
 pub mod query_json;
 pub mod schema;
 pub mod state;
@@ -22,6 +23,7 @@ pub use console::{QueryResult, SqlConsole};
 pub use duckdb_store::DuckDbStore;
 pub use error::StoreError;
 pub use open::{open, open_in_memory, OpenMode, StoreOptions};
+pub use postgres_store::{PostgresOptions, PostgresStore};
 pub use query_json::JsonRows;
 pub use state::{
     CursorUpdate, JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig,

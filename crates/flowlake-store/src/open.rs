@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::duckdb_store::{DuckDbStore, OpenOptions};
 use crate::error::StoreError;
+use crate::postgres_store::{PostgresOptions, PostgresStore};
 use crate::store::Store;
 
 /// How to open a store.
@@ -33,6 +34,8 @@ pub struct StoreOptions {
     pub memory_limit: Option<String>,
     /// Further settings as `(name, value)`, applied once the store is open (`bench --duckdb-setting`).
     pub settings: Vec<(String, String)>,
+    /// A PostgreSQL store instead of the DuckDB file (`path`, `memory_limit` and `settings` then unused).
+    pub postgres: Option<PostgresOptions>,
 }
 
 impl StoreOptions {
@@ -43,6 +46,7 @@ impl StoreOptions {
             mode,
             memory_limit: None,
             settings: Vec::new(),
+            postgres: None,
         }
     }
 }
@@ -50,6 +54,9 @@ impl StoreOptions {
 /// Opens the store `options` describe (creating and migrating it in [`OpenMode::ReadWrite`]); its settings
 /// are checked before a file is created, so a bad memory cap leaves nothing behind.
 pub fn open(options: &StoreOptions) -> Result<Box<dyn Store + Send>, StoreError> {
+    if let Some(postgres) = &options.postgres {
+        return Ok(Box::new(PostgresStore::open(postgres, options.mode)?));
+    }
     let open = OpenOptions {
         memory_limit: options.memory_limit.clone(),
     };

@@ -22,6 +22,8 @@
 
 use chrono::{DateTime, Utc};
 use flowlake_core::metrics::ItemMetrics;
+use std::collections::BTreeMap;
+
 use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 
 use crate::batch::LoadBatch;
@@ -190,4 +192,43 @@ pub trait Store: StateBackend {
     /// The store's SQL console (`flowlake query`, `flowlake export`), if it has one; `None` for a store
     /// without SQL. The dialect is the store's own.
     fn console(&self) -> Option<&dyn SqlConsole>;
+}
+
+/// [`Store::guessed_statuses`] from `item_metrics` rows, whatever the store: per source and status, the
+/// category guessed and how many items stayed in it.
+#[derive(Default)]
+pub(crate) struct GuessedTally {
+    per_status: BTreeMap<(String, String), (StatusCategory, u64)>,
+}
+
+impl GuessedTally {
+    /// One item's `guessed_statuses` (a JSON object `{status: category}`); one that is not JSON is an error
+    /// naming the item.
+    pub(crate) fn add(&mut self, item: &str, source: &str, json: &str) -> Result<(), StoreError> {
+        let object: BTreeMap<String, String> =
+            serde_json::from_str(json).map_err(|e| StoreError::Batch {
+                table: "item_metrics".into(),
+                message: format!("{item}: guessed_statuses is not a JSON object of names: {e}"),
+            })?;
+        for (status, category) in object {
+            self.per_status
+                .entry((source.to_string(), status))
+                .or_insert((category.parse().unwrap_or(StatusCategory::InProgress), 0))
+                .1 += 1;
+        }
+        Ok(())
+    }
+
+    /// The statuses, most items first.
+    pub(crate) fn finish(self) -> Vec<GuessedStatus> {
+        let mut out: Vec<GuessedStatus> = self
+            .per_status
+            .into_iter()
+            .map(|((source, status), (category, items))| {
+                GuessedStatus::new(&source, &status, category, items)
+            })
+            .collect();
+        out.sort_by_key(|g| std::cmp::Reverse(g.items));
+        out
+    }
 }

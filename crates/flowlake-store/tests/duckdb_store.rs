@@ -3,9 +3,7 @@
 
 use flowlake_core::{StatusCategory, StatusChange, WorkItem};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::{
-    CursorUpdate, DuckDbStore, LoadBatch, SqlConsole, StateBackend, StateKey, Store,
-};
+use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, Store};
 
 mod common;
 
@@ -38,95 +36,6 @@ fn batch(items: &[(&str, usize)]) -> LoadBatch {
         }
     }
     b
-}
-
-#[test]
-fn loading_the_same_batch_twice_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = DuckDbStore::open(dir.path().join("f.duckdb"), OpenMode::ReadWrite).unwrap();
-    store
-        .load(&mut batch(&[("P-1", 3), ("P-2", 2)]), None)
-        .unwrap();
-    store
-        .load(&mut batch(&[("P-1", 3), ("P-2", 2)]), None)
-        .unwrap();
-    assert_eq!(store.count("work_items").unwrap(), 2);
-    assert_eq!(store.count("status_changes").unwrap(), 5);
-    // A history that shrinks leaves no stale rows.
-    store.load(&mut batch(&[("P-1", 1)]), None).unwrap();
-    assert_eq!(store.count("status_changes").unwrap(), 3);
-    let labels = store
-        .query("select labels::VARCHAR as l from work_items where key = 'P-1'")
-        .unwrap();
-    assert_eq!(
-        labels.rows_as_text().unwrap()[0][0].as_deref(),
-        Some("[a, b]")
-    );
-}
-
-/// `item_status_time` is a view; it must say what `time_in_status` says, returns and the current stay included.
-#[test]
-fn the_time_in_status_view_matches_the_pure_definition() {
-    use flowlake_core::metrics::{status_intervals, time_in_status};
-    use flowlake_core::{BusinessCalendar, StatusMap};
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = DuckDbStore::open(dir.path().join("f.duckdb"), OpenMode::ReadWrite).unwrap();
-    let work = item("P-1", "Review");
-    let moves = [
-        ("2024-01-01T11:00:00Z", "Open", "In Progress"),
-        ("2024-01-01T15:00:00Z", "In Progress", "Review"),
-        ("2024-01-02T09:00:00Z", "Review", "In Progress"),
-        ("2024-01-02T09:00:00Z", "In Progress", "In Progress"),
-        ("2024-01-03T12:30:00Z", "In Progress", "Review"),
-    ];
-    let changes: Vec<StatusChange> = moves
-        .iter()
-        .enumerate()
-        .map(|(n, (at, from, to))| StatusChange {
-            item_id: work.id.clone(),
-            change_id: n.to_string(),
-            at: t(at),
-            author: None,
-            from_status: Some((*from).into()),
-            to_status: (*to).into(),
-        })
-        .collect();
-    let now = t("2024-01-05T10:00:00Z");
-    let calendar = BusinessCalendar::default();
-    let intervals = status_intervals(&work, &changes, &StatusMap::default(), &calendar, now);
-    let mut b = LoadBatch::new();
-    b.work_item(&work);
-    for i in &intervals {
-        b.status_interval(&work.id, i);
-    }
-    store.load(&mut b, None).unwrap();
-    let mut expected: Vec<Vec<Option<String>>> = time_in_status(&intervals)
-        .iter()
-        .map(|s| {
-            [
-                s.status.clone(),
-                s.category.as_str().to_string(),
-                s.visits.to_string(),
-                s.calendar_seconds.to_string(),
-                s.business_seconds.to_string(),
-            ]
-            .into_iter()
-            .map(Some)
-            .collect()
-        })
-        .collect();
-    expected.sort();
-    let got = store
-        .query("SELECT status, category, visits, calendar_seconds, business_seconds FROM item_status_time ORDER BY ALL")
-        .unwrap()
-        .rows_as_text()
-        .unwrap();
-    assert_eq!(got, expected);
-    assert_eq!(
-        got.len(),
-        3,
-        "Open, In Progress (twice), Review (twice, the last one current)"
-    );
 }
 
 fn rows(store: &DuckDbStore, sql: &str) -> Vec<Vec<Option<String>>> {
@@ -378,25 +287,6 @@ fn labels_of_a_load_that_rolled_back_are_given_again() {
         rows(&store, "SELECT count(*) FROM labels"),
         [[Some("2".to_string())]]
     );
-}
-
-#[test]
-fn the_cursor_commits_with_the_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("f.duckdb");
-    let key = StateKey::new("demo", "issues");
-    {
-        let mut store = DuckDbStore::open(&path, OpenMode::ReadWrite).unwrap();
-        store
-            .load(
-                &mut batch(&[("P-1", 1)]),
-                Some(&[CursorUpdate::put(key.clone(), "1")]),
-            )
-            .unwrap();
-    }
-    let mut store = DuckDbStore::open(&path, OpenMode::ReadOnly).unwrap();
-    assert_eq!(store.get(&key).unwrap().as_deref(), Some("1"));
-    assert_eq!(store.count("work_items").unwrap(), 1);
 }
 
 #[test]

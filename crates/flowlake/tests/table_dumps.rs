@@ -30,7 +30,7 @@ use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::{DuckDbStore, SqlConsole};
+use flowlake_store::{schema, DuckDbStore, PostgresOptions, PostgresStore, SqlConsole, Store};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
 use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
@@ -249,8 +249,9 @@ web = "/item/web_url"
     ]
 }
 
-/// Syncs `case` from a fresh fake into a fresh store in `dir` and dumps the store.
-fn sync_and_dump(case: &Case, dir: &Path) -> String {
+/// Syncs `case` from a fresh fake into `store` (a token file is written in `dir`); the fake's URL, which
+/// [`unfaked`] takes out of a dump.
+fn sync(case: &Case, dir: &Path, store: &mut dyn Store) -> String {
     let (url, _fake) = (case.start)();
     let token_file = dir.join("token");
     std::fs::write(&token_file, "fake_token_for_tests").unwrap();
@@ -260,7 +261,6 @@ fn sync_and_dump(case: &Case, dir: &Path) -> String {
         .replace("{token_file}", &token_file.display().to_string());
     let config = Config::parse(&dir.join("flowlake.toml"), &text, &[]).unwrap();
     let as_of: DateTime<Utc> = AS_OF.parse().unwrap();
-    let mut store = DuckDbStore::open(dir.join("flowlake.duckdb"), OpenMode::ReadWrite).unwrap();
     let settings = config.flow_settings();
     for cfg in &config.sources {
         let mut source = build_source(cfg, &Tape::Off, Arc::new(LogObserver)).unwrap();
@@ -268,7 +268,7 @@ fn sync_and_dump(case: &Case, dir: &Path) -> String {
         let now = cfg.now(as_of);
         sync_source(
             source.as_mut(),
-            &mut store,
+            store,
             &mut StateTarget::Store,
             &settings,
             now,
@@ -277,17 +277,28 @@ fn sync_and_dump(case: &Case, dir: &Path) -> String {
         )
         .unwrap();
     }
-    let dump = dump(&store);
+    url
+}
+
+/// `dump` with the fake's random `url` written as [`FAKE_URL`].
+fn unfaked(dump: String, url: &str) -> String {
     if url.is_empty() {
         dump
     } else {
-        dump.replace(&url, FAKE_URL)
+        dump.replace(url, FAKE_URL)
             .replace(url.trim_start_matches("http://"), "fake.invalid")
     }
 }
 
+/// Syncs `case` from a fresh fake into a fresh DuckDB store in `dir` and dumps the store.
+fn sync_and_dump(case: &Case, dir: &Path) -> String {
+    let mut store = DuckDbStore::open(dir.join("flowlake.duckdb"), OpenMode::ReadWrite).unwrap();
+    let url = sync(case, dir, &mut store);
+    unfaked(dump(&store), &url)
+}
+
 /// Every table and view of the main schema, by name: its columns and types, then its rows sorted.
-fn dump(store: &DuckDbStore) -> String {
+fn dump(store: &dyn SqlConsole) -> String {
     let relations = text_rows(
         store,
         "SELECT table_name, table_type FROM information_schema.tables \
@@ -345,7 +356,47 @@ fn dump(store: &DuckDbStore) -> String {
     out
 }
 
-fn text_rows(store: &DuckDbStore, sql: &str) -> Vec<Vec<Option<String>>> {
+/// What every store shows the same: each documented table and view ([`schema::DATA_TABLES`], the
+/// `changelog` view, `sync_state`) by name, its columns (names only: each store has its own types) and its
+/// rows as text, sorted, with [`MASKED`] columns masked.
+fn portable_dump(store: &dyn SqlConsole) -> String {
+    let names = schema::DATA_TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain(["changelog", "sync_state"]);
+    let mut out = String::new();
+    for name in names {
+        let columns = store
+            .query(&format!("SELECT * FROM {name} WHERE 1 = 0"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .columns;
+        out += &format!("== {name}\n-- {}\n", columns.join(", "));
+        let select: Vec<String> = columns
+            .iter()
+            .map(|c| match masked(name, c) {
+                true => format!("CASE WHEN {c} IS NULL THEN NULL ELSE '{MASK}' END AS {c}"),
+                false => c.clone(),
+            })
+            .collect();
+        let mut rows = text_rows(store, &format!("SELECT {} FROM {name}", select.join(", ")));
+        rows.sort();
+        out += &format!("-- {} rows\n", rows.len());
+        for row in rows {
+            let values: Vec<String> = row
+                .iter()
+                .map(|v| {
+                    v.as_ref()
+                        .map_or_else(|| "NULL".into(), |v| format!("{v:?}"))
+                })
+                .collect();
+            out += &values.join(" | ");
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn text_rows(store: &dyn SqlConsole, sql: &str) -> Vec<Vec<Option<String>>> {
     store
         .query(sql)
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -471,4 +522,44 @@ fn every_fake_source_dumps_the_same_tables_as_the_golden_files() {
          `FLOWLAKE_BLESS=1 cargo test -p flowlake --test table_dumps` and review their diff.",
         failures.join("\n")
     );
+}
+
+/// The same sync into DuckDB and into PostgreSQL reads the same through the documented tables and views:
+/// what a query or dashboard written for one finds in the other (issue 18).
+#[test]
+fn every_store_holds_the_same_rows_in_the_documented_tables() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut duckdb =
+            DuckDbStore::open(dir.path().join("flowlake.duckdb"), OpenMode::ReadWrite).unwrap();
+        let url = sync(&case, dir.path(), &mut duckdb);
+        let want = unfaked(portable_dump(&duckdb), &url);
+        let db = flowlake_testkit::servers::postgres_database();
+        let mut postgres = PostgresStore::open(
+            &PostgresOptions {
+                url: db.url(),
+                schema: "flowlake".into(),
+                password: None,
+            },
+            OpenMode::ReadWrite,
+        )
+        .unwrap();
+        let url = sync(&case, dir.path(), &mut postgres);
+        let got = unfaked(portable_dump(&postgres), &url);
+        let rows = want
+            .lines()
+            .filter(|l| !l.starts_with("--") && !l.starts_with("=="))
+            .count();
+        assert!(rows > 50, "{}: the dump holds rows ({rows})", case.name);
+        eprintln!("{}: {rows} rows read the same on both stores", case.name);
+        if want != got {
+            failures.push(format!(
+                "{}: PostgreSQL differs from DuckDB\n{}",
+                case.name,
+                first_differences(&want, &got)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -237,6 +237,7 @@ impl Config {
     /// Checks values that parse but do not fit, naming the key path at fault.
     fn validate(&self) -> Result<(), Unfit> {
         self.state.validate()?;
+        self.store.validate()?;
         if let Some(limit) = &self.store.memory_limit {
             // Checked here, before any command creates a store file with it.
             flowlake_store::duckdb_store::check_memory_limit(limit).map_err(|e| {

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::{BusinessCalendar, KeyDocs, StandardType, StatusCategory};
 use flowlake_store::{
-    JsonFileState, RedisState, RedisStateConfig, S3State, S3StateConfig, StateBackend, StoreError,
+    JsonFileState, OpenMode, PostgresOptions, RedisState, RedisStateConfig, S3State, S3StateConfig,
+    StateBackend, StoreError, StoreOptions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -15,15 +16,26 @@ use super::calendar::calendar;
 use super::unfit::Unfit;
 
 /// The analytical store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, KeyDocs)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// Store kind; `duckdb` (embedded, the default) for now.
+    /// Store kind: `duckdb` (embedded, a single file, the default) or `postgres` (a schema of a
+    /// PostgreSQL database).
     pub kind: StoreKind,
     /// DuckDB file. Default `flowlake.duckdb`.
     pub path: PathBuf,
     /// Cap on DuckDB's memory, e.g. `"1GB"`. Default: DuckDB's own (80% of RAM).
     pub memory_limit: Option<String>,
+    /// PostgreSQL: `postgres://user@host:5432/database` (libpq's URL; `?sslmode=disable` for a server
+    /// without TLS). Keep the password out of it.
+    pub url: Option<String>,
+    /// PostgreSQL: the schema holding flowlake's tables, created when missing. Default `flowlake`.
+    pub schema: String,
+    /// PostgreSQL: the password. Set it with `FLOWLAKE_STORE__PASSWORD` (or `password_file`) rather than
+    /// in the file.
+    pub password: Option<String>,
+    /// PostgreSQL: a file holding the password (wins over `password`), e.g. a mounted secret.
+    pub password_file: Option<PathBuf>,
 }
 
 impl Default for StoreConfig {
@@ -32,6 +44,85 @@ impl Default for StoreConfig {
             kind: StoreKind::Duckdb,
             path: "flowlake.duckdb".into(),
             memory_limit: None,
+            url: None,
+            schema: "flowlake".into(),
+            password: None,
+            password_file: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("kind", &self.kind)
+            .field("path", &self.path)
+            .field("memory_limit", &self.memory_limit)
+            .field("url", &self.url.as_deref().map(flowlake_core::redact_url))
+            .field("schema", &self.schema)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("password_file", &self.password_file)
+            .finish()
+    }
+}
+
+impl StoreConfig {
+    /// How to open the store in `mode`: the DuckDB file, or the PostgreSQL server with its password read
+    /// (from `password_file`, else `password`).
+    pub fn options(&self, mode: OpenMode) -> Result<StoreOptions, StoreError> {
+        let mut options = StoreOptions {
+            memory_limit: self.memory_limit.clone(),
+            ..StoreOptions::new(&self.path, mode)
+        };
+        if self.kind == StoreKind::Postgres {
+            let password = match &self.password_file {
+                Some(file) => Some(
+                    std::fs::read_to_string(file)
+                        .map_err(|e| StoreError::Open {
+                            path: file.clone(),
+                            reason: format!("reading store.password_file: {e}"),
+                        })?
+                        .trim_end_matches(['\n', '\r'])
+                        .to_string(),
+                ),
+                None => self.password.clone(),
+            };
+            options.postgres = Some(PostgresOptions {
+                url: self.url.clone().unwrap_or_default(),
+                schema: self.schema.clone(),
+                password,
+            });
+        }
+        Ok(options)
+    }
+
+    /// Where the store is, for messages (no password).
+    pub fn describe(&self) -> String {
+        match (self.kind, &self.url) {
+            (StoreKind::Postgres, Some(url)) => {
+                format!(
+                    "{} (schema {})",
+                    flowlake_core::redact_url(url),
+                    self.schema
+                )
+            }
+            _ => self.path.display().to_string(),
+        }
+    }
+
+    pub(super) fn validate(&self) -> Result<(), Unfit> {
+        if self.kind != StoreKind::Postgres {
+            return Ok(());
+        }
+        match &self.url {
+            None => Err(Unfit::new(
+                "store.url",
+                "kind = \"postgres\" needs a url (postgres://user@host:5432/database)",
+            )),
+            Some(u) if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) => Err(
+                Unfit::new("store.url", "a PostgreSQL url starts with postgres://"),
+            ),
+            _ => Ok(()),
         }
     }
 }
@@ -42,6 +133,8 @@ impl Default for StoreConfig {
 pub enum StoreKind {
     /// Embedded DuckDB file.
     Duckdb,
+    /// A schema of a PostgreSQL database.
+    Postgres,
 }
 
 /// Where sync cursors live.

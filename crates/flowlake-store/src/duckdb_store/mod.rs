@@ -13,7 +13,7 @@ mod state;
 
 use filter::FilterSql;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +27,7 @@ use crate::console::SqlConsole;
 use crate::error::{duckdb_message, StoreError};
 use crate::state::CursorUpdate;
 pub use crate::store::{FilterField, ItemFilter};
-use crate::store::{OnInterval, OnStatusTime, Store};
+use crate::store::{GuessedTally, OnInterval, OnStatusTime, Store};
 
 pub use crate::open::OpenMode;
 
@@ -563,31 +563,14 @@ impl Store for DuckDbStore {
         let ctx = || StoreError::sql("reading item_metrics.guessed_statuses");
         let mut stmt = self.conn.prepare(&sql).map_err(ctx())?;
         let mut rows = stmt.query(params_from_iter(p)).map_err(ctx())?;
-        let mut per_status: BTreeMap<(String, String), (StatusCategory, u64)> = BTreeMap::new();
+        let mut tally = GuessedTally::default();
         while let Some(r) = rows.next().map_err(ctx())? {
             let item: String = r.get(0).map_err(ctx())?;
             let source: String = r.get(1).map_err(ctx())?;
             let json: String = r.get(2).map_err(ctx())?;
-            let object: BTreeMap<String, String> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Batch {
-                    table: "item_metrics".into(),
-                    message: format!("{item}: guessed_statuses is not a JSON object of names: {e}"),
-                })?;
-            for (status, cat) in object {
-                per_status
-                    .entry((source.clone(), status))
-                    .or_insert((category(&cat), 0))
-                    .1 += 1;
-            }
+            tally.add(&item, &source, &json)?;
         }
-        let mut out: Vec<GuessedStatus> = per_status
-            .into_iter()
-            .map(|((source, status), (cat, items))| {
-                GuessedStatus::new(&source, &status, cat, items)
-            })
-            .collect();
-        out.sort_by_key(|g| std::cmp::Reverse(g.items));
-        Ok(out)
+        Ok(tally.finish())
     }
 
     fn console(&self) -> Option<&dyn SqlConsole> {

@@ -1,6 +1,6 @@
 //! The SQL console of a DuckDB store: `flowlake query` and `flowlake export`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::AsArray;
@@ -9,7 +9,7 @@ use arrow::record_batch::RecordBatch;
 use duckdb::core::LogicalTypeId;
 
 use super::DuckDbStore;
-use crate::console::{QueryResult, SqlConsole};
+use crate::console::{write_atomically, QueryResult, SqlConsole};
 use crate::error::StoreError;
 
 /// `batch` with its `columns` (index, unsigned) of DuckDB's HUGEINT and UHUGEINT as `Decimal256(39, 0)`.
@@ -67,21 +67,12 @@ fn prepare_error(context: &'static str) -> impl FnOnce(duckdb::Error) -> StoreEr
     }
 }
 
-/// The name of `path`'s partial file: hidden, beside it (so the rename stays on one file system), and
-/// unique to this process.
-fn partial_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
-}
-
 impl DuckDbStore {
-    fn write_partial(
+    /// DuckDB's `COPY (sql) TO 'partial'` in `format`.
+    fn copy_to(
         &self,
         sql: &str,
         partial: &Path,
-        path: &Path,
         format: &str,
         context: &str,
     ) -> Result<(), StoreError> {
@@ -92,16 +83,7 @@ impl DuckDbStore {
         };
         self.conn
             .execute_batch(&format!("COPY ({sql}) TO '{target}' ({options})"))
-            .map_err(StoreError::sql(context))?;
-        let io = |what: &str, e: std::io::Error| StoreError::Write {
-            path: partial.to_path_buf(),
-            message: format!("{what}: {e}"),
-        };
-        std::fs::File::open(partial)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| io("flushing it to disk", e))?;
-        std::fs::rename(partial, path)
-            .map_err(|e| io(&format!("renaming it to {}", path.display()), e))
+            .map_err(StoreError::sql(context))
     }
 }
 
@@ -138,24 +120,13 @@ impl SqlConsole for DuckDbStore {
         Ok(QueryResult { columns, batches })
     }
 
-    /// Writes the result of `sql` to `path` as `csv` or `parquet`, all or nothing: DuckDB writes a partial
-    /// file beside it (`.NAME.partial-PID`), which is flushed to disk and renamed over `path` only once
-    /// complete, and removed when anything fails (a query error midway, a full disk), so `path` is either the
-    /// new file or what it was before.
+    /// Writes the result of `sql` to `path` as `csv` or `parquet`, all or nothing (see
+    /// [`write_atomically`]): DuckDB's `COPY … TO` writes the partial file.
     fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
         let context = format!("exporting to {}", path.display());
         if is_blank(sql) {
             return Err(StoreError::EmptyQuery { context });
         }
-        let partial = partial_path(path);
-        let written = self.write_partial(sql, &partial, path, format, &context);
-        if written.is_err() {
-            if let Err(e) = std::fs::remove_file(&partial) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(file = %partial.display(), error = %e, "could not remove a partial export");
-                }
-            }
-        }
-        written
+        write_atomically(path, |partial| self.copy_to(sql, partial, format, &context))
     }
 }

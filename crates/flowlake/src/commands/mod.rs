@@ -14,7 +14,7 @@ use flowlake_connect::http::Tape;
 use flowlake_engine::config::template;
 use flowlake_engine::sync::{rebuild_with, RebuildOptions};
 use flowlake_engine::{Config, SourceConfig};
-use flowlake_store::{OpenMode, SqlConsole, Store, StoreOptions};
+use flowlake_store::{OpenMode, SqlConsole, Store};
 
 use crate::cli::{Cli, Command, DemoSource};
 use crate::progress_bar::Bar;
@@ -218,17 +218,14 @@ pub(super) fn required_config(path: &Path) -> Result<Config> {
 /// nothing behind) and warns when a rebuild was cut short: until one completes, its items mix two configs.
 /// The one place a command picks the kind of store; everything after talks to the [`Store`] trait.
 pub(super) fn open(config: &Config, mode: OpenMode) -> Result<Box<dyn Store>> {
-    let options = StoreOptions {
-        memory_limit: config.store.memory_limit.clone(),
-        ..StoreOptions::new(&config.store.path, mode)
-    };
+    let options = config.store.options(mode)?;
     let store: Box<dyn Store> = flowlake_store::open(&options)?;
     // Once per run: `sync` and `demo` open the store twice.
     static WARNED: std::sync::Once = std::sync::Once::new();
     if let Some(since) = store.unfinished_rebuild()? {
         WARNED.call_once(|| tracing::warn!(
             "store {} is mid-rebuild: the `flowlake rebuild` begun at {since} did not finish, so some items are computed with the old config and some with the new; run `flowlake rebuild` to finish it",
-            config.store.path.display()
+            store.describe()
         ));
     }
     Ok(store)

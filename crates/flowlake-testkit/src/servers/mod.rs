@@ -1,6 +1,10 @@
-//! Real servers on loopback for the tests of the state back-ends: `redis-server` (Debian package) and
-//! `python3 -m moto.server` (PyPI `moto[server]`), each started on a free port and killed when dropped.
-//! `scripts/install-test-servers.sh` installs both.
+//! Real servers on loopback for the tests of the state back-ends and stores: `redis-server` (Debian package)
+//! and `python3 -m moto.server` (PyPI `moto[server]`), each started on a free port and killed when dropped,
+//! and PostgreSQL (Debian's `postgresql`, [`postgres`]). `scripts/install-test-servers.sh` installs them.
+
+mod postgres;
+
+pub use postgres::{postgres_database, PostgresDatabase, PASSWORD as POSTGRES_PASSWORD};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
