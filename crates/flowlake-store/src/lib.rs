@@ -7,7 +7,9 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod batch;
+pub mod check;
 pub mod console;
+pub mod copy;
 pub mod duckdb_store;
 pub mod entity;
 pub mod error;
@@ -19,7 +21,9 @@ pub mod state;
 pub mod store;
 
 pub use batch::{HandOver, LoadBatch, MovedItem, RecordKey, ReplacePlan, TableRows};
+pub use check::{check_store, CheckReport};
 pub use console::{QueryResult, SqlConsole};
+pub use copy::{copy_store, CopyReport};
 pub use duckdb_store::DuckDbStore;
 pub use error::StoreError;
 pub use open::{open, open_in_memory, OpenMode, StoreOptions};

@@ -42,6 +42,34 @@ pub enum LogFormat {
     Json,
 }
 
+/// `flowlake store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Report the schema version, the rows of every table and view, and whether the tables hold together
+    /// (no key with two rows, no rows of an item that is gone). Exits with 1 when something is wrong.
+    Check,
+    /// Copy everything the configured store holds (raw landing, every table, the sync cursors) into
+    /// another, empty store, without reading any API: how a team moves from the DuckDB file to PostgreSQL
+    /// (or back). The configured store is only read.
+    Copy {
+        /// The target: a DuckDB file (`new.duckdb`), or another config file (`postgres.toml`) whose
+        /// `[store]` section names it, with its password from that config's `password_file` or
+        /// `FLOWLAKE_STORE__PASSWORD`.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+}
+
+/// The store `bench` loads into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchStore {
+    /// A throw-away DuckDB file (or `--db`).
+    Duckdb,
+    /// The PostgreSQL server of the config's `[store]` (kind = "postgres"), in a schema of its own,
+    /// `flowlake_bench`, dropped and created afresh; the configured schema is not touched.
+    Postgres,
+}
+
 /// Output formats of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -147,6 +175,12 @@ pub enum Command {
     },
     /// Recompute everything from the raw landing table with the current config; no API calls.
     Rebuild,
+    /// Inspect the configured store, or move everything it holds into another store.
+    Store {
+        /// What to do.
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Print flow metrics: lead/cycle time percentiles, throughput, WIP, time per status, aging.
     Metrics(MetricsArgs),
     /// Run SQL against the store and print the result.
@@ -191,6 +225,9 @@ pub enum Command {
         /// Chance that review or testing sends work back; 0.65 gives about 20 status changes per issue.
         #[arg(long, default_value_t = 0.65)]
         rework_rate: f64,
+        /// Store to load into.
+        #[arg(long, value_enum, default_value_t = BenchStore::Duckdb)]
+        store: BenchStore,
         /// DuckDB file to load into: a new file, an empty one or an earlier bench store (replaced); a store
         /// with synced data or another kind of file is refused. Default: a temporary file, removed afterwards.
         #[arg(long)]

@@ -7,7 +7,7 @@ use flowlake_connect::generator::GeneratorConfig;
 use flowlake_engine::{bench, Config};
 use flowlake_store::{OpenMode, StoreOptions};
 
-use crate::cli::OutputFormat;
+use crate::cli::{BenchStore, OutputFormat};
 use crate::progress_bar::Bar;
 use crate::render;
 
@@ -18,7 +18,7 @@ pub(super) fn run_bench(
     config: &Config,
     (issues, batch, workers, loaders): (u64, u64, usize, usize),
     rework_rate: f64,
-    db: Option<&Path>,
+    (kind, db): (BenchStore, Option<&Path>),
     (memory_limit, duckdb_settings): (&str, &[String]),
     format: OutputFormat,
     quiet: bool,
@@ -54,8 +54,11 @@ pub(super) fn run_bench(
         settings,
         ..StoreOptions::new(&path, OpenMode::ReadWrite)
     };
-    let mut store = claim_scratch_store(&path, Scratch::Bench, &what, options)
-        .with_context(|| format!("bench --db {}", path.display()))?;
+    let mut store = match kind {
+        BenchStore::Duckdb => claim_scratch_store(&path, Scratch::Bench, &what, options)
+            .with_context(|| format!("bench --db {}", path.display()))?,
+        BenchStore::Postgres => postgres_bench_store(config)?,
+    };
     let options = bench::BenchOptions {
         issues,
         batch_issues: batch,
@@ -72,6 +75,30 @@ pub(super) fn run_bench(
     drop(store);
     drop(tmp);
     render::bench_report(&report, format)
+}
+
+/// The schema `bench --store postgres` loads into, dropped and created afresh on every run.
+const POSTGRES_BENCH_SCHEMA: &str = "flowlake_bench";
+
+/// The configured PostgreSQL server's [`POSTGRES_BENCH_SCHEMA`], emptied: a bench never touches the
+/// configured schema.
+fn postgres_bench_store(config: &Config) -> Result<Box<dyn flowlake_store::Store + Send>> {
+    let context = "bench --store postgres";
+    if config.store.kind != flowlake_engine::config::StoreKind::Postgres {
+        bail!("{context}: the config's [store] must be kind = \"postgres\", with its url");
+    }
+    let mut options = config.store.options(OpenMode::ReadWrite).context(context)?;
+    if let Some(postgres) = options.postgres.as_mut() {
+        postgres.schema = POSTGRES_BENCH_SCHEMA.into();
+    }
+    let store = flowlake_store::open(&options).context(context)?;
+    if let Some(console) = store.console() {
+        console
+            .query(&format!("DROP SCHEMA {POSTGRES_BENCH_SCHEMA} CASCADE"))
+            .context(context)?;
+    }
+    drop(store);
+    flowlake_store::open(&options).context(context)
 }
 
 /// The temporary directory of a bench run without `--db`, removed when dropped.

@@ -3,6 +3,7 @@
 mod benchmark;
 mod demo;
 mod report;
+mod store;
 mod sync;
 
 use std::path::Path;
@@ -16,7 +17,7 @@ use flowlake_engine::sync::{rebuild_with, RebuildOptions};
 use flowlake_engine::{Config, SourceConfig};
 use flowlake_store::{OpenMode, SqlConsole, Store};
 
-use crate::cli::{Cli, Command, DemoSource};
+use crate::cli::{Cli, Command, DemoSource, StoreCommand};
 use crate::progress_bar::Bar;
 use crate::render;
 
@@ -151,6 +152,13 @@ pub fn run(cli: Cli) -> Result<()> {
             let config = Config::load(&config_path, false)?;
             metrics(&config, &args)
         }
+        Command::Store { command } => {
+            let config = Config::load(&config_path, false)?;
+            match command {
+                StoreCommand::Check => store::check(&config),
+                StoreCommand::Copy { to } => store::copy(&config, &to, quiet),
+            }
+        }
         Command::Query { sql, format, safe } => {
             let config = Config::load(&config_path, false)?;
             let mode = match safe {
@@ -174,6 +182,7 @@ pub fn run(cli: Cli) -> Result<()> {
             issues,
             batch,
             rework_rate,
+            store,
             db,
             memory_limit,
             duckdb_settings,
@@ -189,7 +198,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 &config,
                 (issues, batch, workers, usize::from(loaders)),
                 rework_rate,
-                db.as_deref(),
+                (store, db.as_deref()),
                 (&memory_limit, &duckdb_settings),
                 format,
                 quiet,
