@@ -23,7 +23,7 @@ pub enum OpenMode {
     Sandboxed,
 }
 
-/// Which store to open, and how. Only DuckDB files today; a server store would add its URL here.
+/// Which store to open, and how: a DuckDB file, or a PostgreSQL server ([`StoreOptions::postgres`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
     /// The DuckDB file.

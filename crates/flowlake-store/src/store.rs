@@ -1,11 +1,11 @@
 //! The seam between the engine (and the CLI) and a store: what `sync`, `rebuild`, `metrics`, `query` and
 //! `export` ask of one, and nothing of how a given database does it.
 //!
-//! [`DuckDbStore`](crate::DuckDbStore) is the one store today. The trait is written so the next ones fit
-//! without changing it:
+//! Two stores implement it, [`DuckDbStore`](crate::DuckDbStore) and
+//! [`PostgresStore`](crate::PostgresStore):
 //!
-//! - **PostgreSQL**: [`Store::load`] would `COPY … FROM STDIN (FORMAT binary)` each table of the batch into a
-//!   temporary stage, delete the rows sharing a replace key and insert the stage, and upsert the cursor into
+//! - **PostgreSQL**: [`Store::load`] `COPY … FROM STDIN (FORMAT binary)`s each table of the batch into a
+//!   temporary stage, deletes the rows sharing a replace key and inserts the stage, and upserts the cursor into
 //!   `sync_state`, all in one transaction: [`Store::keeps_cursors_in_the_load_transaction`] is `true`, as for
 //!   DuckDB. Its [`SqlConsole`] runs PostgreSQL's dialect.
 //! - **ClickHouse**: no multi-statement transactions, so a page's rows and its cursor cannot commit together.
