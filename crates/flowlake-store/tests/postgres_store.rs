@@ -15,6 +15,7 @@ fn options(url: String, password: Option<&str>) -> PostgresOptions {
         url,
         schema: "flowlake".into(),
         password: password.map(String::from),
+        ca_file: None,
     }
 }
 
@@ -46,7 +47,10 @@ fn a_wrong_password_names_the_store_and_what_to_check() {
 #[test]
 fn a_missing_database_says_to_create_it() {
     let db = postgres_database();
-    let url = format!("postgres://flowlake@127.0.0.1:{}/no_such_db", db.port);
+    let url = format!(
+        "postgres://flowlake@127.0.0.1:{}/no_such_db?sslmode=disable",
+        db.port
+    );
     let text = open_error(&options(url, Some(POSTGRES_PASSWORD)), OpenMode::ReadWrite);
     assert!(text.contains("\"no_such_db\" does not exist"), "{text}");
     assert!(text.contains("createdb"), "{text}");
@@ -90,7 +94,10 @@ fn a_read_only_role_reads_and_is_refused_writes() {
          GRANT USAGE ON SCHEMA flowlake TO reader; \
          GRANT SELECT ON ALL TABLES IN SCHEMA flowlake TO reader",
     );
-    let url = format!("postgres://reader@127.0.0.1:{}/{}", db.port, db.name);
+    let url = format!(
+        "postgres://reader@127.0.0.1:{}/{}?sslmode=disable",
+        db.port, db.name
+    );
     let reader = options(url, Some("reader-password"));
     let mut store = PostgresStore::open(&reader, OpenMode::ReadOnly).unwrap();
     assert_eq!(store.count("work_items").unwrap(), 0);
@@ -153,4 +160,27 @@ fn a_missing_password_says_where_to_set_it() {
         OpenMode::ReadWrite,
     );
     assert!(text.contains("set FLOWLAKE_STORE__PASSWORD"), "{text}");
+}
+
+/// TLS: with the server's CA the store connects encrypted (the server says so); without it the certificate
+/// is not trusted, and the error says what to set.
+#[test]
+fn tls_verifies_the_server_against_the_ca_file() {
+    let db = postgres_database();
+    let mut tls = options(db.tls_url(), Some(POSTGRES_PASSWORD));
+    tls.ca_file = Some(db.ca_file());
+    let store = PostgresStore::open(&tls, OpenMode::ReadWrite).unwrap();
+    let console = flowlake_store::Store::console(&store).unwrap();
+    let encrypted = console
+        .query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .unwrap()
+        .rows_as_text()
+        .unwrap();
+    assert_eq!(encrypted, [[Some("true".to_string())]]);
+    tls.ca_file = None;
+    let text = open_error(&tls, OpenMode::ReadWrite);
+    assert!(
+        text.contains("not trusted") && text.contains("store.ca_file"),
+        "{text}"
+    );
 }

@@ -39,6 +39,7 @@ impl Place {
                     url: db.url_without_password(),
                     schema: "flowlake".into(),
                     password: Some(flowlake_testkit::servers::POSTGRES_PASSWORD.into()),
+                    ca_file: None,
                 });
                 Some(db)
             }

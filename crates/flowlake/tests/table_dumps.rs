@@ -541,6 +541,7 @@ fn every_store_holds_the_same_rows_in_the_documented_tables() {
                 url: db.url(),
                 schema: "flowlake".into(),
                 password: None,
+                ca_file: None,
             },
             OpenMode::ReadWrite,
         )

@@ -36,6 +36,9 @@ pub struct StoreConfig {
     pub password: Option<String>,
     /// PostgreSQL: a file holding the password (wins over `password`), e.g. a mounted secret.
     pub password_file: Option<PathBuf>,
+    /// PostgreSQL: CA certificates (PEM) the server's certificate must chain to, for a private CA or a
+    /// self-signed server. Unset: the system's roots. TLS is used unless the url says `sslmode=disable`.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for StoreConfig {
@@ -48,6 +51,7 @@ impl Default for StoreConfig {
             schema: "flowlake".into(),
             password: None,
             password_file: None,
+            ca_file: None,
         }
     }
 }
@@ -62,6 +66,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("schema", &self.schema)
             .field("password", &self.password.as_ref().map(|_| "<set>"))
             .field("password_file", &self.password_file)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -91,6 +96,7 @@ impl StoreConfig {
                 url: self.url.clone().unwrap_or_default(),
                 schema: self.schema.clone(),
                 password,
+                ca_file: self.ca_file.clone(),
             });
         }
         Ok(options)

@@ -294,3 +294,28 @@ fn the_template_shows_every_key_of_every_section_and_source_kind() {
         "keys the template does not show: {missing:?}"
     );
 }
+
+#[test]
+fn a_postgres_store_needs_a_url_and_never_shows_its_password() {
+    let e = parse("[store]\nkind = \"postgres\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("store.url") && e.contains("postgres://"), "{e}");
+    let e = parse("[store]\nkind = \"postgres\"\nurl = \"mysql://h/db\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("store.url"), "{e}");
+    let c = parse(
+        "[store]\nkind = \"postgres\"\nurl = \"postgres://u:in-the-url@h:5432/db\"\npassword = \"in-the-file\"\n",
+    )
+    .unwrap();
+    let shown = format!("{c:?} {}", c.store.describe());
+    assert!(
+        !shown.contains("in-the-url") && !shown.contains("in-the-file"),
+        "{shown}"
+    );
+    let options = c.store.options(flowlake_store::OpenMode::ReadOnly).unwrap();
+    let postgres = options.postgres.expect("PostgreSQL options");
+    assert_eq!(postgres.password.as_deref(), Some("in-the-file"));
+    assert_eq!(postgres.schema, "flowlake");
+}

@@ -9,6 +9,7 @@ mod console;
 pub mod ddl;
 mod load;
 mod state;
+mod tls;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub struct PostgresOptions {
     pub schema: String,
     /// The password, when not in the URL (from `FLOWLAKE_STORE__PASSWORD` or a file).
     pub password: Option<String>,
+    /// CA certificates (PEM) the server's certificate must chain to; the system's roots without it.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for PostgresOptions {
@@ -47,6 +50,7 @@ impl std::fmt::Debug for PostgresOptions {
             .field("url", &flowlake_core::redact_url(&self.url))
             .field("schema", &self.schema)
             .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -106,10 +110,22 @@ impl PostgresStore {
             config.connect_timeout(Duration::from_secs(10));
         }
         let describe = describe(&config, &options.schema);
-        let mut client = config.connect(NoTls).map_err(|e| StoreError::Open {
+        let failed = |e: postgres::Error| StoreError::Open {
             path: PathBuf::from(&describe),
             reason: connect_reason(&e),
-        })?;
+        };
+        let mut client = match config.get_ssl_mode() {
+            postgres::config::SslMode::Disable => config.connect(NoTls).map_err(failed)?,
+            _ => {
+                let tls = tls::connector(options.ca_file.as_deref()).map_err(|reason| {
+                    StoreError::Open {
+                        path: PathBuf::from(&describe),
+                        reason,
+                    }
+                })?;
+                config.connect(tls).map_err(failed)?
+            }
+        };
         let schema = &options.schema;
         match mode {
             OpenMode::ReadWrite => migrate(&mut client, schema, &describe)?,
@@ -165,6 +181,12 @@ fn connect_reason(e: &postgres::Error) -> String {
             .into();
     }
     let detail = cause.unwrap_or_default();
+    if detail.contains("invalid peer certificate") {
+        return format!(
+            "{detail}: the server's certificate is not trusted; set store.ca_file to its CA certificate, \
+             or sslmode=disable in the url on a trusted network"
+        );
+    }
     if text.contains("error connecting") || detail.contains("refused") {
         format!("{text} {detail}; is PostgreSQL running and listening there?")
     } else {

@@ -5,7 +5,9 @@
 //! outlives the tests' statics, so it is started under a watcher shell that stops it (and removes its
 //! directory) within a second of the test process exiting. As root, the server runs as the `postgres` user
 //! (`initdb` refuses root). Clients authenticate with a password (`scram-sha-256`) over TCP, so a wrong
-//! password is refused as on a real server.
+//! password is refused as on a real server. The server offers TLS with a certificate for `127.0.0.1` from a
+//! CA of its own ([`PostgresDatabase::ca_file`]); the URLs below say `sslmode=disable` except
+//! [`PostgresDatabase::tls_url`].
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -30,17 +32,34 @@ pub struct PostgresDatabase {
 }
 
 impl PostgresDatabase {
-    /// `postgres://flowlake@127.0.0.1:PORT/NAME`, without the password (give it as the store's password).
+    /// `postgres://flowlake@127.0.0.1:PORT/NAME?sslmode=disable`, without the password (give it as the
+    /// store's password).
     pub fn url_without_password(&self) -> String {
-        format!("postgres://{USER}@127.0.0.1:{}/{}", self.port, self.name)
+        format!(
+            "postgres://{USER}@127.0.0.1:{}/{}?sslmode=disable",
+            self.port, self.name
+        )
     }
 
     /// The URL with the password in it.
     pub fn url(&self) -> String {
         format!(
-            "postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{}",
+            "postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{}?sslmode=disable",
             self.port, self.name
         )
+    }
+
+    /// The URL asking for TLS (`sslmode=require`), without the password.
+    pub fn tls_url(&self) -> String {
+        format!(
+            "postgres://{USER}@127.0.0.1:{}/{}?sslmode=require",
+            self.port, self.name
+        )
+    }
+
+    /// The CA certificate (PEM) that signed the server's: what a TLS client must trust.
+    pub fn ca_file(&self) -> PathBuf {
+        server_dir().join("ca.crt")
     }
 
     /// Runs `sql` with `psql` as the superuser on this database; its standard output (unaligned, no header).
@@ -113,14 +132,86 @@ fn as_server_user(program: PathBuf, args: &[String]) -> Command {
     }
 }
 
+/// The server's directory (data, socket, certificate, log).
+fn server_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("flowlake-pg-{}", std::process::id()))
+}
+
+/// A CA (`ca.crt`) and a certificate it signed for `127.0.0.1` (`server.crt`, `server.key`) in `dir`, with
+/// `openssl`: a self-signed certificate cannot serve as both (rustls refuses a CA as the server's own).
+fn certificates(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (Debian's openssl package) makes the test server's certificates");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("the certificate's extensions");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=flowlake test CA",
+    ]
+    .iter()
+    .copied()
+    .chain(["-keyout", "ca.key", "-out", "ca.crt"])
+    .collect::<Vec<_>>());
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+}
+
 fn start() -> Server {
     let bin = bin_dir();
-    let dir = std::env::temp_dir().join(format!("flowlake-pg-{}", std::process::id()));
+    let dir = server_dir();
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory for the test PostgreSQL");
     let pwfile = dir.join("pw");
     std::fs::write(&pwfile, PASSWORD).expect("the password file");
     let data = dir.join("data");
+    certificates(&dir);
     if is_root() {
         let status = Command::new("chown")
             .args(["-R", "postgres:postgres"])
@@ -155,10 +246,12 @@ fn start() -> Server {
     let port = free_port();
     let postgres = format!(
         "{} -D {} -p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=200",
+         -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
         s(&bin.join("postgres")),
         s(&data),
-        s(&dir)
+        s(&dir),
+        s(&dir.join("server.crt")),
+        s(&dir.join("server.key"))
     );
     let run = match is_root() {
         true => format!("runuser -u postgres -- {postgres}"),
