@@ -1,42 +1,13 @@
 //! The DuckDB store against real database files: idempotent loads, cursors committed with data, and clear
 //! errors for files that cannot be opened.
 
-use flowlake_core::{StatusCategory, StatusChange, WorkItem};
+use flowlake_core::StatusChange;
 use flowlake_store::duckdb_store::OpenMode;
 use flowlake_store::{DuckDbStore, LoadBatch, SqlConsole, Store};
 
 mod common;
 
-use common::{t, work_item};
-
-fn item(key: &str, status: &str) -> WorkItem {
-    WorkItem {
-        status: status.into(),
-        status_category: StatusCategory::InProgress,
-        assignee: Some("demo:alice".into()),
-        labels: vec!["a".into(), "b".into()],
-        custom_fields: serde_json::json!({"story_points": 3}),
-        ..work_item("demo", "P", key)
-    }
-}
-
-fn batch(items: &[(&str, usize)]) -> LoadBatch {
-    let mut b = LoadBatch::new();
-    for (key, changes) in items {
-        b.work_item(&item(key, "In Progress"));
-        for n in 0..*changes {
-            b.status_change(&StatusChange {
-                item_id: format!("demo:{key}"),
-                change_id: n.to_string(),
-                at: t("2024-01-01T11:00:00Z"),
-                author: None,
-                from_status: Some("Open".into()),
-                to_status: "In Progress".into(),
-            });
-        }
-    }
-    b
-}
+use common::{batch, item, t};
 
 fn rows(store: &DuckDbStore, sql: &str) -> Vec<Vec<Option<String>>> {
     store.query(sql).unwrap().rows_as_text().unwrap()

@@ -2,7 +2,7 @@
 //! database of a real server on loopback (`flowlake_testkit::servers::postgres_database`). A case is written
 //! once against the `Store` trait and listed in `on_every_store!`.
 
-use flowlake_core::{StatusCategory, StatusChange, WorkItem};
+use flowlake_core::StatusChange;
 use flowlake_store::{
     CursorUpdate, LoadBatch, OpenMode, PostgresOptions, StateKey, Store, StoreOptions,
 };
@@ -10,7 +10,7 @@ use flowlake_testkit::servers::{postgres_database, PostgresDatabase};
 
 mod common;
 
-use common::{t, work_item};
+use common::{batch, item, t};
 
 /// The kinds of store.
 #[derive(Debug, Clone, Copy)]
@@ -74,35 +74,6 @@ fn rows(store: &dyn Store, sql: &str) -> Vec<Vec<Option<String>>> {
         .unwrap()
         .rows_as_text()
         .unwrap()
-}
-
-fn item(key: &str, status: &str) -> WorkItem {
-    WorkItem {
-        status: status.into(),
-        status_category: StatusCategory::InProgress,
-        assignee: Some("demo:alice".into()),
-        labels: vec!["a".into(), "b".into()],
-        custom_fields: serde_json::json!({"story_points": 3}),
-        ..work_item("demo", "P", key)
-    }
-}
-
-fn batch(items: &[(&str, usize)]) -> LoadBatch {
-    let mut b = LoadBatch::new();
-    for (key, changes) in items {
-        b.work_item(&item(key, "In Progress"));
-        for n in 0..*changes {
-            b.status_change(&StatusChange {
-                item_id: format!("demo:{key}"),
-                change_id: n.to_string(),
-                at: t("2024-01-01T11:00:00Z"),
-                author: None,
-                from_status: Some("Open".into()),
-                to_status: "In Progress".into(),
-            });
-        }
-    }
-    b
 }
 
 fn loading_the_same_batch_twice_changes_nothing(kind: Kind) {

@@ -29,8 +29,16 @@ impl PostgresStore {
             .transaction()
             .map_err(StoreError::pg("starting a load"))?;
         clear_bad_records(&mut tx, &plan.normalized)?;
+        // When every item of the batch is new (a first load, a backfill), its work items and item-level rows
+        // are copied straight into their tables: nothing to replace, and no second copy through a stage.
+        let fresh_items = plan.items_complete && !any_stored(&mut tx, &plan.items)?;
         for t in &tables {
-            replace(&mut tx, t, &plan.items)?;
+            let item_level =
+                t.def.replace_key == ["item_id"] || t.def.name == schema::WORK_ITEMS.name;
+            match fresh_items && item_level {
+                true => copy_in(&mut tx, t.def.name, t, &plan.items)?,
+                false => replace(&mut tx, t, &plan.items)?,
+            }
         }
         for m in &plan.moved {
             retire_moved(&mut tx, m)?;
@@ -40,6 +48,20 @@ impl PostgresStore {
         }
         tx.commit().map_err(StoreError::pg("committing a load"))
     }
+}
+
+/// Whether any of `items` is a stored work item.
+fn any_stored(tx: &mut Transaction<'_>, items: &StringArray) -> Result<bool, StoreError> {
+    if items.is_empty() {
+        return Ok(false);
+    }
+    let ids: Vec<&str> = items.iter().flatten().collect();
+    tx.query_one(
+        "SELECT EXISTS (SELECT 1 FROM work_items WHERE id = ANY($1::text[]))",
+        &[&ids],
+    )
+    .map(|r| r.get(0))
+    .map_err(StoreError::pg("looking up the batch's items"))
 }
 
 /// Replaces the rows of `t`'s table sharing a replace key with `t`'s by `t`'s, through a stage.

@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use flowlake_core::metrics::ItemMetrics;
 use flowlake_core::{GuessedStatus, RawRecord, StatusCategory};
 use postgres::types::ToSql;
-use postgres::{Client, NoTls};
+use postgres::{Client, GenericClient, NoTls};
 
 use crate::batch::LoadBatch;
 use crate::console::SqlConsole;
@@ -196,7 +196,6 @@ fn connect_reason(e: &postgres::Error) -> String {
 
 /// Creates the schema and applies the missing migrations in one transaction, under a lock per schema.
 fn migrate(client: &mut Client, schema: &str, describe: &str) -> Result<(), StoreError> {
-    let known = ddl::migrations().last().map_or(0, |m| m.version);
     let mut tx = client
         .transaction()
         .map_err(StoreError::pg("migrating the store"))?;
@@ -210,20 +209,7 @@ fn migrate(client: &mut Client, schema: &str, describe: &str) -> Result<(), Stor
         ddl::SCHEMA_MIGRATIONS_DDL
     ))
     .map_err(StoreError::pg(format!("creating schema {schema}")))?;
-    let found: i64 = tx
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .map_err(StoreError::pg("reading schema_migrations"))?
-        .get(0);
-    if found > known {
-        return Err(StoreError::TooNew {
-            path: PathBuf::from(describe),
-            found,
-            known,
-        });
-    }
+    let found = applied_version(&mut tx, describe)?;
     for m in ddl::migrations().into_iter().filter(|m| m.version > found) {
         for s in &m.statements {
             tx.batch_execute(s)
@@ -243,7 +229,6 @@ fn migrate(client: &mut Client, schema: &str, describe: &str) -> Result<(), Stor
 
 /// Refuses a schema that is missing or newer than this flowlake.
 fn check_version(client: &mut Client, schema: &str, describe: &str) -> Result<(), StoreError> {
-    let known = ddl::migrations().last().map_or(0, |m| m.version);
     let found: Option<i64> = client
         .query_one(
             "SELECT CASE WHEN to_regclass(format('%I.schema_migrations', $1::text)) IS NULL THEN NULL
@@ -258,6 +243,12 @@ fn check_version(client: &mut Client, schema: &str, describe: &str) -> Result<()
             reason: format!("schema {schema} holds no flowlake tables; run `flowlake sync` first"),
         });
     }
+    applied_version(client, describe).map(|_| ())
+}
+
+/// The newest applied migration; a version newer than this flowlake knows is [`StoreError::TooNew`].
+fn applied_version(client: &mut impl GenericClient, describe: &str) -> Result<i64, StoreError> {
+    let known = ddl::migrations().last().map_or(0, |m| m.version);
     let found: i64 = client
         .query_one(
             "SELECT coalesce(max(version), 0) FROM schema_migrations",
@@ -272,7 +263,7 @@ fn check_version(client: &mut Client, schema: &str, describe: &str) -> Result<()
             known,
         });
     }
-    Ok(())
+    Ok(found)
 }
 
 fn ts(t: Option<NaiveDateTime>) -> Option<DateTime<Utc>> {

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, Utc};
-use flowlake_core::{StandardType, StatusCategory, WorkItem};
+use flowlake_core::{StandardType, StatusCategory, StatusChange, WorkItem};
+use flowlake_store::LoadBatch;
 
 /// `s`, an RFC 3339 time.
 pub fn t(s: &str) -> DateTime<Utc> {
@@ -36,4 +37,36 @@ pub fn work_item(source: &str, project: &str, key: &str) -> WorkItem {
         url: None,
         custom_fields: serde_json::json!({}),
     }
+}
+
+/// An in-progress item `key` of `demo`/`P` in `status`, assigned to alice, labelled `a` and `b`, with a
+/// story-points custom field.
+pub fn item(key: &str, status: &str) -> WorkItem {
+    WorkItem {
+        status: status.into(),
+        status_category: StatusCategory::InProgress,
+        assignee: Some("demo:alice".into()),
+        labels: vec!["a".into(), "b".into()],
+        custom_fields: serde_json::json!({"story_points": 3}),
+        ..work_item("demo", "P", key)
+    }
+}
+
+/// A batch of [`item`]s `(key, n)`, each with `n` moves from Open to In Progress.
+pub fn batch(items: &[(&str, usize)]) -> LoadBatch {
+    let mut b = LoadBatch::new();
+    for (key, changes) in items {
+        b.work_item(&item(key, "In Progress"));
+        for n in 0..*changes {
+            b.status_change(&StatusChange {
+                item_id: format!("demo:{key}"),
+                change_id: n.to_string(),
+                at: t("2024-01-01T11:00:00Z"),
+                author: None,
+                from_status: Some("Open".into()),
+                to_status: "In Progress".into(),
+            });
+        }
+    }
+    b
 }
