@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use flowlake_testkit::servers::{postgres_database, PostgresDatabase, POSTGRES_PASSWORD};
+use flowlake_testkit::servers::{
+    postgres_database, OwnPostgres, PostgresDatabase, POSTGRES_PASSWORD,
+};
 
 mod common;
 
@@ -102,6 +104,53 @@ fn sync_metrics_and_query_read_the_same_as_on_the_duckdb_file() {
     );
 }
 
+/// Work items committed in `db`'s `analytics` schema (0 before the first commit or while unreachable).
+fn committed_items(db: &PostgresDatabase) -> u32 {
+    Command::new("psql")
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &db.port.to_string(),
+        ])
+        .args(["-U", "flowlake", "-d", &db.name, "-c"])
+        .arg("select count(*) from analytics.work_items")
+        .env("PGPASSWORD", POSTGRES_PASSWORD)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0)
+}
+
+/// Starts `flowlake sync` in `dir` and waits until at least 100 items are committed in `db`.
+fn sync_until_some_pages_committed(dir: &Path, db: &PostgresDatabase) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowlake"))
+        .arg("sync")
+        .current_dir(dir)
+        .env("FLOWLAKE_STORE__PASSWORD", POSTGRES_PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while committed_items(db) < 100 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sync ended before it could be interrupted"
+        );
+        assert!(Instant::now() < deadline, "no page committed within 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
 #[test]
 fn a_sync_killed_mid_run_resumes_to_the_tables_of_an_uninterrupted_one() {
     let issues = 1500;
@@ -111,55 +160,10 @@ fn a_sync_killed_mid_run_resumes_to_the_tables_of_an_uninterrupted_one() {
     write_config(whole.path(), Some(&db_whole), issues);
     ok(whole.path(), &["sync"], ENV);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flowlake"))
-        .arg("sync")
-        .current_dir(killed.path())
-        .env("FLOWLAKE_STORE__PASSWORD", POSTGRES_PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Killed once some pages have committed and before the last one has.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let committed = || -> u32 {
-        let n = Command::new("psql")
-            .args([
-                "-X",
-                "-A",
-                "-t",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &db_killed.port.to_string(),
-            ])
-            .args(["-U", "flowlake", "-d", &db_killed.name, "-c"])
-            .arg("select count(*) from analytics.work_items")
-            .env("PGPASSWORD", POSTGRES_PASSWORD)
-            .output()
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .trim()
-                    .parse()
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0);
-        n
-    };
-    loop {
-        let n = committed();
-        if n >= 100 {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the sync ended before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "no page committed within 120 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = sync_until_some_pages_committed(killed.path(), &db_killed);
     child.kill().unwrap();
     child.wait().unwrap();
-    let at_kill = committed();
+    let at_kill = committed_items(&db_killed);
     assert!(
         at_kill < issues,
         "killed mid-run ({at_kill} of {issues} committed)"
@@ -205,4 +209,39 @@ fn store_copy_round_trips_duckdb_to_postgres_and_back() {
         refused.contains("the target already holds data"),
         "{refused}"
     );
+}
+
+/// The server goes away mid-sync (crashed, as `pg_ctl stop -m immediate` does): the sync fails naming the
+/// store, nothing committed is lost, and once the server is back the next sync resumes to the tables of a
+/// run that was never interrupted.
+#[test]
+fn a_server_that_goes_away_mid_sync_loses_nothing_and_the_next_sync_resumes() {
+    let issues = 1500;
+    let server = OwnPostgres::start();
+    let db = server.database();
+    let (cut, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_config(cut.path(), Some(&db), issues);
+    write_config(whole.path(), Some(&postgres_database()), issues);
+    ok(whole.path(), &["sync"], ENV);
+    let child = sync_until_some_pages_committed(cut.path(), &db);
+    let before = committed_items(&db);
+    server.crash();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the sync fails when its store goes away"
+    );
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{}", db.port)),
+        "the error names the store: {stderr}"
+    );
+    server.restart();
+    let after = committed_items(&db);
+    assert!(
+        after >= before && after < issues,
+        "{before} committed before the crash, {after} after"
+    );
+    ok(cut.path(), &["sync"], ENV);
+    assert_eq!(dump(cut.path()), dump(whole.path()));
 }

@@ -139,6 +139,23 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// `e`, said with the store's name and what it means when the connection is gone (the server stopped,
+    /// the network failed): the page's transaction did not commit, so nothing is half-loaded.
+    fn when_lost(&self, e: StoreError) -> StoreError {
+        if !self.client.borrow().is_closed() {
+            return e;
+        }
+        StoreError::Sql {
+            context: format!("store {}", self.describe),
+            message: format!(
+                "{e}: the connection to the server was lost; this page was not committed, and the next sync \
+                 resumes after the last page that was"
+            ),
+        }
+    }
+}
+
 /// A column of a row, or the store error naming what was read.
 fn get<'a, T: postgres::types::FromSql<'a>>(
     row: &'a postgres::Row,
@@ -164,6 +181,7 @@ impl Store for PostgresStore {
         cursors: Option<&[CursorUpdate]>,
     ) -> Result<(), StoreError> {
         self.load_in_one_transaction(batch, cursors)
+            .map_err(|e| self.when_lost(e))
     }
 
     fn raw_sources(&self) -> Result<Vec<String>, StoreError> {

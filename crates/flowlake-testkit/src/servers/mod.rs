@@ -4,7 +4,9 @@
 
 mod postgres;
 
-pub use postgres::{postgres_database, PostgresDatabase, PASSWORD as POSTGRES_PASSWORD};
+pub use postgres::{
+    postgres_database, OwnPostgres, PostgresDatabase, PASSWORD as POSTGRES_PASSWORD,
+};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

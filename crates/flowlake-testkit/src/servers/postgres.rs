@@ -203,19 +203,20 @@ fn certificates(dir: &std::path::Path) {
     ]);
 }
 
-fn start() -> Server {
+/// A new cluster in `dir` (emptied first): certificates, `initdb` with [`USER`] and [`PASSWORD`], owned by the
+/// server's user. Its data directory.
+fn init_cluster(dir: &std::path::Path) -> PathBuf {
     let bin = bin_dir();
-    let dir = server_dir();
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a directory for the test PostgreSQL");
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("a directory for the test PostgreSQL");
     let pwfile = dir.join("pw");
     std::fs::write(&pwfile, PASSWORD).expect("the password file");
     let data = dir.join("data");
-    certificates(&dir);
+    certificates(dir);
     if is_root() {
         let status = Command::new("chown")
             .args(["-R", "postgres:postgres"])
-            .arg(&dir)
+            .arg(dir)
             .status()
             .expect("chown");
         assert!(status.success(), "chown of {}", dir.display());
@@ -243,26 +244,45 @@ fn start() -> Server {
         "initdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let port = free_port();
-    let postgres = format!(
-        "{} -D {} -p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+    data
+}
+
+/// The server's options: loopback `port`, its socket in `dir`, no durability (tests), TLS.
+fn server_options(dir: &std::path::Path, port: u16) -> String {
+    let s = |p: &std::path::Path| p.display().to_string();
+    format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
          -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
-        s(&bin.join("postgres")),
-        s(&data),
-        s(&dir),
+        s(dir),
         s(&dir.join("server.crt")),
         s(&dir.join("server.key"))
+    )
+}
+
+fn start() -> Server {
+    let bin = bin_dir();
+    let dir = server_dir();
+    let data = init_cluster(&dir);
+    let s = |p: &std::path::Path| p.display().to_string();
+    let port = free_port();
+    let postgres = format!(
+        "{} -D {} {}",
+        s(&bin.join("postgres")),
+        s(&data),
+        server_options(&dir, port)
     );
     let run = match is_root() {
         true => format!("runuser -u postgres -- {postgres}"),
         false => postgres,
     };
     // The watcher: starts the server, then stops it and removes its directory once the test process
-    // (the shell's parent) is gone.
+    // (the shell's parent) is gone. The postmaster is signalled by the pid it wrote: `runuser`, the
+    // shell's child as root, does not pass a signal on.
     let watcher = format!(
         "{run} >{log} 2>&1 & pg=$!; while kill -0 $PPID 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.5; done; \
-         kill -INT $pg 2>/dev/null; wait $pg; rm -rf {dir}",
+         kill -INT $(head -n1 {pid}) 2>/dev/null; wait $pg; rm -rf {dir}",
         log = s(&dir.join("log")),
+        pid = s(&data.join("postmaster.pid")),
         dir = s(&dir)
     );
     let watcher = Command::new("sh")
@@ -324,4 +344,84 @@ fn psql(port: u16, database: &str, sql: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A PostgreSQL server of one test's own, which it may crash and start again (what "the server went away
+/// mid-load" needs; the process's shared server must stay up for the other tests). Its one database is
+/// `flowlake`. Stopped and removed when dropped.
+pub struct OwnPostgres {
+    dir: PathBuf,
+    data: PathBuf,
+    /// Loopback port.
+    pub port: u16,
+}
+
+impl OwnPostgres {
+    /// A new cluster, started, with an empty database `flowlake`.
+    pub fn start() -> Self {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("flowlake-pg-{}-own-{n}", std::process::id()));
+        let data = init_cluster(&dir);
+        let server = Self {
+            dir,
+            data,
+            port: free_port(),
+        };
+        server.restart();
+        psql(server.port, "postgres", "CREATE DATABASE flowlake");
+        server
+    }
+
+    /// The database, as [`postgres_database`] gives one.
+    pub fn database(&self) -> PostgresDatabase {
+        PostgresDatabase {
+            port: self.port,
+            name: "flowlake".into(),
+        }
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let mut all: Vec<String> = vec!["-D".into(), self.data.display().to_string()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let out = as_server_user(bin_dir().join("pg_ctl"), &all)
+            .output()
+            .expect("pg_ctl");
+        assert!(
+            out.status.success(),
+            "pg_ctl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+        );
+    }
+
+    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`: no checkpoint, connections
+    /// cut).
+    pub fn crash(&self) {
+        self.pg_ctl(&["stop", "-m", "immediate"]);
+    }
+
+    /// Starts the server (again) on its port, waiting until it accepts connections.
+    pub fn restart(&self) {
+        let log = self.dir.join("log").display().to_string();
+        let options = server_options(&self.dir, self.port);
+        self.pg_ctl(&["-l", &log, "-w", "-o", &options, "start"]);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let data = self.data.display().to_string();
+        let _ = as_server_user(
+            bin_dir().join("pg_ctl"),
+            &[
+                "-D".into(),
+                data,
+                "stop".into(),
+                "-m".into(),
+                "immediate".into(),
+            ],
+        )
+        .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
