@@ -81,6 +81,7 @@ impl PostgresStore {
         Ok(Self {
             client: RefCell::new(client),
             describe,
+            options: options.clone(),
         })
     }
 }

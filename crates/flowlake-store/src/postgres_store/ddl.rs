@@ -110,10 +110,19 @@ pub struct Migration {
     pub statements: Vec<String>,
 }
 
+/// Indexes for what `flowlake metrics` filters and a dashboard groups by: items by source and project, and
+/// status stays by time (WIP, cumulative flow).
+const READ_INDEXES: &[&str] = &[
+    "CREATE INDEX IF NOT EXISTS work_items_source_project ON work_items (source, project)",
+    "CREATE INDEX IF NOT EXISTS item_metrics_source_project ON item_metrics (source, project)",
+    "CREATE INDEX IF NOT EXISTS status_intervals_started_at ON status_intervals (started_at)",
+];
+
 /// Every migration in order. A released migration is never edited; a change is a new migration. The
 /// PostgreSQL store starts at today's tables: it has no history of DuckDB's codings to replay.
 pub fn migrations() -> Vec<Migration> {
     let mut v1: Vec<String> = schema::loaded_tables().flat_map(table_ddl).collect();
+    v1.extend(READ_INDEXES.iter().map(|s| s.to_string()));
     v1.extend(
         [
             SYNC_STATE_DDL,

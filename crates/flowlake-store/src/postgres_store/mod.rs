@@ -24,6 +24,7 @@ use postgres::Client;
 use crate::batch::LoadBatch;
 use crate::console::SqlConsole;
 use crate::error::StoreError;
+use crate::open::OpenMode;
 use crate::state::CursorUpdate;
 use crate::store::{FilterField, GuessedTally, ItemFilter, OnInterval, OnStatusTime, Store};
 
@@ -60,6 +61,8 @@ pub struct PostgresStore {
     client: RefCell<Client>,
     /// `postgres://user@host:port/database (schema s)`, without the password.
     describe: String,
+    /// What it was opened with, for [`Store::loader`]'s second connection.
+    options: PostgresOptions,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -173,6 +176,15 @@ impl Store for PostgresStore {
     /// Rows, moves and cursor commit in one PostgreSQL transaction.
     fn keeps_cursors_in_the_load_transaction(&self) -> bool {
         true
+    }
+
+    /// Another connection to the same schema (`bench --loaders`): PostgreSQL runs their transactions side by
+    /// side, each in a backend of its own.
+    fn loader(&self) -> Result<Option<Box<dyn Store + Send>>, StoreError> {
+        Ok(Some(Box::new(PostgresStore::open(
+            &self.options,
+            OpenMode::ReadWrite,
+        )?)))
     }
 
     fn load(
