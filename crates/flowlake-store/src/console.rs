@@ -43,7 +43,24 @@ impl QueryResult {
     /// its session time zone by name (`Etc/UTC`, `Europe/Berlin`), which Arrow's formatter cannot read
     /// without a time-zone database; the instant is the same.
     pub fn rows_as_text(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
-        let opts = FormatOptions::default().with_null("NULL");
+        self.rows_formatted(&FormatOptions::default().with_null("NULL"))
+    }
+
+    /// Rows as DuckDB's `COPY … TO (FORMAT CSV)` writes their values: timestamps `2026-05-01 09:00:00`
+    /// (fractions only when there are some; zoned ones in UTC with `+00`), for a store that writes CSV itself.
+    pub(crate) fn rows_as_csv_text(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        self.rows_formatted(
+            &FormatOptions::default()
+                .with_null("NULL")
+                .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
+                .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f+00")),
+        )
+    }
+
+    fn rows_formatted(
+        &self,
+        opts: &FormatOptions<'_>,
+    ) -> Result<Vec<Vec<Option<String>>>, StoreError> {
         let failed = |e: arrow::error::ArrowError| StoreError::Batch {
             table: "query".into(),
             message: e.to_string(),
@@ -58,7 +75,7 @@ impl QueryResult {
                 .map_err(failed)?;
             let fmts = columns
                 .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), opts))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(failed)?;
             let nulls: Vec<_> = columns.iter().map(|c| c.logical_nulls()).collect();

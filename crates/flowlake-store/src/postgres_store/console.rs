@@ -260,7 +260,7 @@ impl SqlConsole for PostgresStore {
             });
         }
         let result = self.query(sql)?;
-        let rows = result.rows_as_text()?;
+        let rows = result.rows_as_csv_text()?;
         write_atomically(path, |partial| {
             let io = |e: std::io::Error| StoreError::Write {
                 path: partial.to_path_buf(),
