@@ -247,11 +247,18 @@ fn init_cluster(dir: &std::path::Path) -> PathBuf {
     data
 }
 
-/// The server's options: loopback `port`, its socket in `dir`, no durability (tests), TLS.
-fn server_options(dir: &std::path::Path, port: u16) -> String {
+/// The server's options: loopback `port`, its socket in `dir`, TLS, and no flushing to disk (tests). With
+/// `commits_survive_a_crash`, a commit still waits for its WAL to reach the operating system, so a server
+/// killed (not the machine) keeps every commit it acknowledged, as a real one does; without, commits return
+/// before that, which is faster and what tests that never crash the server use.
+fn server_options(dir: &std::path::Path, port: u16, commits_survive_a_crash: bool) -> String {
     let s = |p: &std::path::Path| p.display().to_string();
+    let synchronous_commit = match commits_survive_a_crash {
+        true => "on",
+        false => "off",
+    };
     format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={synchronous_commit} \
          -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
         s(dir),
         s(&dir.join("server.crt")),
@@ -269,7 +276,7 @@ fn start() -> Server {
         "{} -D {} {}",
         s(&bin.join("postgres")),
         s(&data),
-        server_options(&dir, port)
+        server_options(&dir, port, false)
     );
     let run = match is_root() {
         true => format!("runuser -u postgres -- {postgres}"),
@@ -403,7 +410,7 @@ impl OwnPostgres {
     /// Starts the server (again) on its port, waiting until it accepts connections.
     pub fn restart(&self) {
         let log = self.dir.join("log").display().to_string();
-        let options = server_options(&self.dir, self.port);
+        let options = server_options(&self.dir, self.port, true);
         self.pg_ctl(&["-l", &log, "-w", "-o", &options, "start"]);
     }
 }
