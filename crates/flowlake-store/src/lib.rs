@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod batch;
+pub mod clickhouse_store;
 pub mod console;
 pub mod duckdb_store;
 pub mod entity;
@@ -19,6 +20,7 @@ pub mod state;
 pub mod store;
 
 pub use batch::{HandOver, LoadBatch, MovedItem, RecordKey, ReplacePlan, TableRows};
+pub use clickhouse_store::{ClickHouseOptions, ClickHouseRetry, ClickHouseStore};
 pub use console::{QueryResult, SqlConsole};
 pub use duckdb_store::DuckDbStore;
 pub use error::StoreError;

@@ -1,12 +1,14 @@
-//! What every store does, run against each kind: DuckDB in a temporary file and PostgreSQL in a fresh
-//! database of a real server on loopback (`flowlake_testkit::servers::postgres_database`). A case is written
+//! What every store does, run against each kind: DuckDB in a temporary file, PostgreSQL in a fresh
+//! database of a real server on loopback (`flowlake_testkit::servers::postgres_database`), and ClickHouse in
+//! a fresh database of the chDB harness (`flowlake_testkit::servers::clickhouse_database`). A case is written
 //! once against the `Store` trait and listed in `on_every_store!`.
 
 use flowlake_core::{StatusCategory, StatusChange, WorkItem};
 use flowlake_store::{
-    CursorUpdate, LoadBatch, OpenMode, PostgresOptions, StateKey, Store, StoreOptions,
+    ClickHouseOptions, CursorUpdate, LoadBatch, OpenMode, PostgresOptions, StateKey, Store,
+    StoreOptions,
 };
-use flowlake_testkit::servers::{postgres_database, PostgresDatabase};
+use flowlake_testkit::servers::{clickhouse_database, postgres_database, PostgresDatabase};
 
 mod common;
 
@@ -17,6 +19,7 @@ use common::{t, work_item};
 enum Kind {
     DuckDb,
     Postgres,
+    ClickHouse,
 }
 
 /// Where one test's store lives.
@@ -41,6 +44,15 @@ impl Place {
                     password: Some(flowlake_testkit::servers::POSTGRES_PASSWORD.into()),
                 });
                 Some(db)
+            }
+            Kind::ClickHouse => {
+                let db = clickhouse_database();
+                options.clickhouse = Some(ClickHouseOptions {
+                    user: flowlake_testkit::servers::CLICKHOUSE_USER.into(),
+                    password: Some(flowlake_testkit::servers::CLICKHOUSE_PASSWORD.into()),
+                    ..ClickHouseOptions::new(db.url(), db.name)
+                });
+                None
             }
         };
         Self {
@@ -225,7 +237,7 @@ fn a_schema_from_a_newer_flowlake_is_refused_and_left_as_it_is(kind: Kind) {
     }
 }
 
-/// Each case once per kind of store, as `duckdb::case` and `postgres::case`.
+/// Each case once per kind of store, as `duckdb::case`, `postgres::case` and `clickhouse::case`.
 macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         mod duckdb {
@@ -233,6 +245,9 @@ macro_rules! on_every_store {
         }
         mod postgres {
             $(#[test] fn $case() { super::$case(super::Kind::Postgres) })*
+        }
+        mod clickhouse {
+            $(#[test] fn $case() { super::$case(super::Kind::ClickHouse) })*
         }
     };
 }

@@ -1,0 +1,333 @@
+//! ClickHouse's HTTP interface, as the store uses it: every statement a `POST` (a `GET` is read-only), the
+//! credentials in `X-ClickHouse-User`/`X-ClickHouse-Key` (never in a URL, an error or a log), the database in
+//! `X-ClickHouse-Database`, `wait_end_of_query=1` so an error never follows a `200 OK`, and retries with
+//! jittered exponential backoff on what a later try can fix.
+//!
+//! The client is reqwest's async one on a private current-thread runtime: the store's trait is blocking, and
+//! reqwest's `blocking` feature would change the crate's features for the whole workspace.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{StatusCode, Url};
+
+use crate::error::StoreError;
+
+/// How a failed request is tried again: `tries` in all, waiting `base_delay × factor^n`, each wait moved by
+/// up to `± jitter` of itself (tracker-exporter's `BACKOFF_*` settings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    /// Tries in all, at least 1.
+    pub tries: u32,
+    /// The first wait.
+    pub base_delay: Duration,
+    /// What each wait is multiplied by.
+    pub factor: f64,
+    /// The share of a wait it may be moved by at random (0 to 1).
+    pub jitter: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            tries: 5,
+            base_delay: Duration::from_millis(500),
+            factor: 2.0,
+            jitter: 0.5,
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before try `n + 1` (after `n` failed tries, `n` ≥ 1).
+    pub fn delay(&self, n: u32) -> Duration {
+        let exp = self.factor.max(1.0).powi(n.saturating_sub(1) as i32);
+        let base = self.base_delay.as_secs_f64() * exp;
+        let jitter = self.jitter.clamp(0.0, 1.0);
+        // A cheap random number in [0, 1): the clock's nanoseconds, mixed.
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let r = f64::from(nanos.wrapping_mul(2_654_435_761) % 1_000_000) / 1_000_000.0;
+        Duration::from_secs_f64((base * (1.0 + jitter * (2.0 * r - 1.0))).clamp(0.0, 300.0))
+    }
+}
+
+/// Exception codes of a ClickHouse answering 500 that a later try may not get: too many queries or parts
+/// for now, a timeout, a network or Keeper hiccup, a replica in read-only mode, an insert of unknown
+/// outcome (retried with the same deduplication token, so it lands once).
+const TRANSIENT_CODES: &[u32] = &[
+    159, // TIMEOUT_EXCEEDED
+    202, // TOO_MANY_SIMULTANEOUS_QUERIES
+    209, // SOCKET_TIMEOUT
+    210, // NETWORK_ERROR
+    242, // TABLE_IS_READ_ONLY
+    252, // TOO_MANY_PARTS
+    319, // UNKNOWN_STATUS_OF_INSERT
+    999, // KEEPER_EXCEPTION
+];
+
+/// An HTTP client of one ClickHouse server and database.
+pub(super) struct Http {
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+    /// The server's URL, without credentials or query.
+    base: Url,
+    database: String,
+    user: String,
+    password: Option<String>,
+    retry: Retry,
+}
+
+/// Why a request failed.
+pub(super) enum Failure {
+    /// ClickHouse answered with an exception: its code and text (`Code: N. DB::Exception: …`).
+    Server { code: u32, message: String },
+    /// No answer: the server is not there, the connection broke, the request timed out.
+    Transport(String),
+}
+
+impl Failure {
+    pub(super) fn text(&self) -> &str {
+        match self {
+            Self::Server { message, .. } => message,
+            Self::Transport(m) => m,
+        }
+    }
+}
+
+impl Http {
+    pub(super) fn new(
+        base: Url,
+        database: String,
+        user: String,
+        password: Option<String>,
+        retry: Retry,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("flowlake/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            http,
+            runtime,
+            base,
+            database,
+            user,
+            password,
+            retry,
+        })
+    }
+
+    /// The database statements run in.
+    pub(super) fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// Runs `sql` (the query text in the body) in the store's database; the answer's body.
+    pub(super) fn run(&self, sql: &str, context: &str) -> Result<Vec<u8>, StoreError> {
+        self.send(sql, None, &[], true, context)
+    }
+
+    /// Runs `sql` with `settings` (URL parameters); in the store's database unless `in_database` is false
+    /// (creating it).
+    pub(super) fn send(
+        &self,
+        sql: &str,
+        data: Option<&[u8]>,
+        settings: &[(&str, String)],
+        in_database: bool,
+        context: &str,
+    ) -> Result<Vec<u8>, StoreError> {
+        self.try_send(sql, data, settings, in_database)
+            .map_err(|f| StoreError::Sql {
+                context: context.to_string(),
+                message: f.text().to_string(),
+            })
+    }
+
+    /// As [`Http::send`], with the failure as it came. With `data`, `sql` goes in the URL and `data` is the
+    /// body (an `INSERT … FORMAT RowBinary`'s rows); without, `sql` is the body.
+    pub(super) fn try_send(
+        &self,
+        sql: &str,
+        data: Option<&[u8]>,
+        settings: &[(&str, String)],
+        in_database: bool,
+    ) -> Result<Vec<u8>, Failure> {
+        let mut url = self.base.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("wait_end_of_query", "1");
+            if data.is_some() {
+                q.append_pair("query", sql);
+            }
+            for (k, v) in settings {
+                q.append_pair(k, v);
+            }
+        }
+        let body: Vec<u8> = match data {
+            Some(d) => d.to_vec(),
+            None => sql.as_bytes().to_vec(),
+        };
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            let result = self.once(&url, body.clone(), in_database);
+            match result {
+                Ok(b) => return Ok(b),
+                Err((failure, transient)) => {
+                    if !transient || tried >= self.retry.tries.max(1) {
+                        return Err(failure);
+                    }
+                    let wait = self.retry.delay(tried);
+                    tracing::warn!(
+                        try_ = tried,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %failure.text(),
+                        "ClickHouse request failed; trying again"
+                    );
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+    }
+
+    /// One request: its body, or the failure and whether a later try may succeed.
+    fn once(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        in_database: bool,
+    ) -> Result<Vec<u8>, (Failure, bool)> {
+        let mut request = self
+            .http
+            .post(url.clone())
+            .header("X-ClickHouse-User", &self.user)
+            .body(body);
+        if let Some(p) = &self.password {
+            request = request.header("X-ClickHouse-Key", p);
+        }
+        if in_database {
+            request = request.header("X-ClickHouse-Database", &self.database);
+        }
+        self.runtime.block_on(async {
+            let response = request.send().await.map_err(|e| transport(&e))?;
+            let status = response.status();
+            let code = response
+                .headers()
+                .get("X-ClickHouse-Exception-Code")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u32>().ok());
+            let bytes = response.bytes().await.map_err(|e| transport(&e))?;
+            if status.is_success() {
+                return Ok(bytes.to_vec());
+            }
+            let message = String::from_utf8_lossy(&bytes).trim_end().to_string();
+            let message = if message.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                message
+            };
+            let code = code.or_else(|| exception_code(&message)).unwrap_or(0);
+            let transient = matches!(
+                status,
+                StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ) || TRANSIENT_CODES.contains(&code);
+            Err((Failure::Server { code, message }, transient))
+        })
+    }
+}
+
+/// A request that got no answer; always worth another try. Its text names no URL (reqwest's would).
+fn transport(e: &reqwest::Error) -> (Failure, bool) {
+    let what = if e.is_connect() {
+        "cannot connect"
+    } else if e.is_timeout() {
+        "timed out"
+    } else {
+        "the request failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    let text = match cause.is_empty() {
+        true => what.to_string(),
+        false => format!("{what}: {cause}"),
+    };
+    (Failure::Transport(text), true)
+}
+
+/// `N` of a `Code: N. DB::Exception: …` text.
+fn exception_code(message: &str) -> Option<u32> {
+    message
+        .strip_prefix("Code: ")?
+        .split('.')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// `s` as a ClickHouse string literal.
+pub(super) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_by_the_factor_within_the_jitter() {
+        let r = Retry {
+            tries: 4,
+            base_delay: Duration::from_millis(100),
+            factor: 2.0,
+            jitter: 0.25,
+        };
+        for (n, middle) in [(1, 100.0), (2, 200.0), (3, 400.0)] {
+            let d = r.delay(n).as_secs_f64() * 1000.0;
+            assert!(
+                d >= middle * 0.75 - 1.0 && d <= middle * 1.25 + 1.0,
+                "{n}: {d}"
+            );
+        }
+    }
+
+    #[test]
+    fn literals_escape_quotes_and_backslashes() {
+        assert_eq!(quote(r"it's a \ test"), r"'it\'s a \\ test'");
+    }
+
+    #[test]
+    fn the_code_of_an_exception_text_is_read() {
+        assert_eq!(
+            exception_code("Code: 81. DB::Exception: Database x does not exist."),
+            Some(81)
+        );
+        assert_eq!(exception_code("HTTP 502"), None);
+    }
+}
