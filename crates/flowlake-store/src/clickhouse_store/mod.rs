@@ -7,7 +7,7 @@
 //! returns, and every load step is idempotent (see [`load`]), so a page replayed after a crash between the
 //! two changes nothing.
 //!
-//! Here: options, opening and the schema versions, and the report and raw reads; [`ddl`] renders the
+//! Here: options and the report and raw reads; [`open`] connects and migrates, [`ddl`] renders the
 //! schema description to ClickHouse's dialect (versioned rows and views of the live ones), [`load`] loads
 //! `RowBinary`, [`state`] keeps the cursors in `sync_state`, [`console`] runs `flowlake query` and
 //! `export`, [`http`] talks to the server.
@@ -16,11 +16,11 @@ mod console;
 pub mod ddl;
 mod http;
 mod load;
+mod open;
 mod state;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use flowlake_core::metrics::ItemMetrics;
@@ -32,11 +32,9 @@ pub use http::Retry as ClickHouseRetry;
 use crate::batch::LoadBatch;
 use crate::console::SqlConsole;
 use crate::error::StoreError;
-use crate::open::OpenMode;
 use crate::state::CursorUpdate;
 use crate::store::{FilterField, GuessedTally, ItemFilter, OnInterval, OnStatusTime, Store};
-use ddl::Layout;
-use http::{quote, Failure, Http};
+use http::{quote, Http};
 
 /// The `store_marks` row of a rebuild under way.
 const REBUILD_MARK: &str = "rebuild";
@@ -120,222 +118,6 @@ fn plain_name(name: &str) -> bool {
 /// The last `_version` handed out in this process: versions only grow, even for two handles opened in the
 /// same microsecond.
 static LAST_VERSION: AtomicU64 = AtomicU64::new(0);
-
-impl ClickHouseStore {
-    /// Connects, then in [`OpenMode::ReadWrite`] creates the database and applies the missing migrations;
-    /// other modes only check the version. A schema from a newer flowlake is refused.
-    ///
-    /// [`OpenMode::Sandboxed`] is [`OpenMode::ReadOnly`] here: what SQL may reach on a ClickHouse server is
-    /// its user's to decide (a `readonly` profile without table functions), not the client's.
-    pub fn open(options: &ClickHouseOptions, mode: OpenMode) -> Result<Self, StoreError> {
-        let shown = flowlake_core::redact_url(&options.url);
-        let refuse = |reason: String| StoreError::Open {
-            path: PathBuf::from(&shown),
-            reason,
-        };
-        if !plain_name(&options.database) {
-            return Err(refuse(format!(
-                "database `{}` is not a plain name (letters, digits and _)",
-                options.database
-            )));
-        }
-        if let Some(c) = options.cluster.as_deref().filter(|c| !plain_name(c)) {
-            return Err(refuse(format!(
-                "cluster `{c}` is not a plain name (letters, digits and _)"
-            )));
-        }
-        let mut base =
-            reqwest::Url::parse(&options.url).map_err(|e| refuse(format!("not a URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(refuse(format!(
-                "the URL's scheme is {}; ClickHouse's HTTP interface is http:// or https://",
-                base.scheme()
-            )));
-        }
-        if base.password().is_some() || !base.username().is_empty() {
-            return Err(refuse(
-                "the URL holds credentials; give the user as store.user and the password as \
-                 FLOWLAKE_STORE__PASSWORD or store.password_file"
-                    .into(),
-            ));
-        }
-        base.set_query(None);
-        base.set_fragment(None);
-        let describe = format!(
-            "{}://{}@{}{} (database {})",
-            base.scheme(),
-            options.user,
-            base.host_str().unwrap_or("localhost"),
-            base.port().map_or_else(String::new, |p| format!(":{p}")),
-            options.database
-        );
-        let http = Http::new(
-            base,
-            options.database.clone(),
-            options.user.clone(),
-            options.password.clone(),
-            options.retry,
-            options.timeout,
-        )
-        .map_err(|e| StoreError::Open {
-            path: PathBuf::from(&describe),
-            reason: e,
-        })?;
-        let store = Self { http, describe };
-        let layout = Layout {
-            cluster: options.cluster.as_deref(),
-        };
-        store.connect()?;
-        match mode {
-            OpenMode::ReadWrite => store.migrate(layout)?,
-            OpenMode::ReadOnly | OpenMode::Sandboxed => store.check_version()?,
-        }
-        Ok(store)
-    }
-
-    fn open_error(&self, reason: String) -> StoreError {
-        StoreError::Open {
-            path: PathBuf::from(&self.describe),
-            reason,
-        }
-    }
-
-    /// Reaches the server as the user, to tell a wrong address or password from anything later.
-    fn connect(&self) -> Result<(), StoreError> {
-        self.http
-            .try_send("SELECT 1", None, &[], false)
-            .map(|_| ())
-            .map_err(|f| self.open_error(connect_reason(&f)))
-    }
-
-    /// Creates the database and applies the missing migrations. Each statement is idempotent, so two runs
-    /// starting together, or a run after one cut short, end with the same tables.
-    fn migrate(&self, layout: Layout<'_>) -> Result<(), StoreError> {
-        let on = layout
-            .cluster
-            .map_or_else(String::new, |c| format!(" ON CLUSTER {c}"));
-        self.http
-            .try_send(
-                &format!("CREATE DATABASE IF NOT EXISTS {}{on}", self.http.database()),
-                None,
-                &[],
-                false,
-            )
-            .map_err(|f| self.open_error(connect_reason(&f)))?;
-        self.http.run(
-            &ddl::schema_migrations_ddl(layout),
-            "creating schema_migrations",
-        )?;
-        let found = self.schema_version()?;
-        let known = ddl::migrations(layout).last().map_or(0, |m| m.version);
-        if found > known {
-            return Err(StoreError::TooNew {
-                path: PathBuf::from(&self.describe),
-                found,
-                known,
-            });
-        }
-        for m in ddl::migrations(layout)
-            .into_iter()
-            .filter(|m| m.version > found)
-        {
-            for s in &m.statements {
-                self.http.run(s, &format!("migration {}", m.version))?;
-            }
-            self.http.run(
-                &format!(
-                    "INSERT INTO schema_migrations VALUES ({}, {}, now64(6, 'UTC'))",
-                    m.version,
-                    quote(m.description)
-                ),
-                &format!("recording migration {}", m.version),
-            )?;
-        }
-        Ok(())
-    }
-
-    fn schema_version(&self) -> Result<i64, StoreError> {
-        let rows = self.json_rows(
-            "SELECT toInt64(max(version)) FROM schema_migrations",
-            "reading schema_migrations",
-        )?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(json_i64)
-            .unwrap_or(0))
-    }
-
-    /// Refuses a database that is missing, holds no flowlake tables, or is newer than this flowlake.
-    fn check_version(&self) -> Result<(), StoreError> {
-        let exists = self
-            .http
-            .try_send("EXISTS TABLE schema_migrations", None, &[], true)
-            .map_err(|f| self.open_error(connect_reason(&f)))?;
-        if String::from_utf8_lossy(&exists).trim() != "1" {
-            return Err(self.open_error(format!(
-                "database {} holds no flowlake tables; run `flowlake sync` first",
-                self.http.database()
-            )));
-        }
-        let found = self.schema_version()?;
-        let known = ddl::migrations(Layout { cluster: None })
-            .last()
-            .map_or(0, |m| m.version);
-        if found > known {
-            return Err(StoreError::TooNew {
-                path: PathBuf::from(&self.describe),
-                found,
-                known,
-            });
-        }
-        Ok(())
-    }
-
-    /// A `_version` greater than every one this process handed out before, and than the clock's
-    /// microseconds (so a later process's are greater still).
-    fn next_version(&self) -> u64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as u64);
-        let mut last = LAST_VERSION.load(Ordering::Relaxed);
-        loop {
-            let next = now.max(last + 1);
-            match LAST_VERSION.compare_exchange_weak(
-                last,
-                next,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return next,
-                Err(seen) => last = seen,
-            }
-        }
-    }
-
-    /// The rows of `sql`, as JSON values (numbers as numbers, timestamps as text).
-    fn json_rows(&self, sql: &str, context: &str) -> Result<Vec<Vec<Value>>, StoreError> {
-        let body = self
-            .http
-            .send(sql, None, &console::json_settings(), true, context)?;
-        Ok(console::parse_json_compact(&body, context)?.2)
-    }
-}
-
-/// Why the server could not be used, in words a user can act on.
-fn connect_reason(f: &Failure) -> String {
-    match f {
-        Failure::Server { code: 516, message } => format!(
-            "{}; check store.user and FLOWLAKE_STORE__PASSWORD (or the password file)",
-            message.lines().next().unwrap_or(message)
-        ),
-        Failure::Server { code: 81, message } => {
-            format!("{message}; create it, or open the store read-write once (`flowlake sync`)")
-        }
-        Failure::Server { message, .. } => message.clone(),
-        Failure::Transport(m) => format!("{m}; is ClickHouse running and listening there?"),
-    }
-}
 
 /// An integer of a JSON answer (a number, or a quoted 64-bit one).
 pub(crate) fn json_i64(v: &Value) -> Option<i64> {
@@ -676,6 +458,7 @@ impl Store for ClickHouseStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::open::OpenMode;
 
     #[test]
     fn debug_shows_no_password() {
