@@ -409,4 +409,45 @@ mod tests {
         varint(&mut out, 300);
         assert_eq!(out, vec![0, 127, 0xac, 0x02]);
     }
+
+    /// What makes a retried insert harmless: the same body under the same token lands once, which needs the
+    /// tables' `non_replicated_deduplication_window`.
+    #[test]
+    fn a_retried_insert_with_the_same_token_lands_once() {
+        use flowlake_testkit::servers::{
+            clickhouse_database, CLICKHOUSE_PASSWORD, CLICKHOUSE_USER,
+        };
+        let db = clickhouse_database();
+        let options = super::super::ClickHouseOptions {
+            user: CLICKHOUSE_USER.into(),
+            password: Some(CLICKHOUSE_PASSWORD.into()),
+            ..super::super::ClickHouseOptions::new(db.url(), db.name.clone())
+        };
+        let store = ClickHouseStore::open(&options, crate::OpenMode::ReadWrite).unwrap();
+        let mut body = Vec::new();
+        string(&mut body, "mark");
+        body.extend_from_slice(&1_700_000_000_000_000_i64.to_le_bytes());
+        body.extend_from_slice(&7_u64.to_le_bytes());
+        body.push(0);
+        let count = || {
+            store
+                .json_rows("SELECT count() FROM store_marks_rows", "counting")
+                .unwrap()[0][0]
+                .as_i64()
+                .unwrap()
+        };
+        for token in ["page-1", "page-1", "page-2"] {
+            store
+                .http
+                .send(
+                    "INSERT INTO store_marks_rows (mark, since, _version, _deleted) FORMAT RowBinary",
+                    Some(&body),
+                    &[("insert_deduplication_token", token.into())],
+                    true,
+                    "inserting",
+                )
+                .unwrap();
+        }
+        assert_eq!(count(), 2, "page-1 once, page-2 once");
+    }
 }
