@@ -317,6 +317,100 @@ mod tests {
         }
     }
 
+    /// A server on loopback answering each request with the next of `answers` (status, exception code,
+    /// body); the number of requests it got.
+    fn serve(
+        answers: Vec<(u16, Option<u32>, &'static str)>,
+    ) -> (Url, std::thread::JoinHandle<usize>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let handle = std::thread::spawn(move || {
+            let mut served = 0;
+            for (status, code, body) in answers {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut request = vec![0; length];
+                reader.read_exact(&mut request).unwrap();
+                let code = code.map_or_else(String::new, |c| {
+                    format!("X-ClickHouse-Exception-Code: {c}\r\n")
+                });
+                write!(
+                    reader.get_mut(),
+                    "HTTP/1.1 {status} X\r\n{code}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+                served += 1;
+            }
+            served
+        });
+        (url, handle)
+    }
+
+    fn client(url: Url) -> Http {
+        let retry = Retry {
+            tries: 3,
+            base_delay: Duration::from_millis(1),
+            factor: 2.0,
+            jitter: 0.5,
+        };
+        Http::new(
+            url,
+            "db".into(),
+            "u".into(),
+            Some("pw".into()),
+            retry,
+            Duration::from_secs(5),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_unavailable_server_is_tried_again_and_a_bad_query_is_not() {
+        let (url, server) = serve(vec![
+            (503, None, "busy"),
+            (
+                500,
+                Some(202),
+                "Code: 202. DB::Exception: Too many simultaneous queries.",
+            ),
+            (200, None, "1\n"),
+        ]);
+        let http = client(url);
+        assert_eq!(
+            http.try_send("SELECT 1", None, &[], true).ok(),
+            Some(b"1\n".to_vec())
+        );
+        assert_eq!(server.join().unwrap(), 3);
+
+        let (url, server) = serve(vec![(
+            404,
+            Some(60),
+            "Code: 60. DB::Exception: Unknown table x.",
+        )]);
+        let http = client(url);
+        match http.try_send("SELECT * FROM x", None, &[], true) {
+            Err(Failure::Server { code, message }) => {
+                assert_eq!(code, 60);
+                assert!(message.starts_with("Code: 60. DB::Exception"), "{message}");
+            }
+            _ => panic!("a bad query fails"),
+        }
+        assert_eq!(server.join().unwrap(), 1, "tried once");
+    }
+
     #[test]
     fn literals_escape_quotes_and_backslashes() {
         assert_eq!(quote(r"it's a \ test"), r"'it\'s a \\ test'");
