@@ -237,6 +237,94 @@ fn a_schema_from_a_newer_flowlake_is_refused_and_left_as_it_is(kind: Kind) {
     }
 }
 
+fn raw(key: &str) -> flowlake_core::RawRecord {
+    flowlake_core::RawRecord {
+        source: "demo".into(),
+        stream: "issues".into(),
+        key: key.into(),
+        updated_at: Some(t("2024-01-02T10:00:00Z")),
+        fetched_at: t("2024-01-03T10:00:00Z"),
+        payload: serde_json::json!({"key": key}),
+    }
+}
+
+/// An item seen under a new key retires the old one with its rows and raw record.
+fn a_moved_item_leaves_no_rows_under_its_old_key(kind: Kind) {
+    let place = Place::new(kind);
+    let mut store = place.open(OpenMode::ReadWrite);
+    let moved = |key: &str| WorkItem {
+        custom_fields: serde_json::json!({"node_id": "N1"}),
+        ..item(key, "In Progress")
+    };
+    let mut b = batch(&[("P-2", 1)]);
+    b.work_item(&moved("P-1"));
+    b.raw(&raw("P-1"));
+    b.status_change(&StatusChange {
+        item_id: "demo:P-1".into(),
+        change_id: "0".into(),
+        at: t("2024-01-01T11:00:00Z"),
+        author: None,
+        from_status: Some("Open".into()),
+        to_status: "In Progress".into(),
+    });
+    store.load(&mut b, None).unwrap();
+    let mut b = LoadBatch::new();
+    b.work_item(&moved("P-9"));
+    b.raw(&raw("P-9"));
+    b.moved("demo", "N1", "demo:P-9");
+    store.load(&mut b, None).unwrap();
+    assert_eq!(
+        rows(&*store, "SELECT id FROM work_items ORDER BY id"),
+        vec![vec![Some("demo:P-2".into())], vec![Some("demo:P-9".into())]]
+    );
+    assert_eq!(
+        rows(
+            &*store,
+            "SELECT item_id FROM status_changes ORDER BY item_id"
+        ),
+        vec![vec![Some("demo:P-2".into())]]
+    );
+    assert_eq!(
+        rows(&*store, "SELECT key FROM raw_records ORDER BY key"),
+        vec![vec![Some("P-9".into())]]
+    );
+}
+
+/// A record that fails again keeps the time it first failed; once it normalizes its row goes.
+fn bad_records_keep_their_first_failure_and_go_once_normalized(kind: Kind) {
+    let place = Place::new(kind);
+    let mut store = place.open(OpenMode::ReadWrite);
+    for (at, error) in [
+        ("2024-01-01T10:00:00Z", "first"),
+        ("2024-01-05T10:00:00Z", "again"),
+    ] {
+        let mut b = LoadBatch::new();
+        b.bad_record(&raw("P-1"), error, t(at));
+        b.bad_record(&raw("P-2"), error, t(at));
+        store.load(&mut b, None).unwrap();
+    }
+    assert_eq!(
+        rows(
+            &*store,
+            "SELECT key, error, first_seen, last_seen FROM bad_records ORDER BY key"
+        ),
+        ["P-1", "P-2"]
+            .map(
+                |k| [k, "again", "2024-01-01T10:00:00", "2024-01-05T10:00:00"]
+                    .map(|v| Some(v.to_string()))
+                    .to_vec()
+            )
+            .to_vec()
+    );
+    let mut b = LoadBatch::new();
+    b.normalized(&raw("P-1"));
+    store.load(&mut b, None).unwrap();
+    assert_eq!(
+        rows(&*store, "SELECT key FROM bad_records"),
+        vec![vec![Some("P-2".into())]]
+    );
+}
+
 /// Each case once per kind of store, as `duckdb::case`, `postgres::case` and `clickhouse::case`.
 macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
@@ -257,4 +345,6 @@ on_every_store!(
     the_time_in_status_view_matches_the_pure_definition,
     the_cursor_commits_with_the_data,
     a_schema_from_a_newer_flowlake_is_refused_and_left_as_it_is,
+    a_moved_item_leaves_no_rows_under_its_old_key,
+    bad_records_keep_their_first_failure_and_go_once_normalized,
 );
