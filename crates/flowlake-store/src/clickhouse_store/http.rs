@@ -161,6 +161,61 @@ impl Http {
         settings: &[(&str, String)],
         in_database: bool,
     ) -> Result<Vec<u8>, Failure> {
+        let mut out = Vec::new();
+        let mut sink = |chunk: &[u8]| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        };
+        match self.with_retries(sql, data, settings, in_database, &mut sink) {
+            Ok(()) => Ok(out),
+            Err(Attempt::Failed(f, _)) => Err(f),
+            Err(Attempt::Sink(e)) => Err(Failure::Transport(e.to_string())),
+        }
+    }
+
+    /// Runs `sql` (a query in the store's database) and hands each line of the answer to `f` as it arrives,
+    /// so a long answer is never held whole here. Tried again only while nothing was handed over.
+    pub(super) fn each_line(
+        &self,
+        sql: &str,
+        settings: &[(&str, String)],
+        context: &str,
+        f: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut pending: Vec<u8> = Vec::new();
+        let mut sink = |chunk: &[u8]| {
+            pending.extend_from_slice(chunk);
+            let mut start = 0;
+            while let Some(end) = pending[start..].iter().position(|b| *b == b'\n') {
+                f(&pending[start..start + end])?;
+                start += end + 1;
+            }
+            pending.drain(..start);
+            Ok(())
+        };
+        let result = self.with_retries(sql, None, settings, true, &mut sink);
+        let failed = |f: Failure| StoreError::Sql {
+            context: context.to_string(),
+            message: f.text().to_string(),
+        };
+        match result {
+            Ok(()) if pending.iter().all(u8::is_ascii_whitespace) => Ok(()),
+            Ok(()) => f(&pending),
+            Err(Attempt::Failed(e, _)) => Err(failed(e)),
+            Err(Attempt::Sink(e)) => Err(e),
+        }
+    }
+
+    /// Sends the request, trying again with backoff while the failure is transient and nothing of the
+    /// answer went to `sink`.
+    fn with_retries(
+        &self,
+        sql: &str,
+        data: Option<&[u8]>,
+        settings: &[(&str, String)],
+        in_database: bool,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), Attempt> {
         let mut url = self.base.clone();
         {
             let mut q = url.query_pairs_mut();
@@ -179,13 +234,8 @@ impl Http {
         let mut tried = 0;
         loop {
             tried += 1;
-            let result = self.once(&url, body.clone(), in_database);
-            match result {
-                Ok(b) => return Ok(b),
-                Err((failure, transient)) => {
-                    if !transient || tried >= self.retry.tries.max(1) {
-                        return Err(failure);
-                    }
+            match self.once(&url, body.clone(), in_database, sink) {
+                Err(Attempt::Failed(failure, true)) if tried < self.retry.tries.max(1) => {
                     let wait = self.retry.delay(tried);
                     tracing::warn!(
                         try_ = tried,
@@ -195,17 +245,20 @@ impl Http {
                     );
                     std::thread::sleep(wait);
                 }
+                other => return other,
             }
         }
     }
 
-    /// One request: its body, or the failure and whether a later try may succeed.
+    /// One request, its answer streamed to `sink`; or the failure and whether a later try may succeed (not
+    /// once part of the answer went to `sink`).
     fn once(
         &self,
         url: &Url,
         body: Vec<u8>,
         in_database: bool,
-    ) -> Result<Vec<u8>, (Failure, bool)> {
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), Attempt> {
         let mut request = self
             .http
             .post(url.clone())
@@ -217,18 +270,28 @@ impl Http {
         if in_database {
             request = request.header("X-ClickHouse-Database", &self.database);
         }
+        let failed = |(f, transient): (Failure, bool)| Attempt::Failed(f, transient);
         self.runtime.block_on(async {
-            let response = request.send().await.map_err(|e| transport(&e))?;
+            let mut response = request.send().await.map_err(|e| failed(transport(&e)))?;
             let status = response.status();
+            if status.is_success() {
+                let mut delivered = false;
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| failed((transport(&e).0, !delivered)))?
+                {
+                    delivered = true;
+                    sink(&chunk).map_err(Attempt::Sink)?;
+                }
+                return Ok(());
+            }
             let code = response
                 .headers()
                 .get("X-ClickHouse-Exception-Code")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u32>().ok());
-            let bytes = response.bytes().await.map_err(|e| transport(&e))?;
-            if status.is_success() {
-                return Ok(bytes.to_vec());
-            }
+            let bytes = response.bytes().await.map_err(|e| failed(transport(&e)))?;
             let message = String::from_utf8_lossy(&bytes).trim_end().to_string();
             let message = if message.is_empty() {
                 format!("HTTP {status}")
@@ -242,9 +305,20 @@ impl Http {
                     | StatusCode::SERVICE_UNAVAILABLE
                     | StatusCode::GATEWAY_TIMEOUT
             ) || TRANSIENT_CODES.contains(&code);
-            Err((Failure::Server { code, message }, transient))
+            Err(Attempt::Failed(
+                Failure::Server { code, message },
+                transient,
+            ))
         })
     }
+}
+
+/// How one request ended when it did not succeed.
+enum Attempt {
+    /// The server refused it or did not answer; whether a later try may succeed.
+    Failed(Failure, bool),
+    /// What the answer was handed to failed.
+    Sink(StoreError),
 }
 
 /// A request that got no answer; always worth another try. Its text names no URL (reqwest's would).

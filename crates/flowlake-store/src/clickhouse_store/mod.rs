@@ -360,7 +360,7 @@ impl Store for ClickHouseStore {
              FROM item_metrics m WHERE true{}",
             filter_sql(filter)
         );
-        for r in self.json_rows(&sql, "reading item_metrics")? {
+        self.each_row(&sql, "reading item_metrics", &mut |r| {
             f(ItemMetrics {
                 item_id: text_at(&r, 0),
                 created_at: ts(r.get(1)).unwrap_or_default(),
@@ -381,8 +381,8 @@ impl Store for ClickHouseStore {
                 current_category: category(&text_at(&r, 16)),
                 age_seconds: int_at(&r, 17),
             });
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn for_each_interval(
@@ -403,7 +403,7 @@ impl Store for ClickHouseStore {
             text(from),
             filter_sql(filter)
         );
-        for r in self.json_rows(&sql, "reading status_intervals")? {
+        self.each_row(&sql, "reading status_intervals", &mut |r| {
             let start = ts(r.get(2)).unwrap_or_default();
             f(
                 &text_at(&r, 0),
@@ -411,8 +411,8 @@ impl Store for ClickHouseStore {
                 start,
                 ts(r.get(3)),
             );
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn for_each_status_time(
@@ -425,7 +425,7 @@ impl Store for ClickHouseStore {
              FROM item_status_time t JOIN item_metrics m USING (item_id) WHERE true{}",
             filter_sql(filter)
         );
-        for r in self.json_rows(&sql, "reading item_status_time")? {
+        self.each_row(&sql, "reading item_status_time", &mut |r| {
             f(
                 &text_at(&r, 0),
                 category(&text_at(&r, 1)),
@@ -433,8 +433,8 @@ impl Store for ClickHouseStore {
                 int_at(&r, 3).unwrap_or(0),
                 int_at(&r, 4).unwrap_or(0),
             );
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn guessed_statuses(&self, filter: &ItemFilter) -> Result<Vec<GuessedStatus>, StoreError> {
@@ -444,9 +444,9 @@ impl Store for ClickHouseStore {
             filter_sql(filter)
         );
         let mut tally = GuessedTally::default();
-        for r in self.json_rows(&sql, "reading item_metrics.guessed_statuses")? {
-            tally.add(&text_at(&r, 0), &text_at(&r, 1), &text_at(&r, 2))?;
-        }
+        self.each_row(&sql, "reading item_metrics.guessed_statuses", &mut |r| {
+            tally.add(&text_at(&r, 0), &text_at(&r, 1), &text_at(&r, 2))
+        })?;
         Ok(tally.finish())
     }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::ddl::{self, Layout};
 use super::http::{quote, Failure, Http};
-use super::{console, json_i64, plain_name, ClickHouseOptions, ClickHouseStore, LAST_VERSION};
+use super::{json_i64, plain_name, ClickHouseOptions, ClickHouseStore, LAST_VERSION};
 use crate::error::StoreError;
 use crate::open::OpenMode;
 
@@ -206,16 +206,40 @@ impl ClickHouseStore {
         }
     }
 
-    /// The rows of `sql`, as JSON values (numbers as numbers, timestamps as text).
+    /// The rows of `sql`, as JSON values (numbers as numbers, timestamps as text), collected: for answers
+    /// of a few rows; [`ClickHouseStore::each_row`] streams.
     pub(super) fn json_rows(
         &self,
         sql: &str,
         context: &str,
     ) -> Result<Vec<Vec<Value>>, StoreError> {
-        let body = self
-            .http
-            .send(sql, None, &console::json_settings(), true, context)?;
-        Ok(console::parse_json_compact(&body, context)?.2)
+        let mut rows = Vec::new();
+        self.each_row(sql, context, &mut |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Hands each row of `sql` to `f` as it arrives (`JSONCompactEachRow`: one JSON array a line), so a
+    /// report over millions of items holds one row at a time.
+    pub(super) fn each_row(
+        &self,
+        sql: &str,
+        context: &str,
+        f: &mut dyn FnMut(Vec<Value>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let settings = [
+            ("default_format", "JSONCompactEachRow".to_string()),
+            ("output_format_json_quote_64bit_integers", "0".to_string()),
+        ];
+        self.http.each_line(sql, &settings, context, &mut |line| {
+            let row: Vec<Value> = serde_json::from_slice(line).map_err(|e| StoreError::Sql {
+                context: context.to_string(),
+                message: format!("ClickHouse's answer is not JSONCompactEachRow: {e}"),
+            })?;
+            f(row)
+        })
     }
 }
 
