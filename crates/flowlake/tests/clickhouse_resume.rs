@@ -90,4 +90,56 @@ fn a_sync_killed_mid_way_then_resumed_leaves_the_tables_of_an_uninterrupted_one(
         want == got,
         "the resumed sync differs from the uninterrupted one"
     );
+
+    // The report reads (item metrics, intervals, time in status, guessed statuses) say on ClickHouse what
+    // they say on DuckDB.
+    let duckdb = tempfile::tempdir().unwrap();
+    ok(duckdb.path(), &["init"], &[]);
+    ok(duckdb.path(), &["sync"], SIZE);
+    let report = |dir: &Path| {
+        ok(
+            dir,
+            &[
+                "metrics",
+                "--to",
+                "2026-06-30",
+                "--by",
+                "week",
+                "--format",
+                "json",
+            ],
+            &[],
+        )
+    };
+    let (on_duckdb, on_clickhouse) = (report(duckdb.path()), report(cut.path()));
+    assert!(on_duckdb.contains("lead_time_seconds"), "{on_duckdb}");
+    let parse = |s: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(s).unwrap();
+        // When the report ran.
+        v.as_object_mut().unwrap().remove("now");
+        v
+    };
+    let (a, b) = (parse(&on_duckdb), parse(&on_clickhouse));
+    assert!(
+        same(&a, &b),
+        "metrics differ:\n{on_duckdb}\n---\n{on_clickhouse}"
+    );
+}
+
+/// `a` and `b` alike, fractions within rounding: a mean sums its rows in the order the store returns them.
+fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if !(x.is_i64() && y.is_i64()) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-9 * x.abs().max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
 }
