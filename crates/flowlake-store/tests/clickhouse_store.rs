@@ -155,3 +155,35 @@ fn replays_and_shrinking_histories_read_like_one_load() {
     text(&store, "OPTIMIZE TABLE status_changes_rows FINAL");
     assert_eq!(store.count("status_changes").unwrap(), 2);
 }
+
+/// A read-only or sandboxed store sends every statement as a `GET`, which ClickHouse runs read-only.
+#[test]
+fn a_read_only_store_cannot_write() {
+    let db = clickhouse_database();
+    let options = options(&db, Some(CLICKHOUSE_PASSWORD));
+    ClickHouseStore::open(&options, OpenMode::ReadWrite)
+        .unwrap()
+        .load(&mut batch("P-1", 1), None)
+        .unwrap();
+    for mode in [OpenMode::ReadOnly, OpenMode::Sandboxed] {
+        let mut store = ClickHouseStore::open(&options, mode).unwrap();
+        assert_eq!(store.count("work_items").unwrap(), 1);
+        for sql in [
+            "INSERT INTO schema_migrations VALUES (2, 'x', now64(6))",
+            "CREATE TABLE t (a Int8) ENGINE = Memory",
+            "DROP TABLE work_items_rows",
+        ] {
+            let e = store.query(sql).expect_err(sql).to_string();
+            assert!(
+                e.contains("Code: 164") && e.contains("readonly"),
+                "{sql}: {e}"
+            );
+        }
+        let e = store
+            .load(&mut batch("P-2", 1), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("readonly"), "{e}");
+        assert_eq!(store.count("work_items").unwrap(), 1);
+    }
+}

@@ -76,6 +76,8 @@ pub(super) struct Http {
     user: String,
     password: Option<String>,
     retry: Retry,
+    /// Whether every statement goes as a `GET`, which a ClickHouse server runs read-only (`readonly=2`).
+    read_only: bool,
 }
 
 /// Why a request failed.
@@ -122,7 +124,14 @@ impl Http {
             user,
             password,
             retry,
+            read_only: false,
         })
+    }
+
+    /// From now on sends every statement as a `GET`, which ClickHouse runs read-only: what a read-only or
+    /// sandboxed store runs cannot write, whatever the user may.
+    pub(super) fn set_read_only(&mut self) {
+        self.read_only = true;
     }
 
     /// The database statements run in.
@@ -216,11 +225,19 @@ impl Http {
         in_database: bool,
         sink: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), Attempt> {
+        if self.read_only && data.is_some() {
+            // A body of rows needs a POST, which ClickHouse would run with the user's rights.
+            let message = "the store is open read-only (readonly): nothing is inserted".to_string();
+            return Err(Attempt::Failed(
+                Failure::Server { code: 164, message },
+                false,
+            ));
+        }
         let mut url = self.base.clone();
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("wait_end_of_query", "1");
-            if data.is_some() {
+            if data.is_some() || self.read_only {
                 q.append_pair("query", sql);
             }
             for (k, v) in settings {
@@ -229,6 +246,7 @@ impl Http {
         }
         let body: Vec<u8> = match data {
             Some(d) => d.to_vec(),
+            None if self.read_only => Vec::new(),
             None => sql.as_bytes().to_vec(),
         };
         let mut tried = 0;
@@ -259,11 +277,11 @@ impl Http {
         in_database: bool,
         sink: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), Attempt> {
-        let mut request = self
-            .http
-            .post(url.clone())
-            .header("X-ClickHouse-User", &self.user)
-            .body(body);
+        let request = match self.read_only && body.is_empty() {
+            true => self.http.get(url.clone()),
+            false => self.http.post(url.clone()).body(body),
+        };
+        let mut request = request.header("X-ClickHouse-User", &self.user);
         if let Some(p) = &self.password {
             request = request.header("X-ClickHouse-Key", p);
         }

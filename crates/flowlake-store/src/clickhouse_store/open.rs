@@ -18,8 +18,10 @@ impl ClickHouseStore {
     /// Connects, then in [`OpenMode::ReadWrite`] creates the database and applies the missing migrations;
     /// other modes only check the version. A schema from a newer flowlake is refused.
     ///
-    /// [`OpenMode::Sandboxed`] is [`OpenMode::ReadOnly`] here: what SQL may reach on a ClickHouse server is
-    /// its user's to decide (a `readonly` profile without table functions), not the client's.
+    /// In [`OpenMode::ReadOnly`] and [`OpenMode::Sandboxed`] every statement goes as a `GET`, which ClickHouse
+    /// runs read-only (`readonly=2`): nothing is written, whatever the user may. A sandbox beyond that (no
+    /// table functions reading the server's files or URLs) is the ClickHouse user's profile to give: a
+    /// client cannot take it.
     pub fn open(options: &ClickHouseOptions, mode: OpenMode) -> Result<Self, StoreError> {
         let shown = flowlake_core::redact_url(&options.url);
         let refuse = |reason: String| StoreError::Open {
@@ -74,7 +76,10 @@ impl ClickHouseStore {
             path: PathBuf::from(&describe),
             reason: e,
         })?;
-        let store = Self { http, describe };
+        let mut store = Self { http, describe };
+        if mode != OpenMode::ReadWrite {
+            store.http.set_read_only();
+        }
         let layout = Layout {
             cluster: options.cluster.as_deref(),
         };
