@@ -187,3 +187,20 @@ fn a_read_only_store_cannot_write() {
         assert_eq!(store.count("work_items").unwrap(), 1);
     }
 }
+
+/// `bench --loaders`: another handle loads beside the first, into the same tables.
+#[test]
+fn a_loader_is_another_handle_on_the_same_database() {
+    let db = clickhouse_database();
+    let options = options(&db, Some(CLICKHOUSE_PASSWORD));
+    let mut store = ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap();
+    let mut other = store.loader().unwrap().expect("a second handle");
+    std::thread::scope(|s| {
+        s.spawn(|| other.load(&mut batch("P-2", 2), None).unwrap());
+        store.load(&mut batch("P-1", 3), None).unwrap();
+    });
+    assert_eq!(store.count("work_items").unwrap(), 2);
+    assert_eq!(store.count("status_changes").unwrap(), 5);
+    let reader = ClickHouseStore::open(&options, OpenMode::ReadOnly).unwrap();
+    assert!(reader.loader().unwrap().is_none());
+}

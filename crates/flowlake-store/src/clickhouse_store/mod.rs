@@ -94,6 +94,10 @@ pub struct ClickHouseStore {
     http: Http,
     /// `http://user@host:port (database d)`, without the password.
     describe: String,
+    /// What it was opened with, for [`Store::loader`]'s other handles.
+    options: ClickHouseOptions,
+    /// Whether it loads.
+    writes: bool,
 }
 
 impl std::fmt::Debug for ClickHouseStore {
@@ -186,6 +190,18 @@ fn int_at(r: &[Value], i: usize) -> Option<i64> {
 impl Store for ClickHouseStore {
     fn describe(&self) -> String {
         self.describe.clone()
+    }
+
+    /// Another handle (its own HTTP client) for loading side by side: loads of disjoint items on two handles
+    /// never touch the same rows, and versions stay distinct (one counter per process).
+    fn loader(&self) -> Result<Option<Box<dyn Store + Send>>, StoreError> {
+        if !self.writes {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(Self::open(
+            &self.options,
+            crate::open::OpenMode::ReadWrite,
+        )?)))
     }
 
     /// ClickHouse has no transaction a cursor could share with the rows.

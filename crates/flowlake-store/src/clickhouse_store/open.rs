@@ -76,7 +76,12 @@ impl ClickHouseStore {
             path: PathBuf::from(&describe),
             reason: e,
         })?;
-        let mut store = Self { http, describe };
+        let mut store = Self {
+            http,
+            describe,
+            options: options.clone(),
+            writes: mode == OpenMode::ReadWrite,
+        };
         if mode != OpenMode::ReadWrite {
             store.http.set_read_only();
         }
