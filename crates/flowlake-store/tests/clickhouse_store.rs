@@ -204,3 +204,22 @@ fn a_loader_is_another_handle_on_the_same_database() {
     let reader = ClickHouseStore::open(&options, OpenMode::ReadOnly).unwrap();
     assert!(reader.loader().unwrap().is_none());
 }
+
+/// Versions come from the clock; a writer whose clock is behind the newest stored version still wins.
+#[test]
+fn a_writer_behind_the_stored_versions_still_replaces_them() {
+    use flowlake_store::{StateBackend, StateKey};
+    let db = clickhouse_database();
+    let options = options(&db, Some(CLICKHOUSE_PASSWORD));
+    drop(ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap());
+    // A cursor written by a writer whose clock ran a day ahead.
+    let ahead = (chrono::Utc::now().timestamp_micros() + 86_400_000_000).to_string();
+    db.query(&format!(
+        "INSERT INTO sync_state_rows VALUES ('demo', 'issues', 'old', now64(6), {ahead}, 0)"
+    ));
+    let mut store = ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap();
+    let key = StateKey::new("demo", "issues");
+    assert_eq!(store.get(&key).unwrap().as_deref(), Some("old"));
+    store.put(&key, "new").unwrap();
+    assert_eq!(store.get(&key).unwrap().as_deref(), Some("new"));
+}

@@ -90,10 +90,34 @@ impl ClickHouseStore {
         };
         store.connect()?;
         match mode {
-            OpenMode::ReadWrite => store.migrate(layout)?,
+            OpenMode::ReadWrite => {
+                store.migrate(layout)?;
+                store.catch_up_versions()?;
+            }
             OpenMode::ReadOnly | OpenMode::Sandboxed => store.check_version()?,
         }
         Ok(store)
+    }
+
+    /// Makes every later `_version` greater than every stored one, so a writer whose clock is behind an
+    /// earlier one's (another host, a clock set back) still replaces what that one wrote.
+    fn catch_up_versions(&self) -> Result<(), StoreError> {
+        let tables: Vec<String> = crate::schema::loaded_tables()
+            .map(|t| t.name)
+            .chain(["sync_state", "store_marks"])
+            .map(|t| format!("SELECT max(_version) AS v FROM {t}_rows"))
+            .collect();
+        let rows = self.json_rows(
+            &format!("SELECT max(v) FROM ({})", tables.join(" UNION ALL ")),
+            "reading the newest row version",
+        )?;
+        let newest = rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        LAST_VERSION.fetch_max(newest, Ordering::Relaxed);
+        Ok(())
     }
 
     fn open_error(&self, reason: String) -> StoreError {
