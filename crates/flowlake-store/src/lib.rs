@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod check;
+pub mod clickhouse_store;
 pub mod console;
 pub mod copy;
 pub mod duckdb_store;
@@ -22,6 +23,7 @@ pub mod store;
 
 pub use batch::{HandOver, LoadBatch, MovedItem, RecordKey, ReplacePlan, TableRows};
 pub use check::{check_store, CheckReport};
+pub use clickhouse_store::{ClickHouseOptions, ClickHouseRetry, ClickHouseStore};
 pub use console::{QueryResult, SqlConsole};
 pub use copy::{copy_store, CopyReport};
 pub use duckdb_store::DuckDbStore;

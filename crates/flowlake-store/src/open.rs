@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::clickhouse_store::{ClickHouseOptions, ClickHouseStore};
 use crate::duckdb_store::{DuckDbStore, OpenOptions};
 use crate::error::StoreError;
 use crate::postgres_store::{PostgresOptions, PostgresStore};
@@ -23,7 +24,7 @@ pub enum OpenMode {
     Sandboxed,
 }
 
-/// Which store to open, and how: a DuckDB file, or a PostgreSQL server ([`StoreOptions::postgres`]).
+/// Which store to open, and how. A DuckDB file, or a PostgreSQL or ClickHouse server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
     /// The DuckDB file.
@@ -36,6 +37,8 @@ pub struct StoreOptions {
     pub settings: Vec<(String, String)>,
     /// A PostgreSQL store instead of the DuckDB file (`path`, `memory_limit` and `settings` then unused).
     pub postgres: Option<PostgresOptions>,
+    /// A ClickHouse store instead of the DuckDB file (`path`, `memory_limit` and `settings` then unused).
+    pub clickhouse: Option<ClickHouseOptions>,
 }
 
 impl StoreOptions {
@@ -47,6 +50,7 @@ impl StoreOptions {
             memory_limit: None,
             settings: Vec::new(),
             postgres: None,
+            clickhouse: None,
         }
     }
 }
@@ -54,6 +58,9 @@ impl StoreOptions {
 /// Opens the store `options` describe (creating and migrating it in [`OpenMode::ReadWrite`]); its settings
 /// are checked before a file is created, so a bad memory cap leaves nothing behind.
 pub fn open(options: &StoreOptions) -> Result<Box<dyn Store + Send>, StoreError> {
+    if let Some(clickhouse) = &options.clickhouse {
+        return Ok(Box::new(ClickHouseStore::open(clickhouse, options.mode)?));
+    }
     if let Some(postgres) = &options.postgres {
         return Ok(Box::new(PostgresStore::open(postgres, options.mode)?));
     }

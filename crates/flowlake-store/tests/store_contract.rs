@@ -1,12 +1,14 @@
-//! What every store does, run against each kind: DuckDB in a temporary file and PostgreSQL in a fresh
-//! database of a real server on loopback (`flowlake_testkit::servers::postgres_database`). A case is written
+//! What every store does, run against each kind: DuckDB in a temporary file, PostgreSQL in a fresh
+//! database of a real server on loopback (`flowlake_testkit::servers::postgres_database`), and ClickHouse in
+//! a fresh database of the chDB harness (`flowlake_testkit::servers::clickhouse_database`). A case is written
 //! once against the `Store` trait and listed in `on_every_store!`.
 
-use flowlake_core::StatusChange;
+use flowlake_core::{StatusChange, WorkItem};
 use flowlake_store::{
-    CursorUpdate, LoadBatch, OpenMode, PostgresOptions, StateKey, Store, StoreOptions,
+    ClickHouseOptions, CursorUpdate, LoadBatch, OpenMode, PostgresOptions, StateKey, Store,
+    StoreOptions,
 };
-use flowlake_testkit::servers::{postgres_database, PostgresDatabase};
+use flowlake_testkit::servers::{clickhouse_database, postgres_database, PostgresDatabase};
 
 mod common;
 
@@ -17,6 +19,7 @@ use common::{batch, item, t};
 enum Kind {
     DuckDb,
     Postgres,
+    ClickHouse,
 }
 
 /// Where one test's store lives.
@@ -42,6 +45,15 @@ impl Place {
                     ca_file: None,
                 });
                 Some(db)
+            }
+            Kind::ClickHouse => {
+                let db = clickhouse_database();
+                options.clickhouse = Some(ClickHouseOptions {
+                    user: flowlake_testkit::servers::CLICKHOUSE_USER.into(),
+                    password: Some(flowlake_testkit::servers::CLICKHOUSE_PASSWORD.into()),
+                    ..ClickHouseOptions::new(db.url(), db.name)
+                });
+                None
             }
         };
         Self {
@@ -197,7 +209,95 @@ fn a_schema_from_a_newer_flowlake_is_refused_and_left_as_it_is(kind: Kind) {
     }
 }
 
-/// Each case once per kind of store, as `duckdb::case` and `postgres::case`.
+fn raw(key: &str) -> flowlake_core::RawRecord {
+    flowlake_core::RawRecord {
+        source: "demo".into(),
+        stream: "issues".into(),
+        key: key.into(),
+        updated_at: Some(t("2024-01-02T10:00:00Z")),
+        fetched_at: t("2024-01-03T10:00:00Z"),
+        payload: serde_json::json!({"key": key}),
+    }
+}
+
+/// An item seen under a new key retires the old one with its rows and raw record.
+fn a_moved_item_leaves_no_rows_under_its_old_key(kind: Kind) {
+    let place = Place::new(kind);
+    let mut store = place.open(OpenMode::ReadWrite);
+    let moved = |key: &str| WorkItem {
+        custom_fields: serde_json::json!({"node_id": "N1"}),
+        ..item(key, "In Progress")
+    };
+    let mut b = batch(&[("P-2", 1)]);
+    b.work_item(&moved("P-1"));
+    b.raw(&raw("P-1"));
+    b.status_change(&StatusChange {
+        item_id: "demo:P-1".into(),
+        change_id: "0".into(),
+        at: t("2024-01-01T11:00:00Z"),
+        author: None,
+        from_status: Some("Open".into()),
+        to_status: "In Progress".into(),
+    });
+    store.load(&mut b, None).unwrap();
+    let mut b = LoadBatch::new();
+    b.work_item(&moved("P-9"));
+    b.raw(&raw("P-9"));
+    b.moved("demo", "N1", "demo:P-9");
+    store.load(&mut b, None).unwrap();
+    assert_eq!(
+        rows(&*store, "SELECT id FROM work_items ORDER BY id"),
+        vec![vec![Some("demo:P-2".into())], vec![Some("demo:P-9".into())]]
+    );
+    assert_eq!(
+        rows(
+            &*store,
+            "SELECT item_id FROM status_changes ORDER BY item_id"
+        ),
+        vec![vec![Some("demo:P-2".into())]]
+    );
+    assert_eq!(
+        rows(&*store, "SELECT key FROM raw_records ORDER BY key"),
+        vec![vec![Some("P-9".into())]]
+    );
+}
+
+/// A record that fails again keeps the time it first failed; once it normalizes its row goes.
+fn bad_records_keep_their_first_failure_and_go_once_normalized(kind: Kind) {
+    let place = Place::new(kind);
+    let mut store = place.open(OpenMode::ReadWrite);
+    for (at, error) in [
+        ("2024-01-01T10:00:00Z", "first"),
+        ("2024-01-05T10:00:00Z", "again"),
+    ] {
+        let mut b = LoadBatch::new();
+        b.bad_record(&raw("P-1"), error, t(at));
+        b.bad_record(&raw("P-2"), error, t(at));
+        store.load(&mut b, None).unwrap();
+    }
+    assert_eq!(
+        rows(
+            &*store,
+            "SELECT key, error, first_seen, last_seen FROM bad_records ORDER BY key"
+        ),
+        ["P-1", "P-2"]
+            .map(
+                |k| [k, "again", "2024-01-01T10:00:00", "2024-01-05T10:00:00"]
+                    .map(|v| Some(v.to_string()))
+                    .to_vec()
+            )
+            .to_vec()
+    );
+    let mut b = LoadBatch::new();
+    b.normalized(&raw("P-1"));
+    store.load(&mut b, None).unwrap();
+    assert_eq!(
+        rows(&*store, "SELECT key FROM bad_records"),
+        vec![vec![Some("P-2".into())]]
+    );
+}
+
+/// Each case once per kind of store, as `duckdb::case`, `postgres::case` and `clickhouse::case`.
 macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         mod duckdb {
@@ -205,6 +305,9 @@ macro_rules! on_every_store {
         }
         mod postgres {
             $(#[test] fn $case() { super::$case(super::Kind::Postgres) })*
+        }
+        mod clickhouse {
+            $(#[test] fn $case() { super::$case(super::Kind::ClickHouse) })*
         }
     };
 }
@@ -214,4 +317,6 @@ on_every_store!(
     the_time_in_status_view_matches_the_pure_definition,
     the_cursor_commits_with_the_data,
     a_schema_from_a_newer_flowlake_is_refused_and_left_as_it_is,
+    a_moved_item_leaves_no_rows_under_its_old_key,
+    bad_records_keep_their_first_failure_and_go_once_normalized,
 );

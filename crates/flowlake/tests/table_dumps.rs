@@ -30,7 +30,10 @@ use flowlake_connect::http::{LogObserver, Tape};
 use flowlake_engine::sync::{build_source, sync_source, StateTarget, SyncOptions};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_store::duckdb_store::OpenMode;
-use flowlake_store::{schema, DuckDbStore, PostgresOptions, PostgresStore, SqlConsole, Store};
+use flowlake_store::{
+    schema, ClickHouseOptions, ClickHouseStore, DuckDbStore, PostgresOptions, PostgresStore,
+    SqlConsole, Store,
+};
 use flowlake_testkit::github::{FakeGithub, FakeOrgSpec};
 use flowlake_testkit::gitlab::{FakeGitlab, FakeGitlabSpec};
 use flowlake_testkit::jira::{FakeJira, FakeJiraSpec};
@@ -524,8 +527,8 @@ fn every_fake_source_dumps_the_same_tables_as_the_golden_files() {
     );
 }
 
-/// The same sync into DuckDB and into PostgreSQL reads the same through the documented tables and views:
-/// what a query or dashboard written for one finds in the other (issue 18).
+/// The same sync into DuckDB, into PostgreSQL and into ClickHouse reads the same through the documented
+/// tables and views: what a query or dashboard written for one finds in the others (issue 18).
 #[test]
 fn every_store_holds_the_same_rows_in_the_documented_tables() {
     let mut failures = Vec::new();
@@ -547,19 +550,36 @@ fn every_store_holds_the_same_rows_in_the_documented_tables() {
         )
         .unwrap();
         let url = sync(&case, dir.path(), &mut postgres);
-        let got = unfaked(portable_dump(&postgres), &url);
+        let from_postgres = unfaked(portable_dump(&postgres), &url);
+        let db = flowlake_testkit::servers::clickhouse_database();
+        let mut clickhouse = ClickHouseStore::open(
+            &ClickHouseOptions {
+                user: flowlake_testkit::servers::CLICKHOUSE_USER.into(),
+                password: Some(flowlake_testkit::servers::CLICKHOUSE_PASSWORD.into()),
+                ..ClickHouseOptions::new(db.url(), db.name.clone())
+            },
+            OpenMode::ReadWrite,
+        )
+        .unwrap();
+        let url = sync(&case, dir.path(), &mut clickhouse);
+        let from_clickhouse = unfaked(portable_dump(&clickhouse), &url);
         let rows = want
             .lines()
             .filter(|l| !l.starts_with("--") && !l.starts_with("=="))
             .count();
         assert!(rows > 50, "{}: the dump holds rows ({rows})", case.name);
-        eprintln!("{}: {rows} rows read the same on both stores", case.name);
-        if want != got {
-            failures.push(format!(
-                "{}: PostgreSQL differs from DuckDB\n{}",
-                case.name,
-                first_differences(&want, &got)
-            ));
+        eprintln!("{}: {rows} rows read the same on every store", case.name);
+        for (store, got) in [
+            ("PostgreSQL", &from_postgres),
+            ("ClickHouse", &from_clickhouse),
+        ] {
+            if &want != got {
+                failures.push(format!(
+                    "{}: {store} differs from DuckDB\n{}",
+                    case.name,
+                    first_differences(&want, got)
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use flowlake_core::metrics::tracker_exporter::default_closed_statuses;
 use flowlake_core::{BusinessCalendar, KeyDocs, StandardType, StatusCategory};
 use flowlake_store::{
-    JsonFileState, OpenMode, PostgresOptions, RedisState, RedisStateConfig, S3State, S3StateConfig,
-    StateBackend, StoreError, StoreOptions,
+    ClickHouseOptions, ClickHouseRetry, JsonFileState, OpenMode, PostgresOptions, RedisState,
+    RedisStateConfig, S3State, S3StateConfig, StateBackend, StoreError, StoreOptions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -19,26 +19,48 @@ use super::unfit::Unfit;
 #[derive(Clone, PartialEq, Serialize, Deserialize, KeyDocs)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// Store kind: `duckdb` (embedded, a single file, the default) or `postgres` (a schema of a
-    /// PostgreSQL database).
+    /// Store kind: `duckdb` (embedded, a single file, the default), `postgres` (a schema of a
+    /// PostgreSQL database) or `clickhouse` (a database of a ClickHouse server, over its HTTP interface).
     pub kind: StoreKind,
     /// DuckDB file. Default `flowlake.duckdb`.
     pub path: PathBuf,
     /// Cap on DuckDB's memory, e.g. `"1GB"`. Default: DuckDB's own (80% of RAM).
     pub memory_limit: Option<String>,
     /// PostgreSQL: `postgres://user@host:5432/database` (libpq's URL; `?sslmode=disable` for a server
-    /// without TLS). Keep the password out of it.
+    /// without TLS). ClickHouse: its HTTP interface, `http://host:8123` or `https://host:8443`. Keep the
+    /// password out of it.
     pub url: Option<String>,
     /// PostgreSQL: the schema holding flowlake's tables, created when missing. Default `flowlake`.
     pub schema: String,
-    /// PostgreSQL: the password. Set it with `FLOWLAKE_STORE__PASSWORD` (or `password_file`) rather than
+    /// PostgreSQL or ClickHouse: the password. Set it with `FLOWLAKE_STORE__PASSWORD` (or `password_file`) rather than
     /// in the file.
     pub password: Option<String>,
-    /// PostgreSQL: a file holding the password (wins over `password`), e.g. a mounted secret.
+    /// PostgreSQL or ClickHouse: a file holding the password (wins over `password`), e.g. a mounted
+    /// secret.
     pub password_file: Option<PathBuf>,
     /// PostgreSQL: CA certificates (PEM) the server's certificate must chain to, for a private CA or a
     /// self-signed server. Unset: the system's roots. TLS is used unless the url says `sslmode=disable`.
     pub ca_file: Option<PathBuf>,
+    /// ClickHouse: the database holding flowlake's tables, created when missing. Default `flowlake`.
+    pub database: String,
+    /// ClickHouse: the user. Default `default`.
+    pub user: String,
+    /// ClickHouse: the cluster the tables span: DDL runs `ON CLUSTER`, rows go to replicated tables behind
+    /// distributed ones, sharded by item. Default: one server.
+    pub cluster: Option<String>,
+    /// ClickHouse: tries in all for a request that failed in a way a later try may fix (no answer, a
+    /// 502/503/504, too many parts or queries for now). Default 5.
+    pub retry_tries: u32,
+    /// ClickHouse: the wait before the second try, in milliseconds; each later wait is `retry_factor`
+    /// times the one before. Default 500.
+    pub retry_base_delay_ms: u64,
+    /// ClickHouse: what each wait between tries is multiplied by. Default 2.
+    pub retry_factor: f64,
+    /// ClickHouse: the share of each wait it is moved by at random, up or down (0 to 1), so runs that failed
+    /// together do not retry together. Default 0.5.
+    pub retry_jitter: f64,
+    /// ClickHouse: how long one request may take, in seconds. Default 300.
+    pub timeout_seconds: u64,
 }
 
 impl Default for StoreConfig {
@@ -52,6 +74,14 @@ impl Default for StoreConfig {
             password: None,
             password_file: None,
             ca_file: None,
+            database: "flowlake".into(),
+            user: "default".into(),
+            cluster: None,
+            retry_tries: 5,
+            retry_base_delay_ms: 500,
+            retry_factor: 2.0,
+            retry_jitter: 0.5,
+            timeout_seconds: 300,
         }
     }
 }
@@ -67,19 +97,27 @@ impl std::fmt::Debug for StoreConfig {
             .field("password", &self.password.as_ref().map(|_| "<set>"))
             .field("password_file", &self.password_file)
             .field("ca_file", &self.ca_file)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field("cluster", &self.cluster)
+            .field("retry_tries", &self.retry_tries)
+            .field("retry_base_delay_ms", &self.retry_base_delay_ms)
+            .field("retry_factor", &self.retry_factor)
+            .field("retry_jitter", &self.retry_jitter)
+            .field("timeout_seconds", &self.timeout_seconds)
             .finish()
     }
 }
 
 impl StoreConfig {
-    /// How to open the store in `mode`: the DuckDB file, or the PostgreSQL server with its password read
-    /// (from `password_file`, else `password`).
+    /// How to open the store in `mode`: the DuckDB file, or the PostgreSQL or ClickHouse server with its
+    /// password read (from `password_file`, else `password`).
     pub fn options(&self, mode: OpenMode) -> Result<StoreOptions, StoreError> {
         let mut options = StoreOptions {
             memory_limit: self.memory_limit.clone(),
             ..StoreOptions::new(&self.path, mode)
         };
-        if self.kind == StoreKind::Postgres {
+        if self.kind != StoreKind::Duckdb {
             let password = match &self.password_file {
                 Some(file) => Some(
                     std::fs::read_to_string(file)
@@ -92,12 +130,33 @@ impl StoreConfig {
                 ),
                 None => self.password.clone(),
             };
-            options.postgres = Some(PostgresOptions {
-                url: self.url.clone().unwrap_or_default(),
-                schema: self.schema.clone(),
-                password,
-                ca_file: self.ca_file.clone(),
-            });
+            let url = self.url.clone().unwrap_or_default();
+            match self.kind {
+                StoreKind::Clickhouse => {
+                    options.clickhouse = Some(ClickHouseOptions {
+                        url,
+                        database: self.database.clone(),
+                        user: self.user.clone(),
+                        password,
+                        cluster: self.cluster.clone(),
+                        retry: ClickHouseRetry {
+                            tries: self.retry_tries.max(1),
+                            base_delay: std::time::Duration::from_millis(self.retry_base_delay_ms),
+                            factor: self.retry_factor,
+                            jitter: self.retry_jitter,
+                        },
+                        timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
+                    });
+                }
+                _ => {
+                    options.postgres = Some(PostgresOptions {
+                        url,
+                        schema: self.schema.clone(),
+                        password,
+                        ca_file: self.ca_file.clone(),
+                    });
+                }
+            }
         }
         Ok(options)
     }
@@ -112,11 +171,21 @@ impl StoreConfig {
                     self.schema
                 )
             }
+            (StoreKind::Clickhouse, Some(url)) => {
+                format!(
+                    "{} (database {})",
+                    flowlake_core::redact_url(url),
+                    self.database
+                )
+            }
             _ => self.path.display().to_string(),
         }
     }
 
     pub(super) fn validate(&self) -> Result<(), Unfit> {
+        if self.kind == StoreKind::Clickhouse {
+            return self.validate_clickhouse();
+        }
         if self.kind != StoreKind::Postgres {
             return Ok(());
         }
@@ -133,6 +202,37 @@ impl StoreConfig {
     }
 }
 
+impl StoreConfig {
+    fn validate_clickhouse(&self) -> Result<(), Unfit> {
+        match &self.url {
+            None => return Err(Unfit::new(
+                "store.url",
+                "kind = \"clickhouse\" needs a url (http://host:8123, ClickHouse's HTTP interface)",
+            )),
+            Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                return Err(Unfit::new(
+                    "store.url",
+                    "a ClickHouse url is its HTTP interface: it starts with http:// or https://",
+                ))
+            }
+            _ => {}
+        }
+        if !(0.0..=1.0).contains(&self.retry_jitter) {
+            return Err(Unfit::new("store.retry_jitter", "a share from 0 to 1"));
+        }
+        if self.retry_factor.is_nan() || self.retry_factor < 1.0 {
+            return Err(Unfit::new("store.retry_factor", "at least 1"));
+        }
+        if self.retry_tries == 0 {
+            return Err(Unfit::new(
+                "store.retry_tries",
+                "at least 1 (the first try)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Supported stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -141,6 +241,8 @@ pub enum StoreKind {
     Duckdb,
     /// A schema of a PostgreSQL database.
     Postgres,
+    /// A database of a ClickHouse server.
+    Clickhouse,
 }
 
 /// Where sync cursors live.

@@ -319,3 +319,44 @@ fn a_postgres_store_needs_a_url_and_never_shows_its_password() {
     assert_eq!(postgres.password.as_deref(), Some("in-the-file"));
     assert_eq!(postgres.schema, "flowlake");
 }
+
+#[test]
+fn a_clickhouse_store_needs_an_http_url_and_opens_with_its_keys() {
+    let err = parse("[store]\nkind = \"clickhouse\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("store.url") && err.contains("http://host:8123"),
+        "{err}"
+    );
+    let err = parse("[store]\nkind = \"clickhouse\"\nurl = \"tcp://ch:9000\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("store.url") && err.contains("https://"),
+        "{err}"
+    );
+    let err =
+        parse("[store]\nkind = \"clickhouse\"\nurl = \"http://ch:8123\"\nretry_jitter = 2.0\n")
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("store.retry_jitter"), "{err}");
+    let c = parse(
+        "[store]\nkind = \"clickhouse\"\nurl = \"http://ch:8123\"\ndatabase = \"dora\"\nuser = \"etl\"\n\
+         password = \"pw\"\ncluster = \"analytics\"\nretry_tries = 3\nretry_base_delay_ms = 100\n",
+    )
+    .unwrap();
+    let options = c.store.options(flowlake_store::OpenMode::ReadOnly).unwrap();
+    let ch = options.clickhouse.expect("ClickHouse options");
+    assert!(options.postgres.is_none());
+    assert_eq!(
+        (ch.url.as_str(), ch.database.as_str(), ch.user.as_str()),
+        ("http://ch:8123", "dora", "etl")
+    );
+    assert_eq!(ch.password.as_deref(), Some("pw"));
+    assert_eq!(ch.cluster.as_deref(), Some("analytics"));
+    assert_eq!(ch.retry.tries, 3);
+    assert_eq!(ch.retry.base_delay, std::time::Duration::from_millis(100));
+    assert_eq!(c.store.describe(), "http://ch:8123 (database dora)");
+    assert!(!format!("{:?}", c.store).contains("pw"));
+}

@@ -1,9 +1,15 @@
 //! Real servers on loopback for the tests of the state back-ends and stores: `redis-server` (Debian package)
 //! and `python3 -m moto.server` (PyPI `moto[server]`), each started on a free port and killed when dropped,
-//! and PostgreSQL (Debian's `postgresql`, [`postgres`]). `scripts/install-test-servers.sh` installs them.
+//! PostgreSQL (Debian's `postgresql`, [`postgres`]) and ClickHouse (chDB behind `harness/clickhouse_http.py`,
+//! [`clickhouse`]; `scripts/install-chdb.sh` installs it). `scripts/install-test-servers.sh` installs them.
 
+mod clickhouse;
 mod postgres;
 
+pub use clickhouse::{
+    clickhouse_database, ClickHouseDatabase, PASSWORD as CLICKHOUSE_PASSWORD,
+    USER as CLICKHOUSE_USER,
+};
 pub use postgres::{
     postgres_database, OwnPostgres, PostgresDatabase, PASSWORD as POSTGRES_PASSWORD,
 };

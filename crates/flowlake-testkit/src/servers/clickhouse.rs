@@ -1,0 +1,145 @@
+//! A ClickHouse server for the tests of one process, and a fresh database name per test.
+//!
+//! The server is `harness/clickhouse_http.py` (ClickHouse's HTTP interface over the real engine of chDB;
+//! `scripts/install-chdb.sh` installs it, `harness/CLICKHOUSE.md` says what it emulates). It takes about half
+//! a second to start and serializes queries, so a test binary starts one on its first call, under a watcher
+//! shell that stops it within a second of the test process exiting (statics are never dropped), and each
+//! call gets its own database name. Clients authenticate as [`USER`] with [`PASSWORD`], so a wrong password
+//! is refused as on a real server.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The user every test connects as.
+pub const USER: &str = "flowlake";
+/// Its password.
+pub const PASSWORD: &str = "flowlake-test-password";
+
+/// One test's database on the process's server (created by the store on its first read-write open).
+#[derive(Debug, Clone)]
+pub struct ClickHouseDatabase {
+    /// Loopback port of the server's HTTP interface.
+    pub port: u16,
+    /// The database's name.
+    pub name: String,
+}
+
+impl ClickHouseDatabase {
+    /// `http://127.0.0.1:PORT`: the store's URL (the database and credentials are given apart).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `sql` as [`USER`] in this database; the answer's body. Panics on an error.
+    pub fn query(&self, sql: &str) -> String {
+        let (status, body) = post(self.port, Some(&self.name), sql);
+        assert!(status == 200, "ClickHouse `{sql}`: {body}");
+        body
+    }
+
+    /// Runs `sql` as [`USER`] in this database; the answer's body, or `None` if ClickHouse refused it (a
+    /// table not created yet).
+    pub fn try_query(&self, sql: &str) -> Option<String> {
+        let (status, body) = post(self.port, Some(&self.name), sql);
+        (status == 200).then_some(body)
+    }
+}
+
+struct Server {
+    port: u16,
+    /// The watcher shell; it outlives the tests (statics are not dropped) and ends with the process.
+    _watcher: std::process::Child,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A new database name on this process's ClickHouse server (started on the first call).
+pub fn clickhouse_database() -> ClickHouseDatabase {
+    let server = SERVER.get_or_init(start);
+    ClickHouseDatabase {
+        port: server.port,
+        name: format!(
+            "test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ),
+    }
+}
+
+fn start() -> Server {
+    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/harness/clickhouse_http.py");
+    let dir = std::env::temp_dir().join(format!("flowlake-ch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory for the test ClickHouse");
+    let log = dir.join("out");
+    let s = |p: &std::path::Path| p.display().to_string();
+    // The watcher: starts the harness, then stops it (SIGTERM, which it handles) and removes its directory
+    // once the test process (the shell's parent) is gone.
+    let watcher = format!(
+        "python3 {harness} --port 0 --host 127.0.0.1 --user {USER} --password {PASSWORD} --data-dir {data} \
+         >{log} 2>{err} & ch=$!; while kill -0 $PPID 2>/dev/null && kill -0 $ch 2>/dev/null; do sleep 0.5; done; \
+         kill -TERM $ch 2>/dev/null; wait $ch; rm -rf {dir}",
+        data = s(&dir.join("data")),
+        log = s(&log),
+        err = s(&dir.join("err")),
+        dir = s(&dir)
+    );
+    let watcher = Command::new("sh")
+        .args(["-c", &watcher])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the ClickHouse harness");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let port = loop {
+        let out = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(port) = out
+            .lines()
+            .find_map(|l| l.strip_prefix("READY http://127.0.0.1:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|p| p.parse::<u16>().ok())
+        {
+            break port;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the ClickHouse harness was not ready within 60 s (is chDB installed? scripts/install-chdb.sh): {}",
+            std::fs::read_to_string(dir.join("err")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Server {
+        port,
+        _watcher: watcher,
+    }
+}
+
+/// A plain HTTP `POST` of `sql` to the server as [`USER`]: the status and body of its answer.
+fn post(port: u16, database: Option<&str>, sql: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to ClickHouse");
+    let database = database.map_or_else(String::new, |d| format!("X-ClickHouse-Database: {d}\r\n"));
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-ClickHouse-User: {USER}\r\nX-ClickHouse-Key: {PASSWORD}\r\n\
+         {database}Content-Length: {}\r\nConnection: close\r\n\r\n{sql}",
+        sql.len()
+    )
+    .expect("send");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read");
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
