@@ -68,6 +68,9 @@ pub enum BenchStore {
     /// The PostgreSQL server of the config's `[store]` (kind = "postgres"), in a schema of its own,
     /// `flowlake_bench`, dropped and created afresh; the configured schema is not touched.
     Postgres,
+    /// The ClickHouse server of the config's `[store]` (kind = "clickhouse"), in a database of its own,
+    /// `flowlake_bench`, dropped and created afresh; the configured database is not touched.
+    Clickhouse,
 }
 
 /// Output formats of results.

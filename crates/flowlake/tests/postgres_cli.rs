@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use flowlake_testkit::servers::{
-    postgres_database, OwnPostgres, PostgresDatabase, POSTGRES_PASSWORD,
+    clickhouse_database, postgres_database, OwnPostgres, PostgresDatabase, CLICKHOUSE_PASSWORD,
+    CLICKHOUSE_USER, POSTGRES_PASSWORD,
 };
 
 mod common;
@@ -190,17 +191,30 @@ fn a_sync_killed_mid_run_resumes_to_the_tables_of_an_uninterrupted_one() {
     assert_eq!(dump(killed.path()), dump(whole.path()));
 }
 
-/// `store copy` DuckDB → PostgreSQL → DuckDB gives back the same tables and report, and `store check`
-/// finds each consistent; a copy into a store that holds data is refused. The data is `demo --source
+/// `store copy` DuckDB → PostgreSQL → ClickHouse → DuckDB gives back the same tables and report, and `store
+/// check` finds each consistent; a copy into a store that holds data is refused. The data is `demo --source
 /// github`'s: pull requests, reviews, deployments and releases beside issues.
 #[test]
-fn store_copy_round_trips_duckdb_to_postgres_and_back() {
+fn store_copy_round_trips_duckdb_to_postgres_to_clickhouse_and_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
     ok(path, &["demo", "--source", "github", "-q"], &[]);
     let db = postgres_database();
     write_config(&path.join("pg"), Some(&db), 1);
     write_config(&path.join("back"), None, 1);
+    let ch = clickhouse_database();
+    let ch_dir = path.join("ch");
+    std::fs::create_dir_all(&ch_dir).unwrap();
+    std::fs::write(
+        ch_dir.join("flowlake.toml"),
+        format!(
+            "[store]\nkind = \"clickhouse\"\nurl = \"{}\"\ndatabase = \"{}\"\nuser = \"{CLICKHOUSE_USER}\"\n",
+            ch.url(),
+            ch.name
+        ),
+    )
+    .unwrap();
+    let ch_env = [("FLOWLAKE_STORE__PASSWORD", CLICKHOUSE_PASSWORD)];
     let copied = ok(path, &["store", "copy", "--to", "pg/flowlake.toml"], ENV);
     assert!(
         copied.contains("sync cursors from flowlake.duckdb into postgres://"),
@@ -211,14 +225,59 @@ fn store_copy_round_trips_duckdb_to_postgres_and_back() {
         checked.contains("schema version 1") && checked.contains("consistent"),
         "{checked}"
     );
+    // The PostgreSQL store copied into ClickHouse, and ClickHouse into a new DuckDB file. The target's
+    // password comes from the same variable as the source's, so the two servers share one here.
+    let pg_url = format!(
+        "postgres://flowlake:{POSTGRES_PASSWORD}@127.0.0.1:{}/{}?sslmode=disable",
+        db.port, db.name
+    );
+    std::fs::write(
+        path.join("pg/with-password.toml"),
+        format!("[store]\nkind = \"postgres\"\nurl = \"{pg_url}\"\nschema = \"analytics\"\n"),
+    )
+    .unwrap();
     ok(
         &path.join("pg"),
+        &[
+            "--config",
+            "with-password.toml",
+            "store",
+            "copy",
+            "--to",
+            "../ch/flowlake.toml",
+        ],
+        &ch_env,
+    );
+    let checked = ok(&ch_dir, &["store", "check"], &ch_env);
+    assert!(checked.contains("consistent"), "{checked}");
+    ok(
+        &ch_dir,
         &["store", "copy", "--to", "../back/flowlake.duckdb"],
-        ENV,
+        &ch_env,
     );
     let original = dump(path);
     assert!(original.contains("== pull_request_reviews\n"), "{original}");
     assert_eq!(dump(&path.join("pg")), original);
+    let in_clickhouse = {
+        let mut out = String::new();
+        for (table, columns) in TABLES {
+            let csv = ok(
+                &ch_dir,
+                &[
+                    "query",
+                    &format!("select {columns} from {table}"),
+                    "--format",
+                    "csv",
+                ],
+                &ch_env,
+            );
+            let mut lines: Vec<&str> = csv.lines().collect();
+            lines.sort();
+            out += &format!("== {table}\n{}\n", lines.join("\n"));
+        }
+        out
+    };
+    assert_eq!(in_clickhouse, original);
     assert_eq!(dump(&path.join("back")), original);
     assert_eq!(report(&path.join("back")), report(path));
     assert_eq!(report(&path.join("pg")), report(path));

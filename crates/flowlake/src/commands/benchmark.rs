@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use flowlake_connect::generator::GeneratorConfig;
+use flowlake_engine::config::StoreKind;
 use flowlake_engine::{bench, Config};
 use flowlake_store::{OpenMode, StoreOptions};
 
@@ -57,7 +58,8 @@ pub(super) fn run_bench(
     let mut store = match kind {
         BenchStore::Duckdb => claim_scratch_store(&path, Scratch::Bench, &what, options)
             .with_context(|| format!("bench --db {}", path.display()))?,
-        BenchStore::Postgres => postgres_bench_store(config)?,
+        BenchStore::Postgres => server_bench_store(config, StoreKind::Postgres)?,
+        BenchStore::Clickhouse => server_bench_store(config, StoreKind::Clickhouse)?,
     };
     let options = bench::BenchOptions {
         issues,
@@ -77,25 +79,38 @@ pub(super) fn run_bench(
     render::bench_report(&report, format)
 }
 
-/// The schema `bench --store postgres` loads into, dropped and created afresh on every run.
-const POSTGRES_BENCH_SCHEMA: &str = "flowlake_bench";
+/// The schema (PostgreSQL) or database (ClickHouse) `bench --store postgres|clickhouse` loads into, dropped
+/// and created afresh on every run.
+const BENCH_NAMESPACE: &str = "flowlake_bench";
 
-/// The configured PostgreSQL server's [`POSTGRES_BENCH_SCHEMA`], emptied: a bench never touches the
-/// configured schema.
-fn postgres_bench_store(config: &Config) -> Result<Box<dyn flowlake_store::Store + Send>> {
-    let context = "bench --store postgres";
-    if config.store.kind != flowlake_engine::config::StoreKind::Postgres {
-        bail!("{context}: the config's [store] must be kind = \"postgres\", with its url");
+/// The configured server's [`BENCH_NAMESPACE`], emptied: a bench never touches the configured schema or
+/// database.
+fn server_bench_store(
+    config: &Config,
+    kind: StoreKind,
+) -> Result<Box<dyn flowlake_store::Store + Send>> {
+    let (name, drop_sql) = match kind {
+        StoreKind::Postgres => ("postgres", format!("DROP SCHEMA {BENCH_NAMESPACE} CASCADE")),
+        StoreKind::Clickhouse => ("clickhouse", format!("DROP DATABASE {BENCH_NAMESPACE}")),
+        StoreKind::Duckdb => bail!("bench: a DuckDB store is a file (--db)"),
+    };
+    let context = format!("bench --store {name}");
+    if config.store.kind != kind {
+        bail!("{context}: the config's [store] must be kind = \"{name}\", with its url");
     }
-    let mut options = config.store.options(OpenMode::ReadWrite).context(context)?;
+    let mut options = config
+        .store
+        .options(OpenMode::ReadWrite)
+        .context(context.clone())?;
     if let Some(postgres) = options.postgres.as_mut() {
-        postgres.schema = POSTGRES_BENCH_SCHEMA.into();
+        postgres.schema = BENCH_NAMESPACE.into();
     }
-    let store = flowlake_store::open(&options).context(context)?;
+    if let Some(clickhouse) = options.clickhouse.as_mut() {
+        clickhouse.database = BENCH_NAMESPACE.into();
+    }
+    let store = flowlake_store::open(&options).context(context.clone())?;
     if let Some(console) = store.console() {
-        console
-            .query(&format!("DROP SCHEMA {POSTGRES_BENCH_SCHEMA} CASCADE"))
-            .context(context)?;
+        console.query(&drop_sql).context(context.clone())?;
     }
     drop(store);
     flowlake_store::open(&options).context(context)
