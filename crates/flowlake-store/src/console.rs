@@ -202,3 +202,34 @@ pub(crate) fn write_csv(
     }
     Ok(())
 }
+
+/// `export` of a store that writes files itself (PostgreSQL, ClickHouse): the rows of `sql` as CSV, written
+/// all or nothing, with values as DuckDB's `COPY … TO` writes them. `store` names the store in the refusal of
+/// another format: Parquet needs the DuckDB store.
+pub(crate) fn export_csv(
+    console: &dyn SqlConsole,
+    store: &str,
+    sql: &str,
+    path: &Path,
+    format: &str,
+) -> Result<(), StoreError> {
+    if format != "csv" {
+        return Err(StoreError::Sql {
+            context: format!("exporting to {}", path.display()),
+            message: format!(
+                "the {store} store exports csv only, not {format}; export from a DuckDB store for Parquet"
+            ),
+        });
+    }
+    let result = console.query(sql)?;
+    let rows = result.rows_as_csv_text()?;
+    write_atomically(path, |partial| {
+        let io = |e: std::io::Error| StoreError::Write {
+            path: partial.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut file = std::io::BufWriter::new(std::fs::File::create(partial).map_err(io)?);
+        write_csv(&mut file, &result.columns, &rows).map_err(io)?;
+        std::io::Write::flush(&mut file).map_err(io)
+    })
+}

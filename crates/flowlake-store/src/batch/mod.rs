@@ -17,6 +17,7 @@ use crate::entity::TableRow;
 use crate::error::StoreError;
 use crate::schema::{self, TableDef};
 
+pub(crate) mod column;
 mod copy;
 mod hand_over;
 mod rows;

@@ -11,14 +11,15 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use arrow::array::{Array, ArrayRef, AsArray, StringArray};
-use arrow::datatypes::{ArrowNativeType, DataType, Int32Type, Int64Type, TimeUnit};
+use arrow::array::{Array, AsArray, StringArray};
+use arrow::datatypes::ArrowNativeType;
 
 use super::http::quote;
 use super::ClickHouseStore;
+use crate::batch::column::HandOverColumn;
 use crate::batch::{HandOver, LoadBatch, MovedItem, RecordKey, TableRows};
 use crate::error::StoreError;
-use crate::schema::{self, ColType, TableDef};
+use crate::schema::{self, TableDef};
 
 impl ClickHouseStore {
     /// The body of [`crate::Store::load`].
@@ -245,11 +246,11 @@ fn encode(
     first_seen: &HashMap<[String; 3], i64>,
 ) -> Result<Vec<u8>, StoreError> {
     let def = t.def;
-    let readers: Vec<Reader<'_>> = def
+    let readers: Vec<HandOverColumn<'_>> = def
         .columns
         .iter()
         .zip(t.record.columns())
-        .map(|(c, array)| Reader::new(def, c.ty, array, items))
+        .map(|(c, array)| HandOverColumn::new(def, c.ty, array, items))
         .collect::<Result<_, _>>()?;
     let first_seen_column = def.columns.iter().position(|c| c.name == "first_seen");
     let keys = match first_seen.is_empty() {
@@ -273,77 +274,7 @@ fn encode(
     Ok(out)
 }
 
-/// Reads one column of a hand-over record into `RowBinary`.
-enum Reader<'a> {
-    Text(&'a StringArray),
-    Coded {
-        keys: Vec<Option<usize>>,
-        values: &'a StringArray,
-    },
-    Int(&'a arrow::array::Int64Array),
-    Float(&'a arrow::array::Float64Array),
-    Bool(&'a arrow::array::BooleanArray),
-    Timestamp(&'a arrow::array::TimestampMicrosecondArray),
-    TextList(&'a arrow::array::ListArray),
-}
-
-impl<'a> Reader<'a> {
-    fn new(
-        def: &TableDef,
-        ty: ColType,
-        array: &'a ArrayRef,
-        items: &'a StringArray,
-    ) -> Result<Self, StoreError> {
-        let wrong = || StoreError::Batch {
-            table: def.name.to_string(),
-            message: format!("a {ty:?} column arrived as {}", array.data_type()),
-        };
-        Ok(match ty {
-            ColType::Text | ColType::Json => Self::Text(array.as_string_opt().ok_or_else(wrong)?),
-            ColType::Label => {
-                let dict = array.as_dictionary_opt::<Int32Type>().ok_or_else(wrong)?;
-                Self::Coded {
-                    keys: dict.keys().iter().map(|k| k.map(|k| k as usize)).collect(),
-                    values: dict.values().as_string_opt().ok_or_else(wrong)?,
-                }
-            }
-            ColType::Item => {
-                let dict = array.as_dictionary_opt::<Int64Type>().ok_or_else(wrong)?;
-                Self::Coded {
-                    keys: dict.keys().iter().map(|k| k.map(|k| k as usize)).collect(),
-                    values: items,
-                }
-            }
-            ColType::Int => Self::Int(array.as_primitive_opt().ok_or_else(wrong)?),
-            ColType::Float => Self::Float(array.as_primitive_opt().ok_or_else(wrong)?),
-            ColType::Bool => Self::Bool(array.as_boolean_opt().ok_or_else(wrong)?),
-            ColType::Timestamp => match array.data_type() {
-                DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                    Self::Timestamp(array.as_primitive_opt().ok_or_else(wrong)?)
-                }
-                _ => return Err(wrong()),
-            },
-            ColType::TextList => Self::TextList(array.as_list_opt().ok_or_else(wrong)?),
-        })
-    }
-
-    /// Whether row `i` is NULL.
-    fn is_null(&self, i: usize) -> bool {
-        match self {
-            Self::Text(a) => a.is_null(i),
-            Self::Coded { keys, values } => !keys
-                .get(i)
-                .copied()
-                .flatten()
-                .is_some_and(|k| k < values.len() && values.is_valid(k)),
-            Self::Int(a) => a.is_null(i),
-            Self::Float(a) => a.is_null(i),
-            Self::Bool(a) => a.is_null(i),
-            Self::Timestamp(a) => a.is_null(i),
-            Self::TextList(a) => a.is_null(i),
-        }
-    }
-
+impl HandOverColumn<'_> {
     /// Row `i`'s value; a nullable column's with the `Nullable` marker byte first. A NULL in a column that
     /// is not nullable is written as the type's default (the schema never produces one).
     fn write(&self, out: &mut Vec<u8>, i: usize, nullable: bool) {
@@ -356,10 +287,7 @@ impl<'a> Reader<'a> {
         }
         match self {
             Self::Text(a) => string(out, if null { "" } else { a.value(i) }),
-            Self::Coded { keys, values } => {
-                let k = keys.get(i).copied().flatten();
-                string(out, k.filter(|_| !null).map_or("", |k| values.value(k)));
-            }
+            Self::Coded { .. } => string(out, self.coded(i).unwrap_or_default()),
             Self::Int(a) => {
                 out.extend_from_slice(&(if null { 0 } else { a.value(i) }).to_le_bytes())
             }

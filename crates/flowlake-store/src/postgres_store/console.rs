@@ -15,7 +15,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::Type;
 
 use super::PostgresStore;
-use crate::console::{write_atomically, write_csv, QueryResult, SqlConsole};
+use crate::console::{export_csv, QueryResult, SqlConsole};
 use crate::error::StoreError;
 
 /// Rows per Arrow batch.
@@ -247,28 +247,9 @@ impl SqlConsole for PostgresStore {
         Ok(QueryResult { columns, batches })
     }
 
-    /// Writes the rows of `sql` to `path` as CSV, all or nothing ([`write_atomically`]). Parquet needs the
+    /// Writes the rows of `sql` to `path` as CSV, all or nothing (see `console::export_csv`). Parquet needs the
     /// DuckDB store (or `flowlake store copy` to one): this build has no Parquet writer of its own.
     fn export(&self, sql: &str, path: &Path, format: &str) -> Result<(), StoreError> {
-        let context = format!("exporting to {}", path.display());
-        if format != "csv" {
-            return Err(StoreError::Sql {
-                context,
-                message: format!(
-                    "the PostgreSQL store exports csv only, not {format}; export from a DuckDB store for Parquet"
-                ),
-            });
-        }
-        let result = self.query(sql)?;
-        let rows = result.rows_as_csv_text()?;
-        write_atomically(path, |partial| {
-            let io = |e: std::io::Error| StoreError::Write {
-                path: partial.to_path_buf(),
-                message: e.to_string(),
-            };
-            let mut file = std::io::BufWriter::new(std::fs::File::create(partial).map_err(io)?);
-            write_csv(&mut file, &result.columns, &rows).map_err(io)?;
-            std::io::Write::flush(&mut file).map_err(io)
-        })
+        export_csv(self, "PostgreSQL", sql, path, format)
     }
 }

@@ -2,8 +2,8 @@
 //! stored rows sharing a replace key deleted and the stage inserted, moved items retired, bad records
 //! cleared and the page's cursors saved, all in one transaction.
 
-use arrow::array::{Array, ArrayRef, AsArray, StringArray};
-use arrow::datatypes::{ArrowNativeType, DataType, Int32Type, Int64Type, TimeUnit};
+use arrow::array::{Array, AsArray, StringArray};
+use arrow::datatypes::ArrowNativeType;
 use chrono::DateTime;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
@@ -11,9 +11,10 @@ use postgres::Transaction;
 
 use super::state::write_cursor;
 use super::PostgresStore;
+use crate::batch::column::HandOverColumn;
 use crate::batch::{HandOver, LoadBatch, MovedItem, RecordKey, TableRows};
 use crate::error::StoreError;
-use crate::schema::{self, ColType, TableDef};
+use crate::schema::{self, ColType};
 use crate::state::CursorUpdate;
 
 impl PostgresStore {
@@ -151,11 +152,11 @@ fn copy_in(
         ))
         .map_err(StoreError::pg(context()))?;
     let mut writer = BinaryCopyInWriter::new(sink, &types);
-    let readers: Vec<Reader<'_>> = def
+    let readers: Vec<HandOverColumn<'_>> = def
         .columns
         .iter()
         .zip(t.record.columns())
-        .map(|(c, array)| Reader::new(def, c.ty, array, items))
+        .map(|(c, array)| HandOverColumn::new(def, c.ty, array, items))
         .collect::<Result<_, _>>()?;
     let mut row: Vec<Value<'_>> = Vec::with_capacity(readers.len());
     for i in 0..t.record.num_rows() {
@@ -168,73 +169,14 @@ fn copy_in(
     Ok(())
 }
 
-/// Reads one column of a hand-over record as [`Value`]s.
-enum Reader<'a> {
-    Text(&'a StringArray),
-    Coded {
-        keys: Vec<Option<usize>>,
-        values: &'a StringArray,
-    },
-    Int(&'a arrow::array::Int64Array),
-    Float(&'a arrow::array::Float64Array),
-    Bool(&'a arrow::array::BooleanArray),
-    Timestamp(&'a arrow::array::TimestampMicrosecondArray),
-    TextList(&'a arrow::array::ListArray),
-}
-
-impl<'a> Reader<'a> {
-    fn new(
-        def: &TableDef,
-        ty: ColType,
-        array: &'a ArrayRef,
-        items: &'a StringArray,
-    ) -> Result<Self, StoreError> {
-        let wrong = || StoreError::Batch {
-            table: def.name.to_string(),
-            message: format!("a {ty:?} column arrived as {}", array.data_type()),
-        };
-        Ok(match ty {
-            ColType::Text | ColType::Json => Self::Text(array.as_string_opt().ok_or_else(wrong)?),
-            ColType::Label => {
-                let dict = array.as_dictionary_opt::<Int32Type>().ok_or_else(wrong)?;
-                Self::Coded {
-                    keys: dict.keys().iter().map(|k| k.map(|k| k as usize)).collect(),
-                    values: dict.values().as_string_opt().ok_or_else(wrong)?,
-                }
-            }
-            ColType::Item => {
-                let dict = array.as_dictionary_opt::<Int64Type>().ok_or_else(wrong)?;
-                Self::Coded {
-                    keys: dict.keys().iter().map(|k| k.map(|k| k as usize)).collect(),
-                    values: items,
-                }
-            }
-            ColType::Int => Self::Int(array.as_primitive_opt().ok_or_else(wrong)?),
-            ColType::Float => Self::Float(array.as_primitive_opt().ok_or_else(wrong)?),
-            ColType::Bool => Self::Bool(array.as_boolean_opt().ok_or_else(wrong)?),
-            ColType::Timestamp => match array.data_type() {
-                DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                    Self::Timestamp(array.as_primitive_opt().ok_or_else(wrong)?)
-                }
-                _ => return Err(wrong()),
-            },
-            ColType::TextList => Self::TextList(array.as_list_opt().ok_or_else(wrong)?),
-        })
-    }
-
+impl<'a> HandOverColumn<'a> {
     fn value(&self, i: usize) -> Value<'a> {
         fn get<A: Array>(a: &A, i: usize) -> bool {
             a.is_valid(i)
         }
         match self {
             Self::Text(a) => Value::Text(get(*a, i).then(|| a.value(i))),
-            Self::Coded { keys, values } => Value::Text(
-                keys.get(i)
-                    .copied()
-                    .flatten()
-                    .filter(|k| *k < values.len() && values.is_valid(*k))
-                    .map(|k| values.value(k)),
-            ),
+            Self::Coded { .. } => Value::Text(self.coded(i)),
             Self::Int(a) => Value::Int(get(*a, i).then(|| a.value(i))),
             Self::Float(a) => Value::Float(get(*a, i).then(|| a.value(i))),
             Self::Bool(a) => Value::Bool(get(*a, i).then(|| a.value(i))),
