@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{dump, ok};
 use flowlake_testkit::servers::{
-    clickhouse_database, ClickHouseDatabase, CLICKHOUSE_PASSWORD, CLICKHOUSE_USER,
+    clickhouse_database, ClickHouseDatabase, OwnClickHouse, CLICKHOUSE_PASSWORD, CLICKHOUSE_USER,
 };
 
 const ISSUES: u64 = 3000;
@@ -142,4 +142,58 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// The server goes away mid-sync (the harness killed between pages): the sync fails once its retries are
+/// spent, naming the store; nothing it had loaded is lost; and once the server is back the next sync leaves
+/// the tables of an uninterrupted run.
+#[test]
+fn a_server_that_goes_away_mid_sync_loses_nothing_and_the_next_sync_resumes() {
+    let whole = tempfile::tempdir().unwrap();
+    let db = clickhouse_database();
+    configure(whole.path(), &db);
+    ok(whole.path(), &["sync"], SIZE);
+
+    let mut server = OwnClickHouse::start();
+    let db = server.database("flowlake");
+    let cut = tempfile::tempdir().unwrap();
+    configure(cut.path(), &db);
+    let child = Command::new(env!("CARGO_BIN_EXE_flowlake"))
+        .arg("sync")
+        .current_dir(cut.path())
+        .envs(SIZE.iter().copied())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while work_items(&db).is_none_or(|n| n < 300) {
+        assert!(Instant::now() < deadline, "no pages loaded within 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = work_items(&db).unwrap();
+    server.crash();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the sync fails when its store goes away"
+    );
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{}", db.port)),
+        "the error names the store: {stderr}"
+    );
+    server.restart();
+    let after = work_items(&db).unwrap();
+    assert!(
+        after >= before && after < ISSUES,
+        "{before} items loaded before the crash, {after} after"
+    );
+    ok(cut.path(), &["sync"], SIZE);
+    assert_eq!(work_items(&db), Some(ISSUES));
+    assert!(
+        dump(whole.path()) == dump(cut.path()),
+        "the resumed sync differs from the uninterrupted one"
+    );
 }

@@ -157,8 +157,23 @@ impl Http {
         self.try_send(sql, data, settings, in_database)
             .map_err(|f| StoreError::Sql {
                 context: context.to_string(),
-                message: f.text().to_string(),
+                message: self.message(&f),
             })
+    }
+
+    /// `f`'s text; for no answer, with the server it came from and what that means for the sync: each step
+    /// of a load is idempotent and the page's cursor is saved after its rows, so the next sync loads the page
+    /// again.
+    fn message(&self, f: &Failure) -> String {
+        match f {
+            Failure::Server { .. } => f.text().to_string(),
+            Failure::Transport(text) => format!(
+                "{text}: no answer from the ClickHouse server at {} after {} tries (is it running there?); \
+                 the page's cursor was not saved, so the next sync loads it again",
+                self.base.as_str().trim_end_matches('/'),
+                self.retry.tries
+            ),
+        }
     }
 
     /// As [`Http::send`], with the failure as it came. With `data`, `sql` goes in the URL and `data` is the
@@ -205,7 +220,7 @@ impl Http {
         let result = self.with_retries(sql, None, settings, true, &mut sink);
         let failed = |f: Failure| StoreError::Sql {
             context: context.to_string(),
-            message: f.text().to_string(),
+            message: self.message(&f),
         };
         match result {
             Ok(()) if pending.iter().all(u8::is_ascii_whitespace) => Ok(()),

@@ -143,3 +143,82 @@ fn post(port: u16, database: Option<&str>, sql: &str) -> (u16, String) {
         .map_or(String::new(), |(_, b)| b.to_string());
     (status, body)
 }
+
+/// A ClickHouse harness of one test's own, which it may kill and start again on the same port and data (what
+/// "the server went away mid-load" needs; the process's shared one must stay up for the other tests). Killed
+/// and removed when dropped.
+pub struct OwnClickHouse {
+    dir: std::path::PathBuf,
+    /// Loopback port of its HTTP interface.
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnClickHouse {
+    /// A new harness with an empty data directory, started.
+    pub fn start() -> Self {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("flowlake-ch-{}-own-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a directory for the test ClickHouse");
+        let mut server = Self {
+            dir,
+            port: super::free_port(),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    /// A database name on it (the store creates the database).
+    pub fn database(&self, name: &str) -> ClickHouseDatabase {
+        ClickHouseDatabase {
+            port: self.port,
+            name: name.into(),
+        }
+    }
+
+    /// Kills the harness at once (SIGKILL), as a crash would: requests in flight get no answer.
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the harness (again) on its port and data directory, waiting until it answers.
+    pub fn restart(&mut self) {
+        self.crash();
+        let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/harness/clickhouse_http.py");
+        let out = std::fs::File::create(self.dir.join("out")).expect("the harness's output file");
+        let child = Command::new("python3")
+            .arg(harness)
+            .args(["--port", &self.port.to_string(), "--host", "127.0.0.1"])
+            .args(["--user", USER, "--password", PASSWORD, "--data-dir"])
+            .arg(self.dir.join("data"))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the ClickHouse harness");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !std::fs::read_to_string(self.dir.join("out"))
+            .unwrap_or_default()
+            .starts_with("READY")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the ClickHouse harness did not restart within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for OwnClickHouse {
+    fn drop(&mut self) {
+        self.crash();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

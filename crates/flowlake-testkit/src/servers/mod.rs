@@ -7,7 +7,7 @@ mod clickhouse;
 mod postgres;
 
 pub use clickhouse::{
-    clickhouse_database, ClickHouseDatabase, PASSWORD as CLICKHOUSE_PASSWORD,
+    clickhouse_database, ClickHouseDatabase, OwnClickHouse, PASSWORD as CLICKHOUSE_PASSWORD,
     USER as CLICKHOUSE_USER,
 };
 pub use postgres::{
