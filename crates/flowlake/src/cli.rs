@@ -292,6 +292,11 @@ pub struct MetricsArgs {
     /// (docs/metrics.md).
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// Make the report as of this instant, RFC 3339 (`2026-07-01T00:00:00Z`), instead of now: the ages of
+    /// open items run to it, days not ended by it are not sampled for WIP, and `--to` defaults to its day.
+    /// Two runs with the same value print the same report, on any store.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// Throughput buckets.

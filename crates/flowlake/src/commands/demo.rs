@@ -272,6 +272,7 @@ fn sync_and_show(
         by: BucketArg::Week,
         top: 5,
         format: OutputFormat::Table,
+        as_of: None,
     };
     metrics(config, &args)?;
     if !quiet {

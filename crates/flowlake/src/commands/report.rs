@@ -19,7 +19,7 @@ pub(super) fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
     use chrono::Days;
     use flowlake_engine::report::{check_range, ReportError, MAX_RANGE_DAYS};
     let tz = config.calendar.time_zone();
-    let now = Utc::now();
+    let now = args.as_of.unwrap_or_else(Utc::now);
     let to = args
         .to
         .unwrap_or_else(|| now.with_timezone(&tz).date_naive());
