@@ -15,9 +15,10 @@ use flowlake_testkit::servers::{
 
 const ISSUES: u64 = 3000;
 
-/// The instant both reports are made as of: the ages of open items run to the report's "now", so two reports
-/// made a moment apart by the clock differ by the seconds between them.
-const AS_OF: &str = "2026-11-01T00:00:00Z";
+/// The instant both reports are made as of, after all the generated history (whose end `init` sets to
+/// today): the ages of open items run to the report's "now", so two reports made a moment apart by the clock
+/// differ by the seconds between them.
+const AS_OF: &str = "2030-01-01T00:00:00Z";
 
 const SIZE: &[(&str, &str)] = &[
     ("FLOWLAKE_SOURCES__0__ISSUES", "3000"),

@@ -325,7 +325,7 @@ pub struct Aging {
 }
 
 impl Aging {
-    /// Keeps the `keep` oldest items for display.
+    /// Keeps the `keep` oldest items for display, oldest first and equal ages by item id.
     pub fn new(keep: usize) -> Self {
         Self {
             ages: Vec::new(),
@@ -340,9 +340,11 @@ impl Aging {
         if self.keep == 0 {
             return;
         }
+        // Oldest first, and among equal ages by item id: the list must not depend on the order a store
+        // returns its rows in.
         let pos = self
             .oldest
-            .partition_point(|e| e.age_seconds >= entry.age_seconds);
+            .partition_point(|e| (e.age_seconds, &entry.item_id) > (entry.age_seconds, &e.item_id));
         if pos < self.keep {
             self.oldest.insert(pos, entry);
             self.oldest.truncate(self.keep);
@@ -426,6 +428,54 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn aging_entry((id, age): (&str, i64)) -> AgingEntry {
+        AgingEntry {
+            item_id: id.into(),
+            status: "Open".into(),
+            age_seconds: age,
+        }
+    }
+
+    fn oldest_of(entries: &[(&str, i64)], keep: usize) -> Vec<(String, i64)> {
+        let mut aging = Aging::new(keep);
+        for &e in entries {
+            aging.add(aging_entry(e));
+        }
+        aging
+            .oldest()
+            .iter()
+            .map(|e| (e.item_id.clone(), e.age_seconds))
+            .collect()
+    }
+
+    #[test]
+    fn the_oldest_items_do_not_depend_on_the_order_they_arrive_in() {
+        let entries = [("b", 5), ("a", 5), ("c", 9), ("d", 1), ("e", 5)];
+        let want = [("c", 9), ("a", 5), ("b", 5)].map(|(i, a)| (i.to_string(), a));
+        assert_eq!(oldest_of(&entries, 3), want);
+        let mut reversed = entries;
+        reversed.reverse();
+        assert_eq!(oldest_of(&reversed, 3), want);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_oldest_items_are_the_sorted_head_of_any_arrival_order(
+            mut ages in proptest::collection::vec(0i64..4, 0..12), keep in 0usize..6, rot in 0usize..12,
+        ) {
+            let ids: Vec<String> = (0..ages.len()).map(|i| format!("i{i:02}")).collect();
+            let mut entries: Vec<(&str, i64)> = ids.iter().map(String::as_str).zip(ages.drain(..)).collect();
+            let mut want: Vec<(String, i64)> = entries.iter().map(|&(i, a)| (i.to_string(), a)).collect();
+            want.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+            want.truncate(keep);
+            if !entries.is_empty() {
+                let n = rot % entries.len();
+                entries.rotate_left(n);
+            }
+            proptest::prop_assert_eq!(oldest_of(&entries, keep), want);
+        }
     }
 
     #[test]
