@@ -11,6 +11,7 @@ pub mod compute;
 pub mod config;
 pub mod progress;
 pub mod report;
+pub mod schedule;
 pub mod sync;
 
 pub use compute::FlowSettings;

@@ -42,12 +42,31 @@ pub enum StateTarget<'a> {
 }
 
 /// Options of one sync run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SyncOptions {
     /// Ignore the saved cursor and read everything again.
     pub full_refresh: bool,
     /// Fail after committing this many pages (crash tests).
     pub fail_after_pages: Option<u64>,
+    /// Asked to stop (`flowlake run` on SIGTERM): the run ends after the page it is on commits, and the
+    /// next run resumes from that page's cursor.
+    pub stop: StopSignal,
+}
+
+/// A request to stop a run at its next page boundary, shared by whoever asks and the runs that heed it.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl StopSignal {
+    /// Asks every run holding this signal to stop after its current page.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// What one sync did.
@@ -72,6 +91,9 @@ pub struct SyncReport {
     pub requests: BTreeMap<String, RequestStats>,
     /// The source's statuses whose category was guessed, on stored items (each warned about once).
     pub guessed_statuses: Vec<GuessedStatus>,
+    /// Whether the run stopped early because a stop was asked ([`SyncOptions::stop`]); what it committed
+    /// stays, and the next run goes on from there.
+    pub stopped: bool,
 }
 
 /// Builds the source a config block describes. Constructors make no request; API sources read their token
@@ -333,6 +355,11 @@ fn sync_pages(
         if options.fail_after_pages == Some(report.pages) {
             progress.finish();
             return Err(EngineError::Injected(report.pages));
+        }
+        if options.stop.is_stopped() {
+            tracing::info!(source = %name, pages = report.pages, "stopping as asked, after a committed page");
+            report.stopped = true;
+            break;
         }
     }
     progress.finish();

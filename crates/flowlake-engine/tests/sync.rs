@@ -85,7 +85,7 @@ fn a_full_refresh_run_twice_yields_identical_tables() {
         full_refresh: true,
         ..SyncOptions::default()
     };
-    run(&mut store, &generator(), full).unwrap();
+    run(&mut store, &generator(), full.clone()).unwrap();
     let once = snapshot(&store);
     let again = run(&mut store, &generator(), full).unwrap();
     assert_eq!(again.pages, 5);

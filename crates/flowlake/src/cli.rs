@@ -186,6 +186,26 @@ pub enum Command {
     },
     /// Print flow metrics: lead/cycle time percentiles, throughput, WIP, time per status, aging.
     Metrics(MetricsArgs),
+    /// Run as a service: the config's [[jobs]] (syncs, backfills, rebuilds) on their schedules, and the
+    /// HTTP server ([service] listen: /healthz, /readyz, /metrics for Prometheus, /api/v1/jobs,
+    /// /api/v1/metrics) beside them. SIGTERM or SIGINT takes no new job and lets running ones commit
+    /// their page and end within [service] grace_period_seconds; a second signal stops at once.
+    Run {
+        /// Run every job once (in config order, [service] max_concurrent_jobs at a time), then exit,
+        /// non-zero when one failed: for cron or serverless triggers. No HTTP server.
+        #[arg(long)]
+        once: bool,
+        /// Only this job (by name); repeatable. Default: every [[jobs]] block.
+        #[arg(long = "job", short = 'j', value_name = "NAME")]
+        jobs: Vec<String>,
+        /// Do not start the HTTP server.
+        #[arg(long)]
+        no_server: bool,
+    },
+    /// Serve the HTTP API over the configured store without running jobs: /healthz, /readyz, /metrics,
+    /// /api/v1/metrics (the `metrics` report as JSON, its options as query parameters). Until SIGTERM or
+    /// SIGINT.
+    Serve,
     /// Run SQL against the store and print the result.
     ///
     /// The store is opened read-only, but the SQL runs with your rights: DuckDB's `COPY … TO` writes any

@@ -13,7 +13,7 @@
 //!
 //! The folder, one responsibility a file: the sections' types (`sections.rs`), the `[[sources]]` list read by
 //! kind (`sources.rs`), the calendar read value by value (`calendar.rs`), `FLOWLAKE_…` overrides (`env.rs`),
-//! the positions errors point at (`positions.rs`) and `flowlake init`'s template (`template.rs`, with the
+//! the positions errors point at (`positions.rs`), `[service]` and `[[jobs]]` (`service.rs`) and `flowlake init`'s template (`template.rs`, with the
 //! sections' example values in `template.toml`).
 
 use std::path::{Path, PathBuf};
@@ -28,6 +28,7 @@ mod calendar;
 mod env;
 mod positions;
 mod sections;
+mod service;
 mod sources;
 mod template;
 #[cfg(test)]
@@ -41,6 +42,7 @@ pub use sections::{
     MetricsConfig, ProjectMetricsConfig, StateBackendKind, StateConfig, StoreConfig, StoreKind,
     TrackerExporterConfig,
 };
+pub use service::{JobConfig, JobKind, ServiceConfig};
 use sources::{sources, with_source_kinds};
 pub use template::template;
 use unfit::Unfit;
@@ -104,6 +106,11 @@ pub struct Config {
     /// The systems to extract from.
     #[serde(deserialize_with = "sources")]
     pub sources: Vec<SourceConfig>,
+    /// `flowlake run` and `flowlake serve`: the HTTP server, jobs at once, grace period, retries.
+    pub service: ServiceConfig,
+    /// `flowlake run`'s jobs, one `[[jobs]]` block each: what runs (a sync, backfill or rebuild of some
+    /// sources) and when.
+    pub jobs: Vec<JobConfig>,
 }
 
 /// One source block, `[[sources]]` with a `kind`: the connector registry's enum (see
@@ -267,6 +274,9 @@ impl Config {
             }
             s.validate().map_err(|e| Unfit::of_source(i, e))?;
         }
+        self.service.validate()?;
+        let names: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
+        service::validate_jobs(&self.jobs, &names)?;
         Ok(())
     }
 }

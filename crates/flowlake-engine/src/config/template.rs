@@ -8,7 +8,10 @@
 use flowlake_core::key_docs::{doc_lines, doc_of};
 use flowlake_core::{CalendarSpec, KeyDoc, KeyDocs};
 
-use super::{Config, MetricsConfig, SourceConfig, StateConfig, StoreConfig, TrackerExporterConfig};
+use super::{
+    Config, JobConfig, MetricsConfig, ServiceConfig, SourceConfig, StateConfig, StoreConfig,
+    TrackerExporterConfig,
+};
 
 /// The sections' example values; comments in it are notes beyond any one key.
 const SECTIONS: &str = include_str!("template.toml");
@@ -22,6 +25,8 @@ const SECTION_TABLES: &[(&str, &[KeyDoc])] = &[
     ("metrics", MetricsConfig::KEYS),
     ("tracker_exporter", TrackerExporterConfig::KEYS),
     ("tracker_exporter.calendar", CalendarSpec::KEYS),
+    ("service", ServiceConfig::KEYS),
+    ("jobs", JobConfig::KEYS),
 ];
 
 /// The commented `flowlake.toml` that `flowlake init` writes: every key with its meaning and default.

@@ -255,7 +255,17 @@ fn the_template_shows_every_key_of_every_section_and_source_kind() {
     let sections = Config::KEYS
         .iter()
         .map(|k| k.key)
-        .filter(|&k| k != "sources");
+        .filter(|&k| k != "sources" && k != "jobs");
+    // `[[jobs]]` blocks: the first shows every key, its optional ones commented out.
+    let jobs = text.split("\n[[jobs]]\n").nth(1).expect("a [[jobs]] block");
+    let jobs = &jobs[..jobs.find("\n\n").unwrap_or(jobs.len())];
+    for key in super::JobConfig::KEYS {
+        assert!(
+            shows_key(jobs, key.key),
+            "[[jobs]] does not show `{}`:\n{jobs}",
+            key.key
+        );
+    }
     for name in sections {
         let body = section(name);
         for key in keys_of(&defaults[name]) {
@@ -359,4 +369,79 @@ fn a_clickhouse_store_needs_an_http_url_and_opens_with_its_keys() {
     assert_eq!(ch.retry.base_delay, std::time::Duration::from_millis(100));
     assert_eq!(c.store.describe(), "http://ch:8123 (database dora)");
     assert!(!format!("{:?}", c.store).contains("pw"));
+}
+
+#[test]
+fn service_and_job_mistakes_name_the_key_and_the_line() {
+    let source = "[[sources]]\nkind = \"generator\"\nname = \"demo\"\n";
+    let cases = [
+        (
+            "[service]\nlisten = \"localhost\"\n",
+            "flowlake.toml:5:10: service.listen: `localhost` is not an address and port",
+        ),
+        (
+            "[service]\nmax_concurrent_jobs = 0\n",
+            "service.max_concurrent_jobs: 0 would run nothing",
+        ),
+        (
+            "[service]\nretry_base_delay_seconds = 60\nretry_max_delay_seconds = 10\n",
+            "service.retry_max_delay_seconds: 10 is below retry_base_delay_seconds (60)",
+        ),
+        (
+            "[[jobs]]\nname = \"a b\"\nschedule = \"@daily\"\n",
+            "jobs[0].name: `a b` must be non-empty, of letters, digits",
+        ),
+        (
+            "[[jobs]]\nname = \"a\"\nschedule = \"@daily\"\nsources = [\"gh\"]\n",
+            "jobs[0].sources[0]: job `a`: no source named `gh` (configured: demo)",
+        ),
+        (
+            "[[jobs]]\nname = \"a\"\nschedule = \"@daily\"\ntime_zone = \"Mars/Olympus\"\n",
+            "jobs[0].time_zone: `Mars/Olympus` is not an IANA time zone",
+        ),
+        (
+            "[[jobs]]\nname = \"a\"\nkind = \"backfill\"\nschedule = \"@daily\"\n",
+            "jobs[0].from: job `a`: a backfill needs `from`",
+        ),
+        (
+            "[[jobs]]\nname = \"a\"\nkind = \"rebuild\"\nschedule = \"@daily\"\nsources = [\"demo\"]\n",
+            "jobs[0].sources: job `a`: a rebuild recomputes every source",
+        ),
+        (
+            "[[jobs]]\nname = \"a\"\nschedule = \"@daily\"\nkind = \"export\"\n",
+            "unknown variant `export`",
+        ),
+        ("[[jobs]]\nname = \"a\"\n", "missing field `schedule`"),
+    ];
+    for (text, says) in cases {
+        let err = parse(&format!("{source}{text}")).unwrap_err().to_string();
+        assert!(err.contains(says), "{text}: {err}");
+    }
+}
+
+#[test]
+fn api_tokens_come_from_the_file_and_the_list_and_never_show_in_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens");
+    std::fs::write(&file, "# ops\nfile-token\n\n").unwrap();
+    let c = parse(&format!(
+        "[service]\ntokens = [\"list-token\"]\ntoken_file = \"{}\"\n",
+        file.display()
+    ))
+    .unwrap();
+    assert_eq!(
+        c.service.api_tokens().unwrap(),
+        ["list-token", "file-token"]
+    );
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("list-token") && debug.contains("<1 set>"),
+        "{debug}"
+    );
+    let missing = parse("[service]\ntoken_file = \"/no/such/file\"\n").unwrap();
+    let err = missing.service.api_tokens().unwrap_err();
+    assert!(
+        err.starts_with("service.token_file /no/such/file: "),
+        "{err}"
+    );
 }

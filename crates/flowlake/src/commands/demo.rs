@@ -339,6 +339,7 @@ pub(super) fn demo_github(mut config: Config, quiet: bool) -> Result<()> {
             .succ_opt()
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc()),
+        ..RunOptions::default()
     };
     sync_and_show(
         &config,

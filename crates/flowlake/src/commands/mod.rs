@@ -3,6 +3,7 @@
 mod benchmark;
 mod demo;
 mod report;
+mod service;
 mod store;
 mod sync;
 
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 full_refresh,
                 tape,
                 as_of,
+                ..RunOptions::default()
             };
             sync(&config, &sources, &options, quiet)
         }
@@ -121,6 +123,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 full_refresh: restart,
                 tape: Tape::Off,
                 as_of,
+                ..RunOptions::default()
             };
             release_scratch_store(&config)?;
             let outcomes = sync_all(&config, &sources, &run, Some(&backfill), quiet)?;
@@ -147,6 +150,18 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::Run {
+            once,
+            jobs,
+            no_server,
+        } => {
+            let config = required_config(&config_path)?;
+            service::run(config, &jobs, once, no_server)
+        }
+        Command::Serve => {
+            let config = Config::load(&config_path, false)?;
+            service::serve(config)
         }
         Command::Metrics(args) => {
             let config = Config::load(&config_path, false)?;

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use chrono::{NaiveDate, Utc};
 use flowlake_core::metrics::Bucket;
-use flowlake_engine::report::{metrics_report, ReportOptions};
+use flowlake_engine::report::{metrics_report, MetricsReport, ReportOptions};
 use flowlake_engine::Config;
 use flowlake_store::schema::DATA_TABLES;
 use flowlake_store::{ItemFilter, OpenMode};
@@ -16,6 +16,36 @@ use crate::render;
 use super::{console, open};
 
 pub(super) fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
+    let report = build_metrics_report(config, args)?;
+    render::metrics_report(&report, args.format)
+}
+
+/// Why a metrics report could not be made: the arguments, or the store.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum MetricsFailure {
+    /// The arguments (a range, a filter that matches nothing): the caller can fix them.
+    #[error(transparent)]
+    Arguments(anyhow::Error),
+    /// The store could not be opened or read.
+    #[error(transparent)]
+    Store(anyhow::Error),
+}
+
+/// The `flowlake metrics` report `args` ask for, read from the configured store.
+pub(super) fn build_metrics_report(
+    config: &Config,
+    args: &MetricsArgs,
+) -> Result<MetricsReport, MetricsFailure> {
+    let options = report_options(config, args).map_err(MetricsFailure::Arguments)?;
+    let store = open(config, OpenMode::ReadOnly).map_err(MetricsFailure::Store)?;
+    metrics_report(store.as_ref(), &options).map_err(|e| match e {
+        flowlake_engine::report::ReportError::Store(e) => MetricsFailure::Store(e.into()),
+        other => MetricsFailure::Arguments(other.into()),
+    })
+}
+
+/// What `args` ask of the report, checked before the store is opened.
+fn report_options(config: &Config, args: &MetricsArgs) -> Result<ReportOptions> {
     use chrono::Days;
     use flowlake_engine::report::{check_range, ReportError, MAX_RANGE_DAYS};
     let tz = config.calendar.time_zone();
@@ -63,8 +93,7 @@ pub(super) fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
             render::MAX_TABLE_BUCKETS
         );
     }
-    let store = open(config, OpenMode::ReadOnly)?;
-    let options = ReportOptions {
+    Ok(ReportOptions {
         filter: ItemFilter {
             source: args.source.clone(),
             project: args.project.clone(),
@@ -78,9 +107,7 @@ pub(super) fn metrics(config: &Config, args: &MetricsArgs) -> Result<()> {
         now,
         aging_top: args.top,
         business_calendar: config.calendar.to_string(),
-    };
-    let report = metrics_report(store.as_ref(), &options)?;
-    render::metrics_report(&report, args.format)
+    })
 }
 
 pub(super) fn export(

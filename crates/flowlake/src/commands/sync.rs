@@ -9,7 +9,8 @@ use flowlake_connect::http::Tape;
 use flowlake_connect::{Checked, Source, SourceError};
 use flowlake_engine::compute::FlowSettings;
 use flowlake_engine::sync::{
-    build_backfill_source, build_source, sync_source, StateTarget, SyncOptions, SyncReport,
+    build_backfill_source, build_source, sync_source, StateTarget, StopSignal, SyncOptions,
+    SyncReport,
 };
 use flowlake_engine::{Config, SourceConfig};
 use flowlake_store::{OpenMode, StateBackend, Store};
@@ -29,6 +30,8 @@ pub(super) struct RunOptions {
     pub(super) full_refresh: bool,
     pub(super) tape: Tape,
     pub(super) as_of: Option<DateTime<Utc>>,
+    /// Asked to stop after the current page (`flowlake run` on SIGTERM).
+    pub(super) stop: StopSignal,
 }
 
 /// Runs the sources (`only` those, when given): incrementally, or over `backfill`'s range. A source that
@@ -117,6 +120,7 @@ pub(super) fn sync_one(
     let options = SyncOptions {
         full_refresh: run.full_refresh,
         fail_after_pages,
+        stop: run.stop.clone(),
     };
     Ok(sync_source(
         source.as_mut(),

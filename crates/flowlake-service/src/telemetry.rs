@@ -1,0 +1,267 @@
+//! What `/metrics` shows Prometheus: job runs, durations and last successes, and per source the pages,
+//! records and items synced and the API requests, 304s, retries and rate-limit waits, per stream.
+
+use std::sync::atomic::AtomicU64;
+
+use chrono::{DateTime, Utc};
+use flowlake_engine::sync::SyncReport;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(&'static str, String)>;
+type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
+
+/// How a job's run ended, as the `outcome` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Every source of it succeeded.
+    Success,
+    /// At least one failed.
+    Failure,
+    /// A stop (SIGTERM) ended it after a committed page.
+    Stopped,
+}
+
+impl RunOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// The service's Prometheus metrics.
+pub struct Telemetry {
+    registry: Registry,
+    job_runs: Family<Labels, Counter>,
+    job_skipped: Family<Labels, Counter>,
+    job_running: Family<Labels, Gauge>,
+    job_duration: Histograms,
+    job_last_success: Family<Labels, Gauge<f64, AtomicU64>>,
+    pages: Family<Labels, Counter>,
+    records: Family<Labels, Counter>,
+    items: Family<Labels, Counter>,
+    bad_records: Family<Labels, Counter>,
+    requests: Family<Labels, Counter>,
+    not_modified: Family<Labels, Counter>,
+    retries: Family<Labels, Counter>,
+    rate_limit_waits: Family<Labels, Counter>,
+    rate_limit_wait_seconds: Family<Labels, Counter>,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Telemetry")
+    }
+}
+
+fn job_duration_histogram() -> Histogram {
+    // 1 s to about 9 hours.
+    Histogram::new(exponential_buckets(1.0, 2.0, 16))
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("flowlake");
+        let mut family = |name: &str, help: &str| {
+            let f = Family::<Labels, Counter>::default();
+            registry.register(name, help, f.clone());
+            f
+        };
+        let job_runs = family("job_runs", "Job runs ended, by job and outcome.");
+        let job_skipped = family(
+            "job_skipped",
+            "Times a job was due while its previous run was still going.",
+        );
+        let pages = family("sync_pages", "Pages committed, by source.");
+        let records = family("sync_records", "Raw records landed, by source.");
+        let items = family("sync_items", "Work items loaded, by source.");
+        let bad_records = family(
+            "sync_bad_records",
+            "Records landed raw that could not be normalized, by source.",
+        );
+        let requests = family(
+            "api_requests",
+            "API requests sent, retries included, by source and stream.",
+        );
+        let not_modified = family(
+            "api_not_modified",
+            "API requests answered 304 Not Modified, by source and stream.",
+        );
+        let retries = family(
+            "api_retries",
+            "Retries after transient API failures, by source and stream.",
+        );
+        let rate_limit_waits = family(
+            "api_rate_limit_waits",
+            "Waits for API rate limits, by source and stream.",
+        );
+        let rate_limit_wait_seconds = family(
+            "api_rate_limit_wait_seconds",
+            "Seconds spent waiting for API rate limits, by source and stream.",
+        );
+        let job_running = Family::<Labels, Gauge>::default();
+        registry.register(
+            "job_running",
+            "1 while a job runs, by job.",
+            job_running.clone(),
+        );
+        let job_duration: Histograms = Family::new_with_constructor(job_duration_histogram);
+        registry.register(
+            "job_duration_seconds",
+            "How long job runs took, by job.",
+            job_duration.clone(),
+        );
+        let job_last_success = Family::<Labels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "job_last_success_timestamp_seconds",
+            "When each job last ended successfully, as a Unix time.",
+            job_last_success.clone(),
+        );
+        Self {
+            registry,
+            job_runs,
+            job_skipped,
+            job_running,
+            job_duration,
+            job_last_success,
+            pages,
+            records,
+            items,
+            bad_records,
+            requests,
+            not_modified,
+            retries,
+            rate_limit_waits,
+            rate_limit_wait_seconds,
+        }
+    }
+}
+
+fn job(name: &str) -> Labels {
+    vec![("job", name.to_string())]
+}
+
+impl Telemetry {
+    /// `job` started.
+    pub fn started(&self, name: &str) {
+        self.job_running.get_or_create(&job(name)).set(1);
+    }
+
+    /// `job` was due while running.
+    pub fn skipped(&self, name: &str, times: u64) {
+        self.job_skipped.get_or_create(&job(name)).inc_by(times);
+    }
+
+    /// `job` ended at `end` after `seconds`, with `reports` of the sources it synced.
+    pub fn ended(
+        &self,
+        name: &str,
+        outcome: RunOutcome,
+        seconds: f64,
+        end: DateTime<Utc>,
+        reports: &[SyncReport],
+    ) {
+        self.job_running.get_or_create(&job(name)).set(0);
+        self.job_runs
+            .get_or_create(&vec![
+                ("job", name.to_string()),
+                ("outcome", outcome.label().to_string()),
+            ])
+            .inc();
+        self.job_duration.get_or_create(&job(name)).observe(seconds);
+        if outcome == RunOutcome::Success {
+            self.job_last_success
+                .get_or_create(&job(name))
+                .set(end.timestamp_millis() as f64 / 1000.0);
+        }
+        for r in reports {
+            let source = vec![("source", r.source.clone())];
+            self.pages.get_or_create(&source).inc_by(r.pages);
+            self.records.get_or_create(&source).inc_by(r.records);
+            self.items.get_or_create(&source).inc_by(r.items);
+            self.bad_records
+                .get_or_create(&source)
+                .inc_by(r.bad_records);
+            for (stream, s) in &r.requests {
+                let at = vec![("source", r.source.clone()), ("stream", stream.clone())];
+                self.requests.get_or_create(&at).inc_by(s.requests);
+                self.not_modified.get_or_create(&at).inc_by(s.not_modified);
+                self.retries.get_or_create(&at).inc_by(s.retries);
+                self.rate_limit_waits
+                    .get_or_create(&at)
+                    .inc_by(s.rate_limit_waits);
+                self.rate_limit_wait_seconds
+                    .get_or_create(&at)
+                    .inc_by(s.rate_limit_wait_seconds);
+            }
+        }
+    }
+
+    /// The scrape, in the OpenMetrics text format Prometheus reads.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_shows_as_counters_a_histogram_and_a_last_success_time() {
+        let t = Telemetry::default();
+        let mut report = SyncReport {
+            source: "gh".into(),
+            pages: 3,
+            records: 250,
+            items: 120,
+            ..SyncReport::default()
+        };
+        report.requests.insert(
+            "issues".into(),
+            flowlake_connect::http::RequestStats {
+                requests: 4,
+                not_modified: 1,
+                retries: 2,
+                rate_limit_waits: 1,
+                rate_limit_wait_seconds: 7,
+            },
+        );
+        t.started("sync");
+        let end = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        t.ended("sync", RunOutcome::Success, 2.5, end, &[report]);
+        t.skipped("sync", 2);
+        let text = t.render();
+        for line in [
+            "flowlake_job_runs_total{job=\"sync\",outcome=\"success\"} 1",
+            "flowlake_job_skipped_total{job=\"sync\"} 2",
+            "flowlake_job_running{job=\"sync\"} 0",
+            "flowlake_job_duration_seconds_count{job=\"sync\"} 1",
+            "flowlake_job_last_success_timestamp_seconds{job=\"sync\"} 1767225600.0",
+            "flowlake_sync_pages_total{source=\"gh\"} 3",
+            "flowlake_sync_records_total{source=\"gh\"} 250",
+            "flowlake_api_requests_total{source=\"gh\",stream=\"issues\"} 4",
+            "flowlake_api_not_modified_total{source=\"gh\",stream=\"issues\"} 1",
+            "flowlake_api_rate_limit_wait_seconds_total{source=\"gh\",stream=\"issues\"} 7",
+            "# TYPE flowlake_job_duration_seconds histogram",
+            "# EOF",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing in:\n{text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! `flowlake run` as an operator runs it: started on a config with jobs, scraped, a job run over the API,
+//! SIGTERM mid-page, and restarted with nothing lost or doubled; `--once` for cron triggers; and the errors
+//! a bad schedule, a doubled job name or a taken port give.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{count, fails, ok};
+
+const TOKEN: &str = "test-token-1";
+
+/// `flowlake init`'s config with the server on a port the system picks, one token, and `jobs` instead of
+/// the template's.
+fn configure(dir: &Path, jobs: &str) {
+    ok(dir, &["init", "--force"], &[]);
+    let path = dir.join("flowlake.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("[service]\n").expect("a [service] section");
+    let end = start + text[start..].find("\n# Sources").expect("the sources part") + 1;
+    let service = format!(
+        "[service]\nlisten = \"127.0.0.1:0\"\ntokens = [\"{TOKEN}\"]\ngrace_period_seconds = 60\n\n{jobs}\n"
+    );
+    std::fs::write(
+        &path,
+        format!("{}{service}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+}
+
+/// A started `flowlake run`, its stderr lines sent to `lines`.
+struct Daemon {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Daemon {
+    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flowlake"))
+            .arg("run")
+            .args(args)
+            .current_dir(dir)
+            .envs(env.iter().copied())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits for a stderr line containing `what` (up to 60 s), and returns it.
+    fn wait_for(&mut self, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(what) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no `{what}` within 60 s; stderr:\n{}", self.log.join("\n")),
+            }
+        }
+    }
+
+    /// The address it listens on, from its `listening on http://…` line.
+    fn address(&mut self) -> String {
+        let line = self.wait_for("listening on http://");
+        line.rsplit("http://").next().unwrap().trim().to_string()
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (up to `within`) for the process to end; its exit status and the rest of its stderr.
+    fn wait(mut self, within: Duration) -> (std::process::ExitStatus, String) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.log.extend(self.lines.try_iter());
+                // The reader thread may still be draining the pipe.
+                std::thread::sleep(Duration::from_millis(100));
+                self.log.extend(self.lines.try_iter());
+                return (status, self.log.join("\n"));
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "still running after {within:?}; stderr:\n{}",
+                    self.log.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// One HTTP/1.1 request to `address`; the status and the body.
+fn http(address: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+fn jobs(address: &str) -> serde_json::Value {
+    let (status, body) = http(address, "GET", "/api/v1/jobs", Some(TOKEN));
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+const ISSUES: u64 = 20_000;
+
+const SIZE: &[(&str, &str)] = &[
+    ("FLOWLAKE_SOURCES__0__ISSUES", "20000"),
+    ("FLOWLAKE_SOURCES__0__PAGE_SIZE", "100"),
+];
+
+#[test]
+fn a_daemon_serves_its_jobs_and_metrics_and_a_sigterm_mid_sync_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\non_start = true\n\n\
+         [[jobs]]\nname = \"rebuild\"\nkind = \"rebuild\"\nschedule = \"0 3 * * *\"\n",
+    );
+    // -vv: the debug lines say when a page commits.
+    let mut daemon = Daemon::start(dir.path(), &["-vv"], SIZE);
+    let address = daemon.address();
+
+    assert_eq!(
+        http(&address, "GET", "/healthz", None),
+        (200, r#"{"status":"ok"}"#.into())
+    );
+    let (status, body) = http(&address, "GET", "/api/v1/jobs", None);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = http(&address, "GET", "/api/v1/jobs", Some("not-the-token"));
+    assert_eq!(status, 401, "{body}");
+
+    // The sync runs on start; the rebuild waits for 03:00 and cannot run beside it (one DuckDB writer).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while jobs(&address)["jobs"][0]["running_since"].is_null() {
+        assert!(Instant::now() < deadline, "the sync did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let listed = jobs(&address);
+    assert_eq!(listed["jobs"][1]["name"], "rebuild");
+    assert_eq!(listed["jobs"][1]["schedule"], "0 3 * * * (UTC)");
+    assert!(listed["jobs"][1]["next_run"]
+        .as_str()
+        .unwrap()
+        .contains("T03:00:00"));
+    // A job running is not started twice.
+    let (status, body) = http(&address, "POST", "/api/v1/jobs/sync/run", Some(TOKEN));
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = http(&address, "POST", "/api/v1/jobs/nosuch/run", Some(TOKEN));
+    assert_eq!(status, 404, "{body}");
+    let (status, scrape) = http(&address, "GET", "/metrics", None);
+    assert_eq!(status, 200);
+    assert!(
+        scrape.contains("flowlake_job_running{job=\"sync\"} 1"),
+        "{scrape}"
+    );
+
+    // Mid-page: the run ends after the page it is on commits, and the process exits 0.
+    daemon.wait_for("page committed");
+    daemon.signal("TERM");
+    let (status, log) = daemon.wait(Duration::from_secs(60));
+    assert!(status.success(), "{status}; stderr:\n{log}");
+    assert!(
+        log.contains("stopping as asked, after a committed page"),
+        "{log}"
+    );
+    let loaded = count(dir.path(), "work_items");
+    assert!(loaded > 0 && loaded < ISSUES, "stopped mid-way: {loaded}");
+
+    // The next run goes on from the last committed page: nothing lost, nothing twice.
+    let daemon = Daemon::start(dir.path(), &["--once"], SIZE);
+    let (status, log) = daemon.wait(Duration::from_secs(120));
+    assert!(status.success(), "{log}");
+    assert_eq!(count(dir.path(), "work_items"), ISSUES);
+    let check = ok(dir.path(), &["store", "check"], &[]);
+    assert!(check.contains("consistent"), "{check}");
+}
+
+#[test]
+fn a_job_runs_on_request_and_the_report_is_served_as_the_cli_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"0 5 1 1 *\"\n",
+    );
+    let mut daemon = Daemon::start(dir.path(), &[], &[]);
+    let address = daemon.address();
+    // No run yet: the store does not exist, so the service is up but not ready.
+    let (status, body) = http(&address, "GET", "/readyz", None);
+    assert_eq!(status, 503, "{body}");
+    let (status, body) = http(&address, "POST", "/api/v1/jobs/sync/run", Some(TOKEN));
+    assert_eq!(
+        (status, body.as_str()),
+        (202, r#"{"job":"sync","status":"queued"}"#)
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while jobs(&address)["jobs"][0]["last_success"].is_null() {
+        assert!(
+            Instant::now() < deadline,
+            "the sync did not end: {}",
+            jobs(&address)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(http(&address, "GET", "/readyz", None).0, 200);
+    let (status, scrape) = http(&address, "GET", "/metrics", None);
+    assert_eq!(status, 200);
+    for line in [
+        "flowlake_job_runs_total{job=\"sync\",outcome=\"success\"} 1",
+        "flowlake_sync_records_total{source=\"demo\"} 2000",
+        "flowlake_job_duration_seconds_count{job=\"sync\"} 1",
+    ] {
+        assert!(
+            scrape.lines().any(|l| l == line),
+            "{line} not in:\n{scrape}"
+        );
+    }
+    let query = "?to=2026-06-30&project=CORE&as_of=2030-01-01T00:00:00Z";
+    let (status, served) = http(
+        &address,
+        "GET",
+        &format!("/api/v1/metrics{query}"),
+        Some(TOKEN),
+    );
+    assert_eq!(status, 200, "{served}");
+    let (status, body) = http(
+        &address,
+        "GET",
+        "/api/v1/metrics?project=nosuch",
+        Some(TOKEN),
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("known projects"), "{body}");
+    daemon.signal("INT");
+    let (status, log) = daemon.wait(Duration::from_secs(60));
+    assert!(status.success(), "{status}: {log}");
+    let printed = ok(
+        dir.path(),
+        &[
+            "metrics",
+            "--to",
+            "2026-06-30",
+            "--project",
+            "CORE",
+            "--as-of",
+            "2030-01-01T00:00:00Z",
+            "-f",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(served.trim(), printed.trim());
+}
+
+#[test]
+fn once_runs_each_job_and_fails_when_one_did() {
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\n",
+    );
+    let out = ok(dir.path(), &["run", "--once"], &[]);
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(count(dir.path(), "work_items"), 2000);
+    // A store the job cannot open: the job fails, and --once says which and why.
+    let err = fails(
+        dir.path(),
+        &["run", "--once"],
+        &[("FLOWLAKE_STORE__PATH", "no/such/dir/x.duckdb")],
+    );
+    assert!(err.contains("job `sync`:"), "{err}");
+    let err = fails(dir.path(), &["run", "--once", "--job", "other"], &[]);
+    assert!(
+        err.contains("no job named `other` in the config (jobs: sync)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_schedule_a_doubled_name_and_a_taken_port_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"*/5 * *\"\n",
+    );
+    let err = fails(dir.path(), &["run"], &[]);
+    assert!(err.contains("flowlake.toml:"), "{err}");
+    assert!(
+        err.contains("jobs[0].schedule: job `sync`: `*/5 * *` is neither `@every <duration>` nor a cron expression"),
+        "{err}"
+    );
+
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\n\n[[jobs]]\nname = \"sync\"\nschedule = \"@daily\"\n",
+    );
+    let err = fails(dir.path(), &["run"], &[]);
+    assert!(
+        err.contains("jobs[1].name: `sync` is used by two jobs"),
+        "{err}"
+    );
+
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\n",
+    );
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let err = fails(dir.path(), &["run"], &[("FLOWLAKE_SERVICE__LISTEN", &port)]);
+    assert!(
+        err.contains(&format!("service.listen {port}: cannot listen there")),
+        "{err}"
+    );
+}
