@@ -94,6 +94,12 @@ pub struct SyncReport {
     /// Whether the run stopped early because a stop was asked ([`SyncOptions::stop`]); what it committed
     /// stays, and the next run goes on from there.
     pub stopped: bool,
+    /// Seconds spent getting pages from the source (API requests and rate-limit waits included).
+    pub fetch_seconds: f64,
+    /// Seconds spent loading pages and their cursors into the store.
+    pub load_seconds: f64,
+    /// Rows handed to the store, per table (raw landing included).
+    pub rows: BTreeMap<String, u64>,
 }
 
 /// Builds the source a config block describes. Constructors make no request; API sources read their token
@@ -312,7 +318,9 @@ fn sync_pages(
         ..SyncReport::default()
     };
     progress.start(&format!("sync {name}"), source.size_hint(&cursors));
+    let mut fetch_started = std::time::Instant::now();
     while let Some(page) = source.next_page(&cursors)? {
+        report.fetch_seconds += fetch_started.elapsed().as_secs_f64();
         let PageRows {
             mut batch,
             items,
@@ -331,6 +339,10 @@ fn sync_pages(
                 updates.push(CursorUpdate::clear(StateKey::new(&name, stream)));
             }
         }
+        for (table, n) in batch.counts() {
+            *report.rows.entry(table.to_string()).or_default() += n as u64;
+        }
+        let load_started = std::time::Instant::now();
         match state {
             StateTarget::Store if store.keeps_cursors_in_the_load_transaction() => {
                 store.load(&mut batch, Some(&updates))?;
@@ -344,6 +356,7 @@ fn sync_pages(
                 b.put_all(&updates)?;
             }
         }
+        report.load_seconds += load_started.elapsed().as_secs_f64();
         report.pages += 1;
         report.records += page.records.len() as u64;
         report.items += items;
@@ -361,6 +374,7 @@ fn sync_pages(
             report.stopped = true;
             break;
         }
+        fetch_started = std::time::Instant::now();
     }
     progress.finish();
     report.cursor = match streams.as_slice() {

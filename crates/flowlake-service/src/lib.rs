@@ -11,12 +11,14 @@ pub mod board;
 pub mod daemon;
 pub mod http;
 pub mod runner;
+pub mod statsd;
 pub mod telemetry;
 
 pub use board::{JobStatus, RetryPolicy, TriggerError};
 pub use daemon::{Daemon, DaemonHandle, Ended, Mode};
 pub use http::{router, ServerState};
 pub use runner::{JobOutcome, JobRunner, ReportFailure, ReportQuery};
+pub use statsd::{Statsd, StatsdConfig};
 pub use telemetry::Telemetry;
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight finish.

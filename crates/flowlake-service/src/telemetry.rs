@@ -12,6 +12,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::statsd::{Kind, Statsd};
+
 type Labels = Vec<(&'static str, String)>;
 type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
 
@@ -53,6 +55,10 @@ pub struct Telemetry {
     retries: Family<Labels, Counter>,
     rate_limit_waits: Family<Labels, Counter>,
     rate_limit_wait_seconds: Family<Labels, Counter>,
+    fetch_seconds: Family<Labels, Counter<f64, AtomicU64>>,
+    load_seconds: Family<Labels, Counter<f64, AtomicU64>>,
+    rows: Family<Labels, Counter>,
+    statsd: Option<Statsd>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -106,6 +112,23 @@ impl Default for Telemetry {
             "api_rate_limit_wait_seconds",
             "Seconds spent waiting for API rate limits, by source and stream.",
         );
+        let rows = family(
+            "store_rows",
+            "Rows handed to the store, by source and table (raw landing included).",
+        );
+        let mut seconds = |name: &str, help: &str| {
+            let f = Family::<Labels, Counter<f64, AtomicU64>>::default();
+            registry.register(name, help, f.clone());
+            f
+        };
+        let fetch_seconds = seconds(
+            "sync_fetch_seconds",
+            "Seconds spent getting pages from the source, rate-limit waits included, by source.",
+        );
+        let load_seconds = seconds(
+            "store_load_seconds",
+            "Seconds spent loading pages and their cursors into the store, by source.",
+        );
         let job_running = Family::<Labels, Gauge>::default();
         registry.register(
             "job_running",
@@ -140,6 +163,10 @@ impl Default for Telemetry {
             retries,
             rate_limit_waits,
             rate_limit_wait_seconds,
+            fetch_seconds,
+            load_seconds,
+            rows,
+            statsd: None,
         }
     }
 }
@@ -149,6 +176,12 @@ fn job(name: &str) -> Labels {
 }
 
 impl Telemetry {
+    /// Also pushes each job's figures to a StatsD agent.
+    pub fn with_statsd(mut self, statsd: Statsd) -> Self {
+        self.statsd = Some(statsd);
+        self
+    }
+
     /// `job` started.
     pub fn started(&self, name: &str) {
         self.job_running.get_or_create(&job(name)).set(1);
@@ -181,8 +214,19 @@ impl Telemetry {
                 .get_or_create(&job(name))
                 .set(end.timestamp_millis() as f64 / 1000.0);
         }
+        self.push(name, outcome, seconds, end, reports);
         for r in reports {
             let source = vec![("source", r.source.clone())];
+            self.fetch_seconds
+                .get_or_create(&source)
+                .inc_by(r.fetch_seconds);
+            self.load_seconds
+                .get_or_create(&source)
+                .inc_by(r.load_seconds);
+            for (table, n) in &r.rows {
+                let at = vec![("source", r.source.clone()), ("table", table.clone())];
+                self.rows.get_or_create(&at).inc_by(*n);
+            }
             self.pages.get_or_create(&source).inc_by(r.pages);
             self.records.get_or_create(&source).inc_by(r.records);
             self.items.get_or_create(&source).inc_by(r.items);
@@ -200,6 +244,73 @@ impl Telemetry {
                 self.rate_limit_wait_seconds
                     .get_or_create(&at)
                     .inc_by(s.rate_limit_wait_seconds);
+            }
+        }
+    }
+
+    /// The run's figures to StatsD, under tracker-exporter's names where it has one for them.
+    fn push(
+        &self,
+        name: &str,
+        outcome: RunOutcome,
+        seconds: f64,
+        end: DateTime<Utc>,
+        reports: &[SyncReport],
+    ) {
+        let Some(statsd) = &self.statsd else {
+            return;
+        };
+        let job = [("job", name)];
+        statsd.send("etl_duration_seconds", seconds, Kind::Timing, &job);
+        let status = if outcome == RunOutcome::Failure {
+            2.0
+        } else {
+            1.0
+        };
+        statsd.send("etl_upload_status", status, Kind::Gauge, &job);
+        if outcome != RunOutcome::Failure {
+            statsd.send(
+                "last_update_timestamp",
+                end.timestamp() as f64,
+                Kind::Gauge,
+                &job,
+            );
+        }
+        let runs = [("job", name), ("outcome", outcome.label())];
+        statsd.send("job_runs", 1.0, Kind::Count, &runs);
+        for r in reports {
+            let tags = [("job", name), ("source", r.source.as_str())];
+            statsd.send(
+                "issues_total_processed_count",
+                r.items as f64,
+                Kind::Count,
+                &tags,
+            );
+            statsd.send(
+                "issues_search_time_seconds",
+                r.fetch_seconds,
+                Kind::Timing,
+                &tags,
+            );
+            statsd.send(
+                "upload_to_storage_time_seconds",
+                r.load_seconds,
+                Kind::Timing,
+                &tags,
+            );
+            statsd.send(
+                "records_processed_count",
+                r.records as f64,
+                Kind::Count,
+                &tags,
+            );
+            for (table, n) in &r.rows {
+                let tags = [
+                    ("job", name),
+                    ("source", r.source.as_str()),
+                    ("table", table.as_str()),
+                ];
+                statsd.send("clickhouse_inserted_rows", *n as f64, Kind::Count, &tags);
             }
         }
     }
@@ -263,5 +374,64 @@ mod tests {
                 "{line} missing in:\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_run_is_pushed_to_statsd_under_tracker_exporters_names() {
+        let agent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        agent
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let statsd = crate::statsd::Statsd::connect(&crate::statsd::StatsdConfig {
+            host: "127.0.0.1".into(),
+            port: agent.local_addr().unwrap().port(),
+            prefix: "tracker_exporter".into(),
+            tags: vec!["project:internal".into()],
+        })
+        .unwrap();
+        let t = Telemetry::default().with_statsd(statsd);
+        let mut report = SyncReport {
+            source: "tracker".into(),
+            items: 120,
+            records: 130,
+            fetch_seconds: 1.5,
+            load_seconds: 0.25,
+            ..SyncReport::default()
+        };
+        report.rows.insert("work_items".into(), 120);
+        let end = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        t.ended("sync", RunOutcome::Success, 2.5, end, &[report]);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = agent.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            if got.len() == 9 {
+                break;
+            }
+        }
+        let want = [
+            "tracker_exporter_etl_duration_seconds:2.5|ms|#project:internal,job:sync",
+            "tracker_exporter_etl_upload_status:1|g|#project:internal,job:sync",
+            "tracker_exporter_last_update_timestamp:1767225600|g|#project:internal,job:sync",
+            "tracker_exporter_job_runs:1|c|#project:internal,job:sync,outcome:success",
+            "tracker_exporter_issues_total_processed_count:120|c|#project:internal,job:sync,source:tracker",
+            "tracker_exporter_issues_search_time_seconds:1.5|ms|#project:internal,job:sync,source:tracker",
+            "tracker_exporter_upload_to_storage_time_seconds:0.25|ms|#project:internal,job:sync,source:tracker",
+            "tracker_exporter_records_processed_count:130|c|#project:internal,job:sync,source:tracker",
+            "tracker_exporter_clickhouse_inserted_rows:120|c|#project:internal,job:sync,source:tracker,table:work_items",
+        ];
+        assert_eq!(got, want);
+        let scrape = t.render();
+        assert!(
+            scrape
+                .contains("flowlake_store_rows_total{source=\"tracker\",table=\"work_items\"} 120"),
+            "{scrape}"
+        );
+        assert!(
+            scrape.contains("flowlake_store_load_seconds_total{source=\"tracker\"} 0.25"),
+            "{scrape}"
+        );
     }
 }

@@ -235,7 +235,17 @@ fn a_job_runs_on_request_and_the_report_is_served_as_the_cli_prints_it() {
         dir.path(),
         "[[jobs]]\nname = \"sync\"\nschedule = \"0 5 1 1 *\"\n",
     );
-    let mut daemon = Daemon::start(dir.path(), &[], &[]);
+    let agent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    agent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let port = agent.local_addr().unwrap().port().to_string();
+    let statsd = [
+        ("FLOWLAKE_SERVICE__STATSD_HOST", "127.0.0.1"),
+        ("FLOWLAKE_SERVICE__STATSD_PORT", port.as_str()),
+        ("FLOWLAKE_SERVICE__STATSD_TAGS", "[\"env:test\"]"),
+    ];
+    let mut daemon = Daemon::start(dir.path(), &[], &statsd);
     let address = daemon.address();
     // No run yet: the store does not exist, so the service is up but not ready.
     let (status, body) = http(&address, "GET", "/readyz", None);
@@ -255,6 +265,31 @@ fn a_job_runs_on_request_and_the_report_is_served_as_the_cli_prints_it() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(http(&address, "GET", "/readyz", None).0, 200);
+    // The run was pushed to the StatsD agent too.
+    let mut pushed = Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = agent.recv(&mut buf) {
+        pushed.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        if pushed
+            .iter()
+            .any(|l| l.starts_with("flowlake_clickhouse_inserted_rows:"))
+        {
+            break;
+        }
+    }
+    for line in [
+        "flowlake_etl_upload_status:1|g|#env:test,job:sync",
+        "flowlake_issues_total_processed_count:2000|c|#env:test,job:sync,source:demo",
+    ] {
+        assert!(pushed.iter().any(|l| l == line), "{line} not in {pushed:?}");
+    }
+    assert!(
+        pushed
+            .iter()
+            .any(|l| l.starts_with("flowlake_etl_duration_seconds:")
+                && l.ends_with("|ms|#env:test,job:sync")),
+        "{pushed:?}"
+    );
     let (status, scrape) = http(&address, "GET", "/metrics", None);
     assert_eq!(status, 200);
     for line in [

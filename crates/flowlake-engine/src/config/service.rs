@@ -45,6 +45,15 @@ pub struct ServiceConfig {
     pub request_timeout_seconds: u64,
     /// The largest request body accepted, in bytes. Default 65536.
     pub max_request_bytes: usize,
+    /// A StatsD / DogStatsD agent to push each job's figures to (UDP), e.g. `localhost`. Default: none.
+    pub statsd_host: Option<String>,
+    /// The agent's UDP port. Default 8125.
+    pub statsd_port: u16,
+    /// Put before every StatsD name with `_`. Default `flowlake`; `tracker_exporter` gives the names
+    /// tracker-exporter sends, for its dashboards.
+    pub statsd_prefix: String,
+    /// Tags added to every StatsD metric, `key:value` each, e.g. `["env:prod"]`.
+    pub statsd_tags: Vec<String>,
 }
 
 impl Default for ServiceConfig {
@@ -60,6 +69,10 @@ impl Default for ServiceConfig {
             retry_max_delay_seconds: 1800,
             request_timeout_seconds: 30,
             max_request_bytes: 65536,
+            statsd_host: None,
+            statsd_port: 8125,
+            statsd_prefix: "flowlake".into(),
+            statsd_tags: Vec::new(),
         }
     }
 }
@@ -77,6 +90,10 @@ impl std::fmt::Debug for ServiceConfig {
             .field("retry_max_delay_seconds", &self.retry_max_delay_seconds)
             .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("max_request_bytes", &self.max_request_bytes)
+            .field("statsd_host", &self.statsd_host)
+            .field("statsd_port", &self.statsd_port)
+            .field("statsd_prefix", &self.statsd_prefix)
+            .field("statsd_tags", &self.statsd_tags)
             .finish()
     }
 }
@@ -141,6 +158,19 @@ impl ServiceConfig {
             if v == 0 {
                 return Err(Unfit::new(key, "must be at least 1"));
             }
+        }
+        if let Some(bad) = self
+            .statsd_tags
+            .iter()
+            .position(|t| t.is_empty() || t.contains(['|', ',', '#']))
+        {
+            return Err(Unfit::new(
+                format!("service.statsd_tags[{bad}]"),
+                format!(
+                    "`{}`: a tag is `key:value`, without `|`, `,` or `#`",
+                    self.statsd_tags[bad]
+                ),
+            ));
         }
         if self.retry_max_delay_seconds < self.retry_base_delay_seconds {
             return Err(Unfit::new(

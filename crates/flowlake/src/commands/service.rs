@@ -13,7 +13,7 @@ use flowlake_engine::sync::{rebuild_with, RebuildOptions, StopSignal};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_service::{
     Daemon, DaemonHandle, JobOutcome, JobRunner, Mode, ReportFailure, ReportQuery, RetryPolicy,
-    ServerState, Telemetry,
+    ServerState, Statsd, StatsdConfig, Telemetry,
 };
 use flowlake_store::OpenMode;
 
@@ -180,7 +180,7 @@ pub(super) fn run(config: Config, only: &[String], once: bool, no_server: bool) 
     let grace = service.grace_period();
     let limit = service.max_concurrent_jobs;
     let runner: Arc<Runner> = Arc::new(Runner::new(config.clone()));
-    let telemetry = Arc::new(Telemetry::default());
+    let telemetry = Arc::new(telemetry(&config)?);
     let daemon = Daemon::new(
         &jobs,
         runner.clone(),
@@ -257,6 +257,24 @@ pub(super) fn serve(config: Config) -> Result<()> {
         })
         .await
         .context("serving HTTP")
+    })
+}
+
+/// The Prometheus families, and the StatsD agent when `service.statsd_host` names one.
+fn telemetry(config: &Config) -> Result<Telemetry> {
+    let service = &config.service;
+    let telemetry = Telemetry::default();
+    Ok(match &service.statsd_host {
+        None => telemetry,
+        Some(host) => telemetry.with_statsd(
+            Statsd::connect(&StatsdConfig {
+                host: host.clone(),
+                port: service.statsd_port,
+                prefix: service.statsd_prefix.clone(),
+                tags: service.statsd_tags.clone(),
+            })
+            .map_err(anyhow::Error::msg)?,
+        ),
     })
 }
 
