@@ -27,7 +27,7 @@ impl RetryPolicy {
 }
 
 /// What a job did last and what it will do next, as `/api/v1/jobs` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct JobStatus {
     /// The job's name.
     pub name: String,

@@ -9,6 +9,8 @@
 //! - `GET /api/v1/metrics?from=&to=&days=&source=&project=&type=&assignee=&by=&top=&as_of=`: the
 //!   `flowlake metrics` report as JSON.
 //! - `GET /metrics`: OpenMetrics text for Prometheus (a token only with `service.metrics_need_token`).
+//! - `GET /openapi.json`: the OpenAPI 3.1 document of these routes, generated from the handlers below
+//!   (utoipa), so it cannot describe a route that is not served (a test checks both ways).
 //!
 //! Errors are JSON, `{"error": "…"}`, and never carry a token.
 
@@ -25,7 +27,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::board::TriggerError;
+use crate::board::{JobStatus, TriggerError};
 use crate::daemon::DaemonHandle;
 use crate::runner::{JobRunner, ReportFailure, ReportQuery};
 use crate::telemetry::Telemetry;
@@ -59,6 +61,63 @@ impl std::fmt::Debug for ServerState {
     }
 }
 
+/// The OpenAPI document of the routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "flowlake",
+        description = "flowlake's service API: health, jobs, the metrics report, the Prometheus scrape."
+    ),
+    paths(healthz, readyz, jobs, run_job, metrics_report, scrape, openapi),
+    components(schemas(JobStatus, ErrorBody, Jobs, Queued, Status)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// Adds the bearer-token scheme the `/api/v1` routes name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// An error's body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, and what to do about it.
+    pub error: String,
+}
+
+/// `/healthz` and `/readyz`'s body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Status {
+    /// `ok` or `ready`.
+    pub status: String,
+}
+
+/// `/api/v1/jobs`'s body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Jobs {
+    /// Every job, in config order.
+    pub jobs: Vec<JobStatus>,
+}
+
+/// `POST /api/v1/jobs/{name}/run`'s body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Queued {
+    /// The job.
+    pub job: String,
+    /// `queued`: it starts at the next chance.
+    pub status: String,
+}
+
 /// The service's routes over `state`.
 pub fn router(state: ServerState) -> Router {
     let limit = state.max_request_bytes;
@@ -77,7 +136,8 @@ pub fn router(state: ServerState) -> Router {
     ));
     let open = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi));
     let open = if state.metrics_need_token {
         open
     } else {
@@ -130,6 +190,8 @@ fn unauthorized(why: &str) -> Response {
     r
 }
 
+/// The process serves.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "up", body = Status)))]
 async fn healthz() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
@@ -160,6 +222,11 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// The store is reachable and its schema current.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "ready", body = Status),
+    (status = 503, description = "the store cannot be reached or its schema is not current", body = ErrorBody)
+))]
 async fn readyz(State(state): State<ServerState>) -> Response {
     let runner = state.runner.clone();
     match blocking(&state, move || runner.ready()).await {
@@ -169,6 +236,11 @@ async fn readyz(State(state): State<ServerState>) -> Response {
     }
 }
 
+/// Every job: schedule, running since, next run, last run, last success, last error, counts.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])), responses(
+    (status = 200, description = "the jobs (none under `flowlake serve`)", body = Jobs),
+    (status = 401, description = "no or a wrong token", body = ErrorBody)
+))]
 async fn jobs(State(state): State<ServerState>) -> Response {
     let jobs = state
         .daemon
@@ -178,6 +250,16 @@ async fn jobs(State(state): State<ServerState>) -> Response {
     Json(json!({ "jobs": jobs })).into_response()
 }
 
+/// Runs a job at the next chance, whatever its schedule.
+#[utoipa::path(post, path = "/api/v1/jobs/{name}/run", tag = "jobs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "the job's name")),
+    responses(
+        (status = 202, description = "queued", body = Queued),
+        (status = 401, description = "no or a wrong token", body = ErrorBody),
+        (status = 404, description = "no job of that name", body = ErrorBody),
+        (status = 409, description = "the job is running", body = ErrorBody),
+        (status = 503, description = "`flowlake serve` runs no jobs", body = ErrorBody)
+))]
 async fn run_job(State(state): State<ServerState>, Path(name): Path<String>) -> Response {
     let Some(daemon) = &state.daemon else {
         return error(
@@ -196,6 +278,15 @@ async fn run_job(State(state): State<ServerState>, Path(name): Path<String>) -> 
     }
 }
 
+/// The `flowlake metrics --format json` report (docs/metrics.md), its options as query parameters.
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "the report", body = Object, content_type = "application/json"),
+        (status = 400, description = "a bad parameter, or a filter that matches nothing (the known values are named)", body = ErrorBody),
+        (status = 401, description = "no or a wrong token", body = ErrorBody),
+        (status = 503, description = "the store did not answer in time, or could not be read", body = ErrorBody)
+))]
 async fn metrics_report(
     State(state): State<ServerState>,
     query: Result<Query<ReportQuery>, QueryRejection>,
@@ -213,6 +304,11 @@ async fn metrics_report(
     }
 }
 
+/// The Prometheus scrape.
+#[utoipa::path(get, path = "/metrics", tag = "metrics", responses(
+    (status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    (status = 401, description = "a token is needed (`service.metrics_need_token`) and none or a wrong one came", body = ErrorBody)
+))]
 async fn scrape(State(state): State<ServerState>) -> Response {
     (
         [(
@@ -222,6 +318,13 @@ async fn scrape(State(state): State<ServerState>) -> Response {
         state.telemetry.render(),
     )
         .into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "health", responses((status = 200, description = "the OpenAPI document", body = Object)))]
+async fn openapi() -> Response {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi()).into_response()
 }
 
 #[cfg(test)]
@@ -443,5 +546,70 @@ mod tests {
         let (s, body) = call(st, "GET", "/nowhere", None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         assert!(body.contains("/api/v1/jobs"), "{body}");
+    }
+
+    /// Every route the router serves, as `(method, path)`; a route added to one and not the other fails here.
+    const SERVED: &[(&str, &str)] = &[
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("get", "/openapi.json"),
+        ("get", "/api/v1/jobs"),
+        ("post", "/api/v1/jobs/{name}/run"),
+        ("get", "/api/v1/metrics"),
+        ("get", "/metrics"),
+    ];
+
+    #[tokio::test]
+    async fn the_openapi_document_lists_exactly_the_routes_served() {
+        let (s, body) = call(state(Ok(()), true, false), "GET", "/openapi.json", None).await;
+        assert_eq!(s, StatusCode::OK);
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let mut documented: Vec<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, ops)| {
+                ops.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| (m.clone(), path.clone()))
+            })
+            .collect();
+        documented.sort();
+        let mut served: Vec<(String, String)> = SERVED
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        served.sort();
+        assert_eq!(documented, served);
+        // And each is served: not the fallback's 404 or a 405.
+        for (method, path) in SERVED {
+            let path = path.replace("{name}", "nightly");
+            let (s, body) = call(
+                state(Ok(()), true, false),
+                &method.to_uppercase(),
+                &path,
+                Some("s3cret"),
+            )
+            .await;
+            assert!(
+                s != StatusCode::NOT_FOUND && s != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}: {s} {body}"
+            );
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let params: Vec<&str> = doc["paths"]["/api/v1/metrics"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            params.contains(&"type") && params.contains(&"as_of"),
+            "{params:?}"
+        );
     }
 }

@@ -23,8 +23,9 @@ impl JobOutcome {
 }
 
 /// The filters of `/api/v1/metrics`: `flowlake metrics`'s options, as query parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// First day of the range.
     pub from: Option<chrono::NaiveDate>,
