@@ -45,6 +45,8 @@ struct Shared {
     limit: usize,
     stop: StopSignal,
     runs: AtomicU64,
+    /// Runs ended: what the store holds may have changed each time (cached reports are then stale).
+    ended: AtomicU64,
 }
 
 impl Shared {
@@ -76,6 +78,11 @@ impl DaemonHandle {
         self.0.board().trigger(name)?;
         self.0.wake.notify_all();
         Ok(())
+    }
+
+    /// How many job runs have ended: a report made before the last one may be stale.
+    pub fn generation(&self) -> u64 {
+        self.0.ended.load(Ordering::SeqCst)
     }
 
     /// Takes no new job, and asks running ones to stop after their current page.
@@ -117,6 +124,7 @@ impl Daemon {
                 limit,
                 stop: StopSignal::default(),
                 runs: AtomicU64::new(0),
+                ended: AtomicU64::new(0),
             }),
             grace,
         })
@@ -236,6 +244,7 @@ fn spawn_job(shared: Arc<Shared>, job: JobConfig) {
                         tracing::error!(seconds, error = %e, "job failed; it will be retried")
                     }
                 }
+                shared.ended.fetch_add(1, Ordering::SeqCst);
                 shared
                     .board()
                     .finished(&job.name, end, outcome.error.map_or(Ok(()), Err));

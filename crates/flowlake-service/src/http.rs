@@ -28,6 +28,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::board::{JobStatus, TriggerError};
+use crate::cache::ReportCache;
 use crate::daemon::DaemonHandle;
 use crate::runner::{JobRunner, ReportFailure, ReportQuery};
 use crate::telemetry::Telemetry;
@@ -49,6 +50,8 @@ pub struct ServerState {
     pub timeout: Duration,
     /// The largest request body accepted.
     pub max_request_bytes: usize,
+    /// Reports already made.
+    pub reports: Arc<ReportCache>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -207,19 +210,22 @@ async fn blocking<T: Send + 'static>(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the request's work panicked (a bug: please report it with the log)",
         )),
-        Err(_) => {
-            let mut r = error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "no answer within {}s (service.request_timeout_seconds); a job may hold the store",
-                    state.timeout.as_secs()
-                ),
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-            Err(r)
-        }
+        Err(_) => Err(too_slow(state)),
     }
+}
+
+/// 503 with `Retry-After`: the work did not end within the request timeout.
+fn too_slow(state: &ServerState) -> Response {
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "no answer within {}s (service.request_timeout_seconds); a job may hold the store",
+            state.timeout.as_secs()
+        ),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+    r
 }
 
 /// The store is reachable and its schema current.
@@ -295,9 +301,35 @@ async fn metrics_report(
         Ok(Query(q)) => q,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
+    let generation = state.daemon.as_ref().map_or(0, DaemonHandle::generation);
+    let cache = state.reports.clone();
+    let cached = |cache: &ReportCache| cache.get(&query, generation, std::time::Instant::now());
+    let answer = |body: Arc<String>| {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            body.as_str().to_owned(),
+        )
+            .into_response()
+    };
+    if let Some(body) = cached(&cache) {
+        return answer(body);
+    }
+    // Concurrent misses wait for the first to make the report, then find it made.
+    let Ok(_making) = tokio::time::timeout(state.timeout, cache.making.lock()).await else {
+        return too_slow(&state);
+    };
+    if let Some(body) = cached(&cache) {
+        return answer(body);
+    }
     let runner = state.runner.clone();
-    match blocking(&state, move || runner.report(&query)).await {
-        Ok(Ok(report)) => ([(header::CONTENT_TYPE, "application/json")], report).into_response(),
+    let made = std::time::Instant::now();
+    let q = query.clone();
+    match blocking(&state, move || runner.report(&q)).await {
+        Ok(Ok(report)) => {
+            let body = Arc::new(report);
+            cache.put(query, generation, made, body.clone());
+            answer(body)
+        }
         Ok(Err(e @ ReportFailure::BadQuery(_))) => error(StatusCode::BAD_REQUEST, e),
         Ok(Err(e @ ReportFailure::Store(_))) => error(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(r) => r,
@@ -340,6 +372,7 @@ mod tests {
 
     struct Fake {
         ready: Result<(), String>,
+        reports: std::sync::atomic::AtomicUsize,
     }
 
     impl JobRunner for Fake {
@@ -350,6 +383,8 @@ mod tests {
             self.ready.clone()
         }
         fn report(&self, q: &ReportQuery) -> Result<String, ReportFailure> {
+            self.reports
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             match q.project.as_deref() {
                 Some("nosuch") => Err(ReportFailure::BadQuery(
                     "no item has project `nosuch`; known projects: CORE".into(),
@@ -367,7 +402,10 @@ mod tests {
         with_daemon: bool,
         metrics_need_token: bool,
     ) -> ServerState {
-        let runner: Arc<dyn JobRunner> = Arc::new(Fake { ready });
+        let runner: Arc<dyn JobRunner> = Arc::new(Fake {
+            ready,
+            reports: Default::default(),
+        });
         let telemetry = Arc::new(Telemetry::default());
         let daemon = with_daemon.then(|| {
             let job: JobConfig =
@@ -395,6 +433,7 @@ mod tests {
             metrics_need_token,
             timeout: Duration::from_secs(5),
             max_request_bytes: 1024,
+            reports: Arc::new(ReportCache::new(Duration::from_secs(60))),
         }
     }
 
@@ -611,5 +650,43 @@ mod tests {
             params.contains(&"type") && params.contains(&"as_of"),
             "{params:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_report_asked_again_is_served_from_the_cache() {
+        for (ttl, want) in [(60, [1, 2]), (0, [3, 4])] {
+            let fake = Arc::new(Fake {
+                ready: Ok(()),
+                reports: Default::default(),
+            });
+            let st = ServerState {
+                runner: fake.clone(),
+                reports: Arc::new(ReportCache::new(Duration::from_secs(ttl))),
+                ..state(Ok(()), false, false)
+            };
+            let calls = || fake.reports.load(std::sync::atomic::Ordering::SeqCst);
+            for _ in 0..3 {
+                let (s, body) = call(
+                    st.clone(),
+                    "GET",
+                    "/api/v1/metrics?project=CORE",
+                    Some("s3cret"),
+                )
+                .await;
+                assert_eq!(
+                    (s, body.as_str()),
+                    (StatusCode::OK, r#"{"items":3,"project":"CORE"}"#)
+                );
+            }
+            let after_same = calls();
+            call(
+                st.clone(),
+                "GET",
+                "/api/v1/metrics?project=WEB",
+                Some("s3cret"),
+            )
+            .await;
+            assert_eq!([after_same, calls()], want, "ttl {ttl}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod board;
+pub mod cache;
 pub mod daemon;
 pub mod http;
 pub mod runner;
@@ -15,6 +16,7 @@ pub mod statsd;
 pub mod telemetry;
 
 pub use board::{JobStatus, RetryPolicy, TriggerError};
+pub use cache::ReportCache;
 pub use daemon::{Daemon, DaemonHandle, Ended, Mode};
 pub use http::{router, ServerState};
 pub use runner::{JobOutcome, JobRunner, ReportFailure, ReportQuery};

@@ -23,7 +23,7 @@ impl JobOutcome {
 }
 
 /// The filters of `/api/v1/metrics`: `flowlake metrics`'s options, as query parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {

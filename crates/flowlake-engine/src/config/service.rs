@@ -45,6 +45,10 @@ pub struct ServiceConfig {
     pub request_timeout_seconds: u64,
     /// The largest request body accepted, in bytes. Default 65536.
     pub max_request_bytes: usize,
+    /// Seconds a metrics report answers again the same query unchanged, unless a job run ended since (it
+    /// may have changed the store); 0 makes each one afresh. A report without `as_of` ages open items to
+    /// when it was made, so it is at most this old. Default 60.
+    pub report_cache_seconds: u64,
     /// A StatsD / DogStatsD agent to push each job's figures to (UDP), e.g. `localhost`. Default: none.
     pub statsd_host: Option<String>,
     /// The agent's UDP port. Default 8125.
@@ -69,6 +73,7 @@ impl Default for ServiceConfig {
             retry_max_delay_seconds: 1800,
             request_timeout_seconds: 30,
             max_request_bytes: 65536,
+            report_cache_seconds: 60,
             statsd_host: None,
             statsd_port: 8125,
             statsd_prefix: "flowlake".into(),
@@ -90,6 +95,7 @@ impl std::fmt::Debug for ServiceConfig {
             .field("retry_max_delay_seconds", &self.retry_max_delay_seconds)
             .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("max_request_bytes", &self.max_request_bytes)
+            .field("report_cache_seconds", &self.report_cache_seconds)
             .field("statsd_host", &self.statsd_host)
             .field("statsd_port", &self.statsd_port)
             .field("statsd_prefix", &self.statsd_prefix)

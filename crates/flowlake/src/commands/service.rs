@@ -12,8 +12,8 @@ use flowlake_engine::config::{JobConfig, JobKind};
 use flowlake_engine::sync::{rebuild_with, RebuildOptions, StopSignal};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_service::{
-    Daemon, DaemonHandle, JobOutcome, JobRunner, Mode, ReportFailure, ReportQuery, RetryPolicy,
-    ServerState, Statsd, StatsdConfig, Telemetry,
+    Daemon, DaemonHandle, JobOutcome, JobRunner, Mode, ReportCache, ReportFailure, ReportQuery,
+    RetryPolicy, ServerState, Statsd, StatsdConfig, Telemetry,
 };
 use flowlake_store::OpenMode;
 
@@ -306,6 +306,9 @@ fn server_state(
         metrics_need_token: service.metrics_need_token,
         timeout: Duration::from_secs(service.request_timeout_seconds),
         max_request_bytes: service.max_request_bytes,
+        reports: Arc::new(ReportCache::new(Duration::from_secs(
+            service.report_cache_seconds,
+        ))),
     })
 }
 
