@@ -223,3 +223,39 @@ fn a_writer_behind_the_stored_versions_still_replaces_them() {
     store.put(&key, "new").unwrap();
     assert_eq!(store.get(&key).unwrap().as_deref(), Some("new"));
 }
+
+/// Compressed inserts (the default) and plain ones leave the same tables; the harness saw the rows arrive
+/// gzip-compressed only with compression on.
+#[test]
+fn compressed_and_plain_inserts_leave_the_same_tables() {
+    let mut dumps = Vec::new();
+    for compress in [true, false] {
+        let db = clickhouse_database();
+        let options = ClickHouseOptions {
+            compress,
+            ..options(&db, Some(CLICKHOUSE_PASSWORD))
+        };
+        let mut store = ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap();
+        let pages = [vec![("P-1", 3), ("P-2", 1), ("P-3", 0)], vec![("P-1", 2)]];
+        for page in &pages {
+            store.load(&mut common::batch(page), None).unwrap();
+        }
+        let dump: Vec<_> = flowlake_store::schema::loaded_tables()
+            .map(|t| {
+                let sql = format!("SELECT * FROM {} ORDER BY ALL", t.name);
+                (t.name, text(&store, &sql))
+            })
+            .collect();
+        let seen = db.request_encodings();
+        let gzipped = seen.get("gzip").and_then(|v| v.as_u64()).unwrap_or(0);
+        match compress {
+            // At least the work_items and status_changes rows of each page.
+            true => assert!(gzipped >= 2 * pages.len() as u64, "{seen:?}"),
+            false => assert_eq!(gzipped, 0, "{seen:?}"),
+        }
+        dumps.push(dump);
+    }
+    let rows = |name: &str| dumps[0].iter().find(|(t, _)| *t == name).unwrap().1.len();
+    assert_eq!((rows("work_items"), rows("status_changes")), (3, 3));
+    assert_eq!(dumps[0], dumps[1]);
+}

@@ -649,6 +649,11 @@ def read_chunked(rfile):
 
 
 def make_handler(engine, user, password, display_name):
+    # Request bodies seen, by database and Content-Encoding ("identity" without one): what
+    # GET /_harness/encodings answers, so a client's test can see its bodies really went compressed.
+    encodings = {}
+    encodings_lock = threading.Lock()
+
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
@@ -715,6 +720,11 @@ def make_handler(engine, user, password, display_name):
                 return self.send_error_ch(CHError(381, "HTTP_LENGTH_REQUIRED",
                                                   "The Transfer-Encoding is not chunked and there is no Content-Length header for POST request"))
             path = url.path
+            if path == "/_harness/encodings" and self.command == "GET":
+                with encodings_lock:
+                    seen = dict(encodings.get(params.get("database", ""), {}))
+                return self.send_body(200, json.dumps(seen, sort_keys=True).encode(),
+                                      [("Content-Type", "application/json; charset=UTF-8")])
             if path in ("/ping", "/replicas_status") and self.command in ("GET", "HEAD"):
                 return self.send_body(200, b"Ok.\n", [("Content-Type", "text/html; charset=UTF-8")])
             if path == "/" and "query" not in params and not body and not is_post:
@@ -743,6 +753,12 @@ def make_handler(engine, user, password, display_name):
                             "See also /etc/clickhouse-server/users.xml on the server where ClickHouse is installed.\n\n")
                 return self.send_error_ch(CHError(516, "AUTHENTICATION_FAILED", msg), query_id)
 
+            if body:
+                enc = self.headers.get("Content-Encoding", "").strip().lower() or "identity"
+                db = self.headers.get("X-ClickHouse-Database") or params.get("database") or ""
+                with encodings_lock:
+                    counts = encodings.setdefault(db, {})
+                    counts[enc] = counts.get(enc, 0) + 1
             truthy = ("1", "true")
             try:
                 body = self.decode_body(body)
@@ -815,7 +831,10 @@ def make_handler(engine, user, password, display_name):
                 err = parse_chdb_error(msg) if "Code:" in msg else CHError(
                     354, "CANNOT_DECOMPRESS", "Cannot decompress request body (%s): %s" % (enc, msg))
                 raise err
-            raise CHError(48, "NOT_IMPLEMENTED", "Unknown compression method '%s'" % enc)
+            # ClickHouse's chooseCompressionMethod, word for word (chDB's file() raises the same).
+            raise CHError(48, "NOT_IMPLEMENTED",
+                          "Unknown compression method '%s'. Only 'auto', 'none', 'gzip', 'deflate', 'br', 'xz', "
+                          "'zstd', 'lz4', 'bz2', 'snappy' are supported as compression methods" % enc)
 
     return Handler
 

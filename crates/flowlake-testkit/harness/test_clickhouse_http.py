@@ -329,6 +329,25 @@ class HTTPInterfaceTest(Base):
         r = self.ok(body=gzip.compress(b"SELECT count(), sum(a) FROM gz"), headers={"Content-Encoding": "gzip"})
         self.assertEqual(r.body, b"1000\t499500\n")
 
+    def test_unknown_request_encoding_is_refused_like_clickhouse(self):
+        r = self.request("SELECT 1", body=b"xyz", headers={"Content-Encoding": "frobnicate"})
+        self.assertException(r, 501, 48, "NOT_IMPLEMENTED",
+                             r"Unknown compression method 'frobnicate'\. Only 'auto', 'none', 'gzip'")
+
+    def test_request_encodings_are_counted_per_database(self):
+        self.ok(body="CREATE DATABASE IF NOT EXISTS enc_count")
+        self.ok(body="CREATE TABLE enc_count.t (a UInt32) ENGINE = MergeTree ORDER BY a")
+        db = {"X-ClickHouse-Database": "enc_count"}
+        self.ok("INSERT INTO t FORMAT TabSeparated", body=gzip.compress(b"1\n2\n"),
+                headers=dict(db, **{"Content-Encoding": "gzip"}))
+        self.ok("INSERT INTO t FORMAT TabSeparated", body=b"3\n", headers=db)
+        self.ok(body="SELECT count() FROM t", headers=db)
+        self.assertEqual(self.ok("SELECT count() FROM enc_count.t").body, b"3\n")
+        with urllib.request.urlopen(self.url + "/_harness/encodings?database=enc_count", timeout=30) as r:
+            self.assertEqual(json.loads(r.read()), {"gzip": 1, "identity": 2})
+        with urllib.request.urlopen(self.url + "/_harness/encodings?database=nothing_here", timeout=30) as r:
+            self.assertEqual(json.loads(r.read()), {})
+
     def test_compressed_responses(self):
         q = "SELECT number FROM system.numbers LIMIT 3"
         r = self.ok(q, params={"enable_http_compression": "1"}, headers={"Accept-Encoding": "gzip"})

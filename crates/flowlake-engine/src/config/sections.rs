@@ -61,6 +61,9 @@ pub struct StoreConfig {
     pub retry_jitter: f64,
     /// ClickHouse: how long one request may take, in seconds. Default 300.
     pub timeout_seconds: u64,
+    /// ClickHouse: send insert bodies gzip-compressed (`Content-Encoding: gzip`), several times smaller for
+    /// some CPU here; turn off for a proxy that does not pass the header on. Default true.
+    pub compress: bool,
 }
 
 impl Default for StoreConfig {
@@ -82,6 +85,7 @@ impl Default for StoreConfig {
             retry_factor: 2.0,
             retry_jitter: 0.5,
             timeout_seconds: 300,
+            compress: true,
         }
     }
 }
@@ -105,6 +109,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("retry_factor", &self.retry_factor)
             .field("retry_jitter", &self.retry_jitter)
             .field("timeout_seconds", &self.timeout_seconds)
+            .field("compress", &self.compress)
             .finish()
     }
 }
@@ -146,6 +151,7 @@ impl StoreConfig {
                             jitter: self.retry_jitter,
                         },
                         timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
+                        compress: self.compress,
                     });
                 }
                 _ => {

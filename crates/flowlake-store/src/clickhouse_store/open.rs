@@ -64,15 +64,7 @@ impl ClickHouseStore {
             base.port().map_or_else(String::new, |p| format!(":{p}")),
             options.database
         );
-        let http = Http::new(
-            base,
-            options.database.clone(),
-            options.user.clone(),
-            options.password.clone(),
-            options.retry,
-            options.timeout,
-        )
-        .map_err(|e| StoreError::Open {
+        let http = Http::new(base, options).map_err(|e| StoreError::Open {
             path: PathBuf::from(&describe),
             reason: e,
         })?;

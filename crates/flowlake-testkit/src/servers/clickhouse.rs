@@ -41,6 +41,22 @@ impl ClickHouseDatabase {
         body
     }
 
+    /// How many request bodies for this database the harness got, by `Content-Encoding` (`identity` for
+    /// none): its `GET /_harness/encodings`, a JSON object such as `{"gzip": 3, "identity": 12}`.
+    pub fn request_encodings(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to ClickHouse");
+        write!(
+            s,
+            "GET /_harness/encodings?database={} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.name, self.port
+        )
+        .expect("send");
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).expect("read");
+        let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(body).expect("the harness's encodings are a JSON object")
+    }
+
     /// Runs `sql` as [`USER`] in this database; the answer's body, or `None` if ClickHouse refused it (a
     /// table not created yet).
     pub fn try_query(&self, sql: &str) -> Option<String> {
