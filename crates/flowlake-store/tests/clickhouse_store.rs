@@ -9,7 +9,8 @@ use flowlake_store::{
     ClickHouseOptions, ClickHouseRetry, ClickHouseStore, LoadBatch, OpenMode, SqlConsole, Store,
 };
 use flowlake_testkit::servers::{
-    clickhouse_database, free_port, ClickHouseDatabase, CLICKHOUSE_PASSWORD, CLICKHOUSE_USER,
+    clickhouse_database, free_port, ClickHouseDatabase, OwnClickHouse, CLICKHOUSE_PASSWORD,
+    CLICKHOUSE_USER,
 };
 
 mod common;
@@ -258,4 +259,63 @@ fn compressed_and_plain_inserts_leave_the_same_tables() {
     let rows = |name: &str| dumps[0].iter().find(|(t, _)| *t == name).unwrap().1.len();
     assert_eq!((rows("work_items"), rows("status_changes")), (3, 3));
     assert_eq!(dumps[0], dumps[1]);
+}
+
+/// `https://` with `ca_file`: the store trusts the harness's private CA and loads through it; without the
+/// file the server's certificate is not trusted, and the error says which key to set.
+#[test]
+fn https_trusts_the_ca_file_and_nothing_else() {
+    let server = OwnClickHouse::start_tls();
+    let db = server.database("tls");
+    let mut options = ClickHouseOptions {
+        url: server.url(),
+        ca_file: Some(server.ca_file()),
+        ..options(&db, Some(CLICKHOUSE_PASSWORD))
+    };
+    let mut store = ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap();
+    store.load(&mut batch("P-1", 2), None).unwrap();
+    assert_eq!(store.count("status_changes").unwrap(), 2);
+    assert!(
+        store.describe().starts_with("https://"),
+        "{}",
+        store.describe()
+    );
+    options.ca_file = None;
+    let text = open_error(&options, OpenMode::ReadOnly);
+    assert!(
+        text.contains("not trusted") && text.contains("store.ca_file"),
+        "{text}"
+    );
+}
+
+/// A `ca_file` that is missing, or holds no PEM certificate, is named with its key before any request.
+#[test]
+fn a_ca_file_that_is_missing_or_not_pem_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ClickHouseDatabase {
+        port: free_port(),
+        name: "db".into(),
+    };
+    let not_pem = dir.path().join("ca.der");
+    std::fs::write(&not_pem, [0x30, 0x82, 0x01, 0x0a]).unwrap();
+    for (file, why) in [
+        (dir.path().join("missing.pem"), ""),
+        (not_pem, "no PEM certificate"),
+    ] {
+        let options = ClickHouseOptions {
+            url: format!("https://127.0.0.1:{}", db.port),
+            ca_file: Some(file.clone()),
+            ..options(&db, Some(CLICKHOUSE_PASSWORD))
+        };
+        let text = open_error(&options, OpenMode::ReadWrite);
+        assert!(
+            text.contains(&format!("store.ca_file {}", file.display())),
+            "{text}"
+        );
+        assert!(text.contains(why), "{text}");
+        assert!(
+            !text.contains("cannot connect"),
+            "no request was made: {text}"
+        );
+    }
 }

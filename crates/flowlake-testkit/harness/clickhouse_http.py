@@ -3,8 +3,9 @@
 engine that PyPI's `chdb-core` package embeds (module `chdb`).
 
     python3 clickhouse_http.py --port 0 [--data-dir DIR] [--user U --password P]
+                               [--tls-cert server.crt --tls-key server.key]
 
-Prints one line `READY http://127.0.0.1:<port>` on stdout once it accepts
+Prints one line `READY http://127.0.0.1:<port>` (`https://` with --tls-cert) on stdout once it accepts
 requests (with `--port 0` the kernel picks a free port; read it from that line).
 See CLICKHOUSE.md beside this file for what is and is not emulated.
 
@@ -24,6 +25,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import tempfile
 import threading
@@ -661,6 +663,13 @@ def make_handler(engine, user, password, display_name):
         def log_message(self, fmt, *args):  # quiet
             pass
 
+        def setup(self):
+            # HTTPS: the TLS handshake here, on the request's own thread, so a client that never
+            # completes one stalls only itself (the listening socket does not shake hands on accept).
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.do_handshake()
+            super().setup()
+
         def send_response(self, code, message=None):
             # Like ClickHouse: no Server header.
             self.log_request(code)
@@ -874,7 +883,11 @@ def main(argv=None):
     ap.add_argument("--user", default="default")
     ap.add_argument("--password", default="")
     ap.add_argument("--display-name", default=socket.gethostname())
+    ap.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate (PEM; with --tls-key)")
+    ap.add_argument("--tls-key", default=None, help="the certificate's private key (PEM)")
     args = ap.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
 
     tmp_root = tempfile.mkdtemp(prefix="chdb-http-")
     data_dir = args.data_dir or os.path.join(tmp_root, "data")
@@ -882,13 +895,19 @@ def main(argv=None):
     engine = Engine(data_dir, tmp_root)
     server = Server((args.host, args.port), make_handler(engine, args.user, args.password, args.display_name))
     port = server.server_address[1]
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        scheme = "https"
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print("READY http://%s:%d chdb=%s" % (args.host, port, engine.version), flush=True)
+    print("READY %s://%s:%d chdb=%s" % (scheme, args.host, port, engine.version), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -38,8 +38,9 @@ pub struct StoreConfig {
     /// PostgreSQL or ClickHouse: a file holding the password (wins over `password`), e.g. a mounted
     /// secret.
     pub password_file: Option<PathBuf>,
-    /// PostgreSQL: CA certificates (PEM) the server's certificate must chain to, for a private CA or a
-    /// self-signed server. Unset: the system's roots. TLS is used unless the url says `sslmode=disable`.
+    /// PostgreSQL or ClickHouse: CA certificates (PEM) the server's certificate must chain to, for a private
+    /// CA or a self-signed server. Unset: the system's roots. PostgreSQL uses TLS unless the url says
+    /// `sslmode=disable`; ClickHouse with an `https://` url.
     pub ca_file: Option<PathBuf>,
     /// ClickHouse: the database holding flowlake's tables, created when missing. Default `flowlake`.
     pub database: String,
@@ -152,6 +153,7 @@ impl StoreConfig {
                         },
                         timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
                         compress: self.compress,
+                        ca_file: self.ca_file.clone(),
                     });
                 }
                 _ => {

@@ -105,13 +105,22 @@ impl Failure {
 
 impl Http {
     /// A client of the server at `base` (checked: no credentials, query or fragment), as `options` say.
+    /// With `ca_file`, an `https://` server's certificate must chain to its certificates and to nothing else,
+    /// as the PostgreSQL store's; without, to the system's roots.
     pub(super) fn new(base: Url, options: &ClickHouseOptions) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("flowlake/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+            .user_agent(concat!("flowlake/", env!("CARGO_PKG_VERSION")));
+        if let Some(file) = &options.ca_file {
+            let certs = crate::tls::ca_certificates(file)?
+                .iter()
+                .map(|c| reqwest::Certificate::from_der(c))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("store.ca_file {}: {e}", file.display()))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let http = builder.build().map_err(|e| e.to_string())?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -365,7 +374,8 @@ enum Attempt {
     Sink(StoreError),
 }
 
-/// A request that got no answer; always worth another try. Its text names no URL (reqwest's would).
+/// A request that got no answer; worth another try unless the server's certificate was refused (no later try
+/// trusts it more). Its text names no URL (reqwest's would).
 fn transport(e: &reqwest::Error) -> (Failure, bool) {
     let what = if e.is_connect() {
         "cannot connect"
@@ -384,7 +394,13 @@ fn transport(e: &reqwest::Error) -> (Failure, bool) {
         true => what.to_string(),
         false => format!("{what}: {cause}"),
     };
-    (Failure::Transport(text), true)
+    let untrusted = untrusted_certificate(&text);
+    (Failure::Transport(text), !untrusted)
+}
+
+/// Whether a transport failure's text is rustls refusing the server's certificate.
+pub(super) fn untrusted_certificate(text: &str) -> bool {
+    text.contains("invalid peer certificate")
 }
 
 /// `data` gzip-compressed at the fastest level: on a loader feeding a server, CPU is scarcer than bandwidth,

@@ -19,6 +19,7 @@ mod load;
 mod open;
 mod state;
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -59,6 +60,9 @@ pub struct ClickHouseOptions {
     /// Whether insert bodies go gzip-compressed (`Content-Encoding: gzip`, which ClickHouse's HTTP interface
     /// decompresses): RowBinary of many similar rows shrinks several times, for some CPU on the loader.
     pub compress: bool,
+    /// CA certificates (PEM) an `https://` server's certificate must chain to, instead of the system's
+    /// roots: a private CA or a self-signed server. As the PostgreSQL store's `ca_file`.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Eq for ClickHouseRetry {}
@@ -76,6 +80,7 @@ impl ClickHouseOptions {
             retry: ClickHouseRetry::default(),
             timeout: Duration::from_secs(300),
             compress: true,
+            ca_file: None,
         }
     }
 }
@@ -91,6 +96,7 @@ impl std::fmt::Debug for ClickHouseOptions {
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .field("compress", &self.compress)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use super::ddl::{self, Layout};
-use super::http::{quote, Failure, Http};
+use super::http::{quote, untrusted_certificate, Failure, Http};
 use super::{json_i64, plain_name, ClickHouseOptions, ClickHouseStore, LAST_VERSION};
 use crate::error::StoreError;
 use crate::open::OpenMode;
@@ -280,6 +280,10 @@ fn connect_reason(f: &Failure) -> String {
             format!("{message}; create it, or open the store read-write once (`flowlake sync`)")
         }
         Failure::Server { message, .. } => message.clone(),
+        Failure::Transport(m) if untrusted_certificate(m) => format!(
+            "{m}: the server's certificate is not trusted; set store.ca_file to the CA certificate it \
+             chains to, or check the url's host name"
+        ),
         Failure::Transport(m) => format!("{m}; is ClickHouse running and listening there?"),
     }
 }
