@@ -65,6 +65,10 @@ pub struct StoreConfig {
     /// ClickHouse: send insert bodies gzip-compressed (`Content-Encoding: gzip`), several times smaller for
     /// some CPU here; turn off for a proxy that does not pass the header on. Default true.
     pub compress: bool,
+    /// ClickHouse: end each sync with `OPTIMIZE TABLE … FINAL` on the tables it loaded into, so their stored
+    /// rows hold no superseded versions (tracker-exporter's `AUTO_DEDUPLICATE`). It rewrites the tables:
+    /// costly on large ones. Default false.
+    pub optimize_after_sync: bool,
 }
 
 impl Default for StoreConfig {
@@ -87,6 +91,7 @@ impl Default for StoreConfig {
             retry_jitter: 0.5,
             timeout_seconds: 300,
             compress: true,
+            optimize_after_sync: false,
         }
     }
 }
@@ -111,6 +116,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("retry_jitter", &self.retry_jitter)
             .field("timeout_seconds", &self.timeout_seconds)
             .field("compress", &self.compress)
+            .field("optimize_after_sync", &self.optimize_after_sync)
             .finish()
     }
 }
@@ -154,6 +160,7 @@ impl StoreConfig {
                         timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
                         compress: self.compress,
                         ca_file: self.ca_file.clone(),
+                        optimize_after_sync: self.optimize_after_sync,
                     });
                 }
                 _ => {

@@ -73,6 +73,7 @@ impl ClickHouseStore {
             describe,
             options: options.clone(),
             writes: mode == OpenMode::ReadWrite,
+            loaded: Default::default(),
         };
         if mode != OpenMode::ReadWrite {
             store.http.set_read_only();
