@@ -377,6 +377,8 @@ fn sync_pages(
         fetch_started = std::time::Instant::now();
     }
     progress.finish();
+    // Every page and cursor is saved: what the store does once per run (ClickHouse's optimize_after_sync).
+    store.finish_sync()?;
     report.cursor = match streams.as_slice() {
         [one] => cursors.get(one).map(str::to_string),
         _ if cursors.is_empty() => None,

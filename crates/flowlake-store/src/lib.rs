@@ -20,6 +20,7 @@ pub mod query_json;
 pub mod schema;
 pub mod state;
 pub mod store;
+mod tls;
 
 pub use batch::{HandOver, LoadBatch, MovedItem, RecordKey, ReplacePlan, TableRows};
 pub use check::{check_store, CheckReport};

@@ -99,6 +99,13 @@ pub trait Store: StateBackend {
         Ok(None)
     }
 
+    /// Called once a sync run's last page is loaded and its cursors saved, for work that belongs to the run
+    /// rather than to each page: ClickHouse with `optimize_after_sync` merges the tables the run loaded into,
+    /// once instead of after every page. By default nothing.
+    fn finish_sync(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Loads a batch: for each table, the rows sharing a replace key with the batch are replaced by the
     /// batch's, so a replay leaves the table as it was; moved items are retired and the bad records of the
     /// batch's normalized records cleared. With `cursors` (the page's, one per stream it advances, and the

@@ -9,7 +9,8 @@ use flowlake_store::{
     ClickHouseOptions, ClickHouseRetry, ClickHouseStore, LoadBatch, OpenMode, SqlConsole, Store,
 };
 use flowlake_testkit::servers::{
-    clickhouse_database, free_port, ClickHouseDatabase, CLICKHOUSE_PASSWORD, CLICKHOUSE_USER,
+    clickhouse_database, free_port, ClickHouseDatabase, OwnClickHouse, CLICKHOUSE_PASSWORD,
+    CLICKHOUSE_USER,
 };
 
 mod common;
@@ -222,4 +223,164 @@ fn a_writer_behind_the_stored_versions_still_replaces_them() {
     assert_eq!(store.get(&key).unwrap().as_deref(), Some("old"));
     store.put(&key, "new").unwrap();
     assert_eq!(store.get(&key).unwrap().as_deref(), Some("new"));
+}
+
+/// Compressed inserts (the default) and plain ones leave the same tables; the harness saw the rows arrive
+/// gzip-compressed only with compression on.
+#[test]
+fn compressed_and_plain_inserts_leave_the_same_tables() {
+    let mut dumps = Vec::new();
+    for compress in [true, false] {
+        let db = clickhouse_database();
+        let options = ClickHouseOptions {
+            compress,
+            ..options(&db, Some(CLICKHOUSE_PASSWORD))
+        };
+        let mut store = ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap();
+        let pages = [vec![("P-1", 3), ("P-2", 1), ("P-3", 0)], vec![("P-1", 2)]];
+        for page in &pages {
+            store.load(&mut common::batch(page), None).unwrap();
+        }
+        let dump: Vec<_> = flowlake_store::schema::loaded_tables()
+            .map(|t| {
+                let sql = format!("SELECT * FROM {} ORDER BY ALL", t.name);
+                (t.name, text(&store, &sql))
+            })
+            .collect();
+        let seen = db.request_encodings();
+        let gzipped = seen.get("gzip").and_then(|v| v.as_u64()).unwrap_or(0);
+        match compress {
+            // At least the work_items and status_changes rows of each page.
+            true => assert!(gzipped >= 2 * pages.len() as u64, "{seen:?}"),
+            false => assert_eq!(gzipped, 0, "{seen:?}"),
+        }
+        dumps.push(dump);
+    }
+    let rows = |name: &str| dumps[0].iter().find(|(t, _)| *t == name).unwrap().1.len();
+    assert_eq!((rows("work_items"), rows("status_changes")), (3, 3));
+    assert_eq!(dumps[0], dumps[1]);
+}
+
+/// `https://` with `ca_file`: the store trusts the harness's private CA and loads through it; without the
+/// file the server's certificate is not trusted, and the error says which key to set.
+#[test]
+fn https_trusts_the_ca_file_and_nothing_else() {
+    let server = OwnClickHouse::start_tls();
+    let db = server.database("tls");
+    let mut options = ClickHouseOptions {
+        url: server.url(),
+        ca_file: Some(server.ca_file()),
+        ..options(&db, Some(CLICKHOUSE_PASSWORD))
+    };
+    let mut store = ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap();
+    store.load(&mut batch("P-1", 2), None).unwrap();
+    assert_eq!(store.count("status_changes").unwrap(), 2);
+    assert!(
+        store.describe().starts_with("https://"),
+        "{}",
+        store.describe()
+    );
+    options.ca_file = None;
+    let text = open_error(&options, OpenMode::ReadOnly);
+    assert!(
+        text.contains("not trusted") && text.contains("store.ca_file"),
+        "{text}"
+    );
+}
+
+/// A `ca_file` that is missing, or holds no PEM certificate, is named with its key before any request.
+#[test]
+fn a_ca_file_that_is_missing_or_not_pem_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ClickHouseDatabase {
+        port: free_port(),
+        name: "db".into(),
+    };
+    let not_pem = dir.path().join("ca.der");
+    std::fs::write(&not_pem, [0x30, 0x82, 0x01, 0x0a]).unwrap();
+    for (file, why) in [
+        (dir.path().join("missing.pem"), ""),
+        (not_pem, "no PEM certificate"),
+    ] {
+        let options = ClickHouseOptions {
+            url: format!("https://127.0.0.1:{}", db.port),
+            ca_file: Some(file.clone()),
+            ..options(&db, Some(CLICKHOUSE_PASSWORD))
+        };
+        let text = open_error(&options, OpenMode::ReadWrite);
+        assert!(
+            text.contains(&format!("store.ca_file {}", file.display())),
+            "{text}"
+        );
+        assert!(text.contains(why), "{text}");
+        assert!(
+            !text.contains("cannot connect"),
+            "no request was made: {text}"
+        );
+    }
+}
+
+/// The row versions of `table_rows` beyond the newest of each key (its sorting key): what a merge removes.
+fn superseded(db: &ClickHouseDatabase, table: &str) -> i64 {
+    let key = db.query(&format!(
+        "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = '{table}_rows'"
+    ));
+    let key = key.trim();
+    let extra = db.query(&format!(
+        "SELECT count() - uniqExact(tuple({key})) FROM {table}_rows"
+    ));
+    extra.trim().parse().unwrap()
+}
+
+/// `optimize_after_sync`: at the end of a sync each table it loaded into holds one row version per key, and
+/// the views read as before; without it the superseded versions stay until ClickHouse merges.
+#[test]
+fn optimize_after_sync_leaves_one_version_per_key_and_the_views_unchanged() {
+    for optimize in [false, true] {
+        let db = clickhouse_database();
+        let options = ClickHouseOptions {
+            optimize_after_sync: optimize,
+            ..options(&db, Some(CLICKHOUSE_PASSWORD))
+        };
+        let mut store = ClickHouseStore::open(&options, OpenMode::ReadWrite).unwrap();
+        // No background merge may beat the check (the harness's engine merges small parts within moments).
+        let merges = |what: &str| {
+            for t in flowlake_store::schema::loaded_tables() {
+                db.query(&format!("SYSTEM {what} MERGES {}_rows", t.name));
+            }
+        };
+        merges("STOP");
+        for changes in [4, 4, 4, 2] {
+            store.load(&mut batch("P-1", changes), None).unwrap();
+        }
+        store.load(&mut batch("P-2", 1), None).unwrap();
+        let views = |store: &ClickHouseStore| -> Vec<_> {
+            flowlake_store::schema::loaded_tables()
+                .map(|t| text(store, &format!("SELECT * FROM {} ORDER BY ALL", t.name)))
+                .collect()
+        };
+        let before = views(&store);
+        assert!(superseded(&db, "status_changes") > 0);
+        assert!(superseded(&db, "work_items") > 0);
+        if optimize {
+            // OPTIMIZE is a merge: it waits for merges to be allowed.
+            merges("START");
+        }
+        store.finish_sync().unwrap();
+        assert_eq!(views(&store), before, "the views read as before");
+        if optimize {
+            for t in flowlake_store::schema::loaded_tables() {
+                assert_eq!(
+                    superseded(&db, t.name),
+                    0,
+                    "{}: one version per key",
+                    t.name
+                );
+            }
+        } else {
+            assert!(superseded(&db, "status_changes") > 0, "nothing merged");
+            merges("START");
+        }
+        assert_eq!(store.count("status_changes").unwrap(), 3);
+    }
 }

@@ -3,8 +3,9 @@
 engine that PyPI's `chdb-core` package embeds (module `chdb`).
 
     python3 clickhouse_http.py --port 0 [--data-dir DIR] [--user U --password P]
+                               [--tls-cert server.crt --tls-key server.key]
 
-Prints one line `READY http://127.0.0.1:<port>` on stdout once it accepts
+Prints one line `READY http://127.0.0.1:<port>` (`https://` with --tls-cert) on stdout once it accepts
 requests (with `--port 0` the kernel picks a free port; read it from that line).
 See CLICKHOUSE.md beside this file for what is and is not emulated.
 
@@ -24,6 +25,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import tempfile
 import threading
@@ -649,12 +651,24 @@ def read_chunked(rfile):
 
 
 def make_handler(engine, user, password, display_name):
+    # Request bodies seen, by database and Content-Encoding ("identity" without one): what
+    # GET /_harness/encodings answers, so a client's test can see its bodies really went compressed.
+    encodings = {}
+    encodings_lock = threading.Lock()
+
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):  # quiet
             pass
+
+        def setup(self):
+            # HTTPS: the TLS handshake here, on the request's own thread, so a client that never
+            # completes one stalls only itself (the listening socket does not shake hands on accept).
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.do_handshake()
+            super().setup()
 
         def send_response(self, code, message=None):
             # Like ClickHouse: no Server header.
@@ -715,6 +729,11 @@ def make_handler(engine, user, password, display_name):
                 return self.send_error_ch(CHError(381, "HTTP_LENGTH_REQUIRED",
                                                   "The Transfer-Encoding is not chunked and there is no Content-Length header for POST request"))
             path = url.path
+            if path == "/_harness/encodings" and self.command == "GET":
+                with encodings_lock:
+                    seen = dict(encodings.get(params.get("database", ""), {}))
+                return self.send_body(200, json.dumps(seen, sort_keys=True).encode(),
+                                      [("Content-Type", "application/json; charset=UTF-8")])
             if path in ("/ping", "/replicas_status") and self.command in ("GET", "HEAD"):
                 return self.send_body(200, b"Ok.\n", [("Content-Type", "text/html; charset=UTF-8")])
             if path == "/" and "query" not in params and not body and not is_post:
@@ -743,6 +762,12 @@ def make_handler(engine, user, password, display_name):
                             "See also /etc/clickhouse-server/users.xml on the server where ClickHouse is installed.\n\n")
                 return self.send_error_ch(CHError(516, "AUTHENTICATION_FAILED", msg), query_id)
 
+            if body:
+                enc = self.headers.get("Content-Encoding", "").strip().lower() or "identity"
+                db = self.headers.get("X-ClickHouse-Database") or params.get("database") or ""
+                with encodings_lock:
+                    counts = encodings.setdefault(db, {})
+                    counts[enc] = counts.get(enc, 0) + 1
             truthy = ("1", "true")
             try:
                 body = self.decode_body(body)
@@ -815,7 +840,10 @@ def make_handler(engine, user, password, display_name):
                 err = parse_chdb_error(msg) if "Code:" in msg else CHError(
                     354, "CANNOT_DECOMPRESS", "Cannot decompress request body (%s): %s" % (enc, msg))
                 raise err
-            raise CHError(48, "NOT_IMPLEMENTED", "Unknown compression method '%s'" % enc)
+            # ClickHouse's chooseCompressionMethod, word for word (chDB's file() raises the same).
+            raise CHError(48, "NOT_IMPLEMENTED",
+                          "Unknown compression method '%s'. Only 'auto', 'none', 'gzip', 'deflate', 'br', 'xz', "
+                          "'zstd', 'lz4', 'bz2', 'snappy' are supported as compression methods" % enc)
 
     return Handler
 
@@ -855,7 +883,11 @@ def main(argv=None):
     ap.add_argument("--user", default="default")
     ap.add_argument("--password", default="")
     ap.add_argument("--display-name", default=socket.gethostname())
+    ap.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate (PEM; with --tls-key)")
+    ap.add_argument("--tls-key", default=None, help="the certificate's private key (PEM)")
     args = ap.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
 
     tmp_root = tempfile.mkdtemp(prefix="chdb-http-")
     data_dir = args.data_dir or os.path.join(tmp_root, "data")
@@ -863,13 +895,19 @@ def main(argv=None):
     engine = Engine(data_dir, tmp_root)
     server = Server((args.host, args.port), make_handler(engine, args.user, args.password, args.display_name))
     port = server.server_address[1]
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        scheme = "https"
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print("READY http://%s:%d chdb=%s" % (args.host, port, engine.version), flush=True)
+    print("READY %s://%s:%d chdb=%s" % (scheme, args.host, port, engine.version), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

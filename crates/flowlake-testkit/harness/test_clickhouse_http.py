@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import ssl
 import struct
 import subprocess
 import sys
@@ -329,6 +330,25 @@ class HTTPInterfaceTest(Base):
         r = self.ok(body=gzip.compress(b"SELECT count(), sum(a) FROM gz"), headers={"Content-Encoding": "gzip"})
         self.assertEqual(r.body, b"1000\t499500\n")
 
+    def test_unknown_request_encoding_is_refused_like_clickhouse(self):
+        r = self.request("SELECT 1", body=b"xyz", headers={"Content-Encoding": "frobnicate"})
+        self.assertException(r, 501, 48, "NOT_IMPLEMENTED",
+                             r"Unknown compression method 'frobnicate'\. Only 'auto', 'none', 'gzip'")
+
+    def test_request_encodings_are_counted_per_database(self):
+        self.ok(body="CREATE DATABASE IF NOT EXISTS enc_count")
+        self.ok(body="CREATE TABLE enc_count.t (a UInt32) ENGINE = MergeTree ORDER BY a")
+        db = {"X-ClickHouse-Database": "enc_count"}
+        self.ok("INSERT INTO t FORMAT TabSeparated", body=gzip.compress(b"1\n2\n"),
+                headers=dict(db, **{"Content-Encoding": "gzip"}))
+        self.ok("INSERT INTO t FORMAT TabSeparated", body=b"3\n", headers=db)
+        self.ok(body="SELECT count() FROM t", headers=db)
+        self.assertEqual(self.ok("SELECT count() FROM enc_count.t").body, b"3\n")
+        with urllib.request.urlopen(self.url + "/_harness/encodings?database=enc_count", timeout=30) as r:
+            self.assertEqual(json.loads(r.read()), {"gzip": 1, "identity": 2})
+        with urllib.request.urlopen(self.url + "/_harness/encodings?database=nothing_here", timeout=30) as r:
+            self.assertEqual(json.loads(r.read()), {})
+
     def test_compressed_responses(self):
         q = "SELECT number FROM system.numbers LIMIT 3"
         r = self.ok(q, params={"enable_http_compression": "1"}, headers={"Accept-Encoding": "gzip"})
@@ -403,6 +423,46 @@ class HTTPInterfaceTest(Base):
         print("\n  harness start-up %.2fs; SELECT 1 over keep-alive: median %.2f ms, p99 %.2f ms"
               % (self.startup, med, p99), file=sys.stderr)
         self.assertLess(med, 50)
+
+
+def make_certificates(d):
+    """A CA (ca.crt) and a certificate it signed for 127.0.0.1 (server.crt, server.key) in d, with openssl."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    with open(os.path.join(d, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=harness test CA",
+        "-keyout", "ca.key", "-out", "ca.crt")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+        "-out", "server.csr")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "2", "-extfile", "server.ext", "-out", "server.crt")
+
+
+class TLSTest(unittest.TestCase):
+    def test_https_with_a_certificate_of_a_private_ca(self):
+        tmp = tempfile.mkdtemp(prefix="ch-http-tls-")
+        try:
+            make_certificates(tmp)
+            proc, url, _ = start_harness(os.path.join(tmp, "data"), "--tls-cert", os.path.join(tmp, "server.crt"),
+                                         "--tls-key", os.path.join(tmp, "server.key"))
+            try:
+                self.assertTrue(url.startswith("https://127.0.0.1:"), url)
+                trusted = ssl.create_default_context(cafile=os.path.join(tmp, "ca.crt"))
+                req = urllib.request.Request(url + "/?query=SELECT%201", headers={
+                    "X-ClickHouse-User": USER, "X-ClickHouse-Key": PASSWORD})
+                with urllib.request.urlopen(req, timeout=30, context=trusted) as r:
+                    self.assertEqual(r.read(), b"1\n")
+                # Without the CA the certificate is not trusted; the harness keeps serving.
+                with self.assertRaises(urllib.error.URLError) as e:
+                    urllib.request.urlopen(req, timeout=30, context=ssl.create_default_context())
+                self.assertIn("CERTIFICATE_VERIFY_FAILED", str(e.exception))
+                with urllib.request.urlopen(req, timeout=30, context=trusted) as r:
+                    self.assertEqual(r.read(), b"1\n")
+            finally:
+                stop_harness(proc)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class PersistenceTest(Base):

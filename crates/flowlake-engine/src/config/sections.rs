@@ -38,8 +38,9 @@ pub struct StoreConfig {
     /// PostgreSQL or ClickHouse: a file holding the password (wins over `password`), e.g. a mounted
     /// secret.
     pub password_file: Option<PathBuf>,
-    /// PostgreSQL: CA certificates (PEM) the server's certificate must chain to, for a private CA or a
-    /// self-signed server. Unset: the system's roots. TLS is used unless the url says `sslmode=disable`.
+    /// PostgreSQL or ClickHouse: CA certificates (PEM) the server's certificate must chain to, for a private
+    /// CA or a self-signed server. Unset: the system's roots. PostgreSQL uses TLS unless the url says
+    /// `sslmode=disable`; ClickHouse with an `https://` url.
     pub ca_file: Option<PathBuf>,
     /// ClickHouse: the database holding flowlake's tables, created when missing. Default `flowlake`.
     pub database: String,
@@ -61,6 +62,13 @@ pub struct StoreConfig {
     pub retry_jitter: f64,
     /// ClickHouse: how long one request may take, in seconds. Default 300.
     pub timeout_seconds: u64,
+    /// ClickHouse: send insert bodies gzip-compressed (`Content-Encoding: gzip`), several times smaller for
+    /// some CPU here; turn off for a proxy that does not pass the header on. Default true.
+    pub compress: bool,
+    /// ClickHouse: end each sync with `OPTIMIZE TABLE … FINAL` on the tables it loaded into, so their stored
+    /// rows hold no superseded versions (tracker-exporter's `AUTO_DEDUPLICATE`). It rewrites the tables:
+    /// costly on large ones. Default false.
+    pub optimize_after_sync: bool,
 }
 
 impl Default for StoreConfig {
@@ -82,6 +90,8 @@ impl Default for StoreConfig {
             retry_factor: 2.0,
             retry_jitter: 0.5,
             timeout_seconds: 300,
+            compress: true,
+            optimize_after_sync: false,
         }
     }
 }
@@ -105,6 +115,8 @@ impl std::fmt::Debug for StoreConfig {
             .field("retry_factor", &self.retry_factor)
             .field("retry_jitter", &self.retry_jitter)
             .field("timeout_seconds", &self.timeout_seconds)
+            .field("compress", &self.compress)
+            .field("optimize_after_sync", &self.optimize_after_sync)
             .finish()
     }
 }
@@ -146,6 +158,9 @@ impl StoreConfig {
                             jitter: self.retry_jitter,
                         },
                         timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
+                        compress: self.compress,
+                        ca_file: self.ca_file.clone(),
+                        optimize_after_sync: self.optimize_after_sync,
                     });
                 }
                 _ => {

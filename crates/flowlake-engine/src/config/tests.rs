@@ -367,6 +367,7 @@ fn a_clickhouse_store_needs_an_http_url_and_opens_with_its_keys() {
     assert_eq!(ch.cluster.as_deref(), Some("analytics"));
     assert_eq!(ch.retry.tries, 3);
     assert_eq!(ch.retry.base_delay, std::time::Duration::from_millis(100));
+    assert!(ch.compress, "inserts go compressed unless compress = false");
     assert_eq!(c.store.describe(), "http://ch:8123 (database dora)");
     assert!(!format!("{:?}", c.store).contains("pw"));
 }

@@ -57,6 +57,15 @@ impl Layout<'_> {
     }
 }
 
+/// Merges `name`'s stored row versions down to the newest per key: `OPTIMIZE TABLE … FINAL` on the table
+/// holding the rows (on a cluster the replicated `_local` one on every shard; `Distributed` cannot merge).
+pub fn optimize_final(name: &str, layout: Layout<'_>) -> String {
+    match layout.cluster {
+        None => format!("OPTIMIZE TABLE {name}_rows FINAL"),
+        Some(_) => format!("OPTIMIZE TABLE {name}_local{} FINAL", layout.on()),
+    }
+}
+
 /// The statements creating a table kept as versioned rows: `{name}_rows` (and on a cluster `{name}_local`)
 /// with `columns`, ordered by `order_by`, and the view `{name}` of its live rows.
 fn versioned(
@@ -290,6 +299,23 @@ mod tests {
     }
 
     /// Checked as text only: no cluster runs in the tests.
+    #[test]
+    fn optimize_merges_the_rows_table_or_on_a_cluster_the_local_ones() {
+        assert_eq!(
+            optimize_final("work_items", Layout { cluster: None }),
+            "OPTIMIZE TABLE work_items_rows FINAL"
+        );
+        assert_eq!(
+            optimize_final(
+                "work_items",
+                Layout {
+                    cluster: Some("analytics")
+                }
+            ),
+            "OPTIMIZE TABLE work_items_local ON CLUSTER analytics FINAL"
+        );
+    }
+
     #[test]
     fn on_a_cluster_rows_are_replicated_and_distributed_by_the_replace_key() {
         let layout = Layout {

@@ -25,6 +25,14 @@ impl ClickHouseStore {
     /// The body of [`crate::Store::load`].
     pub(super) fn load_batch(&mut self, batch: &mut LoadBatch) -> Result<(), StoreError> {
         let HandOver { tables, plan } = batch.hand_over()?;
+        // What optimize_after_sync merges at the end of the run: every table this load may write to.
+        if !plan.normalized.is_empty() {
+            self.loaded.insert(schema::BAD_RECORDS.name);
+        }
+        if !plan.moved.is_empty() {
+            self.loaded.extend(schema::loaded_tables().map(|t| t.name));
+        }
+        self.loaded.extend(tables.iter().map(|t| t.def.name));
         clear_bad_records(self, &plan.normalized)?;
         for t in &tables {
             self.replace(t, &plan.items)?;

@@ -19,6 +19,8 @@ mod load;
 mod open;
 mod state;
 
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -56,12 +58,24 @@ pub struct ClickHouseOptions {
     pub retry: ClickHouseRetry,
     /// How long one request may take.
     pub timeout: Duration,
+    /// Whether insert bodies go gzip-compressed (`Content-Encoding: gzip`, which ClickHouse's HTTP interface
+    /// decompresses): RowBinary of many similar rows shrinks several times, for some CPU on the loader.
+    pub compress: bool,
+    /// CA certificates (PEM) an `https://` server's certificate must chain to, instead of the system's
+    /// roots: a private CA or a self-signed server. As the PostgreSQL store's `ca_file`.
+    pub ca_file: Option<PathBuf>,
+    /// Whether a sync ends with `OPTIMIZE TABLE … FINAL` on each table it loaded into (tracker-exporter's
+    /// `AUTO_DEDUPLICATE`): the superseded row versions are merged away at once rather than whenever
+    /// ClickHouse merges, so `T_rows` holds one version per key — for readers of the raw tables and for a
+    /// cheaper `FINAL`. It rewrites each table's parts, so it costs a run time on large tables.
+    pub optimize_after_sync: bool,
 }
 
 impl Eq for ClickHouseRetry {}
 
 impl ClickHouseOptions {
-    /// `url`'s `database` as `user`, without a password or cluster, with the default retries.
+    /// `url`'s `database` as `user`, without a password or cluster, with the default retries and compressed
+    /// inserts.
     pub fn new(url: impl Into<String>, database: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -71,6 +85,9 @@ impl ClickHouseOptions {
             cluster: None,
             retry: ClickHouseRetry::default(),
             timeout: Duration::from_secs(300),
+            compress: true,
+            ca_file: None,
+            optimize_after_sync: false,
         }
     }
 }
@@ -85,6 +102,9 @@ impl std::fmt::Debug for ClickHouseOptions {
             .field("cluster", &self.cluster)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("compress", &self.compress)
+            .field("ca_file", &self.ca_file)
+            .field("optimize_after_sync", &self.optimize_after_sync)
             .finish()
     }
 }
@@ -98,6 +118,8 @@ pub struct ClickHouseStore {
     options: ClickHouseOptions,
     /// Whether it loads.
     writes: bool,
+    /// The tables loaded into since the last [`Store::finish_sync`]: what `optimize_after_sync` merges.
+    loaded: BTreeSet<&'static str>,
 }
 
 impl std::fmt::Debug for ClickHouseStore {
@@ -218,6 +240,28 @@ impl Store for ClickHouseStore {
         self.load_batch(batch)?;
         for u in cursors.unwrap_or_default() {
             self.write_cursor(u)?;
+        }
+        Ok(())
+    }
+
+    /// With `optimize_after_sync`, `OPTIMIZE TABLE … FINAL` on each table the run loaded into (on a cluster,
+    /// its replicated local tables), once all its pages are in.
+    fn finish_sync(&mut self) -> Result<(), StoreError> {
+        let loaded = std::mem::take(&mut self.loaded);
+        if !self.options.optimize_after_sync {
+            return Ok(());
+        }
+        let layout = ddl::Layout {
+            cluster: self.options.cluster.as_deref(),
+        };
+        for name in loaded {
+            tracing::debug!(table = name, "optimize_after_sync: OPTIMIZE TABLE … FINAL");
+            self.http.run(
+                &ddl::optimize_final(name, layout),
+                &format!(
+                    "merging {name} after the sync (optimize_after_sync; its rows and cursors are saved)"
+                ),
+            )?;
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use super::ddl::{self, Layout};
-use super::http::{quote, Failure, Http};
+use super::http::{quote, untrusted_certificate, Failure, Http};
 use super::{json_i64, plain_name, ClickHouseOptions, ClickHouseStore, LAST_VERSION};
 use crate::error::StoreError;
 use crate::open::OpenMode;
@@ -64,15 +64,7 @@ impl ClickHouseStore {
             base.port().map_or_else(String::new, |p| format!(":{p}")),
             options.database
         );
-        let http = Http::new(
-            base,
-            options.database.clone(),
-            options.user.clone(),
-            options.password.clone(),
-            options.retry,
-            options.timeout,
-        )
-        .map_err(|e| StoreError::Open {
+        let http = Http::new(base, options).map_err(|e| StoreError::Open {
             path: PathBuf::from(&describe),
             reason: e,
         })?;
@@ -81,6 +73,7 @@ impl ClickHouseStore {
             describe,
             options: options.clone(),
             writes: mode == OpenMode::ReadWrite,
+            loaded: Default::default(),
         };
         if mode != OpenMode::ReadWrite {
             store.http.set_read_only();
@@ -288,6 +281,10 @@ fn connect_reason(f: &Failure) -> String {
             format!("{message}; create it, or open the store read-write once (`flowlake sync`)")
         }
         Failure::Server { message, .. } => message.clone(),
+        Failure::Transport(m) if untrusted_certificate(m) => format!(
+            "{m}: the server's certificate is not trusted; set store.ca_file to the CA certificate it \
+             chains to, or check the url's host name"
+        ),
         Failure::Transport(m) => format!("{m}; is ClickHouse running and listening there?"),
     }
 }

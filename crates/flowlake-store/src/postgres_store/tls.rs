@@ -9,8 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
 use rustls_platform_verifier::BuilderVerifierExt;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -22,18 +20,11 @@ pub(super) fn connector(ca_file: Option<&Path>) -> Result<MakeRustlsConnect, Str
         .map_err(|e| format!("TLS: {e}"))?;
     let config = match ca_file {
         Some(file) => {
-            let shown = file.display();
             let mut roots = RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(file)
-                .map_err(|e| format!("store.ca_file {shown}: {e}"))?;
-            for cert in certs {
-                let cert = cert.map_err(|e| format!("store.ca_file {shown}: {e}"))?;
+            for cert in crate::tls::ca_certificates(file)? {
                 roots
                     .add(cert)
-                    .map_err(|e| format!("store.ca_file {shown}: {e}"))?;
-            }
-            if roots.is_empty() {
-                return Err(format!("store.ca_file {shown}: no certificate in it"));
+                    .map_err(|e| format!("store.ca_file {}: {e}", file.display()))?;
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         }

@@ -41,6 +41,22 @@ impl ClickHouseDatabase {
         body
     }
 
+    /// How many request bodies for this database the harness got, by `Content-Encoding` (`identity` for
+    /// none): its `GET /_harness/encodings`, a JSON object such as `{"gzip": 3, "identity": 12}`.
+    pub fn request_encodings(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to ClickHouse");
+        write!(
+            s,
+            "GET /_harness/encodings?database={} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.name, self.port
+        )
+        .expect("send");
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).expect("read");
+        let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(body).expect("the harness's encodings are a JSON object")
+    }
+
     /// Runs `sql` as [`USER`] in this database; the answer's body, or `None` if ClickHouse refused it (a
     /// table not created yet).
     pub fn try_query(&self, sql: &str) -> Option<String> {
@@ -152,19 +168,46 @@ pub struct OwnClickHouse {
     /// Loopback port of its HTTP interface.
     pub port: u16,
     child: Option<std::process::Child>,
+    /// Whether it serves HTTPS, with a certificate for `127.0.0.1` signed by [`OwnClickHouse::ca_file`].
+    tls: bool,
 }
 
 impl OwnClickHouse {
     /// A new harness with an empty data directory, started.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// A new harness serving HTTPS (the interface of port 8443) with a certificate for `127.0.0.1` signed by
+    /// a CA of its own ([`OwnClickHouse::ca_file`]), made with `openssl` as the PostgreSQL server's.
+    pub fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    /// The CA certificate (PEM) an HTTPS harness's certificate chains to.
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    /// `http://127.0.0.1:PORT`, or `https://…` for an HTTPS harness.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    fn start_with(tls: bool) -> Self {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("flowlake-ch-{}-own-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a directory for the test ClickHouse");
+        if tls {
+            super::postgres::certificates(&dir);
+        }
         let mut server = Self {
             dir,
             port: super::free_port(),
             child: None,
+            tls,
         };
         server.restart();
         server
@@ -191,11 +234,20 @@ impl OwnClickHouse {
         self.crash();
         let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/harness/clickhouse_http.py");
         let out = std::fs::File::create(self.dir.join("out")).expect("the harness's output file");
-        let child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg(harness)
             .args(["--port", &self.port.to_string(), "--host", "127.0.0.1"])
             .args(["--user", USER, "--password", PASSWORD, "--data-dir"])
-            .arg(self.dir.join("data"))
+            .arg(self.dir.join("data"));
+        if self.tls {
+            command
+                .arg("--tls-cert")
+                .arg(self.dir.join("server.crt"))
+                .arg("--tls-key")
+                .arg(self.dir.join("server.key"));
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(Stdio::null())

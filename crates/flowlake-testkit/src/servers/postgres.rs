@@ -139,7 +139,7 @@ fn server_dir() -> PathBuf {
 
 /// A CA (`ca.crt`) and a certificate it signed for `127.0.0.1` (`server.crt`, `server.key`) in `dir`, with
 /// `openssl`: a self-signed certificate cannot serve as both (rustls refuses a CA as the server's own).
-fn certificates(dir: &std::path::Path) {
+pub(super) fn certificates(dir: &std::path::Path) {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
