@@ -208,6 +208,9 @@ impl Daemon {
 fn spawn_job(shared: Arc<Shared>, job: JobConfig) {
     let n = shared.runs.fetch_add(1, Ordering::Relaxed) + 1;
     let run_id = format!("{}-{n}", Utc::now().format("%Y%m%dT%H%M%S"));
+    // Before the thread starts, and under the board's lock the caller holds: whoever sees the job running
+    // on the board sees it running in the scrape too.
+    shared.telemetry.started(&job.name);
     let spawned = std::thread::Builder::new()
         .name(format!("job {}", job.name))
         .spawn({
@@ -216,7 +219,6 @@ fn spawn_job(shared: Arc<Shared>, job: JobConfig) {
             move || {
                 let span = tracing::info_span!("job", job = %job.name, run = %run_id);
                 let _entered = span.enter();
-                shared.telemetry.started(&job.name);
                 tracing::info!("job started");
                 let began = Instant::now();
                 let runner = shared.runner.clone();
