@@ -275,6 +275,12 @@ pub enum Command {
     },
 }
 
+/// `metrics --days` when not given (also the service's `/api/v1/metrics`).
+pub const DEFAULT_REPORT_DAYS: u32 = 90;
+
+/// `metrics --top` when not given (also the service's `/api/v1/metrics`).
+pub const DEFAULT_OLDEST_SHOWN: usize = 5;
+
 /// Options of `flowlake metrics`.
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
@@ -286,7 +292,7 @@ pub struct MetricsArgs {
     #[arg(long)]
     pub to: Option<NaiveDate>,
     /// Length of the range in days when `--from` is not given: 1 to 36525 (100 years, the longest range).
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = DEFAULT_REPORT_DAYS)]
     pub days: u32,
     /// Only items of this source. Filters ignore case; one that matches nothing is an error listing the
     /// known values.
@@ -306,7 +312,7 @@ pub struct MetricsArgs {
     #[arg(long, value_enum, default_value_t = BucketArg::Week)]
     pub by: BucketArg,
     /// How many of the oldest open items to list.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = DEFAULT_OLDEST_SHOWN)]
     pub top: usize,
     /// Output format: JSON and CSV hold every figure of the table plus per-day WIP and cumulative flow
     /// (docs/metrics.md).

@@ -17,7 +17,7 @@ use flowlake_service::{
 };
 use flowlake_store::OpenMode;
 
-use crate::cli::{BucketArg, MetricsArgs, OutputFormat};
+use crate::cli::{BucketArg, MetricsArgs, OutputFormat, DEFAULT_OLDEST_SHOWN, DEFAULT_REPORT_DAYS};
 
 use super::demo::release_scratch_store;
 use super::open;
@@ -126,13 +126,13 @@ impl JobRunner for Runner {
         let args = MetricsArgs {
             from: q.from,
             to: q.to,
-            days: q.days.unwrap_or(90),
+            days: q.days.unwrap_or(DEFAULT_REPORT_DAYS),
             source: q.source.clone(),
             project: q.project.clone(),
             item_type: q.item_type.clone(),
             assignee: q.assignee.clone(),
             by,
-            top: q.top.unwrap_or(5),
+            top: q.top.unwrap_or(DEFAULT_OLDEST_SHOWN),
             format: OutputFormat::Json,
             as_of: q.as_of,
         };
