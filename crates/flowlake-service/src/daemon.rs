@@ -13,7 +13,7 @@ use flowlake_engine::sync::StopSignal;
 
 use crate::board::{Board, JobStatus, RetryPolicy, TriggerError};
 use crate::runner::{JobOutcome, JobRunner};
-use crate::telemetry::{RunOutcome, Telemetry};
+use crate::telemetry::{RunEnd, RunOutcome, Telemetry};
 
 /// The longest the loop sleeps without looking at the clock (a clock that jumps is noticed by then).
 const MAX_NAP: Duration = Duration::from_secs(30);
@@ -229,6 +229,7 @@ fn spawn_job(shared: Arc<Shared>, job: JobConfig) {
                             error: Some(
                                 "the job panicked (a bug: please report it with the log)".into(),
                             ),
+                            failed_sources: Vec::new(),
                         });
                 let seconds = began.elapsed().as_secs_f64();
                 let end = Utc::now();
@@ -237,9 +238,16 @@ fn spawn_job(shared: Arc<Shared>, job: JobConfig) {
                     (None, true) => RunOutcome::Stopped,
                     (None, false) => RunOutcome::Success,
                 };
-                shared
-                    .telemetry
-                    .ended(&job.name, kind, seconds, end, &outcome.reports);
+                shared.telemetry.ended(&RunEnd {
+                    job: &job.name,
+                    kind: job.kind.name(),
+                    sources: &job.sources,
+                    run: &run_id,
+                    outcome: kind,
+                    seconds,
+                    end,
+                    result: &outcome,
+                });
                 match &outcome.error {
                     None => tracing::info!(seconds, stopped = outcome.stopped(), "job ended"),
                     Some(e) => {
@@ -286,14 +294,14 @@ mod tests {
                             stopped: true,
                             ..SyncReport::default()
                         }],
-                        error: None,
+                        ..JobOutcome::default()
                     };
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
             JobOutcome {
-                reports: Vec::new(),
                 error: (job.name == "bad").then(|| "it is bad".to_string()),
+                ..JobOutcome::default()
             }
         }
         fn ready(&self) -> Result<(), String> {

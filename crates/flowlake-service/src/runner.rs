@@ -13,6 +13,9 @@ pub struct JobOutcome {
     pub reports: Vec<SyncReport>,
     /// Why it failed, naming each failed source; `None` when it succeeded.
     pub error: Option<String>,
+    /// The sources that failed, when the failure was theirs (empty when the job as a whole failed, or
+    /// none did).
+    pub failed_sources: Vec<String>,
 }
 
 impl JobOutcome {

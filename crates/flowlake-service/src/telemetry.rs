@@ -4,7 +4,6 @@
 use std::sync::atomic::AtomicU64;
 
 use chrono::{DateTime, Utc};
-use flowlake_engine::sync::SyncReport;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -12,6 +11,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::error_reports::{ErrorReports, Failure};
+use crate::runner::JobOutcome;
 use crate::statsd::{Kind, Statsd};
 
 type Labels = Vec<(&'static str, String)>;
@@ -38,7 +39,28 @@ impl RunOutcome {
     }
 }
 
-/// The service's Prometheus metrics.
+/// One ended run of a job, as the telemetry records and pushes it.
+#[derive(Debug, Clone, Copy)]
+pub struct RunEnd<'a> {
+    /// The job's name.
+    pub job: &'a str,
+    /// `sync`, `backfill` or `rebuild`.
+    pub kind: &'a str,
+    /// The sources the job names (empty: every configured source).
+    pub sources: &'a [String],
+    /// The run's id, as its log lines carry it.
+    pub run: &'a str,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// How long it took.
+    pub seconds: f64,
+    /// When it ended.
+    pub end: DateTime<Utc>,
+    /// What it did: the reports of the sources it synced, and why it failed.
+    pub result: &'a JobOutcome,
+}
+
+/// The service's Prometheus metrics, and where runs are pushed (StatsD) and failures reported (Sentry).
 pub struct Telemetry {
     registry: Registry,
     job_runs: Family<Labels, Counter>,
@@ -59,6 +81,7 @@ pub struct Telemetry {
     load_seconds: Family<Labels, Counter<f64, AtomicU64>>,
     rows: Family<Labels, Counter>,
     statsd: Option<Statsd>,
+    errors: Option<ErrorReports>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -167,6 +190,7 @@ impl Default for Telemetry {
             load_seconds,
             rows,
             statsd: None,
+            errors: None,
         }
     }
 }
@@ -182,6 +206,21 @@ impl Telemetry {
         self
     }
 
+    /// Also reports failed runs to Sentry.
+    pub fn with_error_reports(mut self, errors: ErrorReports) -> Self {
+        self.errors = Some(errors);
+        self
+    }
+
+    /// Waits up to `timeout` for error reports still being sent (before the process exits).
+    pub fn flush(&self, timeout: std::time::Duration) {
+        if let Some(errors) = &self.errors {
+            if !errors.flush(timeout) {
+                tracing::warn!("some error reports to Sentry were not sent in time");
+            }
+        }
+    }
+
     /// `job` started.
     pub fn started(&self, name: &str) {
         self.job_running.get_or_create(&job(name)).set(1);
@@ -192,15 +231,16 @@ impl Telemetry {
         self.job_skipped.get_or_create(&job(name)).inc_by(times);
     }
 
-    /// `job` ended at `end` after `seconds`, with `reports` of the sources it synced.
-    pub fn ended(
-        &self,
-        name: &str,
-        outcome: RunOutcome,
-        seconds: f64,
-        end: DateTime<Utc>,
-        reports: &[SyncReport],
-    ) {
+    /// A run ended: counted, timed, pushed to StatsD and, if it failed, reported to Sentry.
+    pub fn ended(&self, run: &RunEnd<'_>) {
+        let RunEnd {
+            job: name,
+            outcome,
+            seconds,
+            end,
+            ..
+        } = *run;
+        let reports = &run.result.reports;
         self.job_running.get_or_create(&job(name)).set(0);
         self.job_runs
             .get_or_create(&vec![
@@ -214,7 +254,8 @@ impl Telemetry {
                 .get_or_create(&job(name))
                 .set(end.timestamp_millis() as f64 / 1000.0);
         }
-        self.push(name, outcome, seconds, end, reports);
+        self.push(run);
+        self.report_failure(run);
         for r in reports {
             let source = vec![("source", r.source.clone())];
             self.fetch_seconds
@@ -249,17 +290,18 @@ impl Telemetry {
     }
 
     /// The run's figures to StatsD, under tracker-exporter's names where it has one for them.
-    fn push(
-        &self,
-        name: &str,
-        outcome: RunOutcome,
-        seconds: f64,
-        end: DateTime<Utc>,
-        reports: &[SyncReport],
-    ) {
+    fn push(&self, run: &RunEnd<'_>) {
         let Some(statsd) = &self.statsd else {
             return;
         };
+        let RunEnd {
+            job: name,
+            outcome,
+            seconds,
+            end,
+            ..
+        } = *run;
+        let reports = &run.result.reports;
         let job = [("job", name)];
         statsd.send("etl_duration_seconds", seconds, Kind::Timing, &job);
         let status = if outcome == RunOutcome::Failure {
@@ -315,6 +357,26 @@ impl Telemetry {
         }
     }
 
+    /// A failed run to Sentry, tagged with the sources that failed (the job's when none is named).
+    fn report_failure(&self, run: &RunEnd<'_>) {
+        let (Some(errors), Some(error)) = (&self.errors, &run.result.error) else {
+            return;
+        };
+        let sources = if run.result.failed_sources.is_empty() {
+            run.sources
+        } else {
+            &run.result.failed_sources
+        };
+        let all = ["all".to_string()];
+        errors.job_failed(&Failure {
+            job: run.job,
+            kind: run.kind,
+            run: run.run,
+            sources: if sources.is_empty() { &all } else { sources },
+            error,
+        });
+    }
+
     /// The scrape, in the OpenMetrics text format Prometheus reads.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -327,6 +389,25 @@ impl Telemetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flowlake_engine::sync::SyncReport;
+
+    /// A successful run of job `sync` that ended at `end`, with `report`.
+    fn ended_run(end: DateTime<Utc>, report: SyncReport) -> RunEnd<'static> {
+        let result = Box::leak(Box::new(JobOutcome {
+            reports: vec![report],
+            ..JobOutcome::default()
+        }));
+        RunEnd {
+            job: "sync",
+            kind: "sync",
+            sources: &[],
+            run: "r1",
+            outcome: RunOutcome::Success,
+            seconds: 2.5,
+            end,
+            result,
+        }
+    }
 
     #[test]
     fn a_run_shows_as_counters_a_histogram_and_a_last_success_time() {
@@ -352,7 +433,7 @@ mod tests {
         let end = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        t.ended("sync", RunOutcome::Success, 2.5, end, &[report]);
+        t.ended(&ended_run(end, report));
         t.skipped("sync", 2);
         let text = t.render();
         for line in [
@@ -402,7 +483,7 @@ mod tests {
         let end = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        t.ended("sync", RunOutcome::Success, 2.5, end, &[report]);
+        t.ended(&ended_run(end, report));
         let mut got = Vec::new();
         let mut buf = [0u8; 1024];
         while let Ok(n) = agent.recv(&mut buf) {

@@ -1,6 +1,7 @@
 //! `flowlake run` as an operator runs it: started on a config with jobs, scraped, a job run over the API,
-//! SIGTERM mid-page, and restarted with nothing lost or doubled; `--once` for cron triggers; and the errors
-//! a bad schedule, a doubled job name or a taken port give.
+//! SIGTERM mid-page, and restarted with nothing lost or doubled; `--once` for cron triggers; a failed run
+//! reported to Sentry; a store that goes away and comes back; a second daemon kept out by the state lock;
+//! and the errors a bad schedule, a doubled job name or a taken port give.
 
 mod common;
 
@@ -12,6 +13,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{count, fails, ok};
+use flowlake_testkit::sentry::SentryIngest;
+use flowlake_testkit::servers::{postgres_database, redis, OwnPostgres, POSTGRES_PASSWORD};
 
 const TOKEN: &str = "test-token-1";
 
@@ -361,6 +364,191 @@ fn once_runs_each_job_and_fails_when_one_did() {
         err.contains("no job named `other` in the config (jobs: sync)"),
         "{err}"
     );
+}
+
+/// The value of tag `name` of a Sentry event (tags are an object, or a list of pairs in older SDKs).
+fn tag<'a>(event: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    match &event["tags"] {
+        serde_json::Value::Object(tags) => tags.get(name).and_then(|v| v.as_str()),
+        serde_json::Value::Array(pairs) => pairs
+            .iter()
+            .find(|p| p[0] == name)
+            .and_then(|p| p[1].as_str()),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_failed_run_is_reported_to_sentry_with_its_job_and_source_and_no_secret() {
+    let ingest = SentryIngest::start();
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\n",
+    );
+    let dsn = ingest.dsn();
+    let err = fails(
+        dir.path(),
+        &["run", "--once"],
+        &[
+            ("FLOWLAKE_SERVICE__SENTRY_DSN", dsn.as_str()),
+            ("FLOWLAKE_SERVICE__SENTRY_ENVIRONMENT", "staging"),
+            ("FLOWLAKE_FAIL_AFTER_PAGES", "1"),
+        ],
+    );
+    assert!(err.contains("injected failure after page 1"), "{err}");
+    // `--once` waits for the report to leave before it exits.
+    let events = ingest.events(1, Duration::from_secs(2));
+    assert_eq!(events.len(), 1, "{:?}", ingest.bodies());
+    let event = &events[0];
+    // Sentry's protocol: a missing level is `error` (the SDK leaves its default out).
+    assert_eq!(event["level"].as_str().unwrap_or("error"), "error");
+    assert_eq!(event["environment"], "staging");
+    let message = event["message"]
+        .as_str()
+        .or_else(|| event["message"]["formatted"].as_str())
+        .or_else(|| event["logentry"]["message"].as_str())
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("job `sync` failed: source `demo`:")
+            && message.contains("injected failure after page 1"),
+        "{event}"
+    );
+    assert_eq!(tag(event, "job"), Some("sync"), "{event}");
+    assert_eq!(tag(event, "source"), Some("demo"), "{event}");
+    assert_eq!(tag(event, "job_kind"), Some("sync"), "{event}");
+    assert!(tag(event, "run").is_some_and(|r| !r.is_empty()), "{event}");
+    assert_eq!(
+        event["fingerprint"],
+        serde_json::json!(["flowlake-job", "sync", "demo"])
+    );
+    for body in ingest.bodies() {
+        assert!(!body.contains(TOKEN), "the API token was sent: {body}");
+    }
+    // A DSN that is not one is a clear error that does not repeat it.
+    let err = fails(
+        dir.path(),
+        &["run", "--once"],
+        &[("FLOWLAKE_SERVICE__SENTRY_DSN", "sentry-key-zzz")],
+    );
+    assert!(
+        err.contains("service.sentry_dsn: not a Sentry DSN"),
+        "{err}"
+    );
+    assert!(!err.contains("zzz"), "{err}");
+}
+
+/// Waits up to 60 s for `check` to hold of the jobs list, panicking with `what` and the list.
+fn until_jobs(address: &str, what: &str, check: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = jobs(address);
+        if check(&listed) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {listed}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_store_that_goes_away_makes_readyz_fail_and_jobs_retry_until_it_is_back() {
+    let server = OwnPostgres::start();
+    let db = server.database();
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 2s\"\non_start = true\n",
+    );
+    let url = db.url_without_password();
+    let env = [
+        ("FLOWLAKE_STORE__KIND", "postgres"),
+        ("FLOWLAKE_STORE__URL", url.as_str()),
+        ("FLOWLAKE_STORE__PASSWORD", POSTGRES_PASSWORD),
+        ("FLOWLAKE_SERVICE__RETRY_BASE_DELAY_SECONDS", "1"),
+        ("FLOWLAKE_SERVICE__RETRY_MAX_DELAY_SECONDS", "1"),
+        ("FLOWLAKE_SOURCES__0__ISSUES", "300"),
+    ];
+    let mut daemon = Daemon::start(dir.path(), &[], &env);
+    let address = daemon.address();
+    until_jobs(&address, "the first sync did not succeed", |j| {
+        !j["jobs"][0]["last_success"].is_null()
+    });
+    assert_eq!(http(&address, "GET", "/readyz", None).0, 200);
+
+    server.crash();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = http(&address, "GET", "/readyz", None);
+        if status == 503 {
+            assert!(body.contains(&format!("127.0.0.1:{}", db.port)), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "/readyz still {status}: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    until_jobs(&address, "no failed run while the store was away", |j| {
+        j["jobs"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot open store"))
+    });
+    let failed_at = jobs(&address)["jobs"][0]["last_run"].clone();
+    // The process stays up, and a failed run is retried, not given up on.
+    until_jobs(&address, "the failed run was not retried", |j| {
+        j["jobs"][0]["last_run"] != failed_at
+    });
+    assert_eq!(http(&address, "GET", "/healthz", None).0, 200);
+
+    server.restart();
+    until_jobs(&address, "no success after the store came back", |j| {
+        j["jobs"][0]["last_error"].is_null()
+    });
+    assert_eq!(http(&address, "GET", "/readyz", None).0, 200);
+    daemon.signal("TERM");
+    let (status, log) = daemon.wait(Duration::from_secs(60));
+    assert!(status.success(), "{status}: {log}");
+    let items = db.psql("select count(*) from flowlake.work_items");
+    assert_eq!(items.trim(), "300");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_state_is_kept_out_by_its_lock() {
+    let redis = redis();
+    let db = postgres_database();
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\non_start = true\n",
+    );
+    let (store_url, state_url) = (
+        db.url_without_password(),
+        format!("redis://127.0.0.1:{}/0", redis.port),
+    );
+    let mut env = vec![
+        ("FLOWLAKE_STORE__KIND", "postgres"),
+        ("FLOWLAKE_STORE__URL", store_url.as_str()),
+        ("FLOWLAKE_STORE__PASSWORD", POSTGRES_PASSWORD),
+        ("FLOWLAKE_STATE__BACKEND", "redis"),
+        ("FLOWLAKE_STATE__URL", state_url.as_str()),
+    ];
+    env.extend_from_slice(SIZE);
+    let mut first = Daemon::start(dir.path(), &["-vv"], &env);
+    let address = first.address();
+    first.wait_for("page committed");
+    // The second one's job fails on the lock the first holds, naming the holder; nothing is loaded twice.
+    let err = fails(dir.path(), &["run", "--once"], &env);
+    assert!(
+        err.contains("job `sync`: source `demo`") && err.contains("being synced by another run"),
+        "{err}"
+    );
+    until_jobs(&address, "the first daemon's sync did not end", |j| {
+        !j["jobs"][0]["last_success"].is_null()
+    });
+    first.signal("TERM");
+    let (status, log) = first.wait(Duration::from_secs(60));
+    assert!(status.success(), "{status}: {log}");
+    let items = db.psql("select count(*) from flowlake.work_items");
+    assert_eq!(items.trim(), ISSUES.to_string());
 }
 
 #[test]

@@ -58,6 +58,13 @@ pub struct ServiceConfig {
     pub statsd_prefix: String,
     /// Tags added to every StatsD metric, `key:value` each, e.g. `["env:prod"]`.
     pub statsd_tags: Vec<String>,
+    /// A Sentry project's DSN (`https://<key>@o0.ingest.sentry.io/<project id>`): each failed job run is
+    /// sent there as an event tagged with the job, its kind, the failed sources and the run id. Set it with
+    /// `FLOWLAKE_SERVICE__SENTRY_DSN` rather than in the file. Default: none.
+    pub sentry_dsn: Option<String>,
+    /// The `environment` of the Sentry events, e.g. `production`. Default: Sentry's (`production`, or
+    /// `SENTRY_ENVIRONMENT`).
+    pub sentry_environment: Option<String>,
 }
 
 impl Default for ServiceConfig {
@@ -78,6 +85,8 @@ impl Default for ServiceConfig {
             statsd_port: 8125,
             statsd_prefix: "flowlake".into(),
             statsd_tags: Vec::new(),
+            sentry_dsn: None,
+            sentry_environment: None,
         }
     }
 }
@@ -100,6 +109,8 @@ impl std::fmt::Debug for ServiceConfig {
             .field("statsd_port", &self.statsd_port)
             .field("statsd_prefix", &self.statsd_prefix)
             .field("statsd_tags", &self.statsd_tags)
+            .field("sentry_dsn", &self.sentry_dsn.as_ref().map(|_| "<set>"))
+            .field("sentry_environment", &self.sentry_environment)
             .finish()
     }
 }
@@ -201,6 +212,17 @@ pub enum JobKind {
     Backfill,
     /// `flowlake rebuild`: every table recomputed from the raw landing table.
     Rebuild,
+}
+
+impl JobKind {
+    /// The name the config gives it (`sync`, `backfill`, `rebuild`), for tags and labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::Backfill => "backfill",
+            Self::Rebuild => "rebuild",
+        }
+    }
 }
 
 /// One scheduled job of `flowlake run`.

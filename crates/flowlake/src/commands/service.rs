@@ -12,8 +12,8 @@ use flowlake_engine::config::{JobConfig, JobKind};
 use flowlake_engine::sync::{rebuild_with, RebuildOptions, StopSignal};
 use flowlake_engine::{Config, NoProgress};
 use flowlake_service::{
-    Daemon, DaemonHandle, JobOutcome, JobRunner, Mode, ReportCache, ReportFailure, ReportQuery,
-    RetryPolicy, ServerState, Statsd, StatsdConfig, Telemetry,
+    Daemon, DaemonHandle, ErrorReports, JobOutcome, JobRunner, Mode, ReportCache, ReportFailure,
+    ReportQuery, RetryPolicy, SentryConfig, ServerState, Statsd, StatsdConfig, Telemetry,
 };
 use flowlake_store::OpenMode;
 
@@ -81,7 +81,10 @@ impl Runner {
         for (name, result) in outcomes {
             match result {
                 Ok(report) => outcome.reports.push(report),
-                Err(e) => failures.push(format!("source `{name}`: {e:#}")),
+                Err(e) => {
+                    failures.push(format!("source `{name}`: {e:#}"));
+                    outcome.failed_sources.push(name);
+                }
             }
         }
         if !failures.is_empty() {
@@ -95,8 +98,8 @@ impl JobRunner for Runner {
     fn run(&self, job: &JobConfig, stop: &StopSignal) -> JobOutcome {
         let _exclusive = self.exclusive();
         self.run_job(job, stop).unwrap_or_else(|e| JobOutcome {
-            reports: Vec::new(),
             error: Some(format!("{e:#}")),
+            ..JobOutcome::default()
         })
     }
 
@@ -204,7 +207,7 @@ pub(super) fn run(config: Config, only: &[String], once: bool, no_server: bool) 
     let shutdown = Arc::new(tokio::sync::Notify::new());
     runtime.spawn(on_signals(handle.clone(), shutdown.clone(), grace));
     if let Some(listener) = server {
-        let state = server_state(&config, Some(handle), runner, telemetry)?;
+        let state = server_state(&config, Some(handle), runner, telemetry.clone())?;
         let done = shutdown.clone();
         runtime.spawn(async move {
             let served =
@@ -219,6 +222,7 @@ pub(super) fn run(config: Config, only: &[String], once: bool, no_server: bool) 
     }
     let mode = if once { Mode::Once } else { Mode::Forever };
     let ended = daemon.run(mode);
+    telemetry.flush(Duration::from_secs(5));
     shutdown.notify_one();
     runtime.shutdown_timeout(Duration::from_secs(5));
     if !ended.clean {
@@ -260,13 +264,13 @@ pub(super) fn serve(config: Config) -> Result<()> {
     })
 }
 
-/// The Prometheus families, and the StatsD agent when `service.statsd_host` names one.
+/// The Prometheus families, the StatsD agent when `service.statsd_host` names one, and Sentry when
+/// `service.sentry_dsn` does.
 fn telemetry(config: &Config) -> Result<Telemetry> {
     let service = &config.service;
-    let telemetry = Telemetry::default();
-    Ok(match &service.statsd_host {
-        None => telemetry,
-        Some(host) => telemetry.with_statsd(
+    let mut telemetry = Telemetry::default();
+    if let Some(host) = &service.statsd_host {
+        telemetry = telemetry.with_statsd(
             Statsd::connect(&StatsdConfig {
                 host: host.clone(),
                 port: service.statsd_port,
@@ -274,8 +278,21 @@ fn telemetry(config: &Config) -> Result<Telemetry> {
                 tags: service.statsd_tags.clone(),
             })
             .map_err(anyhow::Error::msg)?,
-        ),
-    })
+        );
+    }
+    if let Some(dsn) = service.sentry_dsn.as_ref().filter(|d| !d.trim().is_empty()) {
+        let mut secrets = service.api_tokens().map_err(anyhow::Error::msg)?;
+        secrets.extend(config.store.password.clone());
+        telemetry = telemetry.with_error_reports(
+            ErrorReports::connect(&SentryConfig {
+                dsn: dsn.clone(),
+                environment: service.sentry_environment.clone(),
+                secrets,
+            })
+            .map_err(anyhow::Error::msg)?,
+        );
+    }
+    Ok(telemetry)
 }
 
 fn names(jobs: &[JobConfig]) -> String {
