@@ -552,6 +552,44 @@ fn a_second_daemon_on_the_same_state_is_kept_out_by_its_lock() {
 }
 
 #[test]
+fn json_log_lines_of_a_run_carry_its_job_run_and_source() {
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\n",
+    );
+    let out = common::flowlake(
+        dir.path(),
+        &["--log-format", "json", "-vv", "run", "--once"],
+        &[],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut in_source = 0;
+    for line in stderr.lines() {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let spans = entry["spans"].as_array().cloned().unwrap_or_default();
+        let field = |name: &str| {
+            spans
+                .iter()
+                .find_map(|s| s[name].as_str().map(str::to_string))
+        };
+        if entry["fields"]["message"] == "daemon started" {
+            continue;
+        }
+        assert_eq!(field("job").as_deref(), Some("sync"), "{line}");
+        assert!(field("run").is_some(), "{line}");
+        let target = entry["target"].as_str().unwrap_or_default();
+        if !target.starts_with("flowlake_service") {
+            assert_eq!(field("source").as_deref(), Some("demo"), "{line}");
+            in_source += 1;
+        }
+    }
+    assert!(in_source > 3, "{stderr}");
+}
+
+#[test]
 fn a_bad_schedule_a_doubled_name_and_a_taken_port_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     configure(

@@ -68,6 +68,9 @@ pub(super) fn sync_all(
         .collect();
     let mut outcomes = Vec::new();
     for cfg in &selected {
+        // Every line logged while this source syncs names it (with the job and run of `flowlake run`).
+        let span = tracing::info_span!("source", source = %cfg.name());
+        let _entered = span.enter();
         let result = sync_one(
             cfg,
             store.as_mut(),
@@ -80,10 +83,10 @@ pub(super) fn sync_all(
         );
         match &result {
             Ok(report) => {
-                tracing::info!(source = %report.source, pages = report.pages, records = report.records, "synced");
+                tracing::info!(pages = report.pages, records = report.records, "synced");
             }
             Err(e) if selected.len() > 1 => {
-                tracing::error!(source = %cfg.name(), error = %format!("{e:#}"), "sync failed; going on with the other sources");
+                tracing::error!(error = %format!("{e:#}"), "sync failed; going on with the other sources");
             }
             Err(_) => {}
         }
