@@ -202,6 +202,23 @@ pub enum Command {
         #[arg(long)]
         no_server: bool,
     },
+    /// A drop-in for tracker-exporter 2.0.0: read its EXPORTER_* variables (the environment, `.env`, or
+    /// --env-file) instead of flowlake.toml, and sync Yandex Tracker into its ClickHouse every
+    /// EXPORTER_ETL_INTERVAL_MINUTES (docs/tracker-exporter.md). Variables flowlake does not honour are
+    /// named in warnings; a bad value is an error naming its variable. FLOWLAKE_* overrides still apply.
+    TrackerExporter {
+        /// Read the variables from this file (before the process environment, which wins, as
+        /// tracker-exporter's settings do).
+        #[arg(long, value_name = "PATH")]
+        env_file: Option<std::path::PathBuf>,
+        /// Run once and exit (tracker-exporter's --run-once), non-zero when the run failed.
+        #[arg(long)]
+        run_once: bool,
+        /// Print the flowlake config the variables translate to (no secrets in it) and exit: a
+        /// starting flowlake.toml.
+        #[arg(long)]
+        print_config: bool,
+    },
     /// Serve the HTTP API over the configured store without running jobs: /healthz, /readyz, /metrics,
     /// /api/v1/metrics (the `metrics` report as JSON, its options as query parameters). Until SIGTERM or
     /// SIGINT.

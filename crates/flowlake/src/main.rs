@@ -30,7 +30,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn init_logging(cli: &Cli) {
     // A service's log is how its jobs are followed: it says what each one does by default.
-    let service = matches!(cli.command, cli::Command::Run { .. } | cli::Command::Serve);
+    let service = matches!(
+        cli.command,
+        cli::Command::Run { .. } | cli::Command::Serve | cli::Command::TrackerExporter { .. }
+    );
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (false, 0) if service => "info",

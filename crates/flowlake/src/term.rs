@@ -29,6 +29,11 @@ pub fn notice(message: &str) {
     line("INFO", message, message);
 }
 
+/// Something people should act on that does not stop the run: `warning: …`, or JSON with level `WARN`.
+pub fn warning(message: &str) {
+    line("WARN", message, &format!("warning: {message}"));
+}
+
 /// The error a run ends with: `error: …`, or a JSON object with level `ERROR`.
 pub fn error_line(message: &str) {
     line("ERROR", message, &format!("error: {message}"));

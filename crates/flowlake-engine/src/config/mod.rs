@@ -26,6 +26,7 @@ use crate::compute::{FlowSettings, ProjectSettings, TrackerExporterSettings};
 
 mod calendar;
 mod env;
+pub mod exporter_env;
 mod positions;
 mod sections;
 mod service;

@@ -6,6 +6,7 @@ mod report;
 mod service;
 mod store;
 mod sync;
+mod tracker_exporter;
 
 use std::path::Path;
 
@@ -159,6 +160,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let config = required_config(&config_path)?;
             service::run(config, &jobs, once, no_server)
         }
+        Command::TrackerExporter {
+            env_file,
+            run_once,
+            print_config,
+        } => tracker_exporter::run(env_file.as_deref(), run_once, print_config),
         Command::Serve => {
             let config = Config::load(&config_path, false)?;
             service::serve(config)
