@@ -294,16 +294,9 @@ impl Telemetry {
         let Some(statsd) = &self.statsd else {
             return;
         };
-        let RunEnd {
-            job: name,
-            outcome,
-            seconds,
-            end,
-            ..
-        } = *run;
-        let reports = &run.result.reports;
+        let (name, outcome) = (run.job, run.outcome);
         let job = [("job", name)];
-        statsd.send("etl_duration_seconds", seconds, Kind::Timing, &job);
+        statsd.send("etl_duration_seconds", run.seconds, Kind::Timing, &job);
         let status = if outcome == RunOutcome::Failure {
             2.0
         } else {
@@ -313,14 +306,14 @@ impl Telemetry {
         if outcome != RunOutcome::Failure {
             statsd.send(
                 "last_update_timestamp",
-                end.timestamp() as f64,
+                run.end.timestamp() as f64,
                 Kind::Gauge,
                 &job,
             );
         }
         let runs = [("job", name), ("outcome", outcome.label())];
         statsd.send("job_runs", 1.0, Kind::Count, &runs);
-        for r in reports {
+        for r in &run.result.reports {
             let tags = [("job", name), ("source", r.source.as_str())];
             statsd.send(
                 "issues_total_processed_count",

@@ -209,7 +209,7 @@ pub enum Command {
     TrackerExporter {
         /// Read the variables from this file (before the process environment, which wins, as
         /// tracker-exporter's settings do).
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, short = 'e', value_name = "PATH")]
         env_file: Option<std::path::PathBuf>,
         /// Run once and exit (tracker-exporter's --run-once), non-zero when the run failed.
         #[arg(long)]

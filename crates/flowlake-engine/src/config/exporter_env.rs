@@ -70,9 +70,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("CLICKHOUSE__BACKOFF_MAX_TRIES", "3"),
     ("CLICKHOUSE__BACKOFF_JITTER", "true"),
     ("STATE__STORAGE", "jsonfile"),
-    ("STATE__REDIS_DSN", ""),
+    ("STATE__REDIS_DSN", "redis://localhost:6379"),
     ("STATE__JSONFILE_STRATEGY", "local"),
-    ("STATE__JSONFILE_PATH", "./state.json"),
+    ("STATE__JSONFILE_PATH", "state.json"),
     ("STATE__JSONFILE_S3_BUCKET", ""),
     ("STATE__JSONFILE_S3_REGION", "us-east-1"),
     ("STATE__JSONFILE_S3_ENDPOINT", ""),
@@ -217,6 +217,15 @@ impl Vars<'_> {
         }
     }
 
+    /// The value, which must be one of `allowed` (tracker-exporter's enumerations).
+    fn one_of(&self, name: &str, allowed: &[&str]) -> Result<(), ExporterEnvError> {
+        if allowed.contains(&self.get(name)) {
+            Ok(())
+        } else {
+            Err(self.error(name, format!("one of {}", allowed.join(", "))))
+        }
+    }
+
     fn bool(&self, name: &str) -> Result<bool, ExporterEnvError> {
         parse_bool(self.get(name)).ok_or_else(|| {
             self.error(
@@ -300,9 +309,13 @@ impl ExporterEnv {
         vars: &BTreeMap<String, String>,
         base: &Path,
     ) -> Result<Self, ExporterEnvError> {
+        // Names are read in any case, as tracker-exporter's settings (`case_sensitive = False`) read them.
         let set: BTreeMap<String, String> = vars
             .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("EXPORTER_")?.to_string(), v.clone())))
+            .filter_map(|(k, v)| {
+                let upper = k.to_ascii_uppercase();
+                Some((upper.strip_prefix("EXPORTER_")?.to_string(), v.clone()))
+            })
             .collect();
         let v = Vars { set: &set };
         let mut warnings = Vec::new();
@@ -479,10 +492,8 @@ impl ExporterEnv {
                     _ => return Err(v.error("STATE__JSONFILE_STRATEGY", "`local` or `s3`")),
                 },
                 "redis" => {
-                    let dsn = v.given("STATE__REDIS_DSN").ok_or_else(|| {
-                        v.error("STATE__REDIS_DSN", "needed for the redis storage")
-                    })?;
                     t.set("backend", quoted("redis"), Some("STATE__STORAGE"));
+                    let dsn = v.get("STATE__REDIS_DSN");
                     overrides.push(("FLOWLAKE_STATE__URL".into(), dsn.to_string()));
                 }
                 "custom" => {
@@ -509,7 +520,11 @@ impl ExporterEnv {
         t.set("kind", quoted("yandex_tracker"), None);
         t.set("name", quoted("tracker"), None);
         match (v.given("TRACKER__TOKEN"), v.given("TRACKER__IAM_TOKEN")) {
-            (Some(_), _) => {
+            (Some(_), Some(_)) => return Err(v.error(
+                "TRACKER__IAM_TOKEN",
+                "two tokens: set EXPORTER_TRACKER__TOKEN or EXPORTER_TRACKER__IAM_TOKEN, not both",
+            )),
+            (Some(_), None) => {
                 t.set(
                     "token_env",
                     quoted("EXPORTER_TRACKER__TOKEN"),
@@ -533,7 +548,13 @@ impl ExporterEnv {
             }
         }
         match (v.given("TRACKER__ORG_ID"), v.given("TRACKER__CLOUD_ORG_ID")) {
-            (Some(org), _) => t.set("org_id", quoted(org), Some("TRACKER__ORG_ID")),
+            (Some(_), Some(_)) => {
+                return Err(v.error(
+                    "TRACKER__CLOUD_ORG_ID",
+                    "two organizations: set EXPORTER_TRACKER__ORG_ID or EXPORTER_TRACKER__CLOUD_ORG_ID, not both",
+                ))
+            }
+            (Some(org), None) => t.set("org_id", quoted(org), Some("TRACKER__ORG_ID")),
             (None, Some(org)) => t.set("cloud_org_id", quoted(org), Some("TRACKER__CLOUD_ORG_ID")),
             (None, None) => {
                 return Err(v.error(
@@ -543,7 +564,12 @@ impl ExporterEnv {
             }
         }
         if let Some(queues) = v.given("TRACKER__SEARCH__QUEUES") {
-            t.set("queues", quoted(queues), Some("TRACKER__SEARCH__QUEUES"));
+            // Upper-cased, as tracker-exporter sends them.
+            t.set(
+                "queues",
+                quoted(&queues.to_uppercase()),
+                Some("TRACKER__SEARCH__QUEUES"),
+            );
         }
         if let Some(query) = v.given("TRACKER__SEARCH__QUERY") {
             t.set("query", quoted(query), Some("TRACKER__SEARCH__QUERY"));
@@ -568,6 +594,7 @@ impl ExporterEnv {
             "TRACKER__TIMEOUT",
             "flowlake's HTTP client has its own timeouts and retries",
         );
+        v.one_of("TRACKER__LANGUAGE", &["en", "ru"])?;
         ignored(
             &mut warnings,
             "TRACKER__LANGUAGE",
@@ -628,6 +655,7 @@ impl ExporterEnv {
             );
         }
         for name in ["LOGLEVEL", "TRACKER__LOGLEVEL"] {
+            v.one_of(name, &["debug", "info", "warning", "error", "critical"])?;
             ignored(&mut warnings, name, "use -v, -vv or -q");
         }
         for name in ["LOG_ETL_STATS", "LOG_ETL_STATS_EACH_N_ITER"] {
@@ -772,6 +800,8 @@ mod tests {
     fn the_seeds_cloud_example_translates_to_a_valid_config() {
         // tracker-exporter's README: Managed ClickHouse over HTTPS, a 2h window, no changelog export.
         let env = translate(&[
+            // Empty counts as unset (a later value of a name wins here).
+            ("TRACKER__ORG_ID", ""),
             ("TRACKER__CLOUD_ORG_ID", "123456"),
             ("TRACKER__SEARCH__RANGE", "2h"),
             ("CLICKHOUSE__ENABLE_UPLOAD", "true"),
@@ -916,8 +946,12 @@ mod tests {
                 "EXPORTER_ETL_INTERVAL_MINUTES=0: at least 1",
             ),
             (
-                &[("STATEFUL", "true"), ("STATE__STORAGE", "redis")],
-                "EXPORTER_STATE__REDIS_DSN: needed for the redis storage",
+                &[("TRACKER__IAM_TOKEN", "t1.secret")],
+                "EXPORTER_TRACKER__IAM_TOKEN: two tokens",
+            ),
+            (
+                &[("TRACKER__LANGUAGE", "de")],
+                "EXPORTER_TRACKER__LANGUAGE=de: one of en, ru",
             ),
         ];
         for (extra, want) in cases {
@@ -941,6 +975,21 @@ mod tests {
             err.contains("EXPORTER_TRACKER__SEARCH__PER_PAGE_LIMIT"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn names_are_read_in_any_case() {
+        let lower: BTreeMap<String, String> = [
+            ("exporter_tracker__token", "y0_x"),
+            ("Exporter_Tracker__Org_Id", "42"),
+            ("exporter_tracker__search__queues", "dev,!trash"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let env = ExporterEnv::translate(&lower, Path::new(".")).unwrap();
+        assert!(env.text.contains("org_id = \"42\""), "{}", env.text);
+        assert!(env.text.contains("queues = \"DEV,!TRASH\""), "{}", env.text);
     }
 
     #[test]

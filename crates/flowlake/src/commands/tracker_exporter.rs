@@ -21,7 +21,7 @@ pub(super) fn run(env_file: Option<&Path>, once: bool, print_config: bool) -> Re
     let process: Vec<(String, String)> = std::env::vars().collect();
     let vars: BTreeMap<String, String> = process
         .iter()
-        .filter(|(k, _)| k.starts_with("EXPORTER_"))
+        .filter(|(k, _)| k.to_ascii_uppercase().starts_with("EXPORTER_"))
         .cloned()
         .collect();
     let cwd = std::env::current_dir().context("the current folder")?;
