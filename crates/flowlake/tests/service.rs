@@ -232,6 +232,34 @@ fn a_daemon_serves_its_jobs_and_metrics_and_a_sigterm_mid_sync_loses_nothing() {
 }
 
 #[test]
+fn a_second_signal_stops_at_once_and_the_store_stays_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    configure(
+        dir.path(),
+        "[[jobs]]\nname = \"sync\"\nschedule = \"@every 1h\"\non_start = true\n",
+    );
+    // Pages of 5000 take a while to make: the second signal comes while the first waits for one.
+    let big_pages = [
+        ("FLOWLAKE_SOURCES__0__ISSUES", "20000"),
+        ("FLOWLAKE_SOURCES__0__PAGE_SIZE", "5000"),
+    ];
+    let mut daemon = Daemon::start(dir.path(), &["-vv"], &big_pages);
+    daemon.wait_for("page committed");
+    daemon.signal("TERM");
+    daemon.wait_for("stopping: no new jobs");
+    daemon.signal("TERM");
+    let (status, log) = daemon.wait(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(130), "{log}");
+    assert!(log.contains("second signal: stopping at once"), "{log}");
+    let check = ok(dir.path(), &["store", "check"], &[]);
+    assert!(check.contains("consistent"), "{check}");
+    let daemon = Daemon::start(dir.path(), &["--once"], SIZE);
+    let (status, log) = daemon.wait(Duration::from_secs(120));
+    assert!(status.success(), "{log}");
+    assert_eq!(count(dir.path(), "work_items"), ISSUES);
+}
+
+#[test]
 fn a_job_runs_on_request_and_the_report_is_served_as_the_cli_prints_it() {
     let dir = tempfile::tempdir().unwrap();
     configure(
