@@ -233,7 +233,7 @@ fn spawn_job(shared: Arc<Shared>, job: JobConfig) {
                         });
                 let seconds = began.elapsed().as_secs_f64();
                 let end = Utc::now();
-                let kind = match (&outcome.error, outcome.stopped()) {
+                let run_outcome = match (&outcome.error, outcome.stopped()) {
                     (Some(_), _) => RunOutcome::Failure,
                     (None, true) => RunOutcome::Stopped,
                     (None, false) => RunOutcome::Success,
@@ -243,7 +243,7 @@ fn spawn_job(shared: Arc<Shared>, job: JobConfig) {
                     kind: job.kind.name(),
                     sources: &job.sources,
                     run: &run_id,
-                    outcome: kind,
+                    outcome: run_outcome,
                     seconds,
                     end,
                     result: &outcome,

@@ -202,9 +202,10 @@ pub enum Command {
         #[arg(long)]
         no_server: bool,
     },
-    /// A drop-in for tracker-exporter 2.0.0: read its EXPORTER_* variables (the environment, `.env`, or
-    /// --env-file) instead of flowlake.toml, and sync Yandex Tracker into its ClickHouse every
-    /// EXPORTER_ETL_INTERVAL_MINUTES (docs/tracker-exporter.md). Variables flowlake does not honour are
+    /// Run from tracker-exporter 2.0.0's environment: read its EXPORTER_* variables (the process
+    /// environment, --env-file, then `.env`) instead of flowlake.toml, and sync Yandex Tracker into the
+    /// ClickHouse they name every EXPORTER_ETL_INTERVAL_MINUTES. flowlake's tables, not yet
+    /// tracker-exporter's own three (docs/tracker-exporter.md). Variables flowlake does not honour are
     /// named in warnings; a bad value is an error naming its variable. FLOWLAKE_* overrides still apply.
     TrackerExporter {
         /// Read the variables from this file (before the process environment, which wins, as

@@ -564,6 +564,8 @@ fn a_second_daemon_on_the_same_state_is_kept_out_by_its_lock() {
     let address = first.address();
     first.wait_for("page committed");
     // The second one's job fails on the lock the first holds, naming the holder; nothing is loaded twice.
+    // (The first has about 199 pages of 100 to go, seconds of work, when the second starts, which reaches
+    // the lock within a fraction of a second.)
     let err = fails(dir.path(), &["run", "--once"], &env);
     assert!(
         err.contains("job `sync`: source `demo`") && err.contains("being synced by another run"),

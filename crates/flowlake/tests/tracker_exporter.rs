@@ -66,10 +66,10 @@ fn an_env_file_runs_once_into_clickhouse_with_the_worked_example() {
     let fake = FakeTracker::start(&FakeTrackerSpec::default());
     let db = clickhouse_database();
     let dir = tempfile::tempdir().unwrap();
-    write_env(dir.path(), &db, "EXPORTER_TRACKER__LANGUAGE=ru\n");
+    write_env(dir.path(), &db, "EXPORTER_TRACKER__TIMEOUT=30\n");
     let stderr = run_once(dir.path(), &fake);
     assert!(
-        stderr.contains("warning: EXPORTER_TRACKER__LANGUAGE is not supported"),
+        stderr.contains("warning: EXPORTER_TRACKER__TIMEOUT is not supported"),
         "{stderr}"
     );
     assert!(!stderr.contains("y0_fake_tracker_token") && !stderr.contains(CLICKHOUSE_PASSWORD));
@@ -147,6 +147,12 @@ fn print_config_shows_the_translation_without_secrets() {
     );
     assert!(
         text.contains("schedule = \"@every 30m\"  # EXPORTER_ETL_INTERVAL_MINUTES"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(
+            "# Set FLOWLAKE_STORE__PASSWORD in the environment (the value of EXPORTER_CLICKHOUSE__PASSWORD).\n"
+        ),
         "{text}"
     );
     assert!(

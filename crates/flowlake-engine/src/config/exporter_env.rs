@@ -104,22 +104,18 @@ pub const JOB: &str = "tracker-exporter";
 
 /// A variable with a value tracker-exporter would refuse too, or flowlake cannot honour.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("EXPORTER_{variable}{}: {message}", shown(.variable, .value))]
+#[error("EXPORTER_{variable}{}: {message}", shown(.value))]
 pub struct ExporterEnvError {
     /// The variable, without `EXPORTER_`.
     pub variable: String,
-    /// Its value (not shown for secrets).
-    pub value: String,
+    /// Its value, when it was set and is not a secret.
+    pub value: Option<String>,
     /// What is wrong.
     pub message: String,
 }
 
-fn shown(variable: &str, value: &str) -> String {
-    if SECRETS.contains(&variable) {
-        String::new()
-    } else {
-        format!("={value}")
-    }
+fn shown(value: &Option<String>) -> String {
+    value.as_ref().map_or(String::new(), |v| format!("={v}"))
 }
 
 /// What the environment says, as flowlake runs it.
@@ -127,6 +123,9 @@ fn shown(variable: &str, value: &str) -> String {
 pub struct ExporterEnv {
     /// The config text (no secrets in it).
     pub text: String,
+    /// The variables whose values were handed over as `FLOWLAKE_…` overrides: (that name, the
+    /// `EXPORTER_…` one), for a printed config to say where they must be set.
+    pub moved: Vec<(String, String)>,
     /// Overrides handed to the parser beside the text: the secrets, as `FLOWLAKE_…` variables.
     overrides: Vec<(String, String)>,
     /// The variable each line of `text` came from (1-based line → name without `EXPORTER_`).
@@ -209,10 +208,15 @@ impl Vars<'_> {
         })
     }
 
+    /// An error about `name`, carrying its value only when it was given and is not a secret.
     fn error(&self, name: &str, message: impl Into<String>) -> ExporterEnvError {
+        let value = match self.given(name) {
+            Some(v) if !SECRETS.contains(&name) => Some(v.to_string()),
+            _ => None,
+        };
         ExporterEnvError {
             variable: name.to_string(),
-            value: self.get(name).to_string(),
+            value,
             message: message.into(),
         }
     }
@@ -246,11 +250,17 @@ impl Vars<'_> {
             .ok_or_else(|| self.error(name, "not a list (`a,b,c` or JSON `[\"a\", \"b\"]`)"))
     }
 
+    /// A range in tracker-exporter's grammar, as a flowlake `initial_range`.
     fn range(&self, name: &str) -> Result<String, ExporterEnvError> {
-        let value = self.get(name);
-        parse_range(value)
-            .map(|_| value.to_string())
-            .ok_or_else(|| self.error(name, "not a range such as `30m`, `2h`, `7d` or `1w`"))
+        human_seconds(self.get(name))
+            .map(flowlake_range)
+            .filter(|r| parse_range(r).is_some())
+            .ok_or_else(|| {
+                self.error(
+                    name,
+                    "not a range such as `30m`, `2h`, `7d`, `1w`, `1mo`, `1y` or `1w 3d`",
+                )
+            })
     }
 
     fn time(&self, name: &str) -> Result<String, ExporterEnvError> {
@@ -300,6 +310,59 @@ fn parse_list(s: &str) -> Option<Vec<String>> {
     )
 }
 
+/// tracker-exporter's `from_human_time`: each of `<n>y` (365 days), `<n>mo` (30 days), `<n>w`, `<n>d`,
+/// `<n>h`, `<n>m`, `<n>s` at most once, in any order, with spaces; nothing else. `None` when the rest is not
+/// empty or the total is zero.
+fn human_seconds(text: &str) -> Option<u64> {
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 86_400),
+        ("mo", 30 * 86_400),
+        ("w", 7 * 86_400),
+        ("d", 86_400),
+        ("h", 3_600),
+        ("m", 60),
+        ("s", 1),
+    ];
+    let mut rest = text.to_string();
+    let mut total: u64 = 0;
+    for (unit, seconds) in UNITS {
+        // The first run of digits followed by the unit (its regex `(\d+)<unit>`), which is then removed.
+        let bytes = rest.as_bytes();
+        let mut found = None;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii_digit() {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if rest[i..].starts_with(unit) {
+                    found = Some((start, i));
+                    break;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        if let Some((start, end)) = found {
+            let n: u64 = rest[start..end].parse().ok()?;
+            total = total.checked_add(n.checked_mul(seconds)?)?;
+            rest.replace_range(start..end + unit.len(), "");
+        }
+    }
+    (rest.trim().is_empty() && total > 0).then_some(total)
+}
+
+/// Seconds as the largest whole unit flowlake's ranges take (`w`, `d`, `h`), else minutes, rounded up.
+fn flowlake_range(seconds: u64) -> String {
+    match seconds {
+        s if s % (7 * 86_400) == 0 => format!("{}w", s / (7 * 86_400)),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s => format!("{}m", s.div_ceil(60)),
+    }
+}
+
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl ExporterEnv {
@@ -317,6 +380,13 @@ impl ExporterEnv {
                 Some((upper.strip_prefix("EXPORTER_")?.to_string(), v.clone()))
             })
             .collect();
+        // The source reads its token from the variable by the name it was given.
+        let original = |name: &str| {
+            vars.keys()
+                .find(|k| k.to_ascii_uppercase() == format!("EXPORTER_{name}"))
+                .cloned()
+                .unwrap_or_else(|| format!("EXPORTER_{name}"))
+        };
         let v = Vars { set: &set };
         let mut warnings = Vec::new();
         for name in set.keys() {
@@ -338,6 +408,7 @@ impl ExporterEnv {
         };
         let mut t = Text::default();
         let mut overrides = Vec::new();
+        let mut moved: Vec<(String, String)> = Vec::new();
         t.raw("# flowlake config translated from tracker-exporter's EXPORTER_* environment");
 
         // The store: ClickHouse, unless uploads are off.
@@ -403,7 +474,11 @@ impl ExporterEnv {
                 Some("CLICKHOUSE__BACKOFF_JITTER"),
             );
             if let Some(password) = v.given("CLICKHOUSE__PASSWORD") {
-                overrides.push(("FLOWLAKE_STORE__PASSWORD".into(), password.to_string()));
+                overrides.push(("FLOWLAKE_STORE__PASSWORD".into(), quoted(password)));
+                moved.push((
+                    "FLOWLAKE_STORE__PASSWORD".into(),
+                    "CLICKHOUSE__PASSWORD".into(),
+                ));
             }
         } else {
             warnings.push(
@@ -494,7 +569,8 @@ impl ExporterEnv {
                 "redis" => {
                     t.set("backend", quoted("redis"), Some("STATE__STORAGE"));
                     let dsn = v.get("STATE__REDIS_DSN");
-                    overrides.push(("FLOWLAKE_STATE__URL".into(), dsn.to_string()));
+                    overrides.push(("FLOWLAKE_STATE__URL".into(), quoted(dsn)));
+                    moved.push(("FLOWLAKE_STATE__URL".into(), "STATE__REDIS_DSN".into()));
                 }
                 "custom" => {
                     return Err(v.error(
@@ -527,7 +603,7 @@ impl ExporterEnv {
             (Some(_), None) => {
                 t.set(
                     "token_env",
-                    quoted("EXPORTER_TRACKER__TOKEN"),
+                    quoted(&original("TRACKER__TOKEN")),
                     Some("TRACKER__TOKEN"),
                 );
                 t.set("auth_scheme", quoted("OAuth"), Some("TRACKER__TOKEN"));
@@ -535,7 +611,7 @@ impl ExporterEnv {
             (None, Some(_)) => {
                 t.set(
                     "token_env",
-                    quoted("EXPORTER_TRACKER__IAM_TOKEN"),
+                    quoted(&original("TRACKER__IAM_TOKEN")),
                     Some("TRACKER__IAM_TOKEN"),
                 );
                 t.set("auth_scheme", quoted("Bearer"), Some("TRACKER__IAM_TOKEN"));
@@ -563,18 +639,32 @@ impl ExporterEnv {
                 ))
             }
         }
-        if let Some(queues) = v.given("TRACKER__SEARCH__QUEUES") {
-            // Upper-cased, as tracker-exporter sends them.
+        if v.given("TRACKER__SEARCH__QUEUES").is_some() {
+            // A list or comma-separated, upper-cased, as tracker-exporter sends them.
+            let queues: Vec<String> = v
+                .strings("TRACKER__SEARCH__QUEUES")?
+                .iter()
+                .map(|q| q.to_uppercase())
+                .collect();
             t.set(
                 "queues",
-                quoted(&queues.to_uppercase()),
+                quoted(&queues.join(",")),
                 Some("TRACKER__SEARCH__QUEUES"),
             );
         }
         if let Some(query) = v.given("TRACKER__SEARCH__QUERY") {
+            // tracker-exporter runs a query alone (no window, no state); flowlake reads everything it
+            // matches on the first run and what changed since on the next ones, in its own order.
+            if query.to_lowercase().contains("sort by") {
+                return Err(v.error(
+                    "TRACKER__SEARCH__QUERY",
+                    "flowlake adds `\"Sort By\": Updated ASC` itself (its cursor needs that order): remove the query's own `Sort by`",
+                ));
+            }
             t.set("query", quoted(query), Some("TRACKER__SEARCH__QUERY"));
+        } else {
+            t.set("initial_range", quoted(&range.1), Some(range.0));
         }
-        t.set("initial_range", quoted(&range.1), Some(range.0));
         let per_page: u32 = v.number("TRACKER__SEARCH__PER_PAGE_LIMIT", "a whole number")?;
         t.set(
             "per_page",
@@ -595,11 +685,13 @@ impl ExporterEnv {
             "flowlake's HTTP client has its own timeouts and retries",
         );
         v.one_of("TRACKER__LANGUAGE", &["en", "ru"])?;
-        ignored(
-            &mut warnings,
-            "TRACKER__LANGUAGE",
-            "status names are read as the API sends them by default (English)",
-        );
+        if v.get("TRACKER__LANGUAGE") != "en" {
+            // Refused rather than warned about: status_name would change language under the dashboards.
+            return Err(v.error(
+                "TRACKER__LANGUAGE",
+                "not supported yet: flowlake reads status names in English, so the per-status rows would be keyed differently from tracker-exporter's",
+            ));
+        }
 
         // Per-status rows, as tracker-exporter computes them.
         t.section("[tracker_exporter]");
@@ -695,7 +787,11 @@ impl ExporterEnv {
             let dsn = v.given("MONITORING__SENTRY_DSN").ok_or_else(|| {
                 v.error("MONITORING__SENTRY_DSN", "needed when Sentry is enabled")
             })?;
-            overrides.push(("FLOWLAKE_SERVICE__SENTRY_DSN".into(), dsn.to_string()));
+            overrides.push(("FLOWLAKE_SERVICE__SENTRY_DSN".into(), quoted(dsn)));
+            moved.push((
+                "FLOWLAKE_SERVICE__SENTRY_DSN".into(),
+                "MONITORING__SENTRY_DSN".into(),
+            ));
         }
         let minutes: u64 = v.number("ETL_INTERVAL_MINUTES", "a whole number of minutes")?;
         if minutes == 0 {
@@ -712,9 +808,23 @@ impl ExporterEnv {
         Ok(Self {
             text: t.out,
             overrides,
+            moved,
             origins: t.origins,
             warnings,
         })
+    }
+
+    /// The text as a `flowlake.toml` to start from: the translation, and at its head which secrets must be
+    /// set in the environment under flowlake's names (they are not in the text).
+    pub fn as_file(&self) -> String {
+        let mut out = String::new();
+        for (ours, theirs) in &self.moved {
+            out.push_str(&format!(
+                "# Set {ours} in the environment (the value of EXPORTER_{theirs}).\n"
+            ));
+        }
+        out.push_str(&self.text);
+        out
     }
 
     /// The flowlake config, checked as a `flowlake.toml` is; `env` are further `FLOWLAKE_…` overrides (the
@@ -953,6 +1063,22 @@ mod tests {
                 &[("TRACKER__LANGUAGE", "de")],
                 "EXPORTER_TRACKER__LANGUAGE=de: one of en, ru",
             ),
+            (
+                &[("TRACKER__LANGUAGE", "ru")],
+                "EXPORTER_TRACKER__LANGUAGE=ru: not supported yet",
+            ),
+            (
+                &[("TRACKER__SEARCH__QUERY", "Queue: DEV \"Sort by\": Created DESC")],
+                "EXPORTER_TRACKER__SEARCH__QUERY=Queue: DEV \"Sort by\": Created DESC: flowlake adds",
+            ),
+            (
+                &[("STATEFUL", "true"), ("STATEFUL_INITIAL_RANGE", "1x")],
+                "EXPORTER_STATEFUL_INITIAL_RANGE=1x: not a range",
+            ),
+            (
+                &[("TRACKER__ORG_ID", "")],
+                "EXPORTER_TRACKER__ORG_ID: no organization",
+            ),
         ];
         for (extra, want) in cases {
             let err = translate(extra).unwrap_err().to_string();
@@ -978,6 +1104,52 @@ mod tests {
     }
 
     #[test]
+    fn ranges_follow_tracker_exporters_grammar() {
+        let cases = [
+            ("2h", Some("2h")),
+            ("1w", Some("1w")),
+            ("7d", Some("1w")),
+            ("1y", Some("365d")),
+            ("1mo", Some("30d")),
+            ("1w 3d", Some("10d")),
+            ("90s", Some("2m")),
+            ("30m", Some("30m")),
+            ("2 hours", None),
+            ("0h", None),
+            ("", None),
+            ("1h1h", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                human_seconds(text).map(flowlake_range).as_deref(),
+                want,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_reach_the_config_exactly_whatever_they_look_like() {
+        for password in ["123456", "true", "\"quoted\"", "1979-05-27", "a'b\\c"] {
+            let env = translate(&[("CLICKHOUSE__PASSWORD", password)]).unwrap();
+            let config = env.config(&[]).unwrap();
+            assert_eq!(config.store.password.as_deref(), Some(password));
+        }
+    }
+
+    #[test]
+    fn a_query_runs_alone_without_the_window() {
+        let env = translate(&[(
+            "TRACKER__SEARCH__QUERY",
+            "Queue: DEV AND Created: >= \"2020-01-01\"",
+        )])
+        .unwrap();
+        let config = env.config(&[]).unwrap();
+        assert!(!env.text.contains("initial_range"), "{}", env.text);
+        assert!(format!("{:?}", config.sources[0]).contains("Created"));
+    }
+
+    #[test]
     fn names_are_read_in_any_case() {
         let lower: BTreeMap<String, String> = [
             ("exporter_tracker__token", "y0_x"),
@@ -989,23 +1161,24 @@ mod tests {
         .collect();
         let env = ExporterEnv::translate(&lower, Path::new(".")).unwrap();
         assert!(env.text.contains("org_id = \"42\""), "{}", env.text);
+        // The token is read from the variable as it is spelt.
+        assert!(
+            env.text.contains("token_env = \"exporter_tracker__token\""),
+            "{}",
+            env.text
+        );
         assert!(env.text.contains("queues = \"DEV,!TRASH\""), "{}", env.text);
     }
 
     #[test]
     fn unsupported_and_unknown_variables_are_warned_about() {
         let env = translate(&[
-            ("TRACKER__LANGUAGE", "ru"),
             ("CLICKHOUSE__ISSUES_TABLE", "tasks"),
             ("CLICKHOUSE__ISSUE_METRICS_TABLE", "issue_metrics"),
             ("NO_SUCH_THING", "1"),
         ])
         .unwrap();
         let w = env.warnings.join("\n");
-        assert!(
-            w.contains("EXPORTER_TRACKER__LANGUAGE is not supported"),
-            "{w}"
-        );
         assert!(
             w.contains("EXPORTER_CLICKHOUSE__ISSUES_TABLE is not supported"),
             "{w}"

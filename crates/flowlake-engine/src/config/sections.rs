@@ -235,8 +235,8 @@ impl StoreConfig {
         if !(0.0..=1.0).contains(&self.retry_jitter) {
             return Err(Unfit::new("store.retry_jitter", "a share from 0 to 1"));
         }
-        if self.retry_factor.is_nan() || self.retry_factor < 1.0 {
-            return Err(Unfit::new("store.retry_factor", "at least 1"));
+        if !self.retry_factor.is_finite() || self.retry_factor < 1.0 {
+            return Err(Unfit::new("store.retry_factor", "a number, at least 1"));
         }
         if self.retry_tries == 0 {
             return Err(Unfit::new(

@@ -30,10 +30,13 @@ use sync::{fail_after_pages, report_outcomes, sync, sync_all, RunOptions};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    match dotenvy::dotenv() {
-        Ok(_) => {}
-        Err(e) if e.not_found() => {}
-        Err(e) => bail!(".env: {e}"),
+    // `tracker-exporter` reads its `--env-file` before `.env`, so it loads both itself.
+    if !matches!(cli.command, Command::TrackerExporter { .. }) {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => bail!(".env: {e}"),
+        }
     }
     let quiet = cli.quiet;
     let config_path = cli.config.clone();

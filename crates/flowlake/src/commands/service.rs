@@ -283,6 +283,7 @@ fn telemetry(config: &Config) -> Result<Telemetry> {
     if let Some(dsn) = service.sentry_dsn.as_ref().filter(|d| !d.trim().is_empty()) {
         let mut secrets = service.api_tokens().map_err(anyhow::Error::msg)?;
         secrets.extend(config.store.password.clone());
+        secrets.extend(config.state.url.clone());
         telemetry = telemetry.with_error_reports(
             ErrorReports::connect(&SentryConfig {
                 dsn: dsn.clone(),
