@@ -2,6 +2,19 @@
 
 use super::ConfigError;
 
+/// Keys whose values are secret text (passwords, URLs that may hold one, DSNs): an override of one is that
+/// text exactly, never read as TOML, so a password `123456` or `true` stays a string, and no type error
+/// repeats it.
+const SECRET_TEXT_KEYS: [&str; 3] = ["password", "url", "sentry_dsn"];
+
+/// The override's value: the text itself for a secret key, else TOML when it reads as TOML, else the text.
+fn env_value(key: &str, raw: &str) -> toml::Value {
+    if SECRET_TEXT_KEYS.contains(&key) {
+        return toml::Value::String(raw.to_string());
+    }
+    parse_env_value(raw)
+}
+
 fn parse_env_value(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => t
@@ -35,7 +48,7 @@ pub(super) fn apply_override(
             cur = match cur {
                 toml::Value::Table(t) => {
                     if last {
-                        t.insert(seg.clone(), parse_env_value(raw));
+                        t.insert(seg.clone(), env_value(seg, raw));
                         break;
                     }
                     t.entry(seg.clone())
@@ -50,7 +63,7 @@ pub(super) fn apply_override(
                         .get_mut(idx)
                         .ok_or_else(|| err(format!("index {idx} is past the {len} entries")))?;
                     if last {
-                        *slot = parse_env_value(raw);
+                        *slot = env_value(seg, raw);
                         break;
                     }
                     slot

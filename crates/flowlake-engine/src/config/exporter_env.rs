@@ -474,7 +474,7 @@ impl ExporterEnv {
                 Some("CLICKHOUSE__BACKOFF_JITTER"),
             );
             if let Some(password) = v.given("CLICKHOUSE__PASSWORD") {
-                overrides.push(("FLOWLAKE_STORE__PASSWORD".into(), quoted(password)));
+                overrides.push(("FLOWLAKE_STORE__PASSWORD".into(), password.to_string()));
                 moved.push((
                     "FLOWLAKE_STORE__PASSWORD".into(),
                     "CLICKHOUSE__PASSWORD".into(),
@@ -569,7 +569,7 @@ impl ExporterEnv {
                 "redis" => {
                     t.set("backend", quoted("redis"), Some("STATE__STORAGE"));
                     let dsn = v.get("STATE__REDIS_DSN");
-                    overrides.push(("FLOWLAKE_STATE__URL".into(), quoted(dsn)));
+                    overrides.push(("FLOWLAKE_STATE__URL".into(), dsn.to_string()));
                     moved.push(("FLOWLAKE_STATE__URL".into(), "STATE__REDIS_DSN".into()));
                 }
                 "custom" => {
@@ -787,7 +787,7 @@ impl ExporterEnv {
             let dsn = v.given("MONITORING__SENTRY_DSN").ok_or_else(|| {
                 v.error("MONITORING__SENTRY_DSN", "needed when Sentry is enabled")
             })?;
-            overrides.push(("FLOWLAKE_SERVICE__SENTRY_DSN".into(), quoted(dsn)));
+            overrides.push(("FLOWLAKE_SERVICE__SENTRY_DSN".into(), dsn.to_string()));
             moved.push((
                 "FLOWLAKE_SERVICE__SENTRY_DSN".into(),
                 "MONITORING__SENTRY_DSN".into(),

@@ -212,6 +212,15 @@ fn environment_overrides_nested_keys_and_list_entries() {
     );
 }
 
+#[test]
+fn secret_overrides_are_their_text_exactly() {
+    for password in ["123456", "true", "1979-05-27", "\"quoted\"", "[1]"] {
+        let env = vec![("FLOWLAKE_STORE__PASSWORD".to_string(), password.to_string())];
+        let c = Config::parse(Path::new("f.toml"), "", &env).unwrap();
+        assert_eq!(c.store.password.as_deref(), Some(password));
+    }
+}
+
 /// Whether `text` sets or names `key`: `key = …` (commented or not, also inside prose) or a `[….key]` table.
 fn shows_key(text: &str, key: &str) -> bool {
     let assignment = format!("{key} = ");
